@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '#common/logger.ts';
+
+/** MCP tool annotations (hints to clients about side effects). */
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** Reports progress of long work to the client (maps to MCP progress notifications when the client asked for them). */
+export type ProgressReporter = (progress: number, total: number | undefined, message: string) => Promise<void>;
+
+/** What a tool handler gets besides its validated input. Services are supplied by the server at start-up. */
+export interface ToolContext<Services> {
+  services: Services;
+  logger: Logger;
+  /** Aborted when the client cancels the request or the server shuts down. */
+  signal: AbortSignal;
+  reportProgress: ProgressReporter;
+  /** Authenticated subject (JWT `sub`) for HTTP, "stdio" for the stdio transport, "anonymous" when auth is off. */
+  subject: string;
+}
+
+/**
+ * One MCP tool: name, schemas, annotations and the handler. Registered on the MCP server by the transport layer,
+ * which validates input with `inputSchema`, turns thrown `ToolError`s into `isError` results, and audits the call.
+ */
+export interface ToolDefinition<Services, In extends z.ZodObject = z.ZodObject, Out extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  /** A zod object schema (use `.strict()` so unknown keys are rejected with a clear error). */
+  inputSchema: In;
+  /** Present when the result is structured; the handler's `structuredContent` must match it. */
+  outputSchema?: Out;
+  annotations: ToolAnnotations;
+  handler: (input: z.output<In>, context: ToolContext<Services>) => Promise<CallToolResult>;
+}
+
+/** Stable machine-readable error codes returned in tool error results. */
+export type ToolErrorCode =
+  | 'INVALID_INPUT'
+  | 'INVALID_COMPOSITION'
+  | 'NOT_CONFIGURED'
+  | 'NOT_FOUND'
+  | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UNAUTHORIZED'
+  | 'BROWSER_BUSY'
+  | 'BROWSER_FAILED'
+  | 'NAVIGATION_BLOCKED'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+/** An error a tool reports to the caller as an `isError` result: a code, what went wrong, and what to do about it. */
+export class ToolError extends Error {
+  readonly code: ToolErrorCode;
+  readonly fix: string;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ToolErrorCode, message: string, fix: string, options: { details?: Record<string, unknown>; retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ToolError';
+    this.code = code;
+    this.fix = fix;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** The `isError` result for a ToolError: a text block a model can read, and the same facts as structured content. */
+export function toolErrorResult(error: ToolError): CallToolResult {
+  const body = { error: { code: error.code, message: error.message, fix: error.fix, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}), ...(error.details ? { details: error.details } : {}) } };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${error.code}: ${error.message}\nFix: ${error.fix}` }],
+    structuredContent: body,
+  };
+}
