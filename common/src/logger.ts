@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { trace } from '@opentelemetry/api';
 import winston from 'winston';
 import { currentLogContext } from './log-context.ts';
 import { secretRedactor, type SecretRedactor } from './redaction.ts';
@@ -23,14 +24,19 @@ export interface LoggerOptions {
 const redactFormat = winston.format((info, rawOpts: unknown) => {
   const opts = rawOpts as { redactor: SecretRedactor };
   const context = currentLogContext();
-  const merged: Record<string, unknown> = { ...context, ...info };
+  const span = trace.getActiveSpan()?.spanContext();
+  const traceFields = span && span.traceId !== '00000000000000000000000000000000' ? { traceId: span.traceId, spanId: span.spanId } : {};
+  const merged: Record<string, unknown> = { ...traceFields, ...context, ...info };
   const redacted = opts.redactor.redact(merged) as Record<string, unknown>;
   for (const key of Object.keys(redacted)) (info as Record<string, unknown>)[key] = redacted[key];
   if (typeof info.message === 'string') info.message = opts.redactor.redactString(info.message);
   return info;
 });
 
-/** Creates a logger. Every line carries `component`, the AsyncLocalStorage context fields, and no secrets. */
+/**
+ * Creates a logger. Every line carries `component`, the AsyncLocalStorage context fields, the active trace and span
+ * ids, and no secrets (keys that name secrets and every registered secret value are replaced by [REDACTED]).
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
   const mode = options.format ?? (process.env['LOG_FORMAT'] as LoggerOptions['format']) ?? 'auto';
