@@ -1,0 +1,106 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { createApiApp } from './api-app.ts';
+import { createComposerApp } from './composer-app.ts';
+import { CompositionStore, type StoredComposition } from './composition-store.ts';
+import { applyFaultsPatch, noFaults, type StandinFaults, type StandinFaultsPatch } from './faults.ts';
+
+export type { StandinFaults, StandinFaultsPatch, StandinRoute } from './faults.ts';
+export type { StoredComposition } from './composition-store.ts';
+
+/** How to start the Composer stand-in. At least one of `jwtSecret` and `tokens` should be given. */
+export interface ComposerStandinOptions {
+  /** HS256 secret: JWTs signed with it are accepted as bearer tokens. */
+  jwtSecret?: string;
+  /** Tokens accepted verbatim. */
+  tokens?: string[];
+  /** Loopback host to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port of the Composer app origin (default 0 = any free port). */
+  appPort?: number;
+  /** Port of the API origin (default 0 = any free port). */
+  apiPort?: number;
+  /** When set, uploads with another Project-Key are refused with 403. */
+  projectKey?: string;
+  /** When set, uploads to other connector uids are refused with 404. */
+  connectorUids?: string[];
+  /** Largest upload accepted, in bytes (default 10 MiB). */
+  maxUploadBytes?: number;
+  /** Initial fault switches. */
+  faults?: StandinFaultsPatch;
+}
+
+/** A running stand-in: the two origins, its switches, and what it has stored. */
+export interface ComposerStandin {
+  /** Composer app origin, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  appUrl: string;
+  /** DigitalPages API origin, e.g. `http://127.0.0.1:41235` (no trailing slash). */
+  apiUrl: string;
+  /** Changes the fault switches (merged into the current ones); returns the result. */
+  setFaults(patch: StandinFaultsPatch): StandinFaults;
+  /** Clears every fault switch. */
+  resetFaults(): void;
+  /** Every composition stored so far, oldest first. */
+  compositions(): StoredComposition[];
+  /** Stops both servers and drops open connections. */
+  stop(): Promise<void>;
+}
+
+async function listen(app: Express, host: string, port: number): Promise<{ server: Server; url: string }> {
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://${host}:${address.port}` };
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Starts the Composer app and the API stand-ins on two loopback ports of this process. */
+export async function startComposerStandin(options: ComposerStandinOptions = {}): Promise<ComposerStandin> {
+  const host = options.host ?? '127.0.0.1';
+  const faults = { current: applyFaultsPatch(noFaults(), options.faults ?? {}) };
+  const store = new CompositionStore();
+  const urls = { app: '', api: '' };
+  const api = await listen(
+    createApiApp({
+      tokens: { jwtSecret: options.jwtSecret, tokens: options.tokens },
+      store,
+      faults,
+      appOrigin: () => urls.app,
+      projectKey: options.projectKey,
+      connectorUids: options.connectorUids,
+      maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
+    }),
+    host,
+    options.apiPort ?? 0,
+  );
+  urls.api = api.url;
+  let app: { server: Server; url: string };
+  try {
+    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults }), host, options.appPort ?? 0);
+  } catch (error) {
+    await close(api.server);
+    throw error;
+  }
+  urls.app = app.url;
+  return {
+    appUrl: app.url,
+    apiUrl: api.url,
+    setFaults: (patch) => {
+      faults.current = applyFaultsPatch(faults.current, patch);
+      return faults.current;
+    },
+    resetFaults: () => {
+      faults.current = noFaults();
+    },
+    compositions: () => store.list(),
+    stop: async () => {
+      await Promise.all([close(app.server), close(api.server)]);
+    },
+  };
+}
