@@ -8,9 +8,8 @@ import {
 } from '#operator/runtime/rate-limiter.ts';
 
 /** Resolves to the key if `get()` answered within the current turn, else 'pending'. */
-async function getNow(queue: WorkQueue): Promise<string | undefined | 'pending'> {
-  const result = await Promise.race([queue.get(), flushMicrotasks().then(() => 'pending' as const)]);
-  return result;
+function getNow(queue: WorkQueue): Promise<string | undefined | 'pending'> {
+  return Promise.race([queue.get(), flushMicrotasks().then(() => 'pending' as const)]);
 }
 
 describe('WorkQueue', () => {
