@@ -143,9 +143,7 @@ describe('WorkQueue', () => {
     queue.addAfter('c', 100);
     const a = await queue.get();
     let drained = false;
-    const shutdown = queue.shutDown().then(() => {
-      drained = true;
-    });
+    const shutdown = queue.shutDown().then(() => (drained = true));
     queue.add('d');
     clock.advance(200);
     expect(queue.len()).to.equal(1);
