@@ -1,0 +1,54 @@
+/**
+ * Errors the browser router reports. Each carries a stable `code` (matching the tool error codes) and a message
+ * that says what happened and what the caller can do.
+ */
+
+/** Every browser in the pool stayed busy past the queue deadline (or the queue was full); retry after the hint. */
+export class BrowserBusyError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'BROWSER_BUSY';
+  /** Seconds after which a retry is likely to find a free browser (estimated from observed lease hold times). */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.name = 'BrowserBusyError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** No healthy browser was available (none configured, all down, or the router is stopped). */
+export class BrowserUnavailableError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'BROWSER_UNAVAILABLE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BrowserUnavailableError';
+  }
+}
+
+/** Where a browser failure hit a lease: before the caller's work started ("setup") or while it ran ("work"). */
+export type FailurePhase = 'setup' | 'work';
+
+/** The browser holding a lease died or became unreachable; the lease's work did not complete there. */
+export class BrowserFailedError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'BROWSER_FAILED';
+  /** Id of the browser that failed. */
+  readonly browserId: string;
+  /** Whether the caller's work had started when the browser failed. */
+  readonly phase: FailurePhase;
+
+  constructor(browserId: string, phase: FailurePhase, reason: string, options?: { cause?: unknown }) {
+    super(
+      phase === 'setup'
+        ? `Browser ${browserId} failed while preparing the lease (${reason}); the work did not start`
+        : `Browser ${browserId} failed during the lease (${reason}); the work did not complete and may be retried`,
+      options,
+    );
+    this.name = 'BrowserFailedError';
+    this.browserId = browserId;
+    this.phase = phase;
+  }
+}

@@ -1,0 +1,432 @@
+import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { createLogger, type Logger } from '#common/logger.ts';
+import { withLogContext } from '#common/log-context.ts';
+import { BrowserConnection, errorMessage } from './browser-connection.ts';
+import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
+import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError } from './errors.ts';
+import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
+import { normaliseOrigins, type BlockedNavigation } from './navigation-allowlist.ts';
+import { chooseBrowser } from './placement.ts';
+import { shouldRetryLease } from './retry-policy.ts';
+import { RouterTelemetry, type LeaseOutcome } from './router-telemetry.ts';
+import type { WarmPage } from './prewarm-pool.ts';
+
+export type { BlockedNavigation } from './navigation-allowlist.ts';
+
+/** What a lease's work gets: an isolated context and page on one browser, closed when the work returns. */
+export interface Lease {
+  /** Unique id of this lease (also in log lines as `leaseId`). */
+  leaseId: string;
+  /** Browser the lease runs on. */
+  browserId: string;
+  context: BrowserContext;
+  page: Page;
+  /** Requests the navigation allowlist aborted during this lease. */
+  blocked: BlockedNavigation[];
+}
+
+/** Options of one `withLease` call. */
+export interface LeaseOptions {
+  /** The work may run twice: after a browser failure during it, it is retried once on another browser. */
+  idempotent?: boolean;
+  /** Aborts waiting in the queue (work already running is the caller's to stop). */
+  signal?: AbortSignal;
+  /** Origins the lease may load (`https://host[:port]`); default the router's; undefined everywhere = no limit. */
+  allowedOrigins?: string[];
+}
+
+/** A snapshot of the pool as the router sees it. */
+export interface RouterStats {
+  /** Browsers known (any state). */
+  browsers: number;
+  /** Browsers connected and healthy (draining ones included). */
+  healthy: number;
+  /** Healthy browsers that are draining. */
+  draining: number;
+  /** Leases held now. */
+  sessionsInUse: number;
+  /** Sessions the healthy, non-draining browsers can hold at once. */
+  capacity: number;
+  /** Callers waiting for a browser. */
+  queueDepth: number;
+  /** Warm contexts ready for hand-over. */
+  prewarmed: number;
+}
+
+/** Configuration of a {@link BrowserRouter}; every field but `source` has a default. */
+export interface RouterOptions {
+  source: EndpointSource;
+  /** Sessions per browser when the endpoint does not say (default 4). */
+  maxSessionsPerBrowser?: number;
+  /** Warm contexts+pages per browser (default 1; 0 = create on demand). */
+  prewarmPerBrowser?: number;
+  /** Callers that may wait at once (default 100). */
+  queueMaxDepth?: number;
+  /** How long a caller waits for a browser before a busy error (default 30 s). */
+  queueTimeoutMs?: number;
+  /** Default navigation allowlist for leases (undefined = no limit). */
+  allowedOrigins?: string[];
+  /** Health probe period (default 5 s; 0 = off), timeout (default 3 s), failures before removal (default 2). */
+  healthIntervalMs?: number;
+  healthTimeoutMs?: number;
+  healthFailureThreshold?: number;
+  /** Health path on the gateway (default `/healthz`). */
+  healthPath?: string;
+  /** connectOverCDP timeout (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff first delay (default 500 ms) and ceiling (default 15 s). */
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** How long `start()` waits for the first browser to be ready (default 20 s); it resolves either way. */
+  startTimeoutMs?: number;
+  /** Options for every context (viewport, locale, ...). */
+  contextOptions?: BrowserContextOptions;
+  logger?: Logger;
+}
+
+type Grant = BrowserConnection;
+
+/**
+ * Hands out leases on a pool of browsers: one CDP connection per browser, least-loaded placement under a
+ * per-browser cap, a bounded queue with a deadline, pre-warmed contexts, allowlisted navigation, and failover of
+ * idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
+ */
+export class BrowserRouter {
+  private readonly options: Required<Omit<RouterOptions, 'allowedOrigins' | 'contextOptions' | 'logger'>>;
+  private readonly defaultOrigins: string[] | undefined;
+  private readonly contextOptions: BrowserContextOptions | undefined;
+  private readonly logger: Logger;
+  private readonly connections = new Map<string, BrowserConnection>();
+  private readonly retiring = new Set<BrowserConnection>();
+  private readonly queue: LeaseQueue<Grant>;
+  private readonly holds = new RecentSamples(100);
+  private readonly telemetry: RouterTelemetry;
+  private readonly readyWaiters = new Set<() => void>();
+  private unsubscribe: (() => void) | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(options: RouterOptions) {
+    const cap = options.maxSessionsPerBrowser ?? 4;
+    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`maxSessionsPerBrowser must be a whole number ≥ 1, got ${cap}`);
+    this.options = {
+      source: options.source,
+      maxSessionsPerBrowser: cap,
+      prewarmPerBrowser: Math.min(options.prewarmPerBrowser ?? 1, cap),
+      queueMaxDepth: options.queueMaxDepth ?? 100,
+      queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+      healthIntervalMs: options.healthIntervalMs ?? 5000,
+      healthTimeoutMs: options.healthTimeoutMs ?? 3000,
+      healthFailureThreshold: options.healthFailureThreshold ?? 2,
+      healthPath: options.healthPath ?? '/healthz',
+      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+      reconnectInitialMs: options.reconnectInitialMs ?? 500,
+      reconnectMaxMs: options.reconnectMaxMs ?? 15_000,
+      startTimeoutMs: options.startTimeoutMs ?? 20_000,
+    };
+    this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
+    this.contextOptions = options.contextOptions;
+    this.logger = options.logger ?? createLogger({ component: 'router' });
+    this.queue = new LeaseQueue<Grant>({
+      maxDepth: this.options.queueMaxDepth,
+      timeoutMs: this.options.queueTimeoutMs,
+      refuse: (reason, waitedMs) => this.refusal(reason, waitedMs),
+    });
+    this.telemetry = new RouterTelemetry(() => {
+      const s = this.stats();
+      return { browsers: s.browsers, healthy: s.healthy - s.draining, busy: s.sessionsInUse, queueDepth: s.queueDepth, prewarmed: s.prewarmed };
+    });
+  }
+
+  /** Starts the source and connects to its browsers; resolves once one is ready or `startTimeoutMs` passed. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.options.source.start();
+    this.unsubscribe = this.options.source.onChange((endpoints) => this.applyEndpoints(endpoints));
+    this.applyEndpoints(this.options.source.current());
+    await this.waitForHealthy(this.options.startTimeoutMs);
+    const s = this.stats();
+    this.logger.info('Started browser router', { browsers: s.browsers, healthy: s.healthy, capacity: s.capacity });
+  }
+
+  /** Resolves when at least one browser is healthy, or after `timeoutMs` (returns whether one is). */
+  async waitForHealthy(timeoutMs: number): Promise<boolean> {
+    if (this.stats().healthy > 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      waiter = resolve;
+      this.readyWaiters.add(resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    if (waiter !== undefined) this.readyWaiters.delete(waiter);
+    return this.stats().healthy > 0;
+  }
+
+  /**
+   * Runs `work` with a lease: waits for a slot (bounded), hands over a context and page, and closes the context
+   * when the work ends. Throws BrowserBusyError (retry after the hint), BrowserUnavailableError, or
+   * BrowserFailedError (the browser died; idempotent work has then already been retried once elsewhere).
+   */
+  async withLease<T>(work: (lease: Lease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+    if (this.stopped || !this.started) throw new BrowserUnavailableError('The browser router is not running; start it before leasing browsers');
+    const origins = options.allowedOrigins !== undefined ? normaliseOrigins(options.allowedOrigins) : this.defaultOrigins;
+    const leaseId = randomUUID();
+    return withLogContext({ leaseId }, () =>
+      this.telemetry.tracer.startActiveSpan('browser.lease', async (span) => {
+        span.setAttribute('lease.id', leaseId);
+        span.setAttribute('lease.idempotent', options.idempotent === true);
+        try {
+          const result = await this.leaseWithRetry(work, options, origins, leaseId, span);
+          span.setAttribute('lease.outcome', 'ok' satisfies LeaseOutcome);
+          return result;
+        } catch (error) {
+          const outcome = outcomeOf(error);
+          span.setAttribute('lease.outcome', outcome);
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+          if (outcome !== 'ok') this.telemetry.recordFailure(outcome);
+          throw error;
+        } finally {
+          span.end();
+        }
+      }),
+    );
+  }
+
+  /** A snapshot of browsers, sessions, capacity, queue and warm pages. */
+  stats(): RouterStats {
+    let healthy = 0;
+    let draining = 0;
+    let sessionsInUse = 0;
+    let capacity = 0;
+    let prewarmed = 0;
+    for (const c of this.connections.values()) {
+      sessionsInUse += c.inUse;
+      prewarmed += c.prewarmed;
+      if (c.state !== 'ready') continue;
+      healthy++;
+      if (c.draining) draining++;
+      else capacity += c.cap;
+    }
+    for (const c of this.retiring) sessionsInUse += c.inUse;
+    return { browsers: this.connections.size, healthy, draining, sessionsInUse, capacity, queueDepth: this.queue.depth, prewarmed };
+  }
+
+  /** Stops taking leases, refuses queued callers, closes every connection. Does not stop the source. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.queue.close();
+    this.telemetry.close();
+    for (const resolve of this.readyWaiters) resolve();
+    const all = [...this.connections.values(), ...this.retiring];
+    this.connections.clear();
+    this.retiring.clear();
+    await Promise.all(all.map((c) => c.close('router stopped')));
+    this.logger.info('Stopped browser router', { browsers: all.length });
+  }
+
+  private async leaseWithRetry<T>(
+    work: (lease: Lease) => Promise<T>,
+    options: LeaseOptions,
+    origins: readonly string[] | undefined,
+    leaseId: string,
+    span: Span,
+  ): Promise<T> {
+    const avoid = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const requestedAt = performance.now();
+      const connection = await this.acquireSlot(options.signal, avoid);
+      try {
+        return await this.runLease(connection, work, origins, leaseId, requestedAt, span);
+      } catch (error) {
+        if (!shouldRetryLease({ error, idempotent: options.idempotent === true, attempt })) throw error;
+        avoid.add(connection.id);
+        this.logger.warn('Retried lease on another browser', { browserId: connection.id, attempt, error: errorMessage(error) });
+      }
+    }
+  }
+
+  private async runLease<T>(
+    connection: BrowserConnection,
+    work: (lease: Lease) => Promise<T>,
+    origins: readonly string[] | undefined,
+    leaseId: string,
+    requestedAt: number,
+    span: Span,
+  ): Promise<T> {
+    const browserId = connection.id;
+    let warm: WarmPage | undefined;
+    let heldFrom = 0;
+    let outcome: LeaseOutcome = 'ok';
+    try {
+      warm = await connection.openPage();
+      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
+      warm.guard.allowedOrigins = origins;
+      warm.guard.onBlocked = (blocked) => this.logger.warn('Blocked request outside the navigation allowlist', { browserId, leaseId, ...blocked });
+      heldFrom = performance.now();
+      const waitMs = heldFrom - requestedAt;
+      span.setAttribute('browser.id', browserId);
+      span.setAttribute('lease.wait_ms', Math.round(waitMs * 1000) / 1000);
+      this.telemetry.recordWait(waitMs, { 'browser.id': browserId });
+      const tracker = connection.track();
+      const running = work(lease);
+      running.catch(() => undefined);
+      try {
+        return await Promise.race([running, tracker.failed]);
+      } catch (error) {
+        const failure = tracker.failure();
+        if (failure !== undefined) {
+          outcome = 'browser_failed';
+          throw new BrowserFailedError(browserId, 'work', failure.message.replace(/^.*\((.*)\).*$/, '$1'), { cause: error });
+        }
+        outcome = 'work_error';
+        throw error;
+      } finally {
+        tracker.dispose();
+      }
+    } catch (error) {
+      if (outcome === 'ok') outcome = error instanceof BrowserFailedError ? 'browser_failed' : 'work_error';
+      throw error;
+    } finally {
+      if (warm !== undefined) {
+        warm.guard.allowedOrigins = [];
+        warm.guard.onBlocked = undefined;
+      }
+      await connection.finish(warm);
+      if (heldFrom > 0) {
+        const holdMs = performance.now() - heldFrom;
+        this.holds.add(holdMs);
+        this.telemetry.recordHold(holdMs, { 'browser.id': browserId, outcome });
+      }
+      this.logger.debug('Released browser lease', { browserId, leaseId, outcome });
+    }
+  }
+
+  /** Reserves a slot on the best browser now, or waits in the queue. */
+  private acquireSlot(signal: AbortSignal | undefined, avoid: ReadonlySet<string>): Promise<BrowserConnection> {
+    if (this.queue.depth === 0) {
+      const connection = this.place(avoid);
+      if (connection !== undefined) {
+        connection.reserve();
+        return Promise.resolve(connection);
+      }
+    }
+    return this.queue.wait(signal, avoid);
+  }
+
+  private place(avoid: ReadonlySet<string>): BrowserConnection | undefined {
+    const id = chooseBrowser([...this.connections.values()].map((c) => c.candidate()), avoid);
+    return id === undefined ? undefined : this.connections.get(id);
+  }
+
+  /** Grants queued callers while some browser has room (called whenever capacity may have changed). */
+  private dispatch(): void {
+    if (this.stopped) return;
+    while (this.queue.depth > 0) {
+      const avoid = (this.queue.peekContext() as ReadonlySet<string> | undefined) ?? new Set<string>();
+      const connection = this.place(avoid);
+      if (connection === undefined) return;
+      connection.reserve();
+      this.queue.grantNext(connection);
+    }
+  }
+
+  private onConnectionChange(): void {
+    this.dispatch();
+    if (this.stats().healthy > 0) {
+      for (const resolve of this.readyWaiters) resolve();
+      this.readyWaiters.clear();
+    }
+  }
+
+  private applyEndpoints(endpoints: BrowserEndpoint[]): void {
+    if (this.stopped) return;
+    const seen = new Set<string>();
+    for (const endpoint of endpoints) {
+      seen.add(endpoint.id);
+      const existing = this.connections.get(endpoint.id);
+      if (existing !== undefined && existing.endpoint.url === endpoint.url && existing.endpoint.token === endpoint.token) {
+        existing.update(endpoint);
+        continue;
+      }
+      if (existing !== undefined) {
+        this.connections.delete(endpoint.id);
+        this.logger.info('Replaced browser endpoint', { browserId: endpoint.id, url: endpoint.url });
+        void existing.close('browser replaced');
+      } else {
+        this.logger.info('Added browser endpoint', { browserId: endpoint.id, url: endpoint.url, state: endpoint.state });
+      }
+      const connection = new BrowserConnection(endpoint, {
+        defaultCap: this.options.maxSessionsPerBrowser,
+        prewarm: this.options.prewarmPerBrowser,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        healthIntervalMs: this.options.healthIntervalMs,
+        healthTimeoutMs: this.options.healthTimeoutMs,
+        healthFailureThreshold: this.options.healthFailureThreshold,
+        healthPath: this.options.healthPath,
+        reconnectInitialMs: this.options.reconnectInitialMs,
+        reconnectMaxMs: this.options.reconnectMaxMs,
+        contextOptions: this.contextOptions,
+        logger: this.logger,
+        onChange: () => this.onConnectionChange(),
+      });
+      this.connections.set(endpoint.id, connection);
+      void connection.start();
+    }
+    for (const [id, connection] of this.connections) {
+      if (seen.has(id)) continue;
+      this.connections.delete(id);
+      this.retireWhenIdle(connection);
+    }
+    this.dispatch();
+  }
+
+  /** A browser gone from the source: no new leases; closed once its running leases have finished. */
+  private retireWhenIdle(connection: BrowserConnection): void {
+    this.logger.info('Removed browser endpoint', { browserId: connection.id, runningLeases: connection.inUse });
+    this.retiring.add(connection);
+    const check = (): void => {
+      if (connection.inUse > 0 && connection.state === 'ready' && !this.stopped) {
+        setTimeout(check, 200).unref();
+        return;
+      }
+      this.retiring.delete(connection);
+      void connection.close('browser removed from the pool');
+    };
+    check();
+  }
+
+  private refusal(reason: QueueExitReason, waitedMs: number): Error {
+    const s = this.stats();
+    const retryAfterSeconds = estimateRetryAfterSeconds({ recentHoldMs: this.holds.values(), queueDepth: s.queueDepth, capacity: s.capacity });
+    const waited = (waitedMs / 1000).toFixed(1);
+    switch (reason) {
+      case 'aborted':
+        return new DOMException('Waiting for a browser was cancelled', 'AbortError');
+      case 'closed':
+        return new BrowserUnavailableError('The browser router stopped while the lease was waiting');
+      case 'full':
+        return new BrowserBusyError(`All browsers are busy and ${s.queueDepth} callers are already waiting; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
+      case 'timeout':
+        if (s.healthy - s.draining === 0) {
+          return new BrowserUnavailableError(`No healthy browser became available within ${waited} s (${s.browsers} known, none ready); check the browser pool`);
+        }
+        return new BrowserBusyError(`All ${s.capacity} browser sessions stayed busy for ${waited} s; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
+    }
+  }
+}
+
+function outcomeOf(error: unknown): LeaseOutcome {
+  if (error instanceof BrowserBusyError) return 'busy';
+  if (error instanceof BrowserUnavailableError) return 'unavailable';
+  if (error instanceof BrowserFailedError) return 'browser_failed';
+  if (error instanceof DOMException && error.name === 'AbortError') return 'aborted';
+  return 'work_error';
+}
