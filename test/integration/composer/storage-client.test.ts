@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { SignJWT } from 'jose';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { ToolError } from '#server/tools/tool-definition.ts';
+import type { ComposerSettings } from '#server/tools/services.ts';
+
+const JWT_SECRET = 'standin-test-secret-0123456789abcdef';
+
+function sampleComposition(title = 'Fotossíntese'): Record<string, unknown> {
+  return {
+    version: '1.1',
+    metadata: { title, description: '', thumb: null, tags: [] },
+    interface: { content_language: 'pt_br', index_option: 'buttons', font_family: 'Lato', show_summary: 'disabled', finish_btn: 'disabled' },
+    structure: [{ id: 'b3f5a7c0-0000-11ef-8000-000000000001', type: 'text-1', content_title: null, background_color: '#FFFFFF', padding_top: 0, padding_bottom: 0, dam_assets: [], content: '<p>Olá</p>' }],
+    assets: [],
+  };
+}
+
+async function expectToolError(promise: Promise<unknown>, code: string): Promise<ToolError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(ToolError);
+    expect((error as ToolError).code, (error as Error).message).to.equal(code);
+    return error as ToolError;
+  }
+  expect.fail(`expected a ${code} ToolError`);
+}
+
+describe('storage client against the Composer stand-in', function () {
+  this.timeout(30_000);
+  let standin: ComposerStandin;
+  let token: string;
+  let settings: ComposerSettings;
+
+  before(async () => {
+    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
+    token = await new SignJWT({ name: 'Tester' }).setProtectedHeader({ alg: 'HS256' }).setSubject('tester').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+  });
+  after(async () => {
+    await standin.stop();
+  });
+  beforeEach(() => {
+    standin.resetFaults();
+    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: token, projectKey: 'project-key-1', connectorUid: 'connector-1', apiEnv: 'prd' };
+  });
+
+  const client = (overrides: Partial<ComposerSettings> = {}, options: ConstructorParameters<typeof HttpStorageClient>[1] = {}) =>
+    new HttpStorageClient({ ...settings, ...overrides }, { minRetryDelayMs: 10, maxRetryDelayMs: 50, ...options });
+
+  it('uploads a composition as a .rdpcomposer file part with the three headers and reads the same document back', async () => {
+    const before = standin.compositions().length;
+    const doc = sampleComposition();
+    const saved = await client().upload(doc);
+    expect(saved.created).to.equal(true);
+    expect(saved.uid).to.match(/^H4sI/);
+    expect(saved.editorUrl).to.equal(`${standin.appUrl}/#/composer/${encodeURIComponent(saved.uid)}`);
+    const stored = standin.compositions().slice(before);
+    expect(stored).to.have.length(1);
+    expect(stored[0]).to.include({ connectorUid: 'connector-1', projectKey: 'project-key-1', apiEnv: 'prd', mimeType: 'digitalpages/composer' });
+    expect(stored[0]?.fileName).to.match(/\.rdpcomposer$/);
+    expect(await client().read(saved.uid)).to.deep.equal(doc);
+  });
+
+  it('refuses to run without a project key, naming the setting', () => {
+    let error: unknown;
+    try {
+      client({ projectKey: '' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(ToolError);
+    expect((error as ToolError).code).to.equal('NOT_CONFIGURED');
+    expect((error as ToolError).message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
+  });
+
+  it('surfaces the platform refusing a request without Project-Key as a clear error, without retrying', async () => {
+    const before = standin.compositions().length;
+    let calls = 0;
+    // A fetch that loses the header on the way (as a misconfigured proxy would): the platform's 400 must reach the caller.
+    const dropProjectKey: typeof fetch = async (input, init) => {
+      calls += 1;
+      const headers = new Headers(init?.headers);
+      headers.delete('Project-Key');
+      return fetch(input, { ...init, headers });
+    };
+    const error = await expectToolError(client({}, { fetch: dropProjectKey }).upload(sampleComposition('no-key')), 'UPSTREAM_ERROR');
+    expect(error.message).to.contain('HTTP 400').and.to.contain('Missing Project-Key header');
+    expect(error.fix).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
+    expect(calls).to.equal(1);
+    expect(standin.compositions().length).to.equal(before);
+  });
+
+  it('maps a 4xx from the platform to a clear error naming the settings to check, and never retries it', async () => {
+    const strict = await startComposerStandin({ jwtSecret: JWT_SECRET, connectorUids: ['other'] });
+    try {
+      const error = await expectToolError(client({ apiUrl: strict.apiUrl }).upload(sampleComposition('y')), 'NOT_FOUND');
+      expect(error.fix).to.contain('COMPOSER_MCP_COMPOSER__CONNECTOR_UID');
+      expect(error.details).to.include({ attempts: 1 });
+      expect(strict.compositions()).to.have.length(0);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('retries 5xx answers and stores exactly one composition once the platform recovers', async () => {
+    standin.setFaults({ failNext: { upload: 2 } });
+    const before = standin.compositions().length;
+    const saved = await client().upload(sampleComposition('retry'));
+    expect(saved.created).to.equal(true);
+    expect(standin.compositions().length - before).to.equal(1);
+  });
+
+  it('gives UPSTREAM_ERROR with the attempt count when 5xx persists', async () => {
+    standin.setFaults({ failNext: { read: 10 } });
+    const error = await expectToolError(client({}, { retries: 2 }).read('H4sIwhatever'), 'UPSTREAM_ERROR');
+    expect(error.details).to.include({ status: 503, attempts: 3 });
+  });
+
+  it('returns the same uid with created:false for a retried save with the same key, storing one composition', async () => {
+    const storage = client();
+    const before = standin.compositions().length;
+    const first = await storage.upload(sampleComposition('same'), { idempotencyKey: 'lesson-42' });
+    const again = await storage.upload(sampleComposition('same'), { idempotencyKey: 'lesson-42' });
+    const byContent = await storage.upload(sampleComposition('same'));
+    const byContentAgain = await storage.upload(JSON.parse(JSON.stringify(sampleComposition('same'))) as Record<string, unknown>);
+    expect(again).to.include({ uid: first.uid, created: false });
+    expect(byContentAgain).to.include({ uid: byContent.uid, created: false });
+    expect(standin.compositions().length - before).to.equal(2);
+  });
+
+  it('collapses concurrent saves of the same content into one upload', async () => {
+    const storage = client();
+    const before = standin.compositions().length;
+    standin.setFaults({ latencyMs: { upload: 200 } });
+    const results = await Promise.all([1, 2, 3].map(() => storage.upload(sampleComposition('concurrent'))));
+    expect(new Set(results.map((r) => r.uid)).size).to.equal(1);
+    expect(results.filter((r) => r.created)).to.have.length(1);
+    expect(standin.compositions().length - before).to.equal(1);
+  });
+
+  it('refuses a reused idempotency key for different content', async () => {
+    const storage = client();
+    await storage.upload(sampleComposition('a'), { idempotencyKey: 'k-1' });
+    await expectToolError(storage.upload(sampleComposition('b'), { idempotencyKey: 'k-1' }), 'INVALID_INPUT');
+  });
+
+  it('gives UPSTREAM_TIMEOUT when the platform does not answer in time', async () => {
+    standin.setFaults({ latencyMs: { read: 2_000 } });
+    const started = Date.now();
+    const error = await expectToolError(client({}, { timeoutMs: 200, retries: 1 }).read('H4sIslow'), 'UPSTREAM_TIMEOUT');
+    expect(error.details).to.include({ attempts: 2 });
+    expect(Date.now() - started).to.be.below(1_500);
+  });
+
+  it('gives UNAUTHORIZED with the setting to fix for a bad token', async () => {
+    const error = await expectToolError(client({ accessToken: 'not-a-valid-token' }).read('H4sIanything'), 'UNAUTHORIZED');
+    expect(error.fix).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+  });
+
+  it('gives NOT_FOUND for an unknown uid', async () => {
+    await expectToolError(client().read('H4sIAAAAAAAAAunknown+/='), 'NOT_FOUND');
+  });
+
+  it('reports a network failure as UPSTREAM_ERROR after retrying', async () => {
+    const error = await expectToolError(client({ apiUrl: 'http://127.0.0.1:1' }, { retries: 1 }).read('H4sIx'), 'UPSTREAM_ERROR');
+    expect(error.message).to.match(/Could not reach/);
+  });
+});
