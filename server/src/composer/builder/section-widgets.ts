@@ -6,10 +6,11 @@ import { escapeHtml, inlineTextToHtml, plainTextToHtml } from './escape.ts';
 import type { IdGenerator } from './ids.ts';
 import type { OutlineSection } from './outline.ts';
 
-/** The common fields with their defaults, a fresh id, and the title (escaped, or null). */
-function base(newId: IdGenerator, title: string | undefined) {
+/** A fresh id, the type, the common fields with their defaults, and the title (escaped, or null). */
+function base<T extends string>(type: T, newId: IdGenerator, title: string | undefined) {
   return {
     id: newId(),
+    type,
     content_title: title ? escapeHtml(title) : null,
     background_color: COMMON_DEFAULTS.background_color,
     padding_top: COMMON_DEFAULTS.padding_top,
@@ -21,8 +22,7 @@ function base(newId: IdGenerator, title: string | undefined) {
 /** The head-1 widget of a lesson: category line, author name and office as HTML, Composer default colors. */
 export function buildHeadWidget(input: { category: string; authorName: string; authorOffice?: string | undefined }, newId: IdGenerator): Head1Widget {
   return {
-    ...base(newId, undefined),
-    type: 'head-1',
+    ...base('head-1', newId, undefined),
     category: inlineTextToHtml(input.category),
     author_name: inlineTextToHtml(input.authorName),
     ...(input.authorOffice ? { author_office: inlineTextToHtml(input.authorOffice) } : {}),
@@ -34,11 +34,10 @@ export function buildHeadWidget(input: { category: string; authorName: string; a
 export function buildSectionWidget(section: OutlineSection, newId: IdGenerator): KnownWidget {
   switch (section.type) {
     case 'text':
-      return { ...base(newId, section.title), type: 'text-1', content: plainTextToHtml(section.body) };
+      return { ...base('text-1', newId, section.title), content: plainTextToHtml(section.body) };
     case 'quiz':
       return {
-        ...base(newId, section.title),
-        type: 'quiz-1',
+        ...base('quiz-1', newId, section.title),
         questions: section.questions.map((q) => ({
           id: newId(),
           question: inlineTextToHtml(q.question),
@@ -46,19 +45,18 @@ export function buildSectionWidget(section: OutlineSection, newId: IdGenerator):
         })),
       };
     case 'flashcards':
-      return { ...base(newId, section.title), type: 'flashcards-1', cards: section.cards.map((c) => ({ id: newId(), front: inlineTextToHtml(c.front), back: inlineTextToHtml(c.back) })) };
+      return { ...base('flashcards-1', newId, section.title), cards: section.cards.map((c) => ({ id: newId(), front: inlineTextToHtml(c.front), back: inlineTextToHtml(c.back) })) };
     case 'list':
-      return { ...base(newId, section.title), type: 'list-1', list_style: section.style, items: section.items.map((text) => ({ id: newId(), text: inlineTextToHtml(text) })) };
+      return { ...base('list-1', newId, section.title), list_style: section.style, items: section.items.map((text) => ({ id: newId(), text: inlineTextToHtml(text) })) };
     case 'image':
-      return { ...base(newId, section.title), type: 'image-1', image: section.url, caption: section.caption ? inlineTextToHtml(section.caption) : null };
+      return { ...base('image-1', newId, section.title), image: section.url, caption: section.caption ? inlineTextToHtml(section.caption) : null };
     case 'video':
-      return { ...base(newId, section.title), type: 'video-1', video: section.url };
+      return { ...base('video-1', newId, section.title), video: section.url };
     case 'gallery':
-      return { ...base(newId, section.title), type: 'gallery-1', images: section.images.map((i) => ({ id: newId(), image: i.url, caption: i.caption ? inlineTextToHtml(i.caption) : null })) };
+      return { ...base('gallery-1', newId, section.title), images: section.images.map((i) => ({ id: newId(), image: i.url, caption: i.caption ? inlineTextToHtml(i.caption) : null })) };
     case 'hotspots':
       return {
-        ...base(newId, section.title),
-        type: 'hotspots-1',
+        ...base('hotspots-1', newId, section.title),
         image: section.image,
         hotspots: section.spots.map((s) => ({ id: newId(), x: s.x, y: s.y, title: inlineTextToHtml(s.title), content: plainTextToHtml(s.body) })),
       };
