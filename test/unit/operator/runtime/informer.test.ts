@@ -70,7 +70,7 @@ describe('Informer (scripted API)', () => {
     expect(await informer.waitForSync()).to.equal(true);
     await flushMicrotasks();
     expect(informer.hasSynced()).to.equal(true);
-    expect(informer.list().map((o) => o.metadata?.name).sort()).to.deep.equal(['a', 'b']);
+    expect(informer.list().map((o) => o.metadata?.name).toSorted()).to.deep.equal(['a', 'b']);
     expect(informer.byIndex('owner', 'pool-1').map((o) => o.metadata?.name)).to.deep.equal(['a']);
     expect(api.last().options).to.include({ resourceVersion: '10', allowWatchBookmarks: true });
     expect(events.map((e) => e.type)).to.deep.equal(['add', 'add']);
@@ -106,7 +106,7 @@ describe('Informer (scripted API)', () => {
     api.last().emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
     await clock.tick(0);
     expect(api.lists).to.equal(2);
-    expect(events.map((e) => `${e.type}:${e.object.metadata?.name}`).sort()).to.deep.equal(['add:d', 'delete:b', 'update:a']);
+    expect(events.map((e) => `${e.type}:${e.object.metadata?.name}`).toSorted()).to.deep.equal(['add:d', 'delete:b', 'update:a']);
     expect(api.last().options.resourceVersion).to.equal('30');
   });
 
