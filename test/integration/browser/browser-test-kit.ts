@@ -1,0 +1,157 @@
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+
+/** A fresh directory under the OS temp dir; everything a test starts lives under it, so strays can be found by path. */
+export function makeTestRoot(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `cmcp-${prefix}-`));
+}
+
+/** PIDs of live processes whose command line mentions `needle` (e.g. a test's root dir), excluding this process. */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle) && !/\) Z /.test(stat)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** True while a process with this PID exists (zombies count as gone). */
+export async function pidAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat !== undefined && !/\) Z /.test(stat);
+}
+
+/** Polls `check` every 50 ms until it returns true or `timeoutMs` passes; returns the last result. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+}
+
+/**
+ * A token directory laid out like a Kubernetes Secret volume: `token -> ..data/token`, `..data -> ..<stamp>`.
+ * `rotate()` swaps the `..data` symlink atomically, as the kubelet does, so the `token` file is never written.
+ */
+export class SecretVolume {
+  readonly dir: string;
+  readonly file: string;
+  private generation = 0;
+  private currentDir: string | undefined;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.file = join(dir, 'token');
+  }
+
+  /** Creates the layout holding `token`. */
+  async init(token: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.currentDir = await this.writeGeneration(token);
+    await symlink(this.currentDir, join(this.dir, '..data'));
+    await symlink('..data/token', this.file);
+  }
+
+  /** Replaces the token the way the kubelet updates a Secret volume. */
+  async rotate(token: string): Promise<void> {
+    const next = await this.writeGeneration(token);
+    await symlink(next, join(this.dir, '..data_tmp'));
+    await rename(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
+    if (this.currentDir) await rm(join(this.dir, this.currentDir), { recursive: true, force: true });
+    this.currentDir = next;
+  }
+
+  private async writeGeneration(token: string): Promise<string> {
+    this.generation += 1;
+    const name = `..2026_11_25_00_00_${String(this.generation).padStart(2, '0')}.000000001`;
+    await mkdir(join(this.dir, name));
+    await writeFile(join(this.dir, name, 'token'), `${token}\n`, { mode: 0o600 });
+    return name;
+  }
+}
+
+/** A local page server on 127.0.0.1 serving one HTML page at `/`. */
+export async function startPageServer(html: string): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** A GET with an explicit Host header (fetch cannot set one): status, headers and body. */
+export function getWithHost(url: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { ...headers, host }, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Result of a WebSocket handshake attempt. */
+export type UpgradeResult = { opened: true } | { opened: false; status: number; wwwAuthenticate: string | undefined };
+
+/** Tries a WebSocket handshake; resolves whether it opened, or the HTTP status and WWW-Authenticate it was refused with. */
+export function tryWebSocket(url: string, headers: Record<string, string> = {}): Promise<UpgradeResult> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
+    ws.on('open', () => {
+      ws.terminate();
+      resolve({ opened: true });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ opened: false, status: res.statusCode ?? 0, wwwAuthenticate: res.headers['www-authenticate'] });
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (error) => reject(error));
+  });
+}
+
+/** Sends one CDP command over a fresh WebSocket and resolves its result. */
+export function cdpCall(url: string, method: string, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`${method} timed out`));
+    }, 10_000);
+    ws.on('open', () => ws.send(JSON.stringify({ id: 7, method })));
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> };
+      if (msg.id !== 7) return;
+      clearTimeout(timer);
+      ws.close();
+      resolve(msg.result ?? {});
+    });
+    ws.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
