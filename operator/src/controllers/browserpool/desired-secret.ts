@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
+import { ownerReference, type PoolRef } from './desired-pods.ts';
+import { TOKEN_KEY, poolLabels, tokenSecretName } from './names.ts';
+
+/** A new CDP token: 32 random bytes, base64url. */
+export function generateToken(random: (n: number) => Buffer = randomBytes): string {
+  return random(32).toString('base64url');
+}
+
+/** The token stored in a Secret (from `data` or `stringData`), or undefined when it has none. */
+export function tokenOf(secret: V1Secret | undefined): string | undefined {
+  const b64 = secret?.data?.[TOKEN_KEY];
+  if (b64) {
+    const token = Buffer.from(b64, 'base64').toString('utf8').trim();
+    if (token) return token;
+  }
+  const plain = secret?.stringData?.[TOKEN_KEY]?.trim();
+  return plain || undefined;
+}
+
+/**
+ * The token Secret the pool needs, or undefined when `existing` already holds a token: a token is generated once
+ * and never regenerated unless its Secret is deleted. The caller creates (never updates) what this returns.
+ */
+export function desiredSecret(pool: PoolRef, existing: V1Secret | undefined, random?: (n: number) => Buffer): V1Secret | undefined {
+  if (tokenOf(existing) !== undefined) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: tokenSecretName(pool.name),
+      namespace: pool.namespace,
+      labels: poolLabels(pool.name),
+      ownerReferences: [ownerReference(pool)],
+    },
+    data: { [TOKEN_KEY]: Buffer.from(generateToken(random), 'utf8').toString('base64') },
+  };
+}

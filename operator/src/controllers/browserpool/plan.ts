@@ -1,0 +1,182 @@
+import type { ResolvedPoolSpec } from './validate-spec.ts';
+import type { ObservedBrowser } from './observed-browser.ts';
+import { podName } from './names.ts';
+
+/** Why a browser is being drained. */
+export type DrainReason = 'MaxAge' | 'Unhealthy' | 'SpecChanged' | 'ScaleDown';
+/** Why a browser is being deleted. */
+export type DeleteReason = 'Drained' | 'DrainTimeout' | 'Failed' | 'NeverReady';
+/** Where a browser is in its life, as the status reports it (Terminating ones are not reported). */
+export type BrowserState = 'Starting' | 'Ready' | 'Draining' | 'Failed' | 'Terminating';
+
+/** Tunables of the planner; the defaults suit production. */
+export interface PlanOptions {
+  /** A browser that was Ready and is now Draining stays at least this long, so servers see the change. Default 2. */
+  minDrainSeconds?: number;
+  /** How often sessions are re-read while something depends on them (draining, autoscaling, status). Default 10. */
+  sessionPollSeconds?: number;
+  /** Extra browsers allowed while replacing; default max(1, ceil(desired / 4)). */
+  maxSurge?: number;
+}
+
+/** Everything the planner decides from. */
+export interface PlanInput {
+  poolName: string;
+  poolUid: string;
+  spec: ResolvedPoolSpec;
+  /** Hash of the current pod template. */
+  specHash: string;
+  /** Every pod of the pool, including terminating ones. */
+  browsers: ObservedBrowser[];
+  now: Date;
+  /** New pods get serials ≥ this (the caller's high-water mark, so names are not reused within a process). */
+  nextSerial?: number;
+  options?: PlanOptions;
+}
+
+/** What to do now to move the pool toward its spec. */
+export interface Plan {
+  /** Browsers wanted (spec.replicas, or the autoscaler's choice). */
+  desiredReplicas: number;
+  create: Array<{ name: string; serial: number }>;
+  drain: Array<{ name: string; reason: DrainReason }>;
+  delete: Array<{ name: string; uid: string; reason: DeleteReason }>;
+  /** When to look again for time-based transitions (max age, unhealthy threshold, drain timeout, polling). */
+  requeueAfterMs?: number;
+}
+
+const seconds = (a: Date, b: Date): number => (a.getTime() - b.getTime()) / 1000;
+
+/** The state of one browser now: Terminating, Draining, Failed (dead or unready too long), Ready or Starting. */
+export function classifyBrowser(b: ObservedBrowser, spec: ResolvedPoolSpec, now: Date): BrowserState {
+  if (b.terminating) return 'Terminating';
+  if (b.drainingSince) return 'Draining';
+  if (b.phase === 'Failed' || b.phase === 'Succeeded') return 'Failed';
+  if (b.ready) return 'Ready';
+  if (seconds(now, b.readySince) >= spec.recycle.unhealthyAfterSeconds) return 'Failed';
+  return 'Starting';
+}
+
+/** Browsers the pool should have: spec.replicas, or with autoscaling ceil(open sessions / target) within [min, max]. */
+export function desiredReplicas(spec: ResolvedPoolSpec, browsers: ObservedBrowser[]): number {
+  const a = spec.autoscaling;
+  if (!a) return spec.replicas;
+  const sessions = browsers.filter((b) => !b.terminating).reduce((sum, b) => sum + (b.sessions ?? 0), 0);
+  const wanted = Math.ceil(sessions / a.targetSessionsPerBrowser);
+  return Math.min(a.maxReplicas, Math.max(a.minReplicas, wanted));
+}
+
+/** Sort key: idle first (unknown sessions count as busy), then the oldest (closest to recycling). */
+function idlestFirst(a: ObservedBrowser, b: ObservedBrowser): number {
+  const sa = a.sessions ?? Number.MAX_SAFE_INTEGER;
+  const sb = b.sessions ?? Number.MAX_SAFE_INTEGER;
+  if (sa !== sb) return sa - sb;
+  return a.createdAt.getTime() - b.createdAt.getTime() || (a.name < b.name ? -1 : 1);
+}
+
+/**
+ * Decides which browsers to create, mark Draining and delete. Level-based and pure: the same input gives the
+ * same plan. Replacement (max age, unhealthy, spec change) is surge-first: a Ready browser is drained only when
+ * enough other Ready browsers cover `desired`. Scale-down drains the idlest first. Draining browsers go when
+ * their sessions reach zero (after `minDrainSeconds`) or `drainTimeoutSeconds` passes.
+ */
+export function plan(input: PlanInput): Plan {
+  const { spec, now, browsers } = input;
+  const minDrain = input.options?.minDrainSeconds ?? 2;
+  const poll = input.options?.sessionPollSeconds ?? 10;
+  const desired = desiredReplicas(spec, browsers);
+  const maxSurge = input.options?.maxSurge ?? Math.max(1, Math.ceil(desired / 4));
+  const out: Plan = { desiredReplicas: desired, create: [], drain: [], delete: [] };
+  const wakeups: number[] = [];
+  const wakeAt = (s: number): void => {
+    wakeups.push(Math.max(0.1, s));
+  };
+
+  const state = new Map(browsers.map((b) => [b.name, classifyBrowser(b, spec, now)] as const));
+  const serving = browsers.filter((b) => state.get(b.name) !== 'Terminating' && state.get(b.name) !== 'Draining');
+  const newlyDrained: Array<{ b: ObservedBrowser; reason: DrainReason }> = [];
+  const good: ObservedBrowser[] = [];
+  const replaceReady: Array<{ b: ObservedBrowser; reason: DrainReason }> = [];
+
+  for (const b of serving) {
+    const st = state.get(b.name);
+    if (st === 'Failed') {
+      newlyDrained.push({ b, reason: 'Unhealthy' });
+      continue;
+    }
+    const reason: DrainReason | undefined = b.specHash !== input.specHash
+      ? 'SpecChanged'
+      : seconds(now, b.createdAt) >= spec.recycle.maxAgeSeconds ? 'MaxAge' : undefined;
+    if (reason === undefined) {
+      good.push(b);
+      if (b.ready) wakeAt(spec.recycle.maxAgeSeconds - seconds(now, b.createdAt));
+      else wakeAt(spec.recycle.unhealthyAfterSeconds - seconds(now, b.readySince));
+    } else if (!b.ready) {
+      newlyDrained.push({ b, reason }); // provides no capacity: replace at once
+    } else {
+      replaceReady.push({ b, reason });
+    }
+  }
+
+  // Surge-first: drain Ready browsers that need replacing only while enough Ready good ones cover `desired`.
+  replaceReady.sort((x, y) => idlestFirst(x.b, y.b));
+  const readyGood = good.filter((b) => b.ready).length;
+  const drainable = Math.max(0, Math.min(replaceReady.length, readyGood + replaceReady.length - desired));
+  const keptForCapacity = replaceReady.slice(drainable);
+  newlyDrained.push(...replaceReady.slice(0, drainable));
+
+  // Scale down: drain the surplus of good browsers, Starting ones first, then the idlest.
+  if (good.length > desired) {
+    const victims = good.toSorted((x, y) => {
+      if (x.ready !== y.ready) return x.ready ? 1 : -1;
+      return idlestFirst(x, y);
+    }).slice(0, good.length - desired);
+    const victimNames = new Set(victims.map((v) => v.name));
+    victims.forEach((b) => newlyDrained.push({ b, reason: 'ScaleDown' }));
+    good.splice(0, good.length, ...good.filter((b) => !victimNames.has(b.name)));
+  }
+
+  // Create what is missing, within the surge budget.
+  const need = desired - good.length;
+  if (need > 0) {
+    const servingAfter = good.length + keptForCapacity.length;
+    const count = Math.min(need, Math.max(0, desired + maxSurge - servingAfter));
+    const used = new Set(browsers.map((b) => b.name));
+    let serial = Math.max(input.nextSerial ?? 0, ...browsers.map((b) => (b.serial ?? -1) + 1));
+    for (let i = 0; i < count; i++) {
+      while (used.has(podName(input.poolName, input.poolUid, serial))) serial++;
+      const name = podName(input.poolName, input.poolUid, serial);
+      used.add(name);
+      out.create.push({ name, serial });
+      serial++;
+    }
+    if (count < need) wakeAt(poll);
+  }
+
+  for (const { b, reason } of newlyDrained) {
+    if (!b.everReady) {
+      out.delete.push({ name: b.name, uid: b.uid, reason: 'NeverReady' });
+    } else {
+      out.drain.push({ name: b.name, reason });
+      wakeAt(minDrain);
+    }
+  }
+
+  // Browsers already Draining: delete once idle (after the minimum), dead, or past the drain timeout.
+  for (const b of browsers) {
+    if (state.get(b.name) !== 'Draining' || !b.drainingSince) continue;
+    const drained = seconds(now, b.drainingSince);
+    if (!b.everReady) out.delete.push({ name: b.name, uid: b.uid, reason: 'NeverReady' });
+    else if (drained >= spec.recycle.drainTimeoutSeconds) out.delete.push({ name: b.name, uid: b.uid, reason: 'DrainTimeout' });
+    else if (b.phase === 'Failed' || b.phase === 'Succeeded' || (!b.ready && b.sessions === undefined)) {
+      out.delete.push({ name: b.name, uid: b.uid, reason: 'Failed' });
+    } else if (b.sessions === 0 && drained >= minDrain) out.delete.push({ name: b.name, uid: b.uid, reason: 'Drained' });
+    else {
+      wakeAt(Math.min(spec.recycle.drainTimeoutSeconds - drained, b.sessions === 0 ? minDrain - drained : poll));
+    }
+  }
+
+  if (spec.autoscaling || serving.some((b) => b.ready)) wakeAt(poll);
+  if (wakeups.length > 0) out.requeueAfterMs = Math.ceil(Math.min(...wakeups) * 1000);
+  return out;
+}

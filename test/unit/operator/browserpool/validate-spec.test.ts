@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { validateSpec, parseQuantity } from '#operator/controllers/browserpool/validate-spec.ts';
+import type { BrowserPoolSpec } from '#operator/api/v1alpha1/browserpool.ts';
+
+function problems(spec: unknown, name = 'pool'): string[] {
+  const v = validateSpec(name, spec as Partial<BrowserPoolSpec>);
+  return v.ok ? [] : v.problems;
+}
+
+describe('validateSpec', () => {
+  it('fills every default for an empty spec', () => {
+    const v = validateSpec('pool', {});
+    expect(v.ok).to.equal(true);
+    if (!v.ok) return;
+    expect(v.spec.replicas).to.equal(2);
+    expect(v.spec.maxSessionsPerBrowser).to.equal(4);
+    expect(v.spec.browser.image).to.equal('ghcr.io/composer-mcp/chromium:0.1.0');
+    expect(v.spec.gateway).to.deep.equal({ image: 'ghcr.io/composer-mcp/gateway:0.1.0', port: 9222 });
+    expect(v.spec.recycle).to.deep.equal({ maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 });
+    expect(v.spec.autoscaling).to.equal(undefined);
+  });
+
+  it('fills autoscaling defaults', () => {
+    const v = validateSpec('pool', { autoscaling: { maxReplicas: 5 } } as Partial<BrowserPoolSpec>);
+    expect(v.ok && v.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 5, targetSessionsPerBrowser: 3 });
+  });
+
+  const cases: Array<[string, unknown, RegExp, string?]> = [
+    ['a pool name too long for a label', {}, /metadata\.name.*at most 56/, 'p'.repeat(60)],
+    ['negative replicas', { replicas: -1 }, /spec\.replicas/],
+    ['min above max', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /minReplicas \(5\) is greater than maxReplicas \(2\)/],
+    ['requests above limits', { browser: { image: 'a/b:1', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } }, /requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/],
+    ['a bad quantity', { gateway: { image: 'a/b:1', port: 9222, resources: { limits: { cpu: 'lots' } } } }, /spec\.gateway\.resources\.limits\.cpu: "lots" is not a quantity/],
+    ['a bad image', { browser: { image: 'Not An Image' } }, /spec\.browser\.image/],
+    ['a reserved chromium flag', { browser: { image: 'a/b:1', args: ['--remote-debugging-port=1'] } }, /args\[0\].*--remote-debugging-port/],
+    ['a reserved env var', { browser: { image: 'a/b:1', env: [{ name: 'CHROMIUM_PORT', value: '1' }] } }, /env\[0\]\.name: CHROMIUM_PORT is set by the operator/],
+    ['a bad env name', { browser: { image: 'a/b:1', env: [{ name: '1 x', value: '1' }] } }, /env\[0\]\.name/],
+    ['the chromium port as gateway port', { gateway: { image: 'a/b:1', port: 9223 } }, /spec\.gateway\.port: 9223/],
+    ['a bad node selector', { scheduling: { nodeSelector: { 'bad key!': 'x' } } }, /nodeSelector/],
+    ['In without values', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }, /matchExpressions\[0\]: operator In needs at least one value/],
+    ['an unknown operator', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'Near', values: ['x'] }] } } }, /"Near" is not one of/],
+    ['a short maxAge', { recycle: { maxAgeSeconds: 5 } }, /maxAgeSeconds/],
+  ];
+  for (const [what, spec, pattern, name] of cases) {
+    it(`rejects ${what}, naming the field and the fix`, () => {
+      const p = problems(spec, name);
+      expect(p.some((x) => pattern.test(x)), JSON.stringify(p)).to.equal(true);
+    });
+  }
+
+  it('lists every problem at once', () => {
+    expect(problems({ replicas: -1, maxSessionsPerBrowser: 0, gateway: { image: 'a/b', port: 0 } })).to.have.length(3);
+  });
+
+  it('never throws on garbage', () => {
+    expect(() => validateSpec('pool', { replicas: 'x', browser: { image: 5, args: [] }, recycle: {} } as unknown as BrowserPoolSpec)).to.not.throw();
+  });
+});
+
+describe('parseQuantity', () => {
+  it('parses decimal, binary and milli suffixes', () => {
+    expect(parseQuantity('500m')).to.equal(0.5);
+    expect(parseQuantity('1Gi')).to.equal(2 ** 30);
+    expect(parseQuantity('2')).to.equal(2);
+    expect(parseQuantity('1e3')).to.equal(1000);
+    expect(parseQuantity('3k')).to.equal(3000);
+    expect(parseQuantity('x')).to.equal(undefined);
+    expect(parseQuantity(4)).to.equal(4);
+  });
+});
