@@ -67,6 +67,11 @@ export class LocalEndpointSource implements EndpointSource {
     return this.slots.flatMap((s) => (s.browser === undefined ? [] : [s.browser]));
   }
 
+  /** The browser running now under `id` (`local-0`, ...), if any. */
+  browserFor(id: string): LocalBrowser | undefined {
+    return this.slots.find((s) => s.id === id)?.browser;
+  }
+
   /** Writes the token file and starts every browser; fails (stopping what started) if any cannot start. */
   start(): Promise<void> {
     this.startPromise ??= this.startAll();

@@ -1,0 +1,212 @@
+import { expect } from 'chai';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '#common/logger.ts';
+import { BrowserBusyError } from '#server/browsers/errors.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { ManualSource, startSite, statusPages, until, type TestSite } from './gateway-probe.ts';
+
+const quiet = () => createLogger({ component: 'router', level: 'error', format: 'json' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('browser router over real browsers behind gateways', function () {
+  this.timeout(60_000);
+  let source: LocalEndpointSource;
+  let site: TestSite;
+  const routers: BrowserRouter[] = [];
+
+  const newRouter = async (options: Partial<ConstructorParameters<typeof BrowserRouter>[0]> = {}) => {
+    const router = new BrowserRouter({ source, logger: quiet(), healthIntervalMs: 1000, ...options });
+    routers.push(router);
+    await router.start();
+    return router;
+  };
+
+  before(async () => {
+    site = await startSite((path) => ({ type: 'text/html', body: `<title>${path}</title><p>hello</p>` }));
+    source = new LocalEndpointSource({ browsers: 2, logger: quiet() });
+    await source.start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(routers.splice(0).map((r) => r.stop()));
+  });
+
+  after(async () => {
+    await source?.stop();
+    await site?.close();
+  });
+
+  it('runs 20 concurrent leases over 2 browsers without ever passing the cap of 4 open pages on one browser', async () => {
+    const router = await newRouter({ maxSessionsPerBrowser: 4, prewarmPerBrowser: 1, queueTimeoutMs: 45_000 });
+    const endpoints = source.current();
+    expect(endpoints).to.have.length(2);
+    const maxPages = new Map<string, number>(endpoints.map((e) => [e.id, 0]));
+    const run = { sampling: true };
+    let samples = 0;
+    const sampler = (async () => {
+      while (run.sampling) {
+        await Promise.all(endpoints.map(async (e) => {
+          const pages = await statusPages(e.url, e.token);
+          maxPages.set(e.id, Math.max(maxPages.get(e.id)!, pages));
+        }));
+        samples++;
+      }
+    })();
+    let maxInUse = 0;
+    const used = new Map<string, number>();
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => router.withLease(async (lease) => {
+        maxInUse = Math.max(maxInUse, router.stats().sessionsInUse);
+        used.set(lease.browserId, (used.get(lease.browserId) ?? 0) + 1);
+        await lease.page.goto(`${site.origin}/lease-${i}`);
+        await sleep(250);
+        return lease.page.title();
+      })));
+      expect(results).to.deep.equal(Array.from({ length: 20 }, (_, i) => `/lease-${i}`));
+    } finally {
+      run.sampling = false;
+      await sampler;
+    }
+    expect(samples, 'status samples taken during the run').to.be.greaterThan(5);
+    for (const [id, pages] of maxPages) {
+      expect(pages, `most pages seen open on ${id}`).to.be.at.most(4);
+      expect(pages, `most pages seen open on ${id}`).to.be.at.least(2);
+    }
+    expect(maxInUse).to.be.at.most(8);
+    expect([...used.values()].reduce((a, b) => a + b)).to.equal(20);
+    expect(used.size, 'both browsers took leases').to.equal(2);
+    expect(router.stats()).to.include({ sessionsInUse: 0, queueDepth: 0 });
+  });
+
+  it('refuses a lease with BrowserBusyError and a retry hint from observed hold times when the queue deadline passes', async () => {
+    const router = await newRouter({ maxSessionsPerBrowser: 1, prewarmPerBrowser: 0, queueTimeoutMs: 400 });
+    // Observe a hold time of ~2.2 s (both browsers, so the median is ~2.2 s).
+    await Promise.all([0, 1].map(() => router.withLease(() => sleep(2200))));
+    let release!: () => void;
+    const held = Promise.all([0, 1].map(() => router.withLease(() => new Promise<void>((r) => {
+      const prev = release;
+      release = () => {
+        prev?.();
+        r();
+      };
+    }))));
+    await until(() => router.stats().sessionsInUse === 2, 10_000, 'both sessions held');
+    const started = Date.now();
+    let error: unknown;
+    try {
+      await router.withLease(async () => 'unexpected');
+    } catch (e) {
+      error = e;
+    }
+    const waited = Date.now() - started;
+    release();
+    await held;
+    expect(error).to.be.instanceOf(BrowserBusyError);
+    const busy = error as BrowserBusyError;
+    expect(busy.retryAfterSeconds).to.be.within(3, 4);
+    expect(busy.message).to.match(/retry after \d+ s/);
+    expect(waited).to.be.within(350, 3000);
+    expect(router.stats().queueDepth).to.equal(0);
+  });
+
+  it('stops waiting in the queue when the AbortSignal fires', async () => {
+    const router = await newRouter({ maxSessionsPerBrowser: 1, prewarmPerBrowser: 0, queueTimeoutMs: 20_000 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const held = Promise.all([0, 1].map(() => router.withLease(() => gate)));
+    await until(() => router.stats().sessionsInUse === 2, 10_000, 'both sessions held');
+    const controller = new AbortController();
+    const waiting = router.withLease(async () => 'unexpected', { signal: controller.signal });
+    await until(() => router.stats().queueDepth === 1, 5000, 'the lease to queue');
+    const started = Date.now();
+    controller.abort();
+    let error: unknown;
+    try {
+      await waiting;
+    } catch (e) {
+      error = e;
+    }
+    expect(Date.now() - started).to.be.below(1000);
+    expect((error as Error).name).to.equal('AbortError');
+    expect(router.stats().queueDepth).to.equal(0);
+    release();
+    await held;
+  });
+
+  it('aborts and reports requests to origins outside the lease allowlist', async () => {
+    const other = await startSite(() => ({ type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
+    const allowed = await startSite((path) => ({
+      type: 'text/html',
+      body: path === '/page' ? `<title>ok</title><img src="${other.origin}/pixel.svg"><p>text</p>` : 'x',
+    }));
+    const lines = new PassThrough();
+    const logged: string[] = [];
+    lines.on('data', (chunk: Buffer) => logged.push(chunk.toString('utf8')));
+    try {
+      const router = await newRouter({ logger: createLogger({ component: 'router', level: 'warn', format: 'json', stream: lines }) });
+      const result = await router.withLease(async (lease) => {
+        await lease.page.goto(`${allowed.origin}/page`, { waitUntil: 'load' });
+        const title = await lease.page.title();
+        let navigationError = '';
+        await lease.page.goto(`${other.origin}/direct`).catch((e: Error) => {
+          navigationError = e.message;
+        });
+        return { title, navigationError, blocked: [...lease.blocked], leaseId: lease.leaseId };
+      }, { allowedOrigins: [allowed.origin] });
+      expect(result.title).to.equal('ok');
+      expect(result.navigationError).to.match(/ERR_BLOCKED_BY_CLIENT/);
+      expect(result.blocked).to.deep.include({ url: `${other.origin}/pixel.svg`, method: 'GET', resourceType: 'image' });
+      expect(result.blocked).to.deep.include({ url: `${other.origin}/direct`, method: 'GET', resourceType: 'document' });
+      expect(other.requests, 'the blocked origin never saw a request').to.deep.equal([]);
+      expect(allowed.requests).to.include('/page');
+      const blockedLog = logged.join('').split('\n').filter((l) => l.includes('Blocked request outside the navigation allowlist'));
+      expect(blockedLog).to.have.length(2);
+      expect(JSON.parse(blockedLog[0]!)).to.include({ leaseId: result.leaseId, url: `${other.origin}/pixel.svg` });
+      // The next lease on a recycled context has no allowlist left over and a fresh blocked list.
+      const next = await router.withLease(async (lease) => {
+        await lease.page.goto(`${other.origin}/after`);
+        return lease.blocked.length;
+      });
+      expect(next).to.equal(0);
+      expect(other.requests).to.deep.equal(['/after']);
+    } finally {
+      await other.close();
+      await allowed.close();
+    }
+  });
+
+  it('places no new leases on a draining browser while its running lease finishes', async () => {
+    const [first, second] = source.current();
+    const manual = new ManualSource([first!, second!]);
+    const router = new BrowserRouter({ source: manual, logger: quiet(), maxSessionsPerBrowser: 4, prewarmPerBrowser: 1 });
+    routers.push(router);
+    await router.start();
+    await until(() => router.stats().healthy === 2, 15_000, 'two healthy browsers');
+    let finishRunning!: () => void;
+    let runningOn = '';
+    const running = router.withLease(async (lease) => {
+      runningOn = lease.browserId;
+      await new Promise<void>((r) => {
+        finishRunning = r;
+      });
+      await lease.page.goto(`${site.origin}/still-working`);
+      return lease.page.title();
+    });
+    await until(() => runningOn !== '', 10_000, 'the first lease');
+    const draining = runningOn === first!.id ? first! : second!;
+    const other = draining === first ? second! : first!;
+    manual.set([{ ...draining, state: 'Draining' }, other]);
+    expect(router.stats()).to.include({ draining: 1, capacity: 4 });
+    const placed = await Promise.all(Array.from({ length: 6 }, () => router.withLease(async (lease) => {
+      await lease.page.setContent('<p>x</p>');
+      return lease.browserId;
+    })));
+    expect(new Set(placed)).to.deep.equal(new Set([other.id]));
+    finishRunning();
+    expect(await running).to.equal('/still-working');
+    await until(async () => (await statusPages(draining.url, draining.token)) === 0, 10_000, 'the draining browser to have no open pages');
+  });
+});
