@@ -1,0 +1,4 @@
+/** Guidance: topic, subject and grade → a lesson structure and the widgets that fit. */
+export * from './grades.ts';
+export * from './plan-lesson.ts';
+export * from './subjects.ts';
