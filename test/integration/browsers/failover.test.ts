@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { createLogger } from '#common/logger.ts';
+import { BrowserFailedError } from '#server/browsers/errors.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { BrowserRouter, type Lease } from '#server/browsers/router.ts';
+import { listPageTargets, processAlive, startSite, until, type TestSite } from './gateway-probe.ts';
+
+const quiet = () => createLogger({ component: 'router', level: 'error', format: 'json' });
+
+describe('browser router when a browser dies mid-lease', function () {
+  this.timeout(90_000);
+  let source: LocalEndpointSource;
+  let router: BrowserRouter;
+  let site: TestSite;
+  const pids: number[] = [];
+
+  before(async () => {
+    site = await startSite((path) => ({ type: 'text/html', body: `<title>${path}</title>` }));
+    source = new LocalEndpointSource({ browsers: 2, logger: quiet(), restartInitialMs: 3000 });
+    router = new BrowserRouter({ source, logger: quiet(), maxSessionsPerBrowser: 4, prewarmPerBrowser: 1, healthIntervalMs: 1000, reconnectInitialMs: 200 });
+    await router.start();
+    await until(() => router.stats().healthy === 2, 20_000, 'two healthy browsers');
+    for (const b of source.browsers()) pids.push(b.chromiumPid);
+  });
+
+  after(async () => {
+    await router?.stop();
+    await source?.stop();
+    await site?.close();
+    for (const b of source?.browsers() ?? []) pids.push(b.chromiumPid);
+  });
+
+  it('fails in-flight leases clearly, retries idempotent work on the survivor, then picks up the restarted browser without leaking contexts', async () => {
+    const victimId = 'local-0';
+    const victim = source.browserFor(victimId)!;
+    const token = source.current()[0]!.token;
+    const hang = (lease: Lease) => lease.page.waitForFunction(() => false, undefined, { timeout: 60_000 }).then(() => 'unexpected');
+
+    // Four leases, two per browser (placement alternates on ties): the idempotent one and a plain one on the victim.
+    const attempts: string[] = [];
+    const started: string[] = [];
+    const idempotent = router.withLease(async (lease) => {
+      attempts.push(lease.browserId);
+      started.push(lease.browserId);
+      if (lease.browserId !== victimId) {
+        await lease.page.goto(`${site.origin}/retried`);
+        return lease.page.title();
+      }
+      return hang(lease);
+    }, { idempotent: true });
+    await until(() => started.length === 1, 10_000, 'lease 1');
+    let releaseSurvivors!: () => void;
+    const survivorsGate = new Promise<void>((r) => {
+      releaseSurvivors = r;
+    });
+    const onSurvivorA = router.withLease(async (lease) => {
+      started.push(lease.browserId);
+      await survivorsGate;
+      return lease.browserId;
+    });
+    await until(() => started.length === 2, 10_000, 'lease 2');
+    const plain = router.withLease(async (lease) => {
+      started.push(lease.browserId);
+      return hang(lease);
+    });
+    await until(() => started.length === 3, 10_000, 'lease 3');
+    expect(started).to.deep.equal([victimId, 'local-1', victimId]);
+
+    const killedAt = Date.now();
+    process.kill(victim.chromiumPid, 'SIGKILL');
+
+    let plainError: unknown;
+    try {
+      await plain;
+    } catch (e) {
+      plainError = e;
+    }
+    expect(Date.now() - killedAt, 'the in-flight lease ended promptly').to.be.below(10_000);
+    expect(plainError).to.be.instanceOf(BrowserFailedError);
+    expect((plainError as BrowserFailedError).browserId).to.equal(victimId);
+    expect((plainError as BrowserFailedError).phase).to.equal('work');
+    expect((plainError as Error).message).to.match(/Browser local-0 failed during the lease/);
+
+    expect(await idempotent).to.equal('/retried');
+    expect(attempts).to.deep.equal([victimId, 'local-1']);
+
+    // While the victim is gone, new leases land on the survivor.
+    expect(router.stats().healthy).to.equal(1);
+    const during = await Promise.all([0, 1, 2].map(() => router.withLease(async (lease) => lease.browserId)));
+    expect(during).to.deep.equal(['local-1', 'local-1', 'local-1']);
+    releaseSurvivors();
+    expect(await onSurvivorA).to.equal('local-1');
+
+    // The local source restarts the browser under the same id; the router connects to it and uses it again.
+    await until(() => router.stats().healthy === 2, 30_000, 'the restarted browser to be healthy in the router');
+    const replacement = source.browserFor(victimId)!;
+    expect(replacement.chromiumPid).to.not.equal(victim.chromiumPid);
+    pids.push(replacement.chromiumPid);
+    const after = await router.withLease(async (lease) => {
+      await lease.page.goto(`${site.origin}/back`);
+      return { id: lease.browserId, title: await lease.page.title() };
+    });
+    expect(after).to.deep.equal({ id: victimId, title: '/back' });
+
+    // No contexts leaked: each browser holds exactly its pre-warmed page once the pool has settled.
+    await until(() => router.stats().prewarmed === 2 && router.stats().sessionsInUse === 0, 10_000, 'the pool to settle');
+    for (const endpoint of source.current()) {
+      const pages = await listPageTargets(endpoint.url, token);
+      expect(pages, `page targets on ${endpoint.id}`).to.have.length(1);
+      expect(pages[0]!.url).to.equal('about:blank');
+    }
+    expect(processAlive(victim.chromiumPid)).to.equal(false);
+  });
+
+  it('leaves no browser process behind after the source stops', async () => {
+    await router.stop();
+    await source.stop();
+    for (const pid of pids) expect(processAlive(pid), `chromium ${pid}`).to.equal(false);
+  });
+});
