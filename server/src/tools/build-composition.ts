@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { buildComposition } from '#server/composer/builder/build-composition.ts';
+import { lessonOutlineSchema } from '#server/composer/builder/outline.ts';
+import { validateComposition } from '#server/composer/validator/validate-composition.ts';
+import type { ComposerServices } from './services.ts';
+import type { ToolDefinition } from './tool-definition.ts';
+import { parseToolInput, structuredResult } from './parse-input.ts';
+import { reportSummary, validationReportSchema } from './validation-output.ts';
+
+const inputSchema = lessonOutlineSchema;
+
+const outputSchema = z.object({
+  composition: z.record(z.string(), z.unknown()).describe('The complete Composer document (version 1.1), ready for composer_save_composition.'),
+  validation: validationReportSchema.describe('The validator\'s report on the document (limits such as quiz and flashcard counts included).'),
+  widgets: z.array(z.object({ id: z.string(), type: z.string() })).describe('The widgets in page order.'),
+});
+
+/** composer_build_composition: a lesson outline → a complete Composer document and its validation report. */
+export const buildCompositionTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
+  name: 'composer_build_composition',
+  title: 'Build a Composer composition',
+  description: 'Turns a lesson outline (title, subject, grade, author, language, sections of plain text, quiz questions, flashcards, lists, images, videos, galleries, hotspots) into a complete Composer document: a head-1 header first, time-based UUID ids, plain text escaped and wrapped as HTML, the Composer\'s default colors and interface settings. Returns the document and its validation report (fix the errors it lists before saving). Nothing is saved.',
+  inputSchema,
+  outputSchema,
+  annotations: { title: 'Build composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: async (input, context) => {
+    const outline = parseToolInput(inputSchema, input);
+    const composition = buildComposition(outline);
+    const validation = validateComposition(composition, context.services.limits);
+    const widgets = composition.structure.map((w) => ({ id: w.id, type: w.type }));
+    const summary = [
+      `Built "${composition.metadata.title}" with ${widgets.length} widgets: ${widgets.map((w) => w.type).join(', ')}.`,
+      reportSummary(validation),
+      validation.valid ? 'Next: composer_save_composition with this composition.' : 'Fix the outline (or the document) and build or validate again before saving.',
+    ].join('\n');
+    return structuredResult(summary, { composition: composition as unknown as Record<string, unknown>, validation, widgets });
+  },
+};
