@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,7 +68,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** True while any process of the process group `pgid` exists. */
+/** True while any process of the process group `pgid` exists (zombies included). */
 export function processGroupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -78,9 +78,27 @@ export function processGroupAlive(pgid: number): boolean {
   }
 }
 
+/** True while a process of group `pgid` is still running; zombies waiting for init to reap them do not count. */
+export async function processGroupRunning(pgid: number): Promise<boolean> {
+  if (!processGroupAlive(pgid)) return false;
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return true; // no procfs: trust kill(0)
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== undefined && fields[0] !== 'Z' && fields[0] !== 'X' && Number(fields[2]) === pgid) return true;
+  }
+  return false;
+}
+
 async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (processGroupAlive(pgid)) {
+  while (await processGroupRunning(pgid)) {
     if (Date.now() > deadline) return false;
     await sleep(20);
   }

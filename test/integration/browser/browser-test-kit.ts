@@ -11,14 +11,31 @@ export function makeTestRoot(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `cmcp-${prefix}-`));
 }
 
-/** PIDs of live processes whose command line mentions `needle` (e.g. a test's root dir), excluding this process. */
+/**
+ * PIDs of live processes whose command line or environment mentions `needle` (a test's root dir: the browser
+ * process has its profile dir on the command line and HOME/TMPDIR under it), excluding this process. Chromium's
+ * zygote children show neither: find those with {@link processesInGroup}.
+ */
 export async function processesMentioning(needle: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle) && !/\) Z /.test(stat)) pids.push(Number(entry));
+    if ((cmdline.includes(needle) || environ.includes(needle)) && !/\) Z /.test(stat)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** PIDs of live processes in process group `pgid`. */
+export async function processesInGroup(pgid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && Number(fields[2]) === pgid) pids.push(Number(entry));
   }
   return pids;
 }

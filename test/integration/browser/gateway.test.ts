@@ -7,7 +7,7 @@ import { createLogger } from '#common/logger.ts';
 import { startGateway, type Gateway } from '#browser/gateway/gateway.ts';
 import { launchChromium, type LaunchedChromium } from '#browser/launcher/launch-chromium.ts';
 import {
-  cdpCall, eventually, getWithHost, makeTestRoot, pidAlive, processesMentioning, SecretVolume, startPageServer, tryWebSocket,
+  cdpCall, eventually, getWithHost, makeTestRoot, pidAlive, processesInGroup, processesMentioning, SecretVolume, startPageServer, tryWebSocket,
 } from './browser-test-kit.ts';
 
 const quiet = createLogger({ component: 'gateway-test', level: process.env['LOG_LEVEL'] ?? 'error' });
@@ -38,6 +38,7 @@ async function startPair(prefix: string, token: string, healthTimeoutMs = 2000):
       await chromium.stop();
       expect(await pidAlive(chromium.pid), 'browser pid alive after stop').to.equal(false);
       expect(await processesMentioning(root), 'processes left from this test').to.deep.equal([]);
+      expect(await processesInGroup(chromium.pid), 'processes left in the browser\'s group').to.deep.equal([]);
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -249,7 +250,7 @@ describe('CDP gateway health when Chromium hangs or dies', function () {
     const ws = await tryWebSocket(`ws://127.0.0.1:${pair.gateway.port}/devtools/browser/gone`, pair.auth);
     expect(ws).to.deep.include({ opened: false, status: 502 });
     expect((await fetch(`${pair.gateway.url}/metrics`)).status).to.equal(200);
-    expect(await eventually(async () => (await processesMentioning(pair.root)).length === 0, 5000), 'no Chromium child survives its browser').to.equal(true);
+    expect(await eventually(async () => (await processesInGroup(pair.chromium.pid)).length === 0, 5000), 'no Chromium child survives its browser').to.equal(true);
   });
 });
 
