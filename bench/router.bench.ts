@@ -1,0 +1,168 @@
+/**
+ * Router benchmarks, in one run on real chromium-headless-shell behind gateways:
+ * lease latency (request → ready page in hand) for pre-warmed leases, on-demand context+page creation and a cold
+ * browser launch per call; then throughput of concurrent leases (each a small page goto) on 1 and 2 browsers,
+ * with the utilisation of each core during each run. Sizes: ROUTER_BENCH_WARM (200), ROUTER_BENCH_ONDEMAND (100),
+ * ROUTER_BENCH_COLD (15), ROUTER_BENCH_SECONDS (8), ROUTER_BENCH_CONCURRENCY (8).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { chromium } from 'playwright-core';
+import { createLogger } from '#common/logger.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { StaticEndpointSource } from '#server/browsers/static-source.ts';
+import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.ts';
+import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/lib/chromium/chromium-headless-shell';
+const COLD_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error('timed out waiting for the pool');
+    await sleep(1);
+  }
+}
+
+/** Runs the router benchmarks and returns their tables and target checks. */
+export async function run(): Promise<BenchReport> {
+  const logger = createLogger({ component: 'router-bench', level: 'error', format: 'json' });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>bench</title><h1>Lesson</h1><p>small page</p>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = new LocalEndpointSource({ browsers: 2, logger });
+  await local.start();
+  const endpoints = local.current();
+  const routerOver = async (count: number, options: { prewarm: number; cap: number }) => {
+    const source = new StaticEndpointSource({ endpoints: endpoints.slice(0, count).map((e) => ({ id: e.id, url: e.url })), tokenFile: local.tokenPath, tokenPollMs: 0 });
+    const router = new BrowserRouter({ source, logger, maxSessionsPerBrowser: options.cap, prewarmPerBrowser: options.prewarm, queueTimeoutMs: 60_000, allowedOrigins: [origin] });
+    await router.start();
+    return { router, stop: async () => { await router.stop(); await source.stop(); } };
+  };
+
+  try {
+    // 1. Pre-warmed hand-over on a warm pool: wait until the pool is full before each lease.
+    const warm: number[] = [];
+    {
+      const { router, stop } = await routerOver(1, { prewarm: 2, cap: 4 });
+      try {
+        for (let i = 0; i < num('ROUTER_BENCH_WARM', 200) + 10; i++) {
+          await until(() => router.stats().prewarmed === 2, 10_000);
+          const t0 = performance.now();
+          await router.withLease(async (lease) => {
+            if (i >= 10) warm.push(performance.now() - t0);
+            void lease;
+          });
+        }
+      } finally {
+        await stop();
+      }
+    }
+    // 2. On-demand context + page for each lease.
+    const onDemand: number[] = [];
+    {
+      const { router, stop } = await routerOver(1, { prewarm: 0, cap: 4 });
+      try {
+        for (let i = 0; i < num('ROUTER_BENCH_ONDEMAND', 100) + 5; i++) {
+          const t0 = performance.now();
+          await router.withLease(async () => {
+            if (i >= 5) onDemand.push(performance.now() - t0);
+          });
+        }
+      } finally {
+        await stop();
+      }
+    }
+    // 3. A cold browser launch per call (launch + connect + page), as the earlier automation did.
+    const cold: number[] = [];
+    for (let i = 0; i < num('ROUTER_BENCH_COLD', 15); i++) {
+      const t0 = performance.now();
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: COLD_ARGS, headless: true });
+      const page = await browser.newPage();
+      cold.push(performance.now() - t0);
+      void page;
+      await browser.close();
+    }
+
+    // 4. Throughput: the same offered load (N concurrent callers, each lease one goto) on 1 and 2 browsers.
+    const seconds = num('ROUTER_BENCH_SECONDS', 8);
+    const concurrency = num('ROUTER_BENCH_CONCURRENCY', 8);
+    const throughput: Array<{ browsers: number; leases: number; perSecond: number; latency: Summary; cpu: number[]; load: number }> = [];
+    for (const count of [1, 2]) {
+      const { router, stop } = await routerOver(count, { prewarm: 1, cap: 4 });
+      try {
+        await until(() => router.stats().prewarmed === count, 10_000);
+        const latencies: number[] = [];
+        const endAt = performance.now() + seconds * 1000;
+        const cpuBefore = readCpuTimes();
+        const started = performance.now();
+        await Promise.all(Array.from({ length: concurrency }, async () => {
+          while (performance.now() < endAt) {
+            const t0 = performance.now();
+            await router.withLease(async (lease) => {
+              await lease.page.goto(`${origin}/`);
+            });
+            latencies.push(performance.now() - t0);
+          }
+        }));
+        const elapsed = (performance.now() - started) / 1000;
+        throughput.push({
+          browsers: count,
+          leases: latencies.length,
+          perSecond: latencies.length / elapsed,
+          latency: summarize(latencies),
+          cpu: coreUtilisation(cpuBefore, readCpuTimes()),
+          load: loadavg()[0]!,
+        });
+      } finally {
+        await stop();
+      }
+    }
+
+    const w = summarize(warm);
+    const d = summarize(onDemand);
+    const c = summarize(cold);
+    const one = throughput[0]!;
+    const two = throughput[1]!;
+    const speedup = ratio(two.perSecond, one.perSecond);
+    return {
+      tables: [
+        {
+          title: 'Lease latency: request → ready page in hand (ms)',
+          columns: ['path', 'n', 'p50', 'p95', 'p99', 'max', 'p50 vs pre-warmed'],
+          rows: [
+            ['pre-warmed hand-over', w.n, w.p50, w.p95, w.p99, w.max, '1x'],
+            ['on-demand context+page', d.n, d.p50, d.p95, d.p99, d.max, `${fmt(ratio(d.p50, w.p50))}x`],
+            ['cold launch + connect + page', c.n, c.p50, c.p95, c.p99, c.max, `${fmt(ratio(c.p50, w.p50))}x`],
+          ],
+        },
+        {
+          title: `Throughput: ${concurrency} concurrent callers for ${seconds} s, each lease one goto of a local page (cap 4/browser)`,
+          columns: ['browsers', 'leases', 'leases/s', 'lease p50 ms', 'lease p95 ms', 'lease p99 ms', 'cores busy', 'load1'],
+          rows: throughput.map((t) => [t.browsers, t.leases, t.perSecond, t.latency.p50, t.latency.p95, t.latency.p99, formatUtilisation(t.cpu), t.load]),
+        },
+      ],
+      targets: [
+        { name: 'pre-warmed lease p50', measured: `${fmt(w.p50)} ms`, target: '≤ 5 ms', met: w.p50 <= 5 },
+        { name: 'pre-warmed lease p99', measured: `${fmt(w.p99)} ms`, target: '≤ 25 ms', met: w.p99 <= 25 },
+        { name: 'cold launch / pre-warmed at p50', measured: `${fmt(ratio(c.p50, w.p50))}x`, target: '≥ 50x', met: ratio(c.p50, w.p50) >= 50 },
+        { name: '2 browsers / 1 browser throughput', measured: `${fmt(speedup)}x`, target: '≥ 1.5x', met: speedup >= 1.5 },
+      ],
+      notes: [
+        `Cores during throughput: 1 browser ${formatUtilisation(one.cpu)}; 2 browsers ${formatUtilisation(two.cpu)} (machine-wide, other work included; load average ${fmt(one.load)} / ${fmt(two.load)}).`,
+        'Pre-warmed leases are measured on a warm pool (the router refilled its 2 warm contexts before each lease); the allowlist is on for every lease.',
+      ],
+    };
+  } finally {
+    await local.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
