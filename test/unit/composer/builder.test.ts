@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { buildComposition, buildCompositionFromInput } from '#server/composer/builder/build-composition.ts';
+import { escapeHtml, plainTextToHtml } from '#server/composer/builder/escape.ts';
+import { deterministicIds } from '#server/composer/builder/ids.ts';
+import { lessonOutlineSchema } from '#server/composer/builder/outline.ts';
+import { UUID_V1_PATTERN } from '#server/composer/model/common.ts';
+import { compositionSchema, INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
+import { HEAD_DEFAULTS } from '#server/composer/model/head-1.ts';
+import { validateComposition } from '#server/composer/validator/validate-composition.ts';
+import { forEachId } from '#server/composer/validator/walk.ts';
+import { fullOutline } from './fixtures.ts';
+
+describe('builder', () => {
+  it('builds a document that passes the validator with no problem and parses with the composition schema', () => {
+    const document = buildCompositionFromInput(fullOutline());
+    const report = validateComposition(document);
+    expect(report.problems).to.deep.equal([]);
+    expect(report.valid).to.equal(true);
+    const parsed = compositionSchema.safeParse(document);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).to.equal(true);
+  });
+
+  it('puts a head-1 first, then one widget per section in order', () => {
+    const document = buildCompositionFromInput(fullOutline());
+    expect(document.structure.map((w) => w.type)).to.deep.equal(['head-1', 'text-1', 'quiz-1', 'flashcards-1', 'list-1', 'image-1', 'video-1', 'gallery-1', 'hotspots-1']);
+  });
+
+  it('gives every widget and item a distinct time-based UUID v1', () => {
+    const document = buildCompositionFromInput(fullOutline());
+    const ids: string[] = [];
+    forEachId(document.structure, [], (id) => ids.push(id));
+    expect(ids.length).to.be.greaterThan(30);
+    expect(new Set(ids).size).to.equal(ids.length);
+    for (const id of ids) expect(id).to.match(UUID_V1_PATTERN);
+  });
+
+  it('applies the Composer defaults: version, interface settings, head colors and booleans, common fields', () => {
+    const document = buildCompositionFromInput(fullOutline({ language: 'en' }));
+    expect(document.version).to.equal('1.1');
+    expect(document.interface).to.deep.equal({ ...INTERFACE_DEFAULTS, content_language: 'en' });
+    expect(document.metadata).to.include({ title: 'Fotossíntese', thumb: null });
+    expect(document.assets).to.deep.equal([]);
+    const head = document.structure[0] as Record<string, unknown>;
+    expect(head).to.include({ ...HEAD_DEFAULTS, category: '<p>Science · 7º ano</p>', author_name: '<p>Ana Souza</p>', author_office: '<p>Professora de Ciências</p>' });
+    for (const widget of document.structure) {
+      expect(widget).to.include({ background_color: '#FFFFFF', padding_top: 0, padding_bottom: 0 });
+      expect((widget as { dam_assets?: unknown }).dam_assets).to.deep.equal([]);
+    }
+  });
+
+  it('escapes plain text and wraps it in paragraphs, so <script> in an outline is shown, never run', () => {
+    const document = buildCompositionFromInput(fullOutline());
+    const text = document.structure[1] as { content: string; content_title: string };
+    expect(text.content).to.equal('<p>Plants make food.</p><p>They use light &amp; water &lt;script&gt;alert(1)&lt;/script&gt;.</p>');
+    expect(text.content_title).to.equal('Para começar');
+    expect(JSON.stringify(document)).not.to.include('<script');
+  });
+
+  it('escapes every special character and keeps line breaks', () => {
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).to.equal('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(plainTextToHtml('one\ntwo\n\n\nthree')).to.equal('<p>one<br>two</p><p>three</p>');
+    expect(plainTextToHtml(['first', '', 'second'])).to.equal('<p>first</p><p>second</p>');
+  });
+
+  it('maps quiz, flashcards, list and media sections onto their widget fields', () => {
+    const document = buildCompositionFromInput(fullOutline());
+    const quiz = document.structure[2] as { questions: { question: string; choices: { text: string; correct: boolean }[] }[] };
+    expect(quiz.questions).to.have.length(5);
+    expect(quiz.questions[0]?.question).to.equal('<p>Question 1?</p>');
+    expect(quiz.questions[0]?.choices.map((c) => [c.text, c.correct])).to.deep.equal([['<p>Right 1</p>', true], ['<p>Wrong 1a</p>', false], ['<p>Wrong 1b</p>', false]]);
+    expect(document.structure[4]).to.include({ list_style: 'checkbox' });
+    expect(document.structure[5]).to.include({ image: 'https://example.org/cell.png', caption: '<p>A plant cell</p>' });
+    expect(document.structure[6]).to.include({ video: 'https://example.org/video.mp4', content_title: 'Watch' });
+  });
+
+  it('is deterministic given a deterministic id source', () => {
+    const outline = lessonOutlineSchema.parse(fullOutline());
+    expect(buildComposition(outline, { newId: deterministicIds() })).to.deep.equal(buildComposition(outline, { newId: deterministicIds() }));
+  });
+
+  it('rejects outlines with answers instead of choices, non-http URLs and unknown section types', () => {
+    const bad = [
+      { sections: [{ type: 'quiz', questions: [{ question: 'q', answers: [] }] }] },
+      { sections: [{ type: 'image', url: 'javascript:alert(1)' }] },
+      { sections: [{ type: 'poll', items: [] }] },
+    ];
+    for (const override of bad) {
+      expect(lessonOutlineSchema.safeParse({ ...fullOutline(), ...override }).success, JSON.stringify(override)).to.equal(false);
+    }
+  });
+});
