@@ -104,7 +104,7 @@ describe('desiredNetworkPolicy', () => {
   it('admits only the gateway port, from the access selector and the operator', () => {
     const spec = resolved({ access: { podSelector: { matchLabels: { app: 'composer-mcp-server' } } } });
     const np = desiredNetworkPolicy(pool, spec, { namespace: 'ops', podLabels: { app: 'operator' } });
-    expect(np.spec!.podSelector.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'composer-mcp-browser', 'browser.composer-mcp.io/pool': 'pool' });
+    expect(np.spec!.podSelector!.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'composer-mcp-browser', 'browser.composer-mcp.io/pool': 'pool' });
     expect(np.spec!.policyTypes).to.deep.equal(['Ingress']);
     expect(np.spec!.ingress).to.have.length(1);
     const rule = np.spec!.ingress![0]! as { ports?: unknown; _from?: unknown };

@@ -1,0 +1,336 @@
+import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
+import type { Logger } from '#common/logger.ts';
+import { secretRedactor } from '#common/redaction.ts';
+import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
+import { realClock, type Clock } from '#operator/runtime/clock.ts';
+import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
+import { desiredSecret, tokenOf } from './desired-secret.ts';
+import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
+import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
+import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
+import { computeStatus, endpointOf, statusChanged } from './status.ts';
+import { validateSpec } from './validate-spec.ts';
+import type { KubeWriter } from './kube-writer.ts';
+import type { SessionReader } from './session-reader.ts';
+import {
+  ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, canonicalJson, networkPolicyName, tokenSecretName,
+} from './names.ts';
+
+/** Read access to the informer caches the reconciler works from. */
+export interface PoolCaches {
+  /** The pool by `namespace/name`. */
+  getPool(key: string): BrowserPool | undefined;
+  /** Every pool (to find the owner of orphans). */
+  listPools(): BrowserPool[];
+  /** Pods whose controller owner reference has this uid. */
+  podsOwnedBy(uid: string): V1Pod[];
+  /** Pods of a namespace carrying `browser.composer-mcp.io/pool=<pool>`. */
+  podsLabelled(namespace: string, pool: string): V1Pod[];
+  /** A Secret by `namespace/name`. */
+  getSecret(key: string): V1Secret | undefined;
+}
+
+/** What the reconciler needs. */
+export interface ReconcilerDeps {
+  caches: PoolCaches;
+  writer: KubeWriter;
+  sessions: SessionReader;
+  logger: Logger;
+  clock?: Clock;
+  /** The operator's own pods, admitted by each pool's NetworkPolicy. */
+  operator?: OperatorIdentity;
+  planOptions?: PlanOptions;
+  /** How long a session count read from a gateway is reused (default 1000 ms). */
+  sessionTtlMs?: number;
+}
+
+/** What a reconcile asks of the queue. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+interface PoolMemory {
+  uid: string;
+  /** Serial high-water mark so names are not reused within this process. */
+  nextSerial: number;
+  /** Pods created but not yet seen in the cache (name → time created), so a stale cache never double-creates. */
+  expectedCreates: Map<string, { pod: V1Pod; at: number }>;
+  /** Pods deleted but maybe still in the cache without a deletionTimestamp. */
+  expectedDeletes: Map<string, number>;
+  /** Hash of the NetworkPolicy last applied. */
+  networkPolicyHash?: string;
+  /** Generation for which an InvalidSpec event was recorded. */
+  invalidGeneration?: number;
+}
+
+const EXPECTATION_TTL_MS = 30_000;
+
+/**
+ * Level-based reconciler of one BrowserPool: reads the pool, its pods (from the informer caches) and the
+ * gateways' session counts; computes the plan and the status with the pure functions; applies the difference
+ * (server-side apply, field manager browserpool-operator); writes the status only when it changed; records
+ * Events. Never throws for expected conditions (conflicts, missing objects); other errors are thrown after the
+ * status says Degraded, so the queue retries with backoff.
+ */
+export class BrowserPoolReconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #clock: Clock;
+  readonly #memory = new Map<string, PoolMemory>();
+  readonly #sessionCache = new Map<string, { value: number | undefined; at: number }>();
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    this.#clock = deps.clock ?? realClock;
+  }
+
+  /** Reconciles the pool `namespace/name`. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const pool = this.#deps.caches.getPool(key);
+    if (!pool) {
+      await this.#cleanUpAfter(key);
+      this.#memory.delete(key);
+      return {};
+    }
+    if (pool.metadata.deletionTimestamp) return {};
+    const log = this.#deps.logger.child({ namespace: pool.metadata.namespace, name: pool.metadata.name, pool: pool.metadata.name });
+    const ref: PoolRef = {
+      apiVersion: pool.apiVersion, kind: pool.kind, name: pool.metadata.name ?? '',
+      namespace: pool.metadata.namespace ?? 'default', uid: pool.metadata.uid ?? '',
+    };
+    const memory = this.#memoryFor(key, ref.uid);
+    const generation = pool.metadata.generation ?? 0;
+    const now = new Date(this.#clock.now());
+
+    const validation = validateSpec(ref.name, pool.spec);
+    if (!validation.ok) {
+      const browsers = this.#observe(ref.uid, memory, new Map());
+      const status = computeStatus({ poolName: ref.name, generation, problems: validation.problems, browsers, previous: pool.status, now });
+      if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+      if (memory.invalidGeneration !== generation) {
+        memory.invalidGeneration = generation;
+        log.warn('Rejected invalid BrowserPool spec', { generation, problems: validation.problems });
+        await this.#deps.writer.event(pool, 'Warning', 'InvalidSpec', validation.problems.join('; '));
+      }
+      return {};
+    }
+    memory.invalidGeneration = undefined;
+    const spec = validation.spec;
+    const hash = specHash(ref.name, spec);
+
+    let reconcileError: string | undefined;
+    let failure: unknown;
+    let token: string | undefined;
+    try {
+      token = await this.#ensureSecret(pool, ref, log);
+      await this.#ensureNetworkPolicy(ref, spec, memory);
+    } catch (err) {
+      if (!isConflict(err)) {
+        failure = err;
+        reconcileError = `Could not create the token Secret or NetworkPolicy: ${describeKubeError(err)}`;
+      }
+    }
+
+    const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token);
+    const browsers = this.#observe(ref.uid, memory, sessions);
+    const plan = makePlan({
+      poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial,
+      ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
+    });
+
+    if (!failure) {
+      try {
+        await this.#apply(pool, ref, spec, plan, browsers, memory, now, log);
+      } catch (err) {
+        if (!isConflict(err)) {
+          failure = err;
+          reconcileError = `Could not apply the plan: ${describeKubeError(err)}`;
+        }
+      }
+    }
+
+    const status = computeStatus({
+      poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
+      ...(reconcileError ? { reconcileError } : {}),
+    });
+    if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+    if (failure) throw failure;
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+  }
+
+  /** Forgets what was remembered about a pool (after it is gone). */
+  forget(key: string): void {
+    this.#memory.delete(key);
+  }
+
+  #memoryFor(key: string, uid: string): PoolMemory {
+    let m = this.#memory.get(key);
+    if (!m || m.uid !== uid) {
+      m = { uid, nextSerial: 0, expectedCreates: new Map(), expectedDeletes: new Map() };
+      this.#memory.set(key, m);
+    }
+    return m;
+  }
+
+  #observe(uid: string, memory: PoolMemory, sessions: Map<string, number | undefined>): ObservedBrowser[] {
+    const nowMs = this.#clock.now();
+    const pods = this.#deps.caches.podsOwnedBy(uid);
+    const seen = new Set(pods.map((p) => p.metadata?.name ?? ''));
+    for (const [name, e] of memory.expectedCreates) {
+      if (seen.has(name) || nowMs - e.at > EXPECTATION_TTL_MS) memory.expectedCreates.delete(name);
+    }
+    for (const [name, at] of memory.expectedDeletes) {
+      if (!seen.has(name) || nowMs - at > EXPECTATION_TTL_MS) memory.expectedDeletes.delete(name);
+    }
+    const observed = pods.map((p) => {
+      const b = observeBrowser(p, sessions.get(p.metadata?.name ?? ''));
+      if (memory.expectedDeletes.has(b.name)) b.terminating = true;
+      return b;
+    });
+    for (const { pod, at } of memory.expectedCreates.values()) {
+      const b = observeBrowser({ ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(at) } });
+      observed.push(b);
+    }
+    for (const b of observed) if (b.serial !== undefined && b.serial + 1 > memory.nextSerial) memory.nextSerial = b.serial + 1;
+    return observed;
+  }
+
+  async #readSessions(uid: string, port: number, token: string | undefined): Promise<Map<string, number | undefined>> {
+    const out = new Map<string, number | undefined>();
+    if (!token) return out;
+    const ttl = this.#deps.sessionTtlMs ?? 1000;
+    const nowMs = this.#clock.now();
+    const pods = this.#deps.caches.podsOwnedBy(uid).filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
+    await Promise.all(pods.map(async (p) => {
+      const b = observeBrowser(p);
+      if (!b.ready && !b.drainingSince) return;
+      const endpoint = endpointOf(b, port);
+      const cacheKey = `${b.uid}|${endpoint}`;
+      const cached = this.#sessionCache.get(cacheKey);
+      if (cached && nowMs - cached.at < ttl) {
+        out.set(b.name, cached.value);
+        return;
+      }
+      const value = await this.#deps.sessions.read(endpoint, token);
+      this.#sessionCache.set(cacheKey, { value, at: this.#clock.now() });
+      out.set(b.name, value);
+    }));
+    if (this.#sessionCache.size > 10_000) {
+      for (const [k, v] of this.#sessionCache) if (nowMs - v.at > 60_000) this.#sessionCache.delete(k);
+    }
+    return out;
+  }
+
+  async #ensureSecret(pool: BrowserPool, ref: PoolRef, log: Logger): Promise<string | undefined> {
+    const existing = this.#deps.caches.getSecret(`${ref.namespace}/${tokenSecretName(ref.name)}`);
+    const wanted = desiredSecret(ref, existing);
+    let token = tokenOf(existing);
+    if (wanted) {
+      const stored = await this.#deps.writer.createSecret(wanted);
+      token = tokenOf(stored);
+      if (stored.metadata?.uid && stored.metadata.creationTimestamp && tokenOf(stored) === tokenOf(wanted)) {
+        log.info('Created CDP token Secret', { secret: wanted.metadata?.name });
+        await this.#deps.writer.event(pool, 'Normal', 'CreatedTokenSecret', `Created Secret ${wanted.metadata?.name ?? ''} with the pool's CDP token`);
+      }
+    }
+    if (token) secretRedactor.add(token);
+    return token;
+  }
+
+  async #ensureNetworkPolicy(ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], memory: PoolMemory): Promise<void> {
+    const np = desiredNetworkPolicy(ref, spec, this.#deps.operator);
+    const hash = canonicalJson(np);
+    if (memory.networkPolicyHash === hash) return;
+    await this.#deps.writer.apply(np);
+    memory.networkPolicyHash = hash;
+  }
+
+  async #apply(
+    pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredPod>[1], plan: Plan, browsers: ObservedBrowser[],
+    memory: PoolMemory, now: Date, log: Logger,
+  ): Promise<void> {
+    const writer = this.#deps.writer;
+    const errors: unknown[] = [];
+    const run = async (fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    await Promise.all([
+      ...plan.create.map((c) => run(async () => {
+        const pod = desiredPod(ref, spec, c.serial);
+        memory.expectedCreates.set(c.name, { pod, at: this.#clock.now() });
+        memory.nextSerial = Math.max(memory.nextSerial, c.serial + 1);
+        try {
+          await writer.apply(pod);
+        } catch (err) {
+          memory.expectedCreates.delete(c.name);
+          throw err;
+        }
+        log.info('Created browser pod', { pod: c.name, serial: c.serial });
+        await writer.event(pool, 'Normal', 'CreatedBrowser', `Created browser pod ${c.name}`);
+      })),
+      ...plan.drain.map((d) => run(async () => {
+        const ok = await writer.annotatePod(ref.namespace, d.name, {
+          [ANNOTATION_DRAINING_SINCE]: now.toISOString(),
+          [ANNOTATION_DRAIN_REASON]: d.reason,
+        });
+        if (!ok) return;
+        const b = browsers.find((x) => x.name === d.name);
+        log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
+        await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} open sessions`);
+      })),
+      ...plan.delete.map((d) => run(async () => {
+        const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
+        memory.expectedDeletes.set(d.name, this.#clock.now());
+        if (!ok) return;
+        log.info('Deleted browser pod', { pod: d.name, reason: d.reason });
+        await writer.event(pool, 'Normal', 'DeletedBrowser', `Deleted browser pod ${d.name} (${d.reason})`);
+      })),
+    ]);
+    const first = errors.find((e) => !isConflict(e));
+    if (first) throw first;
+    if (errors.length > 0) throw errors[0];
+  }
+
+  async #writeStatus(pool: BrowserPool, status: NonNullable<BrowserPool['status']>, log: Logger): Promise<void> {
+    try {
+      await this.#deps.writer.writeStatus(pool, status);
+    } catch (err) {
+      log.warn('Failed to write BrowserPool status', { error: describeKubeError(err) });
+      throw err;
+    }
+  }
+
+  /** After a pool is gone: delete what it owned (there may be no garbage collector, as in tests). */
+  async #cleanUpAfter(key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const namespace = slash < 0 ? 'default' : key.slice(0, slash);
+    const name = slash < 0 ? key : key.slice(slash + 1);
+    const live = new Set(this.#deps.caches.listPools().map((p) => p.metadata.uid));
+    const orphans = this.#deps.caches.podsLabelled(namespace, name).filter((p) => {
+      const owner = p.metadata?.ownerReferences?.find((o) => o.controller);
+      return owner !== undefined && !live.has(owner.uid) && !p.metadata?.deletionTimestamp;
+    });
+    for (const pod of orphans) {
+      if (await this.#deps.writer.deletePod(namespace, pod.metadata?.name ?? '', pod.metadata?.uid ?? '')) {
+        this.#deps.logger.info('Deleted orphaned browser pod', { namespace, pool: name, pod: pod.metadata?.name });
+      }
+    }
+    const memory = this.#memory.get(key);
+    if (memory || orphans.length > 0) {
+      const children: KubernetesObject[] = [
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: tokenSecretName(name), namespace } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: networkPolicyName(name), namespace } },
+      ];
+      const secret = this.#deps.caches.getSecret(`${namespace}/${tokenSecretName(name)}`);
+      const secretOwner = secret?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+      for (const child of children) {
+        if (child.kind === 'Secret' && (!secret || (secretOwner && live.has(secretOwner)))) continue;
+        await this.#deps.writer.deleteObject(child).catch(() => false);
+      }
+    }
+  }
+}
