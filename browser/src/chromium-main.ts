@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { loadConfig } from '#common/config.ts';
 import { createLogger } from '#common/logger.ts';
 import { launchChromium } from './launcher/launch-chromium.ts';
 
-/** The environment of the Chromium runner process. */
-export const chromiumEnvSchema = z.object({
-  CHROMIUM_PORT: z.coerce.number().int().min(1).max(65535).default(9223),
-  CHROMIUM_PATH: z.string().min(1).optional(),
-  CHROMIUM_ROOT_DIR: z.string().min(1).optional(),
+/** The runner's settings, loaded with prefix `CHROMIUM` (`CHROMIUM_PORT`, `CHROMIUM_PATH`, `CHROMIUM_ROOT_DIR`). */
+export const chromiumSettingsSchema = z.object({
+  port: z.number().int().min(1).max(65535).default(9223).describe('DevTools port on 127.0.0.1'),
+  path: z.string().min(1).optional().describe('chromium-headless-shell binary'),
+  rootDir: z.string().min(1).optional().describe('Directory for the browser\'s HOME, profile and TMPDIR'),
 });
 
 /** The Chromium runner settings. */
@@ -16,14 +17,13 @@ export interface ChromiumEnv {
   rootDir?: string;
 }
 
-/** Reads and validates the runner's environment; throws one error that lists every bad variable. */
+/**
+ * Reads and validates the runner's environment (command-line arguments are Chromium flags, not settings);
+ * throws a ConfigError that lists every bad variable.
+ */
 export function parseChromiumEnv(env: NodeJS.ProcessEnv): ChromiumEnv {
-  const parsed = chromiumEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
-    throw new Error(`Invalid chromium environment:\n  ${problems.join('\n  ')}`);
-  }
-  return { port: parsed.data.CHROMIUM_PORT, executablePath: parsed.data.CHROMIUM_PATH, rootDir: parsed.data.CHROMIUM_ROOT_DIR };
+  const s = loadConfig(chromiumSettingsSchema, { envPrefix: 'CHROMIUM', env, argv: [] });
+  return { port: s.port, executablePath: s.path, rootDir: s.rootDir };
 }
 
 async function main(): Promise<void> {

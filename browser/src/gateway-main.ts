@@ -1,20 +1,24 @@
 import { z } from 'zod';
+import { loadConfig } from '#common/config.ts';
 import { createLogger } from '#common/logger.ts';
+import { GracefulShutdown } from '#common/shutdown.ts';
 import { startGateway } from './gateway/gateway.ts';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.number().int().min(1).max(65535);
 
-/** The environment of the gateway process (see the browser pod contract). */
-export const gatewayEnvSchema = z.object({
-  GATEWAY_LISTEN_HOST: z.string().min(1).optional(),
-  POD_IP: z.string().min(1).optional(),
-  GATEWAY_PORT: port.default(9222),
-  GATEWAY_UPSTREAM_PORT: port.default(9223),
-  GATEWAY_TOKEN_FILE: z.string().min(1).default('/var/run/composer-mcp/cdp-token/token'),
-  GATEWAY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+/**
+ * The gateway's settings, loaded with prefix `GATEWAY` (`GATEWAY_LISTEN_HOST`, `GATEWAY_PORT`,
+ * `GATEWAY_UPSTREAM_PORT`, `GATEWAY_TOKEN_FILE`, `GATEWAY_HEALTH_TIMEOUT_MS`) or flags (`--port=9222`).
+ */
+export const gatewaySettingsSchema = z.object({
+  listenHost: z.string().min(1).optional().describe('Address to listen on; default the POD_IP env, else 0.0.0.0'),
+  port: port.default(9222).describe('Port to listen on'),
+  upstreamPort: port.default(9223).describe('Chromium DevTools port on 127.0.0.1'),
+  tokenFile: z.string().min(1).default('/var/run/composer-mcp/cdp-token/token').describe('File holding the bearer token'),
+  healthTimeoutMs: z.number().int().min(100).max(60_000).default(2000).describe('Bound on the /healthz CDP round trip'),
 });
 
-/** The gateway settings derived from the environment. */
+/** The gateway settings derived from the environment and flags. */
 export interface GatewayEnv {
   listenHost: string;
   listenPort: number;
@@ -23,20 +27,16 @@ export interface GatewayEnv {
   healthTimeoutMs: number;
 }
 
-/** Reads and validates the gateway's environment; throws one error that lists every bad variable and what it must be. */
-export function parseGatewayEnv(env: NodeJS.ProcessEnv): GatewayEnv {
-  const parsed = gatewayEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
-    throw new Error(`Invalid gateway environment:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+/** Reads and validates the gateway's settings; throws a ConfigError that lists every bad variable and what it must be. */
+export function parseGatewayEnv(env: NodeJS.ProcessEnv, argv: string[] = []): GatewayEnv {
+  const s = loadConfig(gatewaySettingsSchema, { envPrefix: 'GATEWAY', env, argv });
+  const podIp = env['POD_IP']?.trim();
   return {
-    listenHost: e.GATEWAY_LISTEN_HOST ?? e.POD_IP ?? '0.0.0.0',
-    listenPort: e.GATEWAY_PORT,
-    upstreamPort: e.GATEWAY_UPSTREAM_PORT,
-    tokenFile: e.GATEWAY_TOKEN_FILE,
-    healthTimeoutMs: e.GATEWAY_HEALTH_TIMEOUT_MS,
+    listenHost: s.listenHost ?? (podIp ? podIp : '0.0.0.0'),
+    listenPort: s.port,
+    upstreamPort: s.upstreamPort,
+    tokenFile: s.tokenFile,
+    healthTimeoutMs: s.healthTimeoutMs,
   };
 }
 
@@ -44,21 +44,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ component: 'gateway' });
   let settings: GatewayEnv;
   try {
-    settings = parseGatewayEnv(process.env);
+    settings = parseGatewayEnv(process.env, process.argv.slice(2));
   } catch (error) {
     logger.error('Refused to start gateway', { error: (error as Error).message });
     process.exitCode = 2;
     return;
   }
   const gateway = await startGateway({ ...settings, logger });
-  const shutdown = (signal: string): void => {
-    logger.info('Stopping CDP gateway', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    gateway.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const shutdown = new GracefulShutdown({ graceMs: 10_000, logger });
+  shutdown.onShutdown('gateway', () => gateway.close());
+  shutdown.install();
 }
 
 if (import.meta.main) {

@@ -15,7 +15,8 @@ describe('gateway settings and routing', () => {
 
   it('names every bad variable and what it got', () => {
     expect(() => parseGatewayEnv({ GATEWAY_PORT: 'http', GATEWAY_UPSTREAM_PORT: '70000' }))
-      .to.throw(/GATEWAY_PORT.*"http"[\s\S]*GATEWAY_UPSTREAM_PORT.*"70000"/);
+      .to.throw(/port: .*"http".*env GATEWAY_PORT[\s\S]*upstreamPort: .*65535.*env GATEWAY_UPSTREAM_PORT/);
+    expect(parseGatewayEnv({}, ['--port=9333', '--listen-host', '127.0.0.2'])).to.include({ listenPort: 9333, listenHost: '127.0.0.2' });
     expect(() => parseChromiumEnv({ CHROMIUM_PORT: '-1' })).to.throw(/CHROMIUM_PORT/);
     expect(parseChromiumEnv({}).port).to.equal(9223);
   });
