@@ -68,9 +68,9 @@ const EXAMPLE_SECTIONS: Record<Exclude<WidgetType, 'head-1'>, OutlineSection> = 
   },
 };
 
-/** The example widget of a type, built by the builder with deterministic ids (stable across calls). */
+/** The example widget of a type, built by the builder with deterministic ids (stable across calls, distinct across types). */
 export function exampleWidget(type: WidgetType): KnownWidget {
-  const newId = deterministicIds();
+  const newId = deterministicIds(Date.UTC(2025, 0, 1) + WIDGET_TYPES.indexOf(type) * 60_000);
   if (type === 'head-1') return buildHeadWidget({ category: 'Ciências · 7º ano', authorName: 'Ana Souza', authorOffice: 'Professora de Ciências' }, newId);
   return buildSectionWidget(EXAMPLE_SECTIONS[type], newId);
 }
