@@ -1,0 +1,33 @@
+import type { BrowserContext } from 'playwright-core';
+import type { ComposerSettings } from '#server/tools/services.ts';
+
+/** localStorage key of the signed-in user (composer.md: `{ access_token, … }`). */
+export const USER_DATA_KEY = 'rdp-composer-user-data';
+/** localStorage key of the active project (composer.md: `{ uid, connectors: [{ uid, … }] }`). */
+export const ACTIVE_PROJECT_KEY = 'rdp-composer-active-project';
+
+/**
+ * The localStorage entries that sign the app in, from configuration. Assumption (composer.md leaves it open): the
+ * active project's `uid` is the configured project key.
+ */
+export function sessionEntries(settings: Pick<ComposerSettings, 'accessToken' | 'projectKey' | 'connectorUid'>): Record<string, string> {
+  return {
+    [USER_DATA_KEY]: JSON.stringify({ access_token: settings.accessToken ?? '' }),
+    [ACTIVE_PROJECT_KEY]: JSON.stringify({ uid: settings.projectKey ?? '', connectors: settings.connectorUid ? [{ uid: settings.connectorUid }] : [] }),
+  };
+}
+
+/**
+ * Puts the session into the Composer origin's localStorage before any of its scripts run, on every navigation of
+ * `context` (other origins get nothing). The token lives only in this context, which the lease closes after the call.
+ */
+export async function installComposerSession(context: BrowserContext, composerUrl: string, entries: Record<string, string>): Promise<void> {
+  const origin = new URL(composerUrl).origin;
+  await context.addInitScript(
+    (arg: { origin: string; entries: Record<string, string> }) => {
+      if (globalThis.location.origin !== arg.origin) return;
+      for (const [key, value] of Object.entries(arg.entries)) globalThis.localStorage.setItem(key, value);
+    },
+    { origin, entries },
+  );
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import type { CompositionVisit } from './visit-composition.ts';
+
+const widgetRef = z.object({ type: z.string(), id: z.string().nullable() });
+
+/** The structured report of a visit (CompositionVisit) as tools return it. */
+export const visitReportSchema = z.object({
+  uid: z.string(),
+  url: z.string().describe('The Composer URL that was opened.'),
+  view: z.enum(['editor', 'embed']),
+  ready: z.boolean().describe('The read answered 200, the network went idle and no uncaught error happened.'),
+  readStatus: z.number().int(),
+  documentWidgets: z.array(widgetRef).describe('Widgets of the document the app loaded, in page order.'),
+  renderedWidgets: z.array(widgetRef).describe('Widgets found on the rendered page (by the configured selector).'),
+  missingWidgetIds: z.array(z.string()).describe('Document widgets with no rendered element.'),
+  consoleErrors: z.array(z.string()),
+  pageErrors: z.array(z.string()),
+  failedRequests: z.array(z.object({ url: z.string(), method: z.string(), status: z.number().int().optional(), failure: z.string().optional() })),
+  blockedNavigations: z.array(z.object({ url: z.string() }).loose()).describe('Requests aborted because their origin is not the Composer or its API.'),
+  timings: z.object({ readMs: z.number(), readyMs: z.number() }),
+  browserId: z.string(),
+});
+
+/** One line summarising a visit for the text content of a tool result. */
+export function visitSummary(report: CompositionVisit & { uid: string }): string {
+  const types = [...new Set(report.documentWidgets.map((w) => w.type))].join(', ') || 'none';
+  const problems = report.consoleErrors.length + report.pageErrors.length + report.failedRequests.length;
+  return `${report.ready ? 'Loaded' : 'Loaded (not fully ready)'} ${report.uid} in the ${report.view === 'editor' ? 'editor' : 'learner view'} in ${report.timings.readyMs} ms: ${report.documentWidgets.length} widgets (${types}), ${report.renderedWidgets.length} rendered, ${report.missingWidgetIds.length} missing, ${problems} page errors, ${report.blockedNavigations.length} blocked requests.`;
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { capturePng, pngSize } from '#server/composer/session/page-capture.ts';
+import { withComposerPage } from '#server/composer/session/browser-work.ts';
+import { visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
+import type { ComposerServices } from './services.ts';
+import type { ToolDefinition } from './tool-definition.ts';
+import { parseToolInput } from './parse-input.ts';
+
+const inputSchema = z
+  .object({
+    uid: z.string().trim().min(1).max(4096).describe('The composition uid composer_save_composition returned (opaque; pass it unchanged).'),
+    fullPage: z.boolean().default(false).describe('Screenshot the whole page instead of the first screen.'),
+  })
+  .strict();
+
+const outputSchema = visitReportSchema.extend({
+  screenshot: z.object({ mimeType: z.literal('image/png'), width: z.number().int(), height: z.number().int(), bytes: z.number().int() }),
+});
+
+/** composer_open_composition: opens a saved composition in the Composer editor and shows what loaded. */
+export const openCompositionTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
+  name: 'composer_open_composition',
+  title: 'Open a composition in the Composer editor',
+  description:
+    'Opens a saved composition in the Composer editor in a pooled browser, signed in with the server\'s configured token, waits until the composition has loaded (its read answered, the network idle, no uncaught error) and returns a PNG screenshot plus what loaded: the widgets of the document, the widgets rendered on the page, console and network errors, and blocked requests. Use it after composer_save_composition to check the lesson renders.',
+  inputSchema,
+  outputSchema,
+  annotations: { title: 'Open composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (rawInput, context) => {
+    const input = parseToolInput(inputSchema, rawInput);
+    const { visit, captured, browserId } = await withComposerPage(context.services, {
+      uid: input.uid,
+      view: 'editor',
+      signal: context.signal,
+      reportProgress: context.reportProgress,
+      capture: async (lease) => capturePng(lease.page, { fullPage: input.fullPage, timeoutMs: 15_000 }),
+    });
+    const size = pngSize(captured) ?? { width: 0, height: 0 };
+    const report = { uid: input.uid, ...visit, browserId, screenshot: { mimeType: 'image/png' as const, ...size, bytes: captured.length } };
+    return {
+      content: [
+        { type: 'text', text: visitSummary(report) },
+        { type: 'image', data: captured.toString('base64'), mimeType: 'image/png' },
+      ],
+      structuredContent: report,
+    };
+  },
+};

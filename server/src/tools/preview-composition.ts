@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { capturePdf, capturePng, pngSize } from '#server/composer/session/page-capture.ts';
+import { withComposerPage } from '#server/composer/session/browser-work.ts';
+import { visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
+import type { ComposerServices } from './services.ts';
+import type { ToolDefinition } from './tool-definition.ts';
+import { parseToolInput } from './parse-input.ts';
+
+const inputSchema = z
+  .object({
+    uid: z.string().trim().min(1).max(4096).describe('The composition uid composer_save_composition returned (opaque; pass it unchanged).'),
+    format: z.enum(['png', 'pdf']).default('png').describe('png: a screenshot (image content); pdf: the printed learner view (an embedded application/pdf resource).'),
+    fullPage: z.boolean().default(true).describe('For png: the whole page (default) or only the first screen.'),
+  })
+  .strict();
+
+const outputSchema = visitReportSchema.extend({
+  preview: z.object({ mimeType: z.enum(['image/png', 'application/pdf']), bytes: z.number().int(), width: z.number().int().optional(), height: z.number().int().optional(), uri: z.string().optional() }),
+});
+
+/** composer_preview_composition: the learner's view of a saved composition as a PNG or a PDF. */
+export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
+  name: 'composer_preview_composition',
+  title: 'Preview a composition as a learner sees it',
+  description:
+    'Opens a saved composition in the Composer\'s embedded learner view in a pooled browser (signed in with the configured token), waits until it has loaded, and returns it as a PNG screenshot (image content) or a PDF (an embedded application/pdf resource), with what loaded and any page errors.',
+  inputSchema,
+  outputSchema,
+  annotations: { title: 'Preview composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (rawInput, context) => {
+    const input = parseToolInput(inputSchema, rawInput);
+    const { visit, captured, browserId } = await withComposerPage(context.services, {
+      uid: input.uid,
+      view: 'embed',
+      signal: context.signal,
+      reportProgress: context.reportProgress,
+      capture: async (lease) => (input.format === 'pdf' ? capturePdf(lease.page) : capturePng(lease.page, { fullPage: input.fullPage, timeoutMs: 15_000 })),
+    });
+    const base = { uid: input.uid, ...visit, browserId };
+    if (input.format === 'pdf') {
+      const uri = `composer://compositions/${encodeURIComponent(input.uid)}/preview.pdf`;
+      const report = { ...base, preview: { mimeType: 'application/pdf' as const, bytes: captured.length, uri } };
+      return {
+        content: [
+          { type: 'text', text: `${visitSummary(report)} PDF: ${captured.length} bytes.` },
+          { type: 'resource', resource: { uri, mimeType: 'application/pdf', blob: captured.toString('base64') } },
+        ],
+        structuredContent: report,
+      };
+    }
+    const size = pngSize(captured) ?? { width: 0, height: 0 };
+    const report = { ...base, preview: { mimeType: 'image/png' as const, bytes: captured.length, ...size } };
+    return {
+      content: [
+        { type: 'text', text: visitSummary(report) },
+        { type: 'image', data: captured.toString('base64'), mimeType: 'image/png' },
+      ],
+      structuredContent: report,
+    };
+  },
+};

@@ -1,0 +1,85 @@
+import { SignJWT } from 'jose';
+import { v1 as uuidv1 } from 'uuid';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createLogger } from '#common/logger.ts';
+import { exampleWidget } from '#server/composer/catalog.ts';
+import { INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
+import { WIDGET_TYPES } from '#server/composer/model/widgets.ts';
+import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
+import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import { ToolError, toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
+
+/** A quiet logger for tests. */
+export const quietLogger = () => createLogger({ component: 'test', level: 'error', format: 'json' });
+
+/** An HS256 JWT for the stand-in, padded with a large claim so it is about the 3.3 KB of the real token. */
+export async function standinToken(secret: string, subject = 'tester'): Promise<string> {
+  return new SignJWT({ name: 'Tester', pad: 'x'.repeat(2400) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+function freshIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(freshIds);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = k === 'id' && typeof v === 'string' ? uuidv1() : freshIds(v);
+  return out;
+}
+
+/** A valid composition with one widget of every known type (the catalog's examples, fresh time-based ids). */
+export function everyWidgetComposition(title = 'Fotossíntese'): Record<string, unknown> {
+  return {
+    version: '1.1',
+    metadata: { title, description: 'Uma aula de teste', thumb: null, tags: [] },
+    interface: { ...INTERFACE_DEFAULTS },
+    structure: WIDGET_TYPES.map((type) => freshIds(exampleWidget(type))),
+    assets: [],
+  };
+}
+
+/** Settings for the stand-in. */
+export function standinSettings(urls: { appUrl: string; apiUrl: string }, accessToken: string | undefined): ComposerSettings {
+  return { composerUrl: urls.appUrl, apiUrl: urls.apiUrl, accessToken, projectKey: 'project-key-1', connectorUid: 'connector-1', apiEnv: 'prd' };
+}
+
+/** Services for the tools (limits default). */
+export function composerServices(parts: Partial<ComposerServices> & Pick<ComposerServices, 'settings'>): ComposerServices {
+  return { version: '0.0.0-test', storage: undefined, browsers: undefined, limits: { ...DEFAULT_VALIDATION_LIMITS }, ...parts };
+}
+
+/** Progress reports a call made. */
+export interface CallRecord {
+  result: CallToolResult;
+  progress: { progress: number; total: number | undefined; message: string }[];
+}
+
+/**
+ * Calls a tool's handler the way the transport does: ToolError → `isError` result. Other errors propagate (a bug).
+ */
+export async function callTool(tool: ToolDefinition<ComposerServices>, input: unknown, services: ComposerServices, signal = new AbortController().signal): Promise<CallRecord> {
+  const progress: CallRecord['progress'] = [];
+  try {
+    const result = await tool.handler(input as never, {
+      services,
+      logger: quietLogger(),
+      signal,
+      subject: 'test',
+      reportProgress: async (p, total, message) => {
+        progress.push({ progress: p, total, message });
+      },
+    });
+    return { result, progress };
+  } catch (error) {
+    if (error instanceof ToolError) return { result: toolErrorResult(error), progress };
+    throw error;
+  }
+}
+
+/** The error code of an `isError` result (undefined for success). */
+export function errorOf(result: CallToolResult): { code: string; message: string; fix: string; details?: Record<string, unknown> } | undefined {
+  return result.isError ? (result.structuredContent as { error: { code: string; message: string; fix: string; details?: Record<string, unknown> } }).error : undefined;
+}

@@ -1,0 +1,232 @@
+import { expect } from 'chai';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { pngSize } from '#server/composer/session/page-capture.ts';
+import { getCompositionTool } from '#server/tools/get-composition.ts';
+import { openCompositionTool } from '#server/tools/open-composition.ts';
+import { previewCompositionTool } from '#server/tools/preview-composition.ts';
+import { saveCompositionTool } from '#server/tools/save-composition.ts';
+import { statusTool } from '#server/tools/status.ts';
+import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+
+const SECRET = 'composer-tools-test-secret-0123456789';
+const asTool = (tool: unknown) => tool as ToolDefinition<ComposerServices>;
+const save = asTool(saveCompositionTool);
+const get = asTool(getCompositionTool);
+const open = asTool(openCompositionTool);
+const preview = asTool(previewCompositionTool);
+const status = asTool(statusTool);
+
+describe('Composer tools against the stand-in and real browsers', function () {
+  this.timeout(60_000);
+  let standin: ComposerStandin;
+  let token: string;
+  let source: LocalEndpointSource;
+  let router: BrowserRouter;
+  let settings: ComposerSettings;
+
+  const services = (overrides: Partial<ComposerSettings> = {}, parts: Partial<ComposerServices> = {}): ComposerServices => {
+    const s = { ...settings, ...overrides };
+    return composerServices({ settings: s, storage: new HttpStorageClient(s, { timeoutMs: 3_000, minRetryDelayMs: 10, maxRetryDelayMs: 50 }), browsers: router, ...parts });
+  };
+
+  const saved = async (doc = everyWidgetComposition()) => {
+    const { result } = await callTool(save, { composition: doc }, services());
+    expect(errorOf(result), JSON.stringify(result.structuredContent)).to.equal(undefined);
+    return (result.structuredContent as { uid: string }).uid;
+  };
+
+  before(async () => {
+    standin = await startComposerStandin({ jwtSecret: SECRET });
+    token = await standinToken(SECRET);
+    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
+    await source.start();
+    await router.start();
+  });
+  after(async () => {
+    await router?.stop();
+    await source?.stop();
+    await standin?.stop();
+  });
+  beforeEach(() => {
+    standin.resetFaults();
+    settings = standinSettings(standin, token);
+  });
+
+  describe('save and get', () => {
+    it('saves a valid composition and reads the same document back by uid', async () => {
+      const doc = everyWidgetComposition('Round trip');
+      const first = await callTool(save, { composition: doc }, services());
+      expect(errorOf(first.result)).to.equal(undefined);
+      const out = first.result.structuredContent as { uid: string; editorUrl: string; created: boolean };
+      expect(out.created).to.equal(true);
+      expect(out.uid).to.match(/^H4sI/);
+      expect(out.editorUrl).to.equal(`${standin.appUrl}/#/composer/${encodeURIComponent(out.uid)}`);
+      expect(first.progress.map((p) => p.progress)).to.deep.equal([0, 1, 2]);
+      const back = await callTool(get, { uid: out.uid }, services());
+      const read = back.result.structuredContent as { composition: unknown; title: string; widgets: { type: string }[] };
+      expect(read.composition).to.deep.equal(doc);
+      expect(read.title).to.equal('Round trip');
+      expect(read.widgets.map((w) => w.type)).to.include.members(['head-1', 'quiz-1', 'flashcards-1']);
+    });
+
+    it('rejects an invalid composition with the validation report and stores nothing', async () => {
+      const before = standin.compositions().length;
+      const doc = everyWidgetComposition();
+      (doc['structure'] as Record<string, unknown>[])[2]!['questions'] = [{ id: 'x', question: '<p>?</p>', answers: [] }];
+      const { result } = await callTool(save, { composition: doc }, services());
+      const error = errorOf(result);
+      expect(error?.code).to.equal('INVALID_COMPOSITION');
+      const problems = (error?.details?.['problems'] ?? []) as { path: string }[];
+      expect(problems.some((p) => p.path.startsWith('$.structure[2].questions'))).to.equal(true);
+      expect(standin.compositions().length).to.equal(before);
+    });
+
+    it('answers NOT_CONFIGURED naming the exact setting when credentials are missing', async () => {
+      const { result } = await callTool(save, { composition: everyWidgetComposition() }, composerServices({ settings: { ...settings, projectKey: undefined } }));
+      expect(errorOf(result)?.code).to.equal('NOT_CONFIGURED');
+      expect(errorOf(result)?.message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
+      const get1 = await callTool(get, { uid: 'H4sIx' }, composerServices({ settings: { ...settings, accessToken: undefined } }));
+      expect(errorOf(get1.result)?.message).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+
+    it('stores exactly one composition for a save retried with the same key, even across 5xx answers', async () => {
+      const before = standin.compositions().length;
+      const svc = services();
+      standin.setFaults({ failNext: { upload: 1 } });
+      const doc = everyWidgetComposition('Retried');
+      const a = await callTool(save, { composition: doc, idempotencyKey: 'lesson-7' }, svc);
+      const b = await callTool(save, { composition: doc, idempotencyKey: 'lesson-7' }, svc);
+      const outA = a.result.structuredContent as { uid: string; created: boolean };
+      const outB = b.result.structuredContent as { uid: string; created: boolean };
+      expect(outA.created).to.equal(true);
+      expect(outB).to.include({ uid: outA.uid, created: false });
+      expect(standin.compositions().length - before).to.equal(1);
+    });
+
+    it('answers UPSTREAM_TIMEOUT when the storage API is too slow', async () => {
+      standin.setFaults({ latencyMs: { read: 5_000 } });
+      const svc = composerServices({ settings, storage: new HttpStorageClient(settings, { timeoutMs: 300, retries: 1, minRetryDelayMs: 10 }) });
+      const { result } = await callTool(get, { uid: 'H4sIslow' }, svc);
+      expect(errorOf(result)?.code).to.equal('UPSTREAM_TIMEOUT');
+    });
+
+    it('answers NOT_FOUND for an unknown uid and UNAUTHORIZED for a bad token', async () => {
+      expect(errorOf((await callTool(get, { uid: 'H4sIAAAAunknown' }, services())).result)?.code).to.equal('NOT_FOUND');
+      const bad = await callTool(get, { uid: 'H4sIAAAAunknown' }, services({ accessToken: 'bad-token-value' }));
+      expect(errorOf(bad.result)?.code).to.equal('UNAUTHORIZED');
+      expect(errorOf(bad.result)?.fix).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+
+    it('rejects bad arguments with INVALID_INPUT', async () => {
+      expect(errorOf((await callTool(get, { uid: '' }, services())).result)?.code).to.equal('INVALID_INPUT');
+      expect(errorOf((await callTool(save, { composition: 'not an object' }, services())).result)?.code).to.equal('INVALID_INPUT');
+    });
+  });
+
+  describe('open and preview', () => {
+    it('opens the editor signed in, lists every widget type of the document, and returns a PNG screenshot', async () => {
+      const doc = everyWidgetComposition('Aberta');
+      const uid = await saved(doc);
+      const { result, progress } = await callTool(open, { uid }, services());
+      expect(errorOf(result), JSON.stringify(result.structuredContent)).to.equal(undefined);
+      const report = result.structuredContent as { ready: boolean; readStatus: number; documentWidgets: { type: string; id: string }[]; renderedWidgets: { type: string; id: string }[]; missingWidgetIds: string[]; pageErrors: string[]; blockedNavigations: { url: string }[]; screenshot: { width: number; height: number } };
+      const types = (doc['structure'] as { type: string }[]).map((w) => w.type);
+      expect(report.readStatus).to.equal(200);
+      expect(report.ready).to.equal(true);
+      expect(report.documentWidgets.map((w) => w.type)).to.deep.equal(types);
+      expect(report.renderedWidgets.map((w) => w.type)).to.deep.equal(types);
+      expect(report.missingWidgetIds).to.deep.equal([]);
+      expect(report.pageErrors).to.deep.equal([]);
+      // The catalog's media examples point outside the Composer's origins: the lease must block and report them.
+      expect(report.blockedNavigations.every((b) => !b.url.startsWith(standin.appUrl) && !b.url.startsWith(standin.apiUrl))).to.equal(true);
+      const image = result.content.find((c) => c.type === 'image') as { data: string; mimeType: string };
+      expect(image.mimeType).to.equal('image/png');
+      const png = Buffer.from(image.data, 'base64');
+      expect([...png.subarray(0, 8)]).to.deep.equal([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(pngSize(png)).to.deep.equal({ width: 1280, height: 800 });
+      expect(report.screenshot).to.include({ width: 1280, height: 800 });
+      expect(progress.at(-1)).to.include({ progress: 3, total: 3 });
+    });
+
+    it('renders a widget of an unknown type as a placeholder and still reports it', async () => {
+      const doc = everyWidgetComposition('Desconhecido');
+      (doc['structure'] as unknown[]).push({ id: 'c0ffee00-0000-11ef-8000-000000000001', type: 'mystery-1', foo: 'bar' });
+      const uid = await saved(doc);
+      const { result } = await callTool(open, { uid }, services());
+      const report = result.structuredContent as { renderedWidgets: { type: string }[] };
+      expect(report.renderedWidgets.map((w) => w.type)).to.include('mystery-1');
+    });
+
+    it('previews the learner view as a full-page PNG and as a PDF', async () => {
+      const uid = await saved(everyWidgetComposition('Prévia'));
+      const png = await callTool(preview, { uid }, services());
+      expect(errorOf(png.result)).to.equal(undefined);
+      const image = png.result.content.find((c) => c.type === 'image') as { data: string };
+      const size = pngSize(Buffer.from(image.data, 'base64'));
+      // Full page: the whole document's height; the width is the viewport's less a scrollbar, if one is drawn.
+      expect(size?.width).to.be.within(1200, 1280);
+      expect(size?.height).to.be.greaterThan(800);
+      expect((png.result.structuredContent as { view: string }).view).to.equal('embed');
+      const pdf = await callTool(preview, { uid, format: 'pdf' }, services());
+      expect(errorOf(pdf.result)).to.equal(undefined);
+      const resource = pdf.result.content.find((c) => c.type === 'resource') as { resource: { mimeType: string; blob: string } };
+      expect(resource.resource.mimeType).to.equal('application/pdf');
+      expect(Buffer.from(resource.resource.blob, 'base64').subarray(0, 5).toString('latin1')).to.equal('%PDF-');
+    });
+
+    it('answers UNAUTHORIZED when the Composer rejects the configured token', async () => {
+      const uid = await saved();
+      const { result } = await callTool(open, { uid }, services({ accessToken: 'rejected-token-value' }));
+      expect(errorOf(result)?.code).to.equal('UNAUTHORIZED');
+      expect(errorOf(result)?.fix).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+
+    it('answers NOT_FOUND for an unknown uid', async () => {
+      const { result } = await callTool(open, { uid: 'H4sIAAAAAAAAAnothing+here/=' }, services());
+      expect(errorOf(result)?.code).to.equal('NOT_FOUND');
+    });
+
+    it('answers UPSTREAM_TIMEOUT when the app never loads the composition in time', async () => {
+      const uid = await saved();
+      standin.setFaults({ latencyMs: { read: 5_000 } });
+      const { result } = await callTool(open, { uid }, services({ page: { readyTimeoutMs: 1_000 } } as Partial<ComposerSettings>));
+      expect(errorOf(result)?.code).to.equal('UPSTREAM_TIMEOUT');
+    });
+
+    it('answers NOT_CONFIGURED without a browser pool or a token', async () => {
+      const noPool = await callTool(open, { uid: 'H4sIx' }, services({}, { browsers: undefined }));
+      expect(errorOf(noPool.result)?.code).to.equal('NOT_CONFIGURED');
+      expect(errorOf(noPool.result)?.fix).to.contain('COMPOSER_MCP_BROWSERS__SOURCE');
+      const noToken = await callTool(preview, { uid: 'H4sIx' }, composerServices({ settings: { ...settings, accessToken: undefined }, browsers: router }));
+      expect(errorOf(noToken.result)?.message).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+  });
+
+  describe('status', () => {
+    it('reports version, pool figures and Composer reachability', async () => {
+      const { result } = await callTool(status, {}, services());
+      const out = result.structuredContent as { version: string; browsers: { configured: boolean; healthy: number; capacity: number }; composer: { credentialsConfigured: boolean; app: { reachable: boolean }; api: { reachable: boolean } } };
+      expect(out.version).to.equal('0.0.0-test');
+      expect(out.browsers).to.include({ configured: true, healthy: 1 });
+      expect(out.browsers.capacity).to.be.greaterThan(0);
+      expect(out.composer).to.deep.include({ credentialsConfigured: true });
+      expect(out.composer.app.reachable).to.equal(true);
+      expect(out.composer.api.reachable).to.equal(true);
+    });
+
+    it('says the Composer is unreachable instead of failing', async () => {
+      const { result } = await callTool(status, {}, composerServices({ settings: { ...settings, apiUrl: 'http://127.0.0.1:1', accessToken: undefined } }));
+      expect(result.isError).to.not.equal(true);
+      const out = result.structuredContent as { browsers: { configured: boolean }; composer: { missingSettings: string[]; api: { reachable: boolean; error: string } } };
+      expect(out.browsers.configured).to.equal(false);
+      expect(out.composer.api.reachable).to.equal(false);
+      expect(out.composer.missingSettings).to.include('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+  });
+});
