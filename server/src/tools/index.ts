@@ -5,6 +5,11 @@ import { describeWidgetTool } from './describe-widget.ts';
 import { guidanceTool } from './guidance.ts';
 import { buildCompositionTool } from './build-composition.ts';
 import { validateCompositionTool } from './validate-composition.ts';
+import { saveCompositionTool } from './save-composition.ts';
+import { getCompositionTool } from './get-composition.ts';
+import { openCompositionTool } from './open-composition.ts';
+import { previewCompositionTool } from './preview-composition.ts';
+import { statusTool } from './status.ts';
 
 /** A tool with its precise input type, seen through the list's common type (the transport re-validates input). */
 function erase<In extends ToolDefinition<ComposerServices>['inputSchema'], Out extends NonNullable<ToolDefinition<ComposerServices>['outputSchema']>>(
@@ -24,5 +29,10 @@ export function allTools(): ToolDefinition<ComposerServices>[] {
     erase(guidanceTool),
     erase(buildCompositionTool),
     erase(validateCompositionTool),
+    erase(saveCompositionTool),
+    erase(getCompositionTool),
+    erase(openCompositionTool),
+    erase(previewCompositionTool),
+    erase(statusTool),
   ];
 }
