@@ -76,6 +76,11 @@ export class Informer<T extends KubernetesObject> {
     this.#cache = new IndexedCache<T>(options.indexers ?? {});
   }
 
+  /** The informer's name for logs and health ("pods", "browserpools", ...). */
+  get name(): string {
+    return this.#options.name ?? 'objects';
+  }
+
   /** Starts listing and watching in the background (once; later calls do nothing). */
   start(): void {
     if (this.#loop || this.#stop.signal.aborted) return;

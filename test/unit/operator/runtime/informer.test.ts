@@ -4,57 +4,25 @@ import { ApiException } from '@kubernetes/client-node';
 import { FakeClock, flushMicrotasks } from '#operator/runtime/clock.ts';
 import { Informer, type InformerEvent } from '#operator/runtime/informer.ts';
 import { byOwnerUid } from '#operator/runtime/indexed-cache.ts';
-import type { ListWatchClient, WatchEventType, WatchOptions } from '#operator/runtime/list-watch-client.ts';
+import { ScriptedListWatch, testObject } from './fake-list-watch.ts';
 import { createLogger } from '#common/logger.ts';
 import { Writable } from 'node:stream';
 
 const quiet = createLogger({ component: 'test', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 function obj(name: string, rv: string, owner?: string): KubernetesObject {
-  const metadata: KubernetesObject['metadata'] = { name, namespace: 'ns', resourceVersion: rv };
-  if (owner) metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'X', name: owner, uid: owner }];
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata };
-}
-
-/** A scripted API: `items` is what a list returns; watches are recorded and driven by the test. */
-class FakeApi implements ListWatchClient<KubernetesObject> {
-  items: KubernetesObject[] = [];
-  rv = '10';
-  lists = 0;
-  listError: unknown;
-  watches: Array<{ options: WatchOptions; emit: (t: WatchEventType, o: unknown) => void; done: (e?: unknown) => void }> = [];
-
-  async list() {
-    this.lists++;
-    if (this.listError) {
-      const err = this.listError;
-      this.listError = undefined;
-      throw err;
-    }
-    return { items: [...this.items], resourceVersion: this.rv };
-  }
-
-  async watch(options: WatchOptions, onEvent: (t: WatchEventType, o: unknown) => void, onDone: (e?: unknown) => void) {
-    this.watches.push({ options, emit: onEvent, done: onDone });
-    return { stop: () => onDone() };
-  }
-
-  last() {
-    const w = this.watches.at(-1);
-    if (!w) throw new Error('no watch started');
-    return w;
-  }
+  return testObject(name, rv, owner ? { kind: 'X', name: owner } : undefined);
 }
 
 describe('Informer (scripted API)', () => {
   let clock: FakeClock;
-  let api: FakeApi;
+  let api: ScriptedListWatch;
   let informer: Informer<KubernetesObject>;
   let events: Array<InformerEvent<KubernetesObject>>;
 
   beforeEach(() => {
     clock = new FakeClock();
-    api = new FakeApi();
+    api = new ScriptedListWatch();
     events = [];
     informer = new Informer({ client: api, clock, logger: quiet, indexers: { owner: byOwnerUid }, backoff: { initialMs: 100, maxMs: 1000 } });
     informer.onEvent((e) => events.push(e));
@@ -71,7 +39,7 @@ describe('Informer (scripted API)', () => {
     await flushMicrotasks();
     expect(informer.hasSynced()).to.equal(true);
     expect(informer.list().map((o) => o.metadata?.name).toSorted()).to.deep.equal(['a', 'b']);
-    expect(informer.byIndex('owner', 'pool-1').map((o) => o.metadata?.name)).to.deep.equal(['a']);
+    expect(informer.byIndex('owner', 'uid-pool-1').map((o) => o.metadata?.name)).to.deep.equal(['a']);
     expect(api.last().options).to.include({ resourceVersion: '10', allowWatchBookmarks: true });
     expect(events.map((e) => e.type)).to.deep.equal(['add', 'add']);
   });
@@ -88,8 +56,8 @@ describe('Informer (scripted API)', () => {
     const update = events.find((e) => e.type === 'update');
     expect(update && update.type === 'update' && update.old.metadata?.resourceVersion).to.equal('5');
     expect(informer.get('ns/a')?.metadata?.resourceVersion).to.equal('11');
-    expect(informer.byIndex('owner', 'pool-1')).to.deep.equal([]);
-    expect(informer.byIndex('owner', 'pool-2').length).to.equal(1);
+    expect(informer.byIndex('owner', 'uid-pool-1')).to.deep.equal([]);
+    expect(informer.byIndex('owner', 'uid-pool-2').length).to.equal(1);
     expect(informer.get('ns/c')).to.equal(undefined);
     expect(informer.lastSyncResourceVersion()).to.equal('14');
     expect(() => informer.byIndex('nope', 'x')).to.throw(/Unknown index "nope"/);
