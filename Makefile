@@ -82,6 +82,29 @@ test-e2e: setup system-deps control-plane ## End-to-end: control plane + operato
 bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 	node bench/run.ts
 
+# ---------------------------------------------------------------- offline demo
+DEV_APP_PORT      ?= 0
+DEV_API_PORT      ?= 0
+DEV_TOKEN         ?= dev-token-composer-standin
+DEV_PROJECT_KEY   ?= dev-project-key
+DEV_CONNECTOR_UID ?= dev-connector
+
+.PHONY: dev
+dev: setup ## Offline demo: start the Composer stand-in, then `make run` pointed at it (Ctrl-C stops both)
+	@urls=$$(mktemp); \
+	node test/support/composer-standin/main.ts --app-port=$(DEV_APP_PORT) --api-port=$(DEV_API_PORT) --token=$(DEV_TOKEN) >"$$urls" & \
+	standin=$$!; trap 'kill $$standin 2>/dev/null; rm -f "$$urls"' EXIT; trap 'exit 130' INT TERM; \
+	for _ in $$(seq 100); do [ -s "$$urls" ] && break; kill -0 $$standin 2>/dev/null || { echo "The Composer stand-in failed to start" >&2; exit 1; }; sleep 0.1; done; \
+	[ -s "$$urls" ] || { echo "The Composer stand-in did not start within 10 s" >&2; exit 1; }; \
+	app=$$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).appUrl' "$$urls"); \
+	api=$$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).apiUrl' "$$urls"); \
+	echo "Started the Composer stand-in (pid $$standin): app $$app, API $$api"; \
+	echo "  admin: $$api/__standin/config (faults), $$api/__standin/compositions (what was saved)"; \
+	echo "Starting the server against it (make run)"; \
+	COMPOSER_MCP_COMPOSER__COMPOSER_URL="$$app" COMPOSER_MCP_COMPOSER__API_URL="$$api" \
+	COMPOSER_MCP_COMPOSER__ACCESS_TOKEN="$(DEV_TOKEN)" COMPOSER_MCP_COMPOSER__PROJECT_KEY="$(DEV_PROJECT_KEY)" \
+	COMPOSER_MCP_COMPOSER__CONNECTOR_UID="$(DEV_CONNECTOR_UID)" $(MAKE) --no-print-directory run
+
 # ---------------------------------------------------------------- control plane by hand
 .PHONY: testenv-up
 testenv-up: setup control-plane ## Start a control plane by hand and print its KUBECONFIG
