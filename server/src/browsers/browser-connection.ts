@@ -174,7 +174,7 @@ export class BrowserConnection {
       if (warm !== undefined) await closeQuietly(warm.context);
     } finally {
       this.inUseValue--;
-      this.pool?.replenish();
+      if (!this.drainingValue) this.pool?.replenish();
       this.options.onChange();
     }
   }
@@ -223,11 +223,12 @@ export class BrowserConnection {
         room: () => this.cap - this.inUseValue - (this.pool?.openUnclaimed ?? 0),
         onError: (error) => options.logger.warn('Failed to pre-warm a browser context', { browserId: this.id, error: errorMessage(error) }),
       });
+      if (this.drainingValue) void this.pool.pause();
       this.stateValue = 'ready';
       this.backoffMs = options.reconnectInitialMs;
       this.healthFailures = 0;
       this.startHealthProbe(generation);
-      if (!this.drainingValue) this.pool.replenish();
+      this.pool.replenish();
       options.logger.info('Connected to browser', { browserId: this.id, url: endpoint.url });
       options.onChange();
     } catch (error) {

@@ -39,6 +39,8 @@ export class BrowserFailedError extends Error {
   readonly browserId: string;
   /** Whether the caller's work had started when the browser failed. */
   readonly phase: FailurePhase;
+  /** What happened to the browser ("disconnected", "health check failed", ...). */
+  readonly reason: string;
 
   constructor(browserId: string, phase: FailurePhase, reason: string, options?: { cause?: unknown }) {
     super(
@@ -50,5 +52,6 @@ export class BrowserFailedError extends Error {
     this.name = 'BrowserFailedError';
     this.browserId = browserId;
     this.phase = phase;
+    this.reason = reason;
   }
 }

@@ -31,7 +31,10 @@ export interface Lease {
 export interface LeaseOptions {
   /** The work may run twice: after a browser failure during it, it is retried once on another browser. */
   idempotent?: boolean;
-  /** Aborts waiting in the queue (work already running is the caller's to stop). */
+  /**
+   * Cancels the lease: while queued it stops waiting; while the work runs, `withLease` rejects with an AbortError
+   * at once and the context is closed (so the work's pending page operations fail).
+   */
   signal?: AbortSignal;
   /** Origins the lease may load (`https://host[:port]`); default the router's; undefined everywhere = no limit. */
   allowedOrigins?: string[];
@@ -244,7 +247,7 @@ export class BrowserRouter {
       const requestedAt = performance.now();
       const connection = await this.acquireSlot(options.signal, avoid);
       try {
-        return await this.runLease(connection, work, origins, leaseId, requestedAt, span);
+        return await this.runLease(connection, work, origins, leaseId, requestedAt, span, options.signal);
       } catch (error) {
         if (!shouldRetryLease({ error, idempotent: options.idempotent === true, attempt })) throw error;
         avoid.add(connection.id);
@@ -260,6 +263,7 @@ export class BrowserRouter {
     leaseId: string,
     requestedAt: number,
     span: Span,
+    signal: AbortSignal | undefined,
   ): Promise<T> {
     const browserId = connection.id;
     let warm: WarmPage | undefined;
@@ -275,21 +279,24 @@ export class BrowserRouter {
       span.setAttribute('browser.id', browserId);
       span.setAttribute('lease.wait_ms', Math.round(waitMs * 1000) / 1000);
       this.telemetry.recordWait(waitMs, { 'browser.id': browserId });
+      this.logger.debug('Granted browser lease', { browserId, leaseId, waitMs: Math.round(waitMs) });
       const tracker = connection.track();
+      const cancelled = abortPromise(signal);
       const running = work(lease);
       running.catch(() => undefined);
       try {
-        return await Promise.race([running, tracker.failed]);
+        return await Promise.race([running, tracker.failed, cancelled.promise]);
       } catch (error) {
         const failure = tracker.failure();
         if (failure !== undefined) {
           outcome = 'browser_failed';
-          throw new BrowserFailedError(browserId, 'work', failure.message.replace(/^.*\((.*)\).*$/, '$1'), { cause: error });
+          throw new BrowserFailedError(browserId, 'work', failure.reason, { cause: error });
         }
-        outcome = 'work_error';
+        outcome = signal?.aborted === true && isAbortError(error) ? 'aborted' : 'work_error';
         throw error;
       } finally {
         tracker.dispose();
+        cancelled.dispose();
       }
     } catch (error) {
       if (outcome === 'ok') outcome = error instanceof BrowserFailedError ? 'browser_failed' : 'work_error';
@@ -311,6 +318,7 @@ export class BrowserRouter {
 
   /** Reserves a slot on the best browser now, or waits in the queue. */
   private acquireSlot(signal: AbortSignal | undefined, avoid: ReadonlySet<string>): Promise<BrowserConnection> {
+    if (this.stopped) return Promise.reject(new BrowserUnavailableError('The browser router stopped; no new leases are placed'));
     if (this.queue.depth === 0) {
       const connection = this.place(avoid);
       if (connection !== undefined) {
@@ -427,6 +435,23 @@ function outcomeOf(error: unknown): LeaseOutcome {
   if (error instanceof BrowserBusyError) return 'busy';
   if (error instanceof BrowserUnavailableError) return 'unavailable';
   if (error instanceof BrowserFailedError) return 'browser_failed';
-  if (error instanceof DOMException && error.name === 'AbortError') return 'aborted';
+  if (isAbortError(error)) return 'aborted';
   return 'work_error';
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** A promise that rejects with an AbortError when `signal` aborts (never, without a signal). */
+function abortPromise(signal: AbortSignal | undefined): { promise: Promise<never>; dispose: () => void } {
+  if (signal === undefined) return { promise: new Promise<never>(() => undefined), dispose: () => undefined };
+  let onAbort = (): void => undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new DOMException('The lease was cancelled', 'AbortError'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }

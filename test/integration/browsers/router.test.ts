@@ -136,6 +136,32 @@ describe('browser router over real browsers behind gateways', function () {
     await held;
   });
 
+  it('cancels running work when the AbortSignal fires and closes its context', async () => {
+    const router = await newRouter({ maxSessionsPerBrowser: 2, prewarmPerBrowser: 0 });
+    const controller = new AbortController();
+    let browserId = '';
+    const running = router.withLease(async (lease) => {
+      browserId = lease.browserId;
+      await lease.page.goto(`${site.origin}/cancel-me`);
+      return lease.page.waitForFunction(() => false, undefined, { timeout: 30_000 }).then(() => 'unexpected');
+    }, { signal: controller.signal });
+    await until(() => browserId !== '', 10_000, 'the lease to start');
+    const endpoint = source.current().find((e) => e.id === browserId)!;
+    await until(async () => (await statusPages(endpoint.url, endpoint.token)) === 1, 10_000, 'the lease page to be open');
+    const started = Date.now();
+    controller.abort();
+    let error: unknown;
+    try {
+      await running;
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).name).to.equal('AbortError');
+    expect(Date.now() - started).to.be.below(3000);
+    expect(router.stats().sessionsInUse).to.equal(0);
+    expect(await statusPages(endpoint.url, endpoint.token), 'pages left open after the cancelled lease').to.equal(0);
+  });
+
   it('aborts and reports requests to origins outside the lease allowlist', async () => {
     const other = await startSite(() => ({ type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
     const allowed = await startSite((path) => ({
