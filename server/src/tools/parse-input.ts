@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { fieldDescription } from '#server/composer/validator/field-docs.ts';
 import { mapZodIssues } from '#server/composer/validator/zod-issues.ts';
 import { ToolError } from './tool-definition.ts';
 
@@ -10,7 +11,7 @@ import { ToolError } from './tool-definition.ts';
 export function parseToolInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const problems = mapZodIssues(parsed.error.issues).slice(0, 20);
+  const problems = mapZodIssues(parsed.error.issues, [], (path) => fieldDescription(schema, path)).slice(0, 20);
   throw new ToolError(
     'INVALID_INPUT',
     `The arguments are invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join(' ')}`,

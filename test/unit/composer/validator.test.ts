@@ -129,6 +129,8 @@ describe('validator', () => {
     document.structure[5]!['image'] = 'ftp://example.org/a.png';
     document.structure[6]!['autoplay'] = true;
     document.metadata['title'] = 42;
+    delete document.structure[0]!['category'];
+    delete (document.structure[2] as unknown as { questions: Record<string, unknown>[] }).questions[1]!['question'];
     const problems = problemsOf(document);
     const at = (path: string) => problems.find((p) => p.path === path);
     expect(at('$.structure[1].content')).to.include({ rule: 'required-field', severity: 'error' });
@@ -139,6 +141,11 @@ describe('validator', () => {
     expect(at('$.structure[5].image')?.fix).to.match(/http\(s\)/);
     expect(at('$.structure[6].autoplay')).to.include({ rule: 'unknown-field', severity: 'warning' });
     expect(at('$.metadata.title')).to.include({ rule: 'wrong-type' });
+    expect(at('$.structure[0].category')?.fix).to.equal('Add "category" (string): Category line, e.g. subject and grade. HTML fragment, e.g. "<p>…</p>".');
+    expect(at('$.structure[2].questions[1].question')?.fix).to.match(/^Add "question" \(string\): The question\./);
+    const noStyle = documentFixture();
+    delete noStyle.structure[4]!['list_style'];
+    expect(problemsOf(noStyle)).to.deep.equal([{ path: '$.structure[4].list_style', rule: 'required-field', severity: 'error', message: 'Required field "list_style" is missing.', fix: 'Add "list_style": one of "numbered", "bullet", "checkbox".' }]);
   });
 
   it('bounds its input: non-objects, oversized and over-deep documents get one clear error', () => {

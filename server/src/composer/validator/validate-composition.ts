@@ -1,5 +1,6 @@
 import { compositionEnvelopeSchema, unknownWidgetSchema } from '../model/document.ts';
 import { isWidgetType, WIDGET_SCHEMAS, WIDGET_TYPES } from '../model/widgets.ts';
+import { fieldDescription } from './field-docs.ts';
 import { checkHtml } from './html-check.ts';
 import type { PathSegment } from './json-path.ts';
 import { toJsonPath } from './json-path.ts';
@@ -53,7 +54,8 @@ function validateWidget(widget: unknown, index: number, limits: ValidationLimits
     if (typeof type === 'string' && type.length > 0) problems.push(unknownWidgetWarning(type, index, WIDGET_TYPES));
     return problems;
   }
-  const problems = mapZodIssues(WIDGET_SCHEMAS[type].safeParse(widget, { reportInput: true }).error?.issues ?? [], prefix);
+  const schema = WIDGET_SCHEMAS[type];
+  const problems = mapZodIssues(schema.safeParse(widget, { reportInput: true }).error?.issues ?? [], prefix, (path) => fieldDescription(schema, path));
   if (type === 'quiz-1') problems.push(...checkQuiz(widget, index, limits));
   if (type === 'flashcards-1') problems.push(...checkFlashcards(widget, index, limits));
   return problems;
@@ -114,7 +116,7 @@ export function validateComposition(document: unknown, limits: ValidationLimits 
   if (!isObject(document)) {
     return toReport([{ path: '$', rule: 'wrong-type', severity: 'error', message: 'A composition must be a JSON object.', fix: 'Send an object with version, metadata, interface and structure (composer_build_composition makes one).' }]);
   }
-  const problems = mapZodIssues(compositionEnvelopeSchema.safeParse(document, { reportInput: true }).error?.issues ?? []);
+  const problems = mapZodIssues(compositionEnvelopeSchema.safeParse(document, { reportInput: true }).error?.issues ?? [], [], (path) => fieldDescription(compositionEnvelopeSchema, path));
   const structure = document['structure'];
   if (Array.isArray(structure)) {
     if (structure.length > limits.maxWidgets) {

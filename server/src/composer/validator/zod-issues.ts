@@ -24,8 +24,11 @@ function sizeWord(origin: string, count: number | bigint): string {
   return String(count);
 }
 
+/** Looks up the documentation of a field from its path relative to the schema that was parsed. */
+export type FieldDescriber = (path: readonly PropertyKey[]) => string | undefined;
+
 /** Maps one zod issue (path relative to `prefix`) to problems: unknown keys become one warning each. */
-function mapIssue(issue: Issue, prefix: readonly PathSegment[]): ValidationProblem[] {
+function mapIssue(issue: Issue, prefix: readonly PathSegment[], describe: FieldDescriber | undefined): ValidationProblem[] {
   const segments = [...prefix, ...(issue.path as PathSegment[])];
   const path = toJsonPath(segments);
   const name = fieldName(segments);
@@ -33,11 +36,15 @@ function mapIssue(issue: Issue, prefix: readonly PathSegment[]): ValidationProbl
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) {
-        return [{ path, rule: 'required-field', severity: 'error', message: `Required field ${name} is missing.`, fix: `Add ${name} (${issue.expected}).` }];
+        const doc = describe?.(issue.path);
+        return [{ path, rule: 'required-field', severity: 'error', message: `Required field ${name} is missing.`, fix: `Add ${name} (${issue.expected})${doc ? `: ${doc}` : '.'}` }];
       }
       return [{ path, rule: 'wrong-type', severity: 'error', message: `${name} must be ${issue.expected}, got ${describeValue(input)}.`, fix: `Change ${name} to ${issue.expected === 'array' ? 'an array' : `a ${issue.expected}`}.` }];
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+      if (input === undefined) {
+        return [{ path, rule: 'required-field', severity: 'error', message: `Required field ${name} is missing.`, fix: `Add ${name}: ${issue.values.length === 1 ? allowed : `one of ${allowed}`}.` }];
+      }
       return [{ path, rule: 'invalid-value', severity: 'error', message: `${name} is ${describeValue(input)}; allowed: ${allowed}.`, fix: `Set ${name} to ${issue.values.length === 1 ? allowed : `one of ${allowed}`}.` }];
     }
     case 'invalid_format': {
@@ -68,7 +75,10 @@ function mapIssue(issue: Issue, prefix: readonly PathSegment[]): ValidationProbl
   }
 }
 
-/** Maps zod issues to validation problems whose paths start at `prefix` (e.g. `['structure', 2]`). */
-export function mapZodIssues(issues: readonly Issue[], prefix: readonly PathSegment[] = []): ValidationProblem[] {
-  return issues.flatMap((issue) => mapIssue(issue, prefix));
+/**
+ * Maps zod issues to validation problems whose paths start at `prefix` (e.g. `['structure', 2]`); with `describe`,
+ * fixes for missing fields quote the field's documentation.
+ */
+export function mapZodIssues(issues: readonly Issue[], prefix: readonly PathSegment[] = [], describe?: FieldDescriber): ValidationProblem[] {
+  return issues.flatMap((issue) => mapIssue(issue, prefix, describe));
 }
