@@ -309,13 +309,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const up: Socket = connect({ host: upstreamHost, port: upstreamPort });
     up.setTimeout(upstreamTimeoutMs, () => up.destroy(new Error(`could not connect within ${upstreamTimeoutMs} ms`)));
     let connected = false;
-    up.once('error', (error) => {
+    up.on('error', (error) => {
       if (!connected) {
         metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'websocket' });
         logger.warn('Failed to connect CDP WebSocket to Chromium', { upstream: upstreamAuthority, error: error.message });
         refuse(502, 'Bad Gateway', [], JSON.stringify({ error: 'bad_gateway', message: `Chromium at ${upstreamAuthority} is not reachable: ${error.message}` }));
       } else {
-        socket.destroy();
+        socket.destroy(); // a reset mid-stream: both legs close, `finish` below accounts for it
       }
     });
     up.once('connect', () => {
