@@ -11,13 +11,15 @@ export interface OperatorIdentity {
   podLabels: Record<string, string>;
 }
 
+/** Pods admitted when `spec.access.podSelector` is unset: the composer-mcp server pods of the chart. */
+export const DEFAULT_CLIENT_SELECTOR: V1LabelSelector = { matchLabels: { 'app.kubernetes.io/name': 'composer-mcp-server' } };
+
 /**
- * The pool's NetworkPolicy: ingress to the browser pods only on the gateway port, only from pods matching
- * `spec.access.podSelector` (in the pool's namespace; every pod of that namespace when unset, the token still
- * being required) and from the operator's pods.
+ * The pool's NetworkPolicy: ingress to the browser pods only on the gateway port, only from pods (in the pool's
+ * namespace) matching `spec.access.podSelector` (default: the composer-mcp server pods) and from the operator's pods.
  */
 export function desiredNetworkPolicy(pool: PoolRef, spec: ResolvedPoolSpec, operator?: OperatorIdentity): V1NetworkPolicy {
-  const clients: V1LabelSelector = spec.access.podSelector ?? {};
+  const clients: V1LabelSelector = spec.access.podSelector ?? DEFAULT_CLIENT_SELECTOR;
   const from: V1NetworkPolicyPeer[] = [{ podSelector: clients }];
   if (operator) {
     from.push({

@@ -1,11 +1,9 @@
 import type { V1EnvVar, V1LabelSelector, V1ResourceRequirements, V1Toleration, V1Affinity } from '@kubernetes/client-node';
-import type { BrowserPoolSpec } from '#operator/api/v1alpha1/browserpool.ts';
+import {
+  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
+} from '#operator/api/v1alpha1/browserpool.ts';
 import { CHROMIUM_PORT } from './names.ts';
 
-/** Default browser image when the spec names none. */
-export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/chromium:0.1.0';
-/** Default gateway image when the spec names none. */
-export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/composer-mcp/gateway:0.1.0';
 
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
 export interface ResolvedPoolSpec {
@@ -33,8 +31,8 @@ const LABEL_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-/** Longest pool name: it is a label value (63) and pods are named `<pool>-<6 hex>`. */
-export const MAX_POOL_NAME_LENGTH = 56;
+/** Longest pool name (the CRD's limit): it is a label value and a prefix of pod and Secret names. */
+export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
 /** Environment variables of the browser container that the operator sets itself. */
 const RESERVED_BROWSER_ENV = new Set(['CHROMIUM_PORT', 'HOME']);
 /** Chromium flags the pod layout depends on; setting them breaks the gateway. */

@@ -26,7 +26,7 @@ describe('validateSpec', () => {
   });
 
   const cases: Array<[string, unknown, RegExp, string?]> = [
-    ['a pool name too long for a label', {}, /metadata\.name.*at most 56/, 'p'.repeat(60)],
+    ['a pool name too long for a label', {}, /metadata\.name.*at most 52/, 'p'.repeat(60)],
     ['negative replicas', { replicas: -1 }, /spec\.replicas/],
     ['min above max', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /minReplicas \(5\) is greater than maxReplicas \(2\)/],
     ['requests above limits', { browser: { image: 'a/b:1', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } }, /requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/],
