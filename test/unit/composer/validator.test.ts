@@ -80,6 +80,14 @@ describe('validator', () => {
     expect(find(problemsOf({ ...documentFixture(), structure: [] }), 'head-first')[0]).to.include({ path: '$.structure' });
   });
 
+  it('warns when a widget id is a UUID of another version than the time-based v1', () => {
+    const document = documentFixture();
+    document.structure[1]!['id'] = '3b241101-e2bb-4255-8caf-4136c566a962';
+    expect(problemsOf(document)).to.deep.equal([{ path: '$.structure[1].id', rule: 'time-based-id', severity: 'warning', message: 'The widget id is a UUID but not a time-based (v1) one, as the Composer makes them.', fix: 'Use a v1 UUID (composer_build_composition generates them).' }]);
+    document.structure[1]!['id'] = 'not-a-uuid';
+    expect(problemsOf(document).map((p) => `${p.rule} ${p.severity}`)).to.deep.equal(['invalid-format error']);
+  });
+
   it('lets unknown widget types pass with a warning that suggests the closest type', () => {
     const document = documentFixture();
     document.structure.push({ id: 'f47ac10b-58cc-11cf-a447-00aa00a0b0c1', type: 'quizz-1', anything: { goes: true } });

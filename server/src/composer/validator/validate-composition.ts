@@ -1,3 +1,4 @@
+import { UUID_V1_PATTERN } from '../model/common.ts';
 import { compositionEnvelopeSchema, unknownWidgetSchema } from '../model/document.ts';
 import { isWidgetType, WIDGET_SCHEMAS, WIDGET_TYPES } from '../model/widgets.ts';
 import { fieldDescription } from './field-docs.ts';
@@ -56,6 +57,10 @@ function validateWidget(widget: unknown, index: number, limits: ValidationLimits
   }
   const schema = WIDGET_SCHEMAS[type];
   const problems = mapZodIssues(schema.safeParse(widget, { reportInput: true }).error?.issues ?? [], prefix, (path) => fieldDescription(schema, path));
+  const id = widget['id'];
+  if (typeof id === 'string' && problems.every((p) => p.path !== toJsonPath([...prefix, 'id'])) && !UUID_V1_PATTERN.test(id)) {
+    problems.push({ path: toJsonPath([...prefix, 'id']), rule: 'time-based-id', severity: 'warning', message: 'The widget id is a UUID but not a time-based (v1) one, as the Composer makes them.', fix: 'Use a v1 UUID (composer_build_composition generates them).' });
+  }
   if (type === 'quiz-1') problems.push(...checkQuiz(widget, index, limits));
   if (type === 'flashcards-1') problems.push(...checkFlashcards(widget, index, limits));
   return problems;
