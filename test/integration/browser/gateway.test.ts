@@ -181,6 +181,7 @@ describe('CDP gateway in front of a real Chromium', function () {
     expect(text).to.match(/cdp_gateway_websocket_connections_total [1-9]/);
     expect(text).to.include('cdp_gateway_health_up 1');
     expect(text).to.not.include(token);
+    expect(await eventually(() => pair.gateway.metrics.value('cdp_gateway_websockets_open') === 0, 3000), 'every proxied WebSocket closed').to.equal(true);
   });
 
   it('refuses oversized request bodies with 413 and unknown paths with 404', async function () {

@@ -153,4 +153,28 @@ describe('startLocalBrowser', function () {
     expect(refused, 'gateway closed').to.equal(true);
     await rm(root, { recursive: true, force: true });
   });
+
+  it('ends connected CDP clients when stopped, so no client hangs on a browser that is gone', async function () {
+    this.timeout(30_000);
+    const root = await makeTestRoot('local-browser-stop');
+    const tokenFile = join(root, 'token');
+    await writeFile(tokenFile, 'local-token-0123456789\n');
+    const local = await startLocalBrowser({ tokenFile, rootDir: root, logger: quiet });
+    try {
+      const cdp = await playwright.connectOverCDP(local.endpoint, { headers: { Authorization: 'Bearer local-token-0123456789' }, timeout: 10_000 });
+      const disconnected = new Promise<void>((resolve) => cdp.once('disconnected', () => resolve()));
+      const context = await cdp.newContext();
+      await context.newPage();
+      expect(local.gateway.metrics.value('cdp_gateway_websockets_open')).to.equal(1);
+      const started = Date.now();
+      await local.stop();
+      await disconnected;
+      expect(Date.now() - started).to.be.below(5000);
+      expect(cdp.isConnected()).to.equal(false);
+    } finally {
+      await local.stop();
+      await rm(root, { recursive: true, force: true });
+    }
+    expect(await processesMentioning(root)).to.deep.equal([]);
+  });
 });
