@@ -204,9 +204,10 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     if (!probe?.httpGet || !rp.net) return;
     if (rc.probeTimer) clearTimeout(rc.probeTimer);
     rc.probeTimer = setTimeout(() => {
-      void runProbe(rp, rc, probe).then(() => {
-        if (rc.proc && !rp.stopping && !stopped) scheduleProbe(rp, rc, (probe.periodSeconds ?? 10) * 1000);
-      });
+      void (async () => {
+        await runProbe(rp, rc, probe);
+        if (rc.proc && !rp.stopping && !isStopped()) scheduleProbe(rp, rc, (probe.periodSeconds ?? 10) * 1000);
+      })();
     }, delayMs);
   };
 

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { createLogger, type Logger } from '#common/logger.ts';
+import {
+  BROWSERPOOL_API_VERSION, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION,
+  type BrowserPool, type BrowserPoolSpec, type Condition,
+} from '#operator/api/v1alpha1/browserpool.ts';
+import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
+import { isNotFound } from '#operator/runtime/kube-errors.ts';
+import { createLeaderElector } from '#operator/runtime/leader-election.ts';
+import { BrowserPoolController, type BrowserPoolControllerOptions } from '#operator/controllers/browserpool/controller.ts';
+
+/** A quiet logger for tests (set TEST_LOG_LEVEL=debug to see everything). */
+export function testLogger(component: string): Logger {
+  return createLogger({ component, level: process.env['TEST_LOG_LEVEL'] ?? 'warn', format: 'json' });
+}
+
+/** The admin kubeconfig of the shared test control plane. */
+export function kubeConfig(): KubeConfig {
+  const path = process.env['KUBECONFIG'];
+  if (!path) throw new Error('KUBECONFIG is not set: run with --require test/support/hooks/control-plane-hook.ts');
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+let crdApplied: Promise<unknown> | undefined;
+/** Applies the BrowserPool CRD once per run and waits until it is served. */
+export function ensureCrd(kc: KubeConfig): Promise<unknown> {
+  crdApplied ??= applyBrowserPoolCrd(kc);
+  return crdApplied;
+}
+
+/** Creates a fresh namespace; returns its name and a clean-up that deletes it. */
+export async function createNamespace(kc: KubeConfig, prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name } } });
+  return {
+    name,
+    remove: async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    },
+  };
+}
+
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** CRUD on BrowserPools for tests. */
+export class Pools {
+  readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+  readonly namespace: string;
+
+  constructor(kc: KubeConfig, namespace: string) {
+    this.#custom = kc.makeApiClient(CustomObjectsApi);
+    this.#core = kc.makeApiClient(CoreV1Api);
+    this.namespace = namespace;
+  }
+
+  async create(name: string, spec: Partial<BrowserPoolSpec>): Promise<BrowserPool> {
+    return (await this.#custom.createNamespacedCustomObject({
+      group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: this.namespace,
+      body: { apiVersion: BROWSERPOOL_API_VERSION, kind: BROWSERPOOL_KIND, metadata: { name }, spec },
+    })) as BrowserPool;
+  }
+
+  async get(name: string): Promise<BrowserPool | undefined> {
+    try {
+      return (await this.#custom.getNamespacedCustomObject({
+        group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: this.namespace, name,
+      })) as BrowserPool;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async patchSpec(name: string, spec: Record<string, unknown>): Promise<BrowserPool> {
+    return (await this.#custom.patchNamespacedCustomObject({
+      group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: this.namespace, name,
+      body: { spec },
+    }, merge)) as BrowserPool;
+  }
+
+  async patchMetadata(name: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.#custom.patchNamespacedCustomObject({
+      group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: this.namespace, name,
+      body: { metadata },
+    }, merge);
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.#custom.deleteNamespacedCustomObject({
+      group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: this.namespace, name,
+    });
+  }
+
+  /** Pods of the pool (any state). */
+  async pods(name: string): Promise<V1Pod[]> {
+    const list = await this.#core.listNamespacedPod({ namespace: this.namespace, labelSelector: `browser.composer-mcp.io/pool=${name}` });
+    return list.items;
+  }
+
+  async events(): Promise<Array<{ reason: string; message: string }>> {
+    const list = await this.#core.listNamespacedEvent({ namespace: this.namespace });
+    return list.items.map((e) => ({ reason: e.reason ?? '', message: e.message ?? '' }));
+  }
+}
+
+/** A condition of a pool, or undefined. */
+export function condition(pool: BrowserPool | undefined, type: string): Condition | undefined {
+  return pool?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes; then throws with `describe()`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, describe: () => Promise<string> | string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms. ${await describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** An in-process operator instance (controller + optional leader election). */
+export interface TestOperator {
+  controller: BrowserPoolController;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts the controller in this process; with `lease`, workers run only while this instance leads. */
+export async function startTestOperator(kc: KubeConfig, options: Partial<BrowserPoolControllerOptions> & {
+  lease?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+} = {}): Promise<TestOperator> {
+  const logger = options.logger ?? testLogger('operator');
+  const controller = new BrowserPoolController({ kubeConfig: kc, logger, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 2 }, ...options });
+  controller.start();
+  const stop = new AbortController();
+  let running: Promise<unknown>;
+  let leader = () => true;
+  if (options.lease) {
+    const elector = createLeaderElector(kc, {
+      namespace: options.lease.namespace, name: options.lease.name, identity: options.lease.identity, logger,
+      leaseDurationMs: options.lease.leaseDurationMs ?? 4000, renewDeadlineMs: options.lease.renewDeadlineMs ?? 3000,
+      retryPeriodMs: options.lease.retryPeriodMs ?? 500,
+    });
+    leader = () => elector.isLeader();
+    let workers: Promise<void> = Promise.resolve();
+    running = elector.run({
+      signal: stop.signal,
+      onStartedLeading: (signal) => {
+        workers = controller.runWorkers(signal);
+      },
+      onStoppedLeading: () => undefined,
+    }).then(() => workers);
+  } else {
+    running = controller.runWorkers(stop.signal);
+  }
+  return {
+    controller,
+    isLeader: leader,
+    async stop() {
+      stop.abort();
+      await running;
+      await controller.stop();
+    },
+  };
+}
