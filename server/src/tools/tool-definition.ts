@@ -73,12 +73,41 @@ export class ToolError extends Error {
   }
 }
 
-/** The `isError` result for a ToolError: a text block a model can read, and the same facts as structured content. */
+/** Key of the structured error inside an error result's `_meta`. */
+export const TOOL_ERROR_META_KEY = 'composer-mcp/error';
+
+/** The machine-readable error an `isError` result carries. */
+export interface ToolErrorBody {
+  code: ToolErrorCode;
+  message: string;
+  fix: string;
+  retryAfterSeconds?: number;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The `isError` result for a ToolError: a text block a model can read (code, message, fix) and the same facts under
+ * `_meta["composer-mcp/error"]` for programs. Not in `structuredContent`: MCP clients validate that against the
+ * tool's output schema even on error results, so an error body there would turn every tool error into a protocol error.
+ */
 export function toolErrorResult(error: ToolError): CallToolResult {
-  const body = { error: { code: error.code, message: error.message, fix: error.fix, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}), ...(error.details ? { details: error.details } : {}) } };
+  const body: ToolErrorBody = {
+    code: error.code,
+    message: error.message,
+    fix: error.fix,
+    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  };
+  const retry = error.retryAfterSeconds !== undefined ? `\nRetry after: ${error.retryAfterSeconds} s` : '';
   return {
     isError: true,
-    content: [{ type: 'text', text: `${error.code}: ${error.message}\nFix: ${error.fix}` }],
-    structuredContent: body,
+    content: [{ type: 'text', text: `${error.code}: ${error.message}\nFix: ${error.fix}${retry}` }],
+    _meta: { [TOOL_ERROR_META_KEY]: body },
   };
+}
+
+/** The structured error of a tool result, or undefined when the result is not a tool error made by `toolErrorResult`. */
+export function toolErrorOf(result: { isError?: boolean; _meta?: Record<string, unknown> }): ToolErrorBody | undefined {
+  if (!result.isError) return undefined;
+  return result._meta?.[TOOL_ERROR_META_KEY] as ToolErrorBody | undefined;
 }

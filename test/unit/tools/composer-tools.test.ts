@@ -155,9 +155,7 @@ describe('composer tools through the MCP SDK', () => {
           try {
             return await tool.handler(input as never, context());
           } catch (error) {
-            // SDK 1.32's Client validates structuredContent against the output schema even on isError results, so the
-            // error body travels as text only here (see the report on toolErrorResult).
-            if (error instanceof ToolError) return { ...toolErrorResult(error), structuredContent: undefined };
+            if (error instanceof ToolError) return toolErrorResult(error);
             throw error;
           }
         });

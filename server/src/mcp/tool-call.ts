@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Logger } from '#common/logger.ts';
+import { withLogContext } from '#common/log-context.ts';
+import { ToolError, toolErrorOf, toolErrorResult, type ProgressReporter, type ToolDefinition } from '#server/tools/tool-definition.ts';
+import type { InFlightTracker } from '#common/shutdown.ts';
+import type { ToolMetrics } from './tool-metrics.ts';
+
+/** The SDK's per-request context handed to tool callbacks. */
+export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Tracer name of the MCP server's spans. */
+export const SERVER_TRACER_NAME = 'composer-mcp-server';
+
+/** What every wrapped tool call shares: services, logger, instruments, and the in-flight counter for shutdown. */
+export interface ToolCallEnvironment<Services> {
+  services: Services;
+  logger: Logger;
+  metrics: ToolMetrics;
+  inFlight: InFlightTracker;
+  /** Subject when the request carries no authenticated identity ("stdio", "anonymous"). */
+  defaultSubject: string;
+  /** Aborted when the server gives up on in-flight work (shutdown grace passed). */
+  shutdownSignal?: AbortSignal;
+}
+
+/** The outcome label of a result: "ok", or the error code of an `isError` result ("ERROR" when it has none). */
+export function outcomeOf(result: CallToolResult): string {
+  if (!result.isError) return 'ok';
+  const error = toolErrorOf(result);
+  return typeof error?.code === 'string' ? error.code : 'ERROR';
+}
+
+/** The composition uid a call concerns: the `uid` argument, else a `uid` in the structured result. */
+export function compositionUidOf(input: unknown, result: CallToolResult | undefined): string | undefined {
+  const fromInput = (input as { uid?: unknown } | undefined)?.uid;
+  if (typeof fromInput === 'string' && fromInput) return fromInput;
+  const fromResult = (result?.structuredContent as { uid?: unknown } | undefined)?.uid;
+  return typeof fromResult === 'string' && fromResult ? fromResult : undefined;
+}
+
+/** The caller's identity for audit: the token's subject when authenticated, else the transport's default. */
+export function subjectOf(extra: Pick<RequestExtra, 'authInfo'>, defaultSubject: string): string {
+  return extra.authInfo?.clientId || defaultSubject;
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted && (error instanceof Error && (error.name === 'AbortError' || error === signal.reason || error.name === 'TimeoutError'));
+}
+
+function progressReporter(extra: RequestExtra): ProgressReporter {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) return async () => {};
+  return async (progress, total, message) => {
+    try {
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress, ...(total !== undefined ? { total } : {}), message },
+      });
+    } catch {
+      // The client went away; progress is best-effort and must never fail the call.
+    }
+  };
+}
+
+/**
+ * Runs one tool call with everything around it: a span, a cancellation signal (client cancel or shutdown), progress
+ * notifications when the client asked for them, ToolError → `isError` result, unexpected error → INTERNAL result
+ * (logged once, no stack to the client), one audit line and the call metrics.
+ */
+export async function runToolCall<Services>(
+  tool: ToolDefinition<Services>,
+  input: unknown,
+  extra: RequestExtra,
+  env: ToolCallEnvironment<Services>,
+): Promise<CallToolResult> {
+  const started = performance.now();
+  const end = env.inFlight.begin();
+  const subject = subjectOf(extra, env.defaultSubject);
+  const callId = randomUUID();
+  const signal = env.shutdownSignal ? AbortSignal.any([extra.signal, env.shutdownSignal]) : extra.signal;
+  const tracer = trace.getTracer(SERVER_TRACER_NAME);
+  return tracer.startActiveSpan(`tools/call ${tool.name}`, { attributes: { 'mcp.tool.name': tool.name, 'mcp.request.id': String(extra.requestId), 'enduser.id': subject } }, (span) =>
+    withLogContext({ tool: tool.name, callId, traceId: span.spanContext().traceId }, async () => {
+      let result: CallToolResult | undefined;
+      try {
+        result = await tool.handler(input as never, { services: env.services, logger: env.logger, signal, reportProgress: progressReporter(extra), subject });
+      } catch (error) {
+        if (error instanceof ToolError) {
+          result = toolErrorResult(error);
+        } else if (isAbort(error, signal)) {
+          result = toolErrorResult(new ToolError('CANCELLED', 'The call was cancelled before it finished.', 'Call the tool again if you still need the result.'));
+        } else {
+          env.logger.error('Tool call failed unexpectedly', { tool: tool.name, subject, error });
+          span.recordException(error as Error);
+          result = toolErrorResult(
+            new ToolError('INTERNAL', `The server failed while running ${tool.name} (reference ${callId}).`, 'Retry; if it keeps failing, report the reference to the operators of this server.'),
+          );
+        }
+      } finally {
+        end();
+      }
+      const outcome = outcomeOf(result);
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const uid = compositionUidOf(input, result);
+      span.setAttribute('mcp.tool.outcome', outcome);
+      if (uid) span.setAttribute('composer.composition.uid', uid);
+      if (outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+      span.end();
+      env.metrics.record(tool.name, outcome, durationMs);
+      env.logger.info('Tool call completed', { subject, tool: tool.name, ...(uid ? { compositionUid: uid } : {}), outcome, durationMs });
+      return result;
+    }),
+  );
+}
