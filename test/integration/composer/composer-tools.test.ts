@@ -199,12 +199,61 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(errorOf(result)?.code).to.equal('UPSTREAM_TIMEOUT');
     });
 
+    it('stops waiting and answers CANCELLED when the call is cancelled', async () => {
+      const uid = await saved();
+      standin.setFaults({ latencyMs: { read: 5_000 } });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const started = Date.now();
+      const { result } = await callTool(open, { uid }, services(), controller.signal);
+      expect(errorOf(result)?.code).to.equal('CANCELLED');
+      expect(Date.now() - started).to.be.below(2_000);
+    });
+
+    it('serves several opens at once, each with its own page', async () => {
+      const uids = await Promise.all(['A', 'B', 'C'].map((t) => saved(everyWidgetComposition(`Paralela ${t}`))));
+      const results = await Promise.all(uids.map((uid) => callTool(open, { uid }, services())));
+      results.forEach(({ result }, i) => {
+        expect(errorOf(result)).to.equal(undefined);
+        expect((result.structuredContent as { uid: string; ready: boolean }).uid).to.equal(uids[i]);
+        expect((result.structuredContent as { ready: boolean }).ready).to.equal(true);
+      });
+    });
+
     it('answers NOT_CONFIGURED without a browser pool or a token', async () => {
       const noPool = await callTool(open, { uid: 'H4sIx' }, services({}, { browsers: undefined }));
       expect(errorOf(noPool.result)?.code).to.equal('NOT_CONFIGURED');
       expect(errorOf(noPool.result)?.fix).to.contain('COMPOSER_MCP_BROWSERS__SOURCE');
       const noToken = await callTool(preview, { uid: 'H4sIx' }, composerServices({ settings: { ...settings, accessToken: undefined }, browsers: router }));
       expect(errorOf(noToken.result)?.message).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    });
+  });
+
+  describe('secrets', () => {
+    it('never writes the access token or project key to logs, even when retrying and failing', async () => {
+      const { PassThrough } = await import('node:stream');
+      const { createLogger } = await import('#common/logger.ts');
+      const canary = await standinToken(SECRET, 'canary-subject');
+      const lines: string[] = [];
+      const stream = new PassThrough();
+      stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+      const logger = createLogger({ component: 'test', level: 'debug', format: 'json', stream });
+      const s = { ...settings, accessToken: canary, projectKey: 'canary-project-key-42' };
+      const svc = composerServices({ settings: s, storage: new HttpStorageClient(s, { logger, minRetryDelayMs: 10, retries: 2 }), browsers: router });
+      standin.setFaults({ failNext: { upload: 1, read: 5 } });
+      const saved1 = await callTool(save, { composition: everyWidgetComposition('Canário') }, svc);
+      const uid = (saved1.result.structuredContent as { uid: string }).uid;
+      await callTool(get, { uid }, svc);
+      standin.resetFaults();
+      const opened = await callTool(open, { uid }, svc);
+      logger.info('Logged every result', { results: [saved1.result.structuredContent, opened.result.structuredContent], settings: s });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const text = lines.join('');
+      expect(text).to.contain('Retried storage request');
+      expect(text).to.not.contain(canary);
+      expect(text).to.not.contain(canary.split('.')[2]);
+      expect(text).to.not.contain('canary-project-key-42');
+      expect(JSON.stringify(opened.result)).to.not.contain(canary);
     });
   });
 

@@ -41,6 +41,9 @@ export function browserErrorToToolError(error: unknown): unknown {
   if (error instanceof BrowserFailedError) {
     return new ToolError('BROWSER_FAILED', error.message, 'The browser died during the call; call the tool again (another browser will take it).', { cause: error });
   }
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new ToolError('CANCELLED', 'The call was cancelled before the composition was opened.', 'Call the tool again if you still need it.', { cause: error });
+  }
   if (error instanceof Error && error.name === 'TimeoutError') {
     return new ToolError('UPSTREAM_TIMEOUT', `The browser work timed out: ${error.message.split('\n')[0]}`, 'Try again; if it persists, the Composer is slow or down.', { cause: error });
   }
