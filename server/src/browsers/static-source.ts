@@ -14,9 +14,12 @@ export interface StaticEndpointConfig {
   draining?: boolean;
 }
 
-/** Options of {@link StaticEndpointSource}: the endpoints and exactly one of `token` or `tokenFile`. */
+/**
+ * Options of {@link StaticEndpointSource}: the endpoints and exactly one of `token` or `tokenFile`. An endpoint
+ * given as a bare URL string gets its `host:port` as id.
+ */
 export interface StaticSourceOptions {
-  endpoints: StaticEndpointConfig[];
+  endpoints: Array<StaticEndpointConfig | string>;
   /** The bearer token itself. */
   token?: string;
   /** A file holding the bearer token (re-read every `tokenPollMs` so a rotated token applies). */
@@ -33,7 +36,7 @@ export function validateStaticSource(options: StaticSourceOptions): string[] {
     problems.push('give exactly one of token or tokenFile for the static browser endpoints');
   }
   const ids = new Set<string>();
-  options.endpoints.forEach((e, i) => {
+  options.endpoints.map(toEndpointConfig).forEach((e, i) => {
     if (!e.id) problems.push(`endpoints[${i}].id is empty; give each browser a unique id`);
     if (ids.has(e.id)) problems.push(`endpoints[${i}].id "${e.id}" is used twice; ids must be unique`);
     ids.add(e.id);
@@ -81,7 +84,7 @@ export class StaticEndpointSource implements EndpointSource {
 
   /** The configured endpoints with the current token. */
   current(): BrowserEndpoint[] {
-    return this.options.endpoints.map((e) => ({
+    return this.options.endpoints.map(toEndpointConfig).map((e) => ({
       id: e.id,
       url: e.url.replace(/\/+$/, ''),
       token: this.token,
@@ -130,4 +133,16 @@ export class StaticEndpointSource implements EndpointSource {
       this.logger.warn('Failed to reload browser token', { file: this.options.tokenFile, error: (error as Error).message });
     }
   }
+}
+
+/** A bare URL becomes `{ id: host:port, url }`; a full entry is kept. Pure. */
+export function toEndpointConfig(entry: StaticEndpointConfig | string): StaticEndpointConfig {
+  if (typeof entry !== 'string') return entry;
+  let id = entry;
+  try {
+    id = new URL(entry).host;
+  } catch {
+    // validateStaticSource reports the bad URL.
+  }
+  return { id, url: entry };
 }

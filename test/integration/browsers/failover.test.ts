@@ -118,3 +118,84 @@ describe('browser router when a browser dies mid-lease', function () {
     for (const pid of pids) expect(processAlive(pid), `chromium ${pid}`).to.equal(false);
   });
 });
+
+describe('browser router when a browser hangs', function () {
+  this.timeout(90_000);
+  let source: LocalEndpointSource;
+  let router: BrowserRouter;
+  let stoppedPid = 0;
+
+  before(async () => {
+    source = new LocalEndpointSource({ browsers: 2, logger: quiet() });
+    router = new BrowserRouter({
+      source, logger: quiet(), prewarmPerBrowser: 0,
+      healthIntervalMs: 500, healthTimeoutMs: 4000, healthFailureThreshold: 2, reconnectInitialMs: 200, reconnectMaxMs: 1000,
+    });
+    await router.start();
+    await until(() => router.stats().healthy === 2, 20_000, 'two healthy browsers');
+  });
+
+  after(async () => {
+    if (stoppedPid !== 0) {
+      try {
+        process.kill(stoppedPid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+    await router?.stop();
+    await source?.stop();
+  });
+
+  it('takes a hung browser out of placement on failed /healthz probes, fails its lease, and reconnects when it recovers', async () => {
+    const hungId = 'local-1';
+    const steerToSecond = async () => {
+      // Ties go to local-0, so hold one lease there to steer the next to local-1.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const steer = router.withLease(async () => gate);
+      await until(() => router.stats().sessionsInUse === 1, 5000, 'the steering lease');
+      return { steer, release };
+    };
+    const { steer, release } = await steerToSecond();
+    let onHung = '';
+    const stuck = router.withLease(async (lease) => {
+      onHung = lease.browserId;
+      return lease.page.waitForFunction(() => false, undefined, { timeout: 60_000 });
+    });
+    await until(() => onHung !== '', 5000, 'the lease on the browser to hang');
+    expect(onHung).to.equal(hungId);
+    release();
+    await steer;
+
+    stoppedPid = source.browserFor(hungId)!.chromiumPid;
+    process.kill(stoppedPid, 'SIGSTOP');
+    const stoppedAt = Date.now();
+    let error: unknown;
+    try {
+      await stuck;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(BrowserFailedError);
+    expect((error as BrowserFailedError).reason).to.equal('health check failed');
+    expect(Date.now() - stoppedAt).to.be.below(20_000);
+    expect(router.stats().healthy).to.equal(1);
+    const placed = await Promise.all([0, 1, 2, 3].map(() => router.withLease(async (lease) => lease.browserId)));
+    expect(new Set(placed)).to.deep.equal(new Set(['local-0']));
+
+    process.kill(stoppedPid, 'SIGCONT');
+    stoppedPid = 0;
+    await until(() => router.stats().healthy === 2, 30_000, 'the recovered browser to be reconnected');
+    const { steer: steer2, release: release2 } = await steerToSecond();
+    const back = await router.withLease(async (lease) => {
+      await lease.page.setContent('<p>back</p>');
+      return lease.browserId;
+    });
+    release2();
+    await steer2;
+    expect(back).to.equal(hungId);
+  });
+});

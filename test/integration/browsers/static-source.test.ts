@@ -34,6 +34,9 @@ describe('static endpoint source', function () {
       .and.match(/endpoints\[1\]\.url must be http/)
       .and.match(/endpoints\[1\]\.maxSessions must be a whole number/);
     expect(() => new StaticEndpointSource({ endpoints: [], token: 'x', tokenFile: '/x' })).to.throw(/Invalid static browser endpoints/);
+    expect(new StaticEndpointSource({ endpoints: ['http://10.0.0.7:9222/'], token: 'secret-token' }).current()).to.deep.equal([
+      { id: '10.0.0.7:9222', url: 'http://10.0.0.7:9222', token: 'secret-token', state: 'Ready' },
+    ]);
   });
 
   it('reports a missing token file clearly', async () => {
