@@ -127,6 +127,13 @@ describe('CDP gateway in front of a real Chromium', function () {
     expect(version.webSocketDebuggerUrl.startsWith(`ws://localhost:${pair.gateway.port}/devtools/browser/`)).to.equal(true);
     expect(version.webSocketDebuggerUrl).to.not.include(`:${pair.chromium.port}`);
 
+    const created = await fetch(`${localhostUrl}/json/new?about:blank`, { method: 'PUT', headers: pair.auth });
+    expect(created.status).to.equal(200);
+    const target = (await created.json()) as { id: string; webSocketDebuggerUrl: string; devtoolsFrontendUrl: string };
+    expect(target.webSocketDebuggerUrl).to.equal(`ws://localhost:${pair.gateway.port}/devtools/page/${target.id}`);
+    expect(target.devtoolsFrontendUrl).to.include(`ws=localhost:${pair.gateway.port}/devtools/page/${target.id}`);
+    expect((await fetch(`${localhostUrl}/json/close/${target.id}`, { headers: pair.auth })).status).to.equal(200);
+
     const browser = await playwright.connectOverCDP(localhostUrl, { headers: pair.auth, timeout: 10_000 });
     try {
       const context = await browser.newContext();
