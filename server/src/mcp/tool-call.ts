@@ -51,6 +51,7 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
 }
 
 function progressReporter(extra: RequestExtra): ProgressReporter {
+  // oxlint-disable-next-line no-underscore-dangle -- `_meta` is the MCP protocol's field name
   const progressToken = extra._meta?.progressToken;
   if (progressToken === undefined) return async () => {};
   return async (progress, total, message) => {

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
+import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
+
+/** Environment variable prefix of the server's configuration (e.g. `COMPOSER_MCP_COMPOSER__ACCESS_TOKEN`). */
+export const SERVER_ENV_PREFIX = 'COMPOSER_MCP';
+
+const csv = (description: string) =>
+  z
+    .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)))
+    .describe(description);
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const httpSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP transport listens on (use 0.0.0.0 in a pod).'),
+    port: port.default(8080).describe('TCP port of the HTTP transport; 0 picks a free port (logged at start).'),
+    allowedHosts: csv(
+      'Host header names accepted (DNS-rebinding protection), without port, e.g. "composer-mcp.tools.svc". Empty: loopback names only when listening on loopback, any Host otherwise.',
+    ).default([]),
+    allowedOrigins: csv(
+      'Origin header values accepted from browsers, e.g. "https://claude.ai". Requests without an Origin header (non-browser clients) are always accepted.',
+    ).default([]),
+    bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "1mb"').default('1mb').describe('Largest request body accepted on /mcp; bigger requests get 413.'),
+  })
+  .strict()
+  .describe('The Streamable HTTP transport.');
+
+const authSchema = z
+  .object({
+    mode: z.enum(['none', 'jwt']).default('none').describe('"jwt" requires a bearer JWT on /mcp; "none" accepts every caller (loopback or trusted networks only).'),
+    issuer: z.string().optional().describe('Expected `iss` claim of bearer tokens (required when mode is jwt).'),
+    audience: z.string().optional().describe('Expected `aud` claim of bearer tokens (required when mode is jwt); usually the resource URL.'),
+    hs256SecretFile: z.string().optional().describe('File holding the shared HS256 secret that signs bearer tokens (one of this or jwksUrl).'),
+    jwksUrl: z.url().optional().describe('JWKS URL of the authorization server whose keys sign bearer tokens (one of this or hs256SecretFile).'),
+    resourceUrl: z.url().optional().describe('Public URL of this MCP endpoint, published as `resource` in the protected-resource metadata (default: derived from the request).'),
+    authorizationServers: csv('Issuer URLs of the authorization servers clients should get tokens from (protected-resource metadata).').default([]),
+    clockToleranceSeconds: z.coerce.number().int().min(0).default(30).describe('Clock skew tolerated when checking `exp` and `nbf`.'),
+  })
+  .strict()
+  .superRefine((auth, ctx) => {
+    if (auth.mode !== 'jwt') return;
+    if (!auth.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'required when auth.mode is "jwt"' });
+    if (!auth.audience) ctx.addIssue({ code: 'custom', path: ['audience'], message: 'required when auth.mode is "jwt"' });
+    if (!auth.hs256SecretFile === !auth.jwksUrl) {
+      ctx.addIssue({ code: 'custom', path: ['hs256SecretFile'], message: 'set exactly one of auth.hs256SecretFile or auth.jwksUrl when auth.mode is "jwt"' });
+    }
+  })
+  .describe('Bearer-token authentication of the HTTP transport.');
+
+const rateLimitSchema = z
+  .object({
+    windowSeconds: positiveInt.default(60).describe('Length of the rate-limit window.'),
+    maxRequests: positiveInt.default(120).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window; more get 429.'),
+  })
+  .strict()
+  .describe('Per-client rate limiting of /mcp.');
+
+const limitsSchema = z
+  .object({
+    quizMinQuestions: positiveInt.default(DEFAULT_VALIDATION_LIMITS.quizMinQuestions).describe('Fewest questions a quiz widget may have.'),
+    quizMaxQuestions: positiveInt.default(DEFAULT_VALIDATION_LIMITS.quizMaxQuestions).describe('Most questions a quiz widget may have.'),
+    flashcardsMinCards: positiveInt.default(DEFAULT_VALIDATION_LIMITS.flashcardsMinCards).describe('Fewest cards a flashcards widget may have.'),
+    flashcardsMaxCards: positiveInt.default(DEFAULT_VALIDATION_LIMITS.flashcardsMaxCards).describe('Most cards a flashcards widget may have.'),
+    maxDocumentBytes: positiveInt.default(DEFAULT_VALIDATION_LIMITS.maxDocumentBytes).describe('Largest serialized composition the validator accepts, in bytes.'),
+    maxWidgets: positiveInt.default(DEFAULT_VALIDATION_LIMITS.maxWidgets).describe('Most widgets a composition may have.'),
+  })
+  .strict()
+  .describe('Content limits the validator applies.');
+
+const composerSchema = z
+  .object({
+    composerUrl: z.url().default('https://composer.euconquisto.com').describe('Base URL of the Composer web app.'),
+    apiUrl: z.url().default('https://api.digitalpages.com.br').describe('Base URL of the DigitalPages storage API.'),
+    accessToken: z.string().min(1).optional().describe('Composer access token (JWT); a secret. Prefer accessTokenFile.'),
+    accessTokenFile: z.string().optional().describe('File holding the Composer access token (e.g. a mounted Kubernetes Secret).'),
+    projectKey: z.string().min(1).optional().describe('`Project-Key` header value of the storage API; a secret. Prefer projectKeyFile.'),
+    projectKeyFile: z.string().optional().describe('File holding the Project-Key.'),
+    connectorUid: z.string().min(1).optional().describe('Connector uid of the upload route.'),
+    apiEnv: z.string().min(1).default('prd').describe('`Api-Env` header value of the storage API.'),
+    requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
+    limits: limitsSchema.prefault({}),
+  })
+  .strict()
+  .describe('The Composer and its storage API.');
+
+const browsersSchema = z
+  .object({
+    source: z.enum(['local', 'static', 'kubernetes', 'none']).default('none').describe('Where browsers come from: processes started here, a fixed list of gateways, a BrowserPool, or none (browser tools answer NOT_CONFIGURED).'),
+    local: z
+      .object({ count: positiveInt.default(2).describe('Number of local chromium-headless-shell browsers to run.') })
+      .strict()
+      .prefault({})
+      .describe('The local source.'),
+    static: z
+      .object({
+        endpoints: csv('Gateway URLs (http://host:port) of the browsers.').default([]),
+        tokenFile: z.string().optional().describe('File holding the bearer token the gateways require.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The static source.'),
+    kubernetes: z
+      .object({
+        namespace: z.string().default('default').describe('Namespace of the BrowserPool.'),
+        pool: z.string().default('default').describe('Name of the BrowserPool whose ready browsers are used.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The Kubernetes source (BrowserPool status).'),
+    maxSessionsPerBrowser: z.coerce.number().int().min(1).max(64).default(4).describe('Concurrent leases per browser (overridden by an endpoint that states its own).'),
+    queueLimit: z.coerce.number().int().min(0).default(32).describe('Lease requests that may wait when every browser is full; more get BROWSER_BUSY at once.'),
+    queueTimeoutMs: positiveInt.default(20000).describe('How long a lease request waits for capacity before BROWSER_BUSY.'),
+    prewarmPerBrowser: z.coerce.number().int().min(0).default(1).describe('Contexts kept ready per browser so a lease is a hand-over.'),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.source === 'static' && b.static.endpoints.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['static', 'endpoints'], message: 'at least one endpoint is required when browsers.source is "static"' });
+    }
+    if (b.source === 'static' && !b.static.tokenFile) {
+      ctx.addIssue({ code: 'custom', path: ['static', 'tokenFile'], message: 'required when browsers.source is "static"' });
+    }
+  })
+  .describe('The browser pool used by open and preview.');
+
+const telemetrySchema = z
+  .object({
+    otlpEndpoint: z.url().optional().describe('OTLP/HTTP endpoint traces are exported to (none: traces are not exported).'),
+    metricsPath: z.string().startsWith('/').default('/metrics').describe('HTTP path of the Prometheus metrics.'),
+  })
+  .strict()
+  .describe('OpenTelemetry traces and Prometheus metrics.');
+
+/** The server's configuration schema. Every field has a description: the configuration reference is generated from it. */
+export const serverConfigSchema = z
+  .object({
+    transport: z.enum(['http', 'stdio']).default('http').describe('"http" serves Streamable HTTP at /mcp; "stdio" speaks MCP on stdin/stdout (for desktop clients).'),
+    http: httpSchema.prefault({}),
+    auth: authSchema.prefault({}),
+    rateLimit: rateLimitSchema.prefault({}),
+    composer: composerSchema.prefault({}),
+    browsers: browsersSchema.prefault({}),
+    telemetry: telemetrySchema.prefault({}),
+    shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after SIGTERM before the process exits.'),
+    logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
+  })
+  .strict()
+  .describe('Configuration of the composer-mcp server.');
+
+/** The validated server configuration. */
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+
+/** Reads a secret file, trimming the trailing newline Kubernetes Secret mounts and editors leave. */
+export function readSecretFile(path: string, setting: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read ${setting} file "${path}": ${(error as Error).message}. Fix the path or unset ${setting}.`, { cause: error });
+  }
+  const value = text.trim();
+  if (!value) throw new Error(`The ${setting} file "${path}" is empty. Put the secret in it or unset ${setting}.`);
+  return value;
+}
+
+/**
+ * Resolves `*File` settings into their values (a value given directly wins) and registers every secret with the
+ * redactor so it never appears in a log line. Returns a new config; throws with the setting named when a file is unreadable.
+ */
+export function resolveSecrets(config: ServerConfig, redactor: SecretRedactor = secretRedactor): ServerConfig {
+  const composer = { ...config.composer };
+  if (!composer.accessToken && composer.accessTokenFile) composer.accessToken = readSecretFile(composer.accessTokenFile, 'composer.accessTokenFile');
+  if (!composer.projectKey && composer.projectKeyFile) composer.projectKey = readSecretFile(composer.projectKeyFile, 'composer.projectKeyFile');
+  redactor.add(composer.accessToken);
+  redactor.add(composer.projectKey);
+  return { ...config, composer };
+}
+
+/** The Composer settings that are still missing for storage work (names as configuration keys), empty when complete. */
+export function missingComposerCredentials(config: ServerConfig): string[] {
+  const missing: string[] = [];
+  if (!config.composer.accessToken) missing.push('composer.accessToken (or composer.accessTokenFile; env COMPOSER_MCP_COMPOSER__ACCESS_TOKEN)');
+  if (!config.composer.projectKey) missing.push('composer.projectKey (or composer.projectKeyFile; env COMPOSER_MCP_COMPOSER__PROJECT_KEY)');
+  if (!config.composer.connectorUid) missing.push('composer.connectorUid (env COMPOSER_MCP_COMPOSER__CONNECTOR_UID)');
+  return missing;
+}

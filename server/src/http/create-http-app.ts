@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { HealthRegistry } from '#common/health.ts';
+import type { Logger } from '#common/logger.ts';
+import { withLogContext } from '#common/log-context.ts';
+import type { InFlightTracker } from '#common/shutdown.ts';
+import { bearerAuth } from '#server/auth/bearer-middleware.ts';
+import type { BearerVerifier } from '#server/auth/bearer-verifier.ts';
+import { MCP_PATH, protectedResourceMetadata, RESOURCE_METADATA_PATH, RESOURCE_METADATA_ROOT_PATH, resourceUrlFor } from '#server/auth/protected-resource.ts';
+import { perClientRateLimit } from '#server/auth/rate-limit.ts';
+import type { ServerConfig } from '#server/config.ts';
+import { createMcpServer, type McpServerSetup } from '#server/mcp/create-mcp-server.ts';
+import { SERVER_TRACER_NAME } from '#server/mcp/tool-call.ts';
+import { sendJsonRpcError } from './json-rpc-error.ts';
+import { effectiveAllowedHosts, hostGuard, originGuard } from './request-guards.ts';
+
+/** Everything the HTTP app serves from. */
+export interface HttpAppOptions<Services> {
+  config: Pick<ServerConfig, 'http' | 'auth' | 'rateLimit' | 'telemetry'>;
+  mcp: McpServerSetup<Services>;
+  logger: Logger;
+  health: HealthRegistry;
+  /** Prometheus text exposition handler (from startTelemetry). */
+  metricsHandler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Required when `config.auth.mode` is "jwt". */
+  verifier?: BearerVerifier;
+  /** HTTP requests to /mcp in progress (graceful shutdown waits for them). */
+  requests: InFlightTracker;
+  /** True once shutdown began: new /mcp requests get 503 so clients retry on another replica. */
+  isShuttingDown: () => boolean;
+}
+
+function methodNotAllowed(_req: Request, res: Response): void {
+  res.setHeader('Allow', 'POST');
+  sendJsonRpcError(res, 405, -32000, 'Method not allowed: this server is stateless; send every JSON-RPC message with POST /mcp (no SSE stream, no sessions).');
+}
+
+function bodyErrors(limit: string): ErrorRequestHandler {
+  return (error: { type?: string; status?: number; message?: string }, _req, res, next) => {
+    if (error.type === 'entity.too.large') {
+      sendJsonRpcError(res, 413, -32600, `Request body is larger than the ${limit} limit; send smaller arguments (e.g. fewer or shorter sections) or raise http.bodyLimit.`);
+    } else if (error.type === 'entity.parse.failed') {
+      sendJsonRpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON.');
+    } else if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+      sendJsonRpcError(res, 415, -32600, `Unsupported request encoding: ${error.message ?? ''}`);
+    } else {
+      next(error);
+    }
+  };
+}
+
+/**
+ * The HTTP face of the server: `POST /mcp` (stateless Streamable HTTP: a fresh MCP server and transport per request,
+ * so any replica serves any call), Host/Origin checks, bearer auth and per-client rate limits when configured, a
+ * body limit, `/healthz`, `/readyz`, the metrics path, and the RFC 9728 metadata when auth is on.
+ */
+export function createHttpApp<Services>(options: HttpAppOptions<Services>): Express {
+  const { config, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  const allowedHosts = effectiveAllowedHosts(config.http.host, config.http.allowedHosts);
+  if (!allowedHosts) logger.warn('Disabled Host header check', { reason: 'listening on a non-loopback address with no http.allowedHosts', host: config.http.host });
+
+  app.get('/healthz', (req, res) => options.health.livenessHandler(req, res));
+  app.get('/readyz', (req, res) => options.health.readinessHandler(req, res));
+  app.get(config.telemetry.metricsPath, (req, res) => options.metricsHandler(req, res));
+
+  const authOn = config.auth.mode === 'jwt';
+  if (authOn) {
+    const metadata = (req: Request, res: Response): void => {
+      res.setHeader('Cache-Control', 'max-age=300');
+      res.json(protectedResourceMetadata(resourceUrlFor(req, config.auth.resourceUrl), config.auth.authorizationServers));
+    };
+    app.get(RESOURCE_METADATA_PATH, metadata);
+    app.get(RESOURCE_METADATA_ROOT_PATH, metadata);
+    if (!options.verifier) throw new Error('auth.mode is "jwt" but no bearer verifier was given.');
+  }
+
+  const guards = [hostGuard(allowedHosts), originGuard(config.http.allowedOrigins, allowedHosts)];
+  const auth = authOn && options.verifier ? [bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })] : [];
+  const limiter = perClientRateLimit(config.rateLimit);
+
+  app.post(
+    MCP_PATH,
+    (_req, res, next) => {
+      if (!options.isShuttingDown()) return next();
+      res.setHeader('Connection', 'close');
+      res.setHeader('Retry-After', '1');
+      sendJsonRpcError(res, 503, -32000, 'The server is shutting down; retry (another replica will answer).');
+    },
+    ...guards,
+    ...auth,
+    limiter,
+    express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }),
+    (req, res) => handleMcpPost(req, res, options),
+  );
+  app.get(MCP_PATH, ...guards, methodNotAllowed);
+  app.delete(MCP_PATH, ...guards, methodNotAllowed);
+  app.use(bodyErrors(config.http.bodyLimit));
+  app.use(((error, req, res, _next) => {
+    logger.error('HTTP request failed', { method: req.method, path: req.path, error });
+    sendJsonRpcError(res, 500, -32603, 'Internal server error.');
+  }) as ErrorRequestHandler);
+  return app;
+}
+
+async function handleMcpPost<Services>(req: Request, res: Response, options: HttpAppOptions<Services>): Promise<void> {
+  const end = options.requests.begin();
+  res.on('close', end);
+  const parent = propagation.extract(context.active(), req.headers);
+  const tracer = trace.getTracer(SERVER_TRACER_NAME);
+  const span = tracer.startSpan('POST /mcp', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'url.path': MCP_PATH } }, parent);
+  const requestId = randomUUID();
+  await context.with(trace.setSpan(parent, span), () =>
+    withLogContext({ requestId, traceId: span.spanContext().traceId }, async () => {
+      const server = createMcpServer(options.mcp);
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
+      res.on('close', () => {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        void transport.close();
+        void server.close();
+      });
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(req, res, req.body);
+      } catch (error) {
+        options.logger.error('MCP request failed', { error });
+        sendJsonRpcError(res, 500, -32603, 'Internal server error.');
+      }
+    }),
+  );
+}

@@ -1,0 +1,47 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
+import { CREATE_LESSON_PROMPT, createLessonArgs, createLessonMessages } from './create-lesson-prompt.ts';
+import { registerCatalogResources, type CatalogDocuments } from './catalog-resources.ts';
+import { runToolCall, type ToolCallEnvironment } from './tool-call.ts';
+import { SERVER_NAME, SERVER_VERSION } from './server-info.ts';
+
+/** What an MCP server instance is built from. Built once per process; `createMcpServer` may run once per request. */
+export interface McpServerSetup<Services> extends ToolCallEnvironment<Services> {
+  tools: ToolDefinition<Services>[];
+  catalog: CatalogDocuments;
+}
+
+const INSTRUCTIONS = [
+  'Author EuConquisto Composer lessons.',
+  'Workflow: composer_guidance → composer_build_composition → composer_validate_composition → composer_save_composition → composer_open_composition.',
+  'Catalog, guidance, build and validate work without Composer credentials; save, get, open and preview need them (errors say which setting is missing).',
+].join(' ');
+
+/**
+ * Builds an MCP server (name `composer-mcp`, the package version) with every tool registered through `registerTool`
+ * (schemas and annotations as defined; each call wrapped by `runToolCall`), the catalog resources and the
+ * `create_lesson` prompt. Cheap enough to build per HTTP request (stateless transport).
+ */
+export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, title: 'EuConquisto Composer' }, { instructions: INSTRUCTIONS });
+  for (const tool of setup.tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
+        annotations: { ...tool.annotations, title: tool.annotations.title ?? tool.title },
+      },
+      (input: unknown, extra) => runToolCall(tool, input, extra, setup),
+    );
+  }
+  registerCatalogResources(server, setup.catalog);
+  server.registerPrompt(
+    CREATE_LESSON_PROMPT,
+    { title: 'Create a lesson', description: 'Guides the model through guidance → build → validate → save → open for a new Composer lesson.', argsSchema: createLessonArgs },
+    (args) => createLessonMessages(args),
+  );
+  return server;
+}
