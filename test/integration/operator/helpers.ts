@@ -131,21 +131,25 @@ export interface TestOperator {
   stop(): Promise<void>;
 }
 
+function alwaysLeader(): boolean {
+  return true;
+}
+
 /** Starts the controller in this process; with `lease`, workers run only while this instance leads. */
 export async function startTestOperator(kc: KubeConfig, options: Partial<BrowserPoolControllerOptions> & {
-  lease?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  lease?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number; releaseOnCancel?: boolean };
 } = {}): Promise<TestOperator> {
   const logger = options.logger ?? testLogger('operator');
   const controller = new BrowserPoolController({ kubeConfig: kc, logger, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 2 }, ...options });
   controller.start();
   const stop = new AbortController();
   let running: Promise<unknown>;
-  let leader = () => true;
+  let leader: () => boolean = alwaysLeader;
   if (options.lease) {
     const elector = createLeaderElector(kc, {
       namespace: options.lease.namespace, name: options.lease.name, identity: options.lease.identity, logger,
       leaseDurationMs: options.lease.leaseDurationMs ?? 4000, renewDeadlineMs: options.lease.renewDeadlineMs ?? 3000,
-      retryPeriodMs: options.lease.retryPeriodMs ?? 500,
+      retryPeriodMs: options.lease.retryPeriodMs ?? 500, releaseOnCancel: options.lease.releaseOnCancel ?? true,
     });
     leader = () => elector.isLeader();
     let workers: Promise<void> = Promise.resolve();
