@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { Controller } from '#operator/runtime/controller.ts';
+import { createInformer, type Informer } from '#operator/runtime/informer.ts';
+import { splitKey } from '#operator/runtime/indexed-cache.ts';
+import { ControllerMetrics } from '#operator/runtime/metrics.ts';
+import { eventually, testKubeConfig, testNamespace } from './kube-test-kit.ts';
+
+class TestReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('Controller against a real kube-apiserver', function () {
+  this.timeout(60_000);
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let ns: { name: string; remove(): Promise<void> };
+  let informer: Informer<KubernetesObject> | undefined;
+  let controller: Controller | undefined;
+
+  before(async () => {
+    kc = testKubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    ns = await testNamespace(kc, 'rt-controller');
+  });
+
+  after(async () => {
+    await controller?.stop(5000);
+    await informer?.stop();
+    await ns?.remove();
+  });
+
+  it('reconciles each ConfigMap, retries a real 409 conflict quietly and converges', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'target', labels: { app: 'ctl' } }, data: { want: 'x' } } });
+    informer = createInformer<KubernetesObject>(kc, { version: 'v1', plural: 'configmaps', namespace: ns.name }, { labelSelector: 'app=ctl' });
+    const reader = new TestReader();
+    const metrics = new ControllerMetrics(new MeterProvider({ readers: [reader] }).getMeter('composer-mcp.operator'));
+    let attempts = 0;
+    controller = new Controller({
+      name: 'copy',
+      sources: [{ informer }],
+      metrics,
+      reconcile: async (key) => {
+        const { namespace, name } = splitKey(key);
+        const current = await core.readNamespacedConfigMap({ name, namespace: namespace ?? '' });
+        if (current.data?.['done'] === current.data?.['want']) return;
+        attempts++;
+        if (attempts === 1) {
+          // Another writer changes the object between our read and our write: the write must get a 409.
+          await core.patchNamespacedConfigMap({ name, namespace: namespace ?? '', body: [{ op: 'add', path: '/data/other', value: 'y' }] });
+        }
+        await core.replaceNamespacedConfigMap({
+          name,
+          namespace: namespace ?? '',
+          body: { ...current, data: { ...current.data, done: current.data?.['want'] ?? '' } },
+        });
+      },
+    });
+    expect(await controller.start(AbortSignal.timeout(20_000))).to.equal(true);
+    await eventually(async () => {
+      const cm = await core.readNamespacedConfigMap({ name: 'target', namespace: ns.name });
+      return cm.data?.['done'] === 'x';
+    }, 20_000, 'the controller wrote data.done');
+    const cm = await core.readNamespacedConfigMap({ name: 'target', namespace: ns.name });
+    expect(cm.data).to.deep.equal({ want: 'x', other: 'y', done: 'x' });
+    expect(attempts).to.equal(2);
+    const collected = await reader.collect();
+    const results: Record<string, number> = {};
+    for (const scope of collected.resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        if (metric.descriptor.name !== 'operator_reconciles') continue;
+        for (const point of metric.dataPoints) results[String(point.attributes['result'])] = point.value as number;
+      }
+    }
+    expect(results['conflict']).to.equal(1);
+    expect(results['error']).to.equal(undefined);
+    expect(results['success']).to.be.at.least(1);
+  });
+});
