@@ -117,3 +117,33 @@ testenv-down: setup ## Stop the control plane started by testenv-up
 .PHONY: clean
 clean: ## Remove project-local tools and node_modules (the binary cache stays)
 	rm -rf node_modules .tools
+
+# ---------------------------------------------------------------- chart, images, generated docs
+IMAGE_REGISTRY ?= ghcr.io/composer-mcp
+IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
+
+.PHONY: images
+images: ## Build the operator, server, chromium and gateway images (needs a Docker engine; says so and exits 0 without one)
+	@if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then \
+	  echo "No Docker engine answers (docker info failed): images cannot be built on this machine. Run make images where Docker runs."; \
+	  exit 0; \
+	fi; \
+	for spec in operator:operator/Dockerfile server:server/Dockerfile chromium:browser/Dockerfile.chromium gateway:browser/Dockerfile.gateway; do \
+	  name=$${spec%%:*}; file=$${spec#*:}; \
+	  echo "Building $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG) from $$file"; \
+	  docker build -f "$$file" -t "$(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG)" . ; \
+	done
+
+.PHONY: chart-crds
+chart-crds: ## Copy crds/*.yaml into the chart (charts/composer-mcp/files/crds); a unit test fails when they differ
+	@rm -f charts/composer-mcp/files/crds/*.yaml && mkdir -p charts/composer-mcp/files/crds
+	cp crds/*.yaml charts/composer-mcp/files/crds/
+
+.PHONY: chart-docs
+chart-docs: setup chart-crds ## Regenerate the chart's values.schema.json and README.md from values.yaml and its zod schema
+	node scripts/chart-values-schema.ts
+	node scripts/chart-readme.ts
+
+.PHONY: config-docs
+config-docs: setup ## Regenerate docs/configuration.md from the config schemas and the CRD
+	node scripts/config-reference.ts

@@ -76,3 +76,6 @@ app.kubernetes.io/component: server
 {{ $selector | indent 6 }}
 {{- end }}
 {{- end -}}
+
+{{/* Name of the operator's leader-election Lease (one per release, in the release namespace). */}}
+{{- define "composer-mcp.operator.leaseName" -}}{{ include "composer-mcp.operator.fullname" . }}{{- end -}}
