@@ -144,6 +144,7 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(report.missingWidgetIds).to.deep.equal([]);
       expect(report.pageErrors).to.deep.equal([]);
       // The catalog's media examples point outside the Composer's origins: the lease must block and report them.
+      expect(report.blockedNavigations.length).to.be.greaterThan(0);
       expect(report.blockedNavigations.every((b) => !b.url.startsWith(standin.appUrl) && !b.url.startsWith(standin.apiUrl))).to.equal(true);
       const image = result.content.find((c) => c.type === 'image') as { data: string; mimeType: string };
       expect(image.mimeType).to.equal('image/png');
