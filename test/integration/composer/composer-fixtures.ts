@@ -58,7 +58,8 @@ export interface CallRecord {
 }
 
 /**
- * Calls a tool's handler the way the transport does: ToolError → `isError` result. Other errors propagate (a bug).
+ * Calls a tool's handler the way the transport does: ToolError → `isError` result, and a success's structured content
+ * must match the tool's output schema. Other errors propagate (a bug).
  */
 export async function callTool(tool: ToolDefinition<ComposerServices>, input: unknown, services: ComposerServices, signal = new AbortController().signal): Promise<CallRecord> {
   const progress: CallRecord['progress'] = [];
@@ -72,6 +73,11 @@ export async function callTool(tool: ToolDefinition<ComposerServices>, input: un
         progress.push({ progress: p, total, message });
       },
     });
+    // The MCP SDK rejects structured content that does not match the declared output schema: check it here too.
+    if (!result.isError && tool.outputSchema) {
+      const checked = tool.outputSchema.safeParse(result.structuredContent);
+      if (!checked.success) throw new Error(`${tool.name} returned structured content outside its output schema: ${checked.error.message}`);
+    }
     return { result, progress };
   } catch (error) {
     if (error instanceof ToolError) return { result: toolErrorResult(error), progress };
