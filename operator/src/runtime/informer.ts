@@ -45,6 +45,9 @@ export interface InformerOptions<T> {
   watchTimeoutSeconds?: number;
 }
 
+/** One list page may take this long before it is abandoned and retried. */
+const LIST_TIMEOUT_MS = 60_000;
+
 /** A watch that lasted less than this and saw nothing counts as a failure for backoff. */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
@@ -190,7 +193,10 @@ export class Informer<T extends KubernetesObject> {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const options: Parameters<ListWatchClient<T>['list']>[0] = { limit: this.#options.pageSize ?? 500 };
+      const options: Parameters<ListWatchClient<T>['list']>[0] = {
+        limit: this.#options.pageSize ?? 500,
+        signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(LIST_TIMEOUT_MS)]),
+      };
       if (this.#options.labelSelector) options.labelSelector = this.#options.labelSelector;
       if (this.#options.fieldSelector) options.fieldSelector = this.#options.fieldSelector;
       if (continueToken) options.continueToken = continueToken;

@@ -268,6 +268,19 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
+    const cancelTimer = new AbortController();
+    const timedOut = this.#clock.sleep(this.#timings.renewDeadlineMs, cancelTimer.signal).then((full) => full);
+    const timedOutFirst = await Promise.race([this.#writeRelease().then(() => false), timedOut]);
+    cancelTimer.abort();
+    if (timedOutFirst) {
+      this.#log.warn('Releasing lease timed out; others take over when it expires', {
+        lease: this.#store.description,
+        timeoutMs: this.#timings.renewDeadlineMs,
+      });
+    }
+  }
+
+  async #writeRelease(): Promise<void> {
     try {
       const stored = await this.#store.get();
       if (!stored || stored.record.holderIdentity !== this.#identity) return;

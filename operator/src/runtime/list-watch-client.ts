@@ -17,6 +17,8 @@ export interface ListOptions {
   limit?: number;
   /** Continue token from the previous page. */
   continueToken?: string;
+  /** Aborts the request (the informer passes its stop signal plus a per-request timeout). */
+  signal?: AbortSignal;
 }
 
 /** One page of a list. */
@@ -110,6 +112,7 @@ export function kubeListWatchClient<T extends KubernetesObject>(kubeConfig: Kube
       if (options.continueToken) url.searchParams.set('continue', options.continueToken);
       const ctx = new RequestContext(url.toString(), HttpMethod.GET);
       ctx.setHeaderParam('Accept', 'application/json');
+      if (options.signal) ctx.setSignal(options.signal);
       await kubeConfig.applySecurityAuthentication(ctx);
       const response = await http.send(ctx).toPromise();
       const text = await response.body.text();

@@ -97,6 +97,22 @@ describe('Informer (scripted API)', () => {
     expect(api.lists).to.equal(2);
   });
 
+  it('treats the client inactivity timeout of a quiet watch as an ordinary end: resumes at once, no warning', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ component: 'test', format: 'json', stream: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
+    const quietInformer = new Informer({ client: api, clock, logger });
+    quietInformer.start();
+    await quietInformer.waitForSync();
+    await clock.tick(30_000);
+    api.last().done(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    await clock.tick(0);
+    expect(api.watches.length).to.equal(2);
+    expect(api.last().options.resourceVersion).to.equal('10');
+    expect(api.lists).to.equal(1);
+    expect(lines.join('')).not.to.match(/warn/);
+    await quietInformer.stop();
+  });
+
   it('waitForSync answers false when aborted before the first list', async () => {
     api.listError = new Error('unreachable');
     informer.start();
