@@ -13,7 +13,7 @@ export class ToolMetrics {
 
   constructor(meter: Meter = metrics.getMeter(SERVER_METER_NAME)) {
     this.calls = meter.createCounter('composer_mcp.tool.calls', { description: 'MCP tool calls by tool and outcome (ok or the error code).' });
-    this.duration = meter.createHistogram('composer_mcp.tool.duration', {
+    this.duration = meter.createHistogram('composer_mcp.tool.duration_seconds', {
       description: 'Duration of MCP tool calls.',
       unit: 's',
       advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] },

@@ -1,0 +1,179 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { ConfigError, loadConfig } from '#common/config.ts';
+import { HealthRegistry } from '#common/health.ts';
+import { createLogger, type Logger } from '#common/logger.ts';
+import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
+import { startTelemetry } from '#common/telemetry.ts';
+import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
+import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { createHttpApp } from '#server/http/create-http-app.ts';
+import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
+import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
+import { startStdioServer } from '#server/mcp/stdio.ts';
+import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
+import { buildServices, type BuiltServices } from '#server/services-factory.ts';
+import { allTools } from '#server/tools/index.ts';
+import type { ComposerServices } from '#server/tools/services.ts';
+
+/** Exit code for invalid configuration (distinct from 1, a runtime failure). */
+export const EXIT_BAD_CONFIG = 2;
+
+/** Loads and checks configuration (flags, env, file), reads secret files; prints what is wrong and exits 2 when invalid. */
+function loadServerConfig(argv: string[]): ServerConfig {
+  try {
+    return resolveSecrets(loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, argv }));
+  } catch (error) {
+    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`composer-mcp: ${message}\nSee docs for the settings (env prefix ${SERVER_ENV_PREFIX}_, e.g. ${SERVER_ENV_PREFIX}_HTTP__PORT=8080, or flags like --http.port=8080).\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+}
+
+function verifierOf(config: ServerConfig): BearerVerifier | undefined {
+  if (config.auth.mode !== 'jwt') return undefined;
+  try {
+    return bearerVerifierFromConfig(config.auth);
+  } catch (error) {
+    process.stderr.write(`composer-mcp: invalid auth configuration: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+}
+
+function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
+  health.addLivenessCheck('event-loop', () => ({ ok: true }));
+  const router = built.router;
+  if (router) {
+    health.addCheck('browsers', () => {
+      const s = router.stats();
+      return s.healthy > 0 ? { ok: true, detail: `${s.healthy} healthy of ${s.browsers}` } : { ok: false, detail: `no healthy browser (${s.browsers} known)` };
+    });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServices>, ctx: RunContext): Promise<void> {
+  const { logger, shutdown, health } = ctx;
+  const requests = new InFlightTracker();
+  const app = createHttpApp({
+    config,
+    mcp: setup,
+    logger,
+    health,
+    metricsHandler: ctx.metricsHandler,
+    ...(ctx.verifier ? { verifier: ctx.verifier } : {}),
+    requests,
+    isShuttingDown: () => shutdown.isShuttingDown(),
+  });
+  const httpServer = createServer(app);
+  httpServer.keepAliveTimeout = 5000;
+  let address: AddressInfo;
+  try {
+    address = await listen(httpServer, config.http.port, config.http.host);
+  } catch (error) {
+    logger.error('Failed to listen', { host: config.http.host, port: config.http.port, error: (error as Error).message });
+    await ctx.built.stop();
+    process.exit(1);
+  }
+  const url = `http://${urlHost(address.address)}:${address.port}/mcp`;
+  logger.info('Started MCP server', { transport: 'http', url, port: address.port, auth: config.auth.mode, version: SERVER_VERSION });
+
+  const graceMs = config.shutdownGraceSeconds * 1000;
+  shutdown.onShutdown('stop accepting', () => {
+    health.setDraining();
+    httpServer.close();
+    httpServer.closeIdleConnections();
+  });
+  shutdown.onShutdown('finish in-flight calls', async () => {
+    const waitMs = Math.max(graceMs - 2000, graceMs / 2);
+    if (await requests.idle(waitMs)) return;
+    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count });
+    ctx.cancelAll.abort(new Error('server shutting down'));
+    await requests.idle(1000);
+  });
+  shutdown.onShutdown('close connections', () => httpServer.closeAllConnections());
+  addCommonSteps(ctx);
+}
+
+async function runStdio(setup: McpServerSetup<ComposerServices>, ctx: RunContext, graceMs: number): Promise<void> {
+  const { logger, shutdown } = ctx;
+  const stdio = await startStdioServer(setup);
+  logger.info('Started MCP server', { transport: 'stdio', version: SERVER_VERSION });
+  void stdio.closed.then(() => shutdown.shutdown('stdin closed'));
+  shutdown.onShutdown('finish in-flight calls', async () => {
+    if (await setup.inFlight.idle(Math.max(graceMs - 2000, graceMs / 2))) return;
+    ctx.cancelAll.abort(new Error('server shutting down'));
+    await setup.inFlight.idle(1000);
+  });
+  shutdown.onShutdown('close stdio', () => stdio.close());
+  addCommonSteps(ctx);
+}
+
+function addCommonSteps(ctx: RunContext): void {
+  ctx.shutdown.onShutdown('stop browsers', () => ctx.built.stop());
+  ctx.shutdown.onShutdown('flush telemetry', () => ctx.stopTelemetry());
+}
+
+interface RunContext {
+  logger: Logger;
+  shutdown: GracefulShutdown;
+  health: HealthRegistry;
+  built: BuiltServices;
+  verifier: BearerVerifier | undefined;
+  cancelAll: AbortController;
+  metricsHandler: ReturnType<typeof startTelemetry>['metricsHandler'];
+  stopTelemetry: () => Promise<void>;
+}
+
+/** Starts the server as configured: telemetry, services, the chosen transport, health checks and graceful shutdown. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const config = loadServerConfig(argv);
+  const verifier = verifierOf(config);
+  const logger = createLogger({ component: 'server', level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: SERVER_NAME, serviceVersion: SERVER_VERSION, otlpEndpoint: config.telemetry.otlpEndpoint });
+  const built = await buildServices(config, logger);
+  if (built.missingCredentials.length > 0) {
+    logger.warn('Started without Composer credentials', { missing: built.missingCredentials, works: 'catalog, guidance, build, validate' });
+  }
+  const graceMs = config.shutdownGraceSeconds * 1000;
+  const shutdown = new GracefulShutdown({ graceMs: graceMs + 3000, logger });
+  shutdown.install();
+  const health = new HealthRegistry();
+  addHealthChecks(health, built);
+  const cancelAll = new AbortController();
+  const setup: McpServerSetup<ComposerServices> = {
+    services: built.services,
+    catalog: built.catalog,
+    tools: allTools(),
+    logger,
+    metrics: new ToolMetrics(),
+    inFlight: new InFlightTracker(),
+    defaultSubject: config.transport === 'stdio' ? 'stdio' : 'anonymous',
+    shutdownSignal: cancelAll.signal,
+  };
+  const ctx: RunContext = { logger, shutdown, health, built, verifier, cancelAll, metricsHandler: telemetry.metricsHandler, stopTelemetry: () => telemetry.shutdown() };
+  if (config.transport === 'stdio') await runStdio(setup, ctx, graceMs);
+  else await runHttp(config, setup, ctx);
+  // Browsers start after the transport so liveness answers at once; readiness waits for a healthy browser.
+  built.start().catch((error: unknown) => logger.error('Failed to start browser pool', { error: (error as Error).message }));
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`composer-mcp: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
