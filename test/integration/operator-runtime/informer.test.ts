@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { createLogger } from '#common/logger.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';
 import { createInformer, Informer, type InformerEvent } from '#operator/runtime/informer.ts';
 import { isGone } from '#operator/runtime/kube-errors.ts';
@@ -60,6 +62,48 @@ describe('Informer against a real kube-apiserver', function () {
     expect((update?.object as V1ConfigMap | undefined)?.data?.['v']).to.equal('2');
     expect(informer.list().map((o) => o.metadata?.name).toSorted()).to.deep.equal(['one', 'three']);
     expect(events.some((e) => e.object.metadata?.name === 'other')).to.equal(false);
+  });
+
+  it('resumes from its last resourceVersion, without relisting or warning, when the server ends a watch on schedule', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      component: 'test',
+      level: 'debug',
+      format: 'json',
+      stream: new Writable({ write: (chunk: Buffer, _enc, cb) => (lines.push(chunk.toString()), cb()) }),
+    });
+    let lists = 0;
+    let watches = 0;
+    const real = kubeListWatchClient<KubernetesObject>(kc, resourcePath({ version: 'v1', plural: 'configmaps', namespace: ns.name }));
+    const client: ListWatchClient<KubernetesObject> = {
+      list: (options) => (lists++, real.list(options)),
+      watch: (options, onEvent, onDone) => (watches++, real.watch(options, onEvent, onDone)),
+    };
+    const informer = new Informer<KubernetesObject>({ client, logger, labelSelector: 'app=short', watchTimeoutSeconds: 1 });
+    informers.push(informer);
+    informer.start();
+    await informer.waitForSync(AbortSignal.timeout(20_000));
+    await eventually(() => watches >= 3, 15_000, 'the server ended two 1 s watches and the informer resumed');
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: configMap('late', { app: 'short' }) });
+    await eventually(() => informer.get(`${ns.name}/late`) !== undefined, 10_000, 'an object created later is seen');
+    expect(lists).to.equal(1);
+    expect(lines.filter((l) => /"level":"(warn|error)"/.test(l))).to.deep.equal([]);
+  });
+
+  it('watches a cluster-scoped resource, keyed by name alone', async () => {
+    const marker = ns.name;
+    const informer = createInformer<KubernetesObject>(kc, { version: 'v1', plural: 'namespaces' }, { labelSelector: `rt-marker=${marker}` });
+    informers.push(informer);
+    informer.start();
+    await informer.waitForSync(AbortSignal.timeout(20_000));
+    expect(informer.list()).to.deep.equal([]);
+    const name = `${marker}-cluster`;
+    await core.createNamespace({ body: { metadata: { name, labels: { 'rt-marker': marker } } } });
+    cleanups.push(async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+    });
+    await eventually(() => informer.get(name) !== undefined, 10_000, 'the labelled namespace is seen under its bare name');
+    expect(informer.get(name)?.kind).to.equal('Namespace');
   });
 
   it('relists after a real 410 Gone when its watch resourceVersion is too old', async function () {
