@@ -15,8 +15,8 @@ export function toolsBinDir(env: NodeJS.ProcessEnv = process.env): string {
  * Returns the absolute path of an executable control-plane binary, or throws an error that names the missing
  * binary and tells how to build it (`make control-plane`).
  */
-export function resolveBinary(name: ControlPlaneBinary, env: NodeJS.ProcessEnv = process.env): string {
-  const file = path.join(toolsBinDir(env), name);
+export function resolveBinary(name: ControlPlaneBinary, binDir: string = toolsBinDir()): string {
+  const file = path.join(binDir, name);
   try {
     accessSync(file, constants.X_OK);
   } catch {

@@ -26,6 +26,8 @@ export interface ControlPlaneOptions {
   detached?: boolean;
   /** How long each component may take to become ready; default 120 s. */
   componentTimeoutMs?: number;
+  /** Directory holding the binaries; default `${COMPOSER_MCP_TOOLS:-<repo>/.tools}/bin`. */
+  binDir?: string;
 }
 
 /** A running etcd + kube-apiserver (+ optional kube-controller-manager) on loopback ports. */
@@ -136,6 +138,8 @@ export function apiserverArgs(input: ApiserverArgsInput): string[] {
     `--service-account-signing-key-file=${input.serviceAccountPrivateKey}`,
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     '--authorization-mode=RBAC', '--allow-privileged=true',
+    // Without it, open watches (the controller-manager's, informers') hold SIGTERM for the 60 s server shutdown timeout.
+    '--shutdown-watch-termination-grace-period=2s',
   ];
   if (!input.withControllerManager) args.push('--disable-admission-plugins=ServiceAccount');
   return args;
@@ -193,9 +197,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const withControllerManager = options.withControllerManager ?? false;
   const timeoutMs = options.componentTimeoutMs ?? 120_000;
   const binaries = {
-    etcd: resolveBinary('etcd'),
-    apiserver: resolveBinary('kube-apiserver'),
-    controllerManager: withControllerManager ? resolveBinary('kube-controller-manager') : '',
+    etcd: resolveBinary('etcd', options.binDir),
+    apiserver: resolveBinary('kube-apiserver', options.binDir),
+    controllerManager: withControllerManager ? resolveBinary('kube-controller-manager', options.binDir) : '',
   };
   const ownsTempDir = options.baseDir === undefined;
   const dir = options.baseDir === undefined
