@@ -7,7 +7,7 @@ import { INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
 import { WIDGET_TYPES } from '#server/composer/model/widgets.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
-import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
+import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition, type ToolErrorBody } from '#server/tools/tool-definition.ts';
 
 /** A quiet logger for tests. */
 export const quietLogger = () => createLogger({ component: 'test', level: 'error', format: 'json' });
@@ -85,7 +85,10 @@ export async function callTool(tool: ToolDefinition<ComposerServices>, input: un
   }
 }
 
-/** The error code of an `isError` result (undefined for success). */
-export function errorOf(result: CallToolResult): { code: string; message: string; fix: string; details?: Record<string, unknown> } | undefined {
-  return toolErrorOf(result);
+/** The structured error of an `isError` result (undefined for success); fails loudly for an error without one. */
+export function errorOf(result: CallToolResult): ToolErrorBody | undefined {
+  if (!result.isError) return undefined;
+  const body = toolErrorOf(result);
+  if (!body) throw new Error(`error result without a structured error: ${JSON.stringify(result.content)}`);
+  return body;
 }
