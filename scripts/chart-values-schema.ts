@@ -65,7 +65,7 @@ const operator = z.strictObject({
   enabled: z.boolean(),
   replicas: positiveInt,
   image: imageRef,
-  watchNamespaces: z.array(dnsLabel),
+  watchNamespaces: z.array(dnsLabel).max(1), // the operator watches one namespace or all (operator/src/config.ts `namespace`)
   leaderElection: z.strictObject({
     enabled: z.boolean(),
     leaseDurationSeconds: positiveInt,

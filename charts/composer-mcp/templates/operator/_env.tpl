@@ -1,14 +1,17 @@
-{{/* The operator's settings as environment variables (names from operator/src/config.ts). */}}
+{{/* The operator's settings as environment variables: prefix BROWSERPOOL_OPERATOR, names from operator/src/config.ts. */}}
 {{- define "composer-mcp.operator.env" -}}
 {{- $o := .Values.operator -}}
-- { name: OPERATOR_WATCH_NAMESPACES, value: {{ $o.watchNamespaces | join "," | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__ENABLED, value: {{ $o.leaderElection.enabled | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__NAMESPACE, value: {{ .Release.Namespace | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__NAME, value: {{ include "composer-mcp.operator.leaseName" . | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__LEASE_DURATION_SECONDS, value: {{ $o.leaderElection.leaseDurationSeconds | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__RENEW_DEADLINE_SECONDS, value: {{ $o.leaderElection.renewDeadlineSeconds | quote }} }
-- { name: OPERATOR_LEADER_ELECTION__RETRY_PERIOD_SECONDS, value: {{ $o.leaderElection.retryPeriodSeconds | quote }} }
-- { name: OPERATOR_LOG_LEVEL, value: {{ $o.logLevel | quote }} }
-- { name: OPERATOR_METRICS_PORT, value: {{ $o.metricsPort | quote }} }
-- { name: OPERATOR_HEALTH_PORT, value: {{ $o.healthPort | quote }} }
+- { name: BROWSERPOOL_OPERATOR_NAMESPACE, value: {{ first (concat $o.watchNamespaces (list "")) | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED, value: {{ $o.leaderElection.enabled | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__NAMESPACE, value: {{ .Release.Namespace | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__LEASE_NAME, value: {{ include "composer-mcp.operator.leaseName" . | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__LEASE_DURATION_SECONDS, value: {{ $o.leaderElection.leaseDurationSeconds | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__RENEW_DEADLINE_SECONDS, value: {{ $o.leaderElection.renewDeadlineSeconds | quote }} }
+- { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__RETRY_PERIOD_SECONDS, value: {{ $o.leaderElection.retryPeriodSeconds | quote }} }
+- { name: BROWSERPOOL_OPERATOR_METRICS_PORT, value: {{ $o.metricsPort | quote }} }
+- { name: BROWSERPOOL_OPERATOR_HEALTH_PORT, value: {{ $o.healthPort | quote }} }
+- { name: BROWSERPOOL_OPERATOR_OPERATOR_PODS__NAMESPACE, value: {{ .Release.Namespace | quote }} }
+- { name: BROWSERPOOL_OPERATOR_OPERATOR_PODS__LABELS, value: {{ include "composer-mcp.operator.selectorLabels" . | fromYaml | toJson | quote }} }
+- { name: LOG_LEVEL, value: {{ $o.logLevel | quote }} }
+- { name: LOG_FORMAT, value: json }
 {{- end -}}
