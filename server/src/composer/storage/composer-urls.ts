@@ -23,12 +23,24 @@ export function readUrl(apiUrl: string, uid: string): string {
   return join(apiUrl, `/storage/v1.0/content?${new URLSearchParams({ uid }).toString()}`);
 }
 
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `url` is a read of the composition `uid` on the API at `apiUrl` (used to spot the page's own read). */
 export function isReadOf(url: string, apiUrl: string, uid: string): boolean {
   try {
     const u = new URL(url);
     const api = new URL(apiUrl);
-    return u.origin === api.origin && u.pathname.replace(/\/+$/, '').endsWith('/storage/v1.0/content') && u.searchParams.get('uid') === uid;
+    if (u.origin !== api.origin || !u.pathname.replace(/\/+$/, '').endsWith('/storage/v1.0/content')) return false;
+    if (u.searchParams.get('uid') === uid) return true;
+    // An app that puts the uid in the query unencoded turns its '+' into a space for URLSearchParams: compare raw too.
+    const raw = /[?&]uid=([^&]*)/.exec(u.search)?.[1];
+    return raw !== undefined && (raw === uid || safeDecode(raw) === uid);
   } catch {
     return false;
   }

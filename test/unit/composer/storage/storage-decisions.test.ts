@@ -44,6 +44,7 @@ describe('composer storage and session decisions', () => {
     expect(isReadOf(read, 'https://api.example', uid)).to.equal(true);
     expect(isReadOf(`${read}&access_token=t`, 'https://api.example', uid)).to.equal(true);
     expect(isReadOf(read, 'https://other.example', uid)).to.equal(false);
+    expect(isReadOf(`https://api.example/storage/v1.0/content?uid=${uid}`, 'https://api.example', uid)).to.equal(true);
     expect(isReadOf(readUrl('https://api.example', 'H4sIother'), 'https://api.example', uid)).to.equal(false);
     expect(isUserMe('https://api.example/auth/v1.0/user/me', 'https://api.example')).to.equal(true);
   });
