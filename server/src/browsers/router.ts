@@ -415,6 +415,9 @@ export class BrowserRouter {
     const s = this.stats();
     const retryAfterSeconds = estimateRetryAfterSeconds({ recentHoldMs: this.holds.values(), queueDepth: s.queueDepth, capacity: s.capacity });
     const waited = (waitedMs / 1000).toFixed(1);
+    if (reason === 'full' || reason === 'timeout') {
+      this.logger.warn('Refused browser lease', { reason, waitedMs: Math.round(waitedMs), queueDepth: s.queueDepth, capacity: s.capacity, healthy: s.healthy, retryAfterSeconds });
+    }
     switch (reason) {
       case 'aborted':
         return new DOMException('Waiting for a browser was cancelled', 'AbortError');
