@@ -24,6 +24,5 @@ export const visitReportSchema = z.object({
 /** One line summarising a visit for the text content of a tool result. */
 export function visitSummary(report: CompositionVisit & { uid: string }): string {
   const types = [...new Set(report.documentWidgets.map((w) => w.type))].join(', ') || 'none';
-  const problems = report.consoleErrors.length + report.pageErrors.length + report.failedRequests.length;
-  return `${report.ready ? 'Loaded' : 'Loaded (not fully ready)'} ${report.uid} in the ${report.view === 'editor' ? 'editor' : 'learner view'} in ${report.timings.readyMs} ms: ${report.documentWidgets.length} widgets (${types}), ${report.renderedWidgets.length} rendered, ${report.missingWidgetIds.length} missing, ${problems} page errors, ${report.blockedNavigations.length} blocked requests.`;
+  return `${report.ready ? 'Loaded' : 'Loaded (not fully ready)'} ${report.uid} in the ${report.view === 'editor' ? 'editor' : 'learner view'} in ${report.timings.readyMs} ms: ${report.documentWidgets.length} widgets (${types}), ${report.renderedWidgets.length} rendered, ${report.missingWidgetIds.length} missing; ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins).`;
 }
