@@ -72,7 +72,7 @@ export async function startServerProcess(options: { env?: Record<string, string>
       }
     };
     proc.stderr!.on('data', check);
-    void exited.then(({ code }) => {
+    proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`Server exited with ${code} before starting. stderr:\n${stderr}`));
     });
@@ -111,8 +111,7 @@ export async function connectHttp(url: string, options: { headers?: Record<strin
 export async function connectStdio(env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string; pid: number | null }> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, '--transport=stdio'], env: serverEnv(env), cwd: REPO_ROOT, stderr: 'pipe' });
   let stderr = '';
-  transport.stderr?.setEncoding('utf8');
-  transport.stderr?.on('data', (chunk: string) => (stderr += chunk));
+  transport.stderr?.on('data', (chunk: Buffer | string) => (stderr += chunk.toString()));
   const client = new Client({ name: 'composer-mcp-test', version: '0.0.0' });
   await client.connect(transport);
   return { client, stderr: () => stderr, pid: transport.pid };
