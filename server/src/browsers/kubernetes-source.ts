@@ -108,7 +108,7 @@ export class KubernetesEndpointSource implements EndpointSource {
     if (token) {
       secretRedactor.add(token);
       this.#warnedNoToken = false;
-    } else if (poolObject && !this.#warnedNoToken) {
+    } else if (poolObject && !this.#warnedNoToken && this.#secrets.hasSynced()) {
       this.#warnedNoToken = true;
       this.#log.warn('BrowserPool token Secret not found; offering no browsers until it exists', { namespace, pool, object: this.#secretName });
     }

@@ -2,7 +2,7 @@ import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node'
 import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
-import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
+import { describeKubeError, isConflict, isNotFound } from '#operator/runtime/kube-errors.ts';
 import { realClock, type Clock } from '#operator/runtime/clock.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
 import { desiredSecret, tokenOf } from './desired-secret.ts';
@@ -299,6 +299,7 @@ export class BrowserPoolReconciler {
     try {
       await this.#deps.writer.writeStatus(pool, status);
     } catch (err) {
+      if (isNotFound(err)) return; // the pool was deleted meanwhile: nothing to report
       log.warn('Failed to write BrowserPool status', { error: describeKubeError(err) });
       throw err;
     }
