@@ -3,10 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '#common/logger.ts';
+import { startBrowserPool } from '#server/browsers/create-router.ts';
 import { BrowserUnavailableError } from '#server/browsers/errors.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { StaticEndpointSource, validateStaticSource } from '#server/browsers/static-source.ts';
+import { processAlive } from './gateway-probe.ts';
 
 const quiet = () => createLogger({ component: 'router', level: 'error', format: 'json' });
 
@@ -26,7 +28,7 @@ describe('static endpoint source', function () {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('names every configuration problem', () => {
+  it('names every configuration problem', async () => {
     const problems = validateStaticSource({ endpoints: [{ id: 'a', url: 'nope' }, { id: 'a', url: 'ws://x:1', maxSessions: 0 }] });
     expect(problems.join('\n')).to.match(/exactly one of token or tokenFile/)
       .and.match(/endpoints\[0\]\.url "nope" is not a URL/)
@@ -34,9 +36,10 @@ describe('static endpoint source', function () {
       .and.match(/endpoints\[1\]\.url must be http/)
       .and.match(/endpoints\[1\]\.maxSessions must be a whole number/);
     expect(() => new StaticEndpointSource({ endpoints: [], token: 'x', tokenFile: '/x' })).to.throw(/Invalid static browser endpoints/);
-    expect(new StaticEndpointSource({ endpoints: ['http://10.0.0.7:9222/'], token: 'secret-token' }).current()).to.deep.equal([
-      { id: '10.0.0.7:9222', url: 'http://10.0.0.7:9222', token: 'secret-token', state: 'Ready' },
-    ]);
+    const bare = new StaticEndpointSource({ endpoints: ['http://127.0.0.2:9222/'], token: 'secret-token' });
+    await bare.start();
+    expect(bare.current()).to.deep.equal([{ id: '127.0.0.2:9222', url: 'http://127.0.0.2:9222', token: 'secret-token', state: 'Ready' }]);
+    await bare.stop();
   });
 
   it('reports a missing token file clearly', async () => {
@@ -89,5 +92,34 @@ describe('static endpoint source', function () {
       await router.stop();
       await source.stop();
     }
+  });
+});
+
+describe('starting the browser pool from server settings', function () {
+  this.timeout(60_000);
+  const base = {
+    local: { count: 1 }, static: { endpoints: [] }, kubernetes: { namespace: 'default', pool: 'default' },
+    maxSessionsPerBrowser: 2, queueLimit: 4, queueTimeoutMs: 5000, prewarmPerBrowser: 1,
+  };
+
+  it('returns nothing for source "none"', async () => {
+    expect(await startBrowserPool({ ...base, source: 'none' })).to.equal(undefined);
+  });
+
+  it('starts a local pool whose router leases within the allowlist, and stops every browser it started', async () => {
+    const pool = (await startBrowserPool({ ...base, source: 'local' }, { logger: quiet(), allowedOrigins: ['http://127.0.0.1:9'] }))!;
+    const pids = (pool.source as LocalEndpointSource).browsers().map((b) => b.chromiumPid);
+    try {
+      expect(pool.router.stats()).to.include({ browsers: 1, healthy: 1, capacity: 2 });
+      const blocked = await pool.router.withLease(async (lease) => {
+        await lease.page.goto('http://127.0.0.1:10/').catch(() => undefined);
+        return lease.blocked.map((b) => b.url);
+      });
+      expect(blocked).to.deep.equal(['http://127.0.0.1:10/']);
+    } finally {
+      await pool.stop();
+    }
+    expect(pids).to.have.length(1);
+    for (const pid of pids) expect(processAlive(pid)).to.equal(false);
   });
 });
