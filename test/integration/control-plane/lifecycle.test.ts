@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,8 @@ import { ControlPlaneStartError, startControlPlane } from '#support/control-plan
 import { isRunning } from '#support/control-plane/processes.ts';
 import { createTestNamespace, eventually, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 
 describe('Test control plane: controllers and lifecycle', function () {
   this.timeout(120_000);
@@ -115,5 +118,39 @@ describe('Test control plane: controllers and lifecycle', function () {
     await startControlPlane({ binDir: empty }).catch((e: Error) => (error = e));
     expect(error?.message).to.contain(`The etcd binary is missing at ${path.join(empty, 'etcd')}`);
     expect(error?.message).to.contain('Run `make control-plane`');
+  });
+});
+
+describe('Test control plane: cleanup when the test process is terminated', function () {
+  this.timeout(120_000);
+
+  it('kills its components and removes its directory when the Node process gets SIGTERM before stop()', async () => {
+    const script = [
+      "import { startControlPlane } from '#support/control-plane/control-plane.ts';",
+      'const cp = await startControlPlane();',
+      'console.log(JSON.stringify({ dir: cp.dir, pids: cp.processes().map((p) => p.pid) }));',
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`the child exited early with ${String(code)}`)));
+      });
+      const { dir, pids } = JSON.parse(line) as { dir: string; pids: number[] };
+      expect(pids).to.have.length(2);
+      for (const pid of pids) expect(isRunning(pid)).to.equal(true);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      child.kill('SIGTERM');
+      expect(await exited).to.equal('SIGTERM');
+      await eventually(() => pids.every((pid) => !isRunning(pid)), 10_000, 'etcd and kube-apiserver are gone');
+      expect(existsSync(dir)).to.equal(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,7 @@ export const CONTROLLERS = [
 ];
 
 const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/24';
+const EXIT_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 interface Layout {
   pki: string;
@@ -209,15 +211,32 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   await Promise.all(Object.values(layout).map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
 
   const running: ComponentProcess[] = [];
-  const onExit = (): void => killNow(running);
-  if (!options.detached) process.on('exit', onExit);
+  // If this process ends before stop() (a crash, process.exit, a CI timeout's SIGTERM), take the components along.
+  const onExit = (): void => {
+    killNow(running);
+    if (ownsTempDir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    onExit();
+    forgetProcessHooks();
+    // Only this handler was listening: restore the default action (terminate) by raising the signal again.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const forgetProcessHooks = (): void => {
+    process.off('exit', onExit);
+    for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
+  };
+  if (!options.detached) {
+    process.on('exit', onExit);
+    for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
+  }
   let stopped = false;
 
   const stopAll = async (): Promise<void> => {
     // Reverse start order: controller-manager, apiserver, etcd.
     for (const proc of running.toReversed()) await stopPid(proc.pid, proc.binary);
     running.length = 0;
-    process.off('exit', onExit);
+    forgetProcessHooks();
   };
 
   try {
