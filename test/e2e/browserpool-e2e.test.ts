@@ -10,11 +10,8 @@ import {
 
 /** A deferred: a promise with its resolve in hand. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return { promise, resolve: () => resolve() };
 }
 
 describe('BrowserPool end to end: operator + pod runner + real browsers + router', function () {
@@ -158,7 +155,7 @@ describe('BrowserPool end to end: operator + pod runner + real browsers + router
     });
     await eventually(() => busy || undefined, 30_000);
     // Let the operator observe the open page on the busy browser.
-    await eventually(async () => (await pools.get('shrink'))?.status?.browsers?.find((b) => b.name === busy)?.sessions ?? 0 >= 1 ? true : undefined, 30_000, () => describePool('shrink'));
+    await eventually(async () => ((await pools.get('shrink'))?.status?.browsers?.find((b) => b.name === busy)?.sessions ?? 0) >= 1 || undefined, 30_000, () => describePool('shrink'));
     await pools.patchSpec('shrink', { replicas: 1 });
     await eventually(async () => {
       const pods = (await pools.pods('shrink')).filter((p) => !p.metadata?.deletionTimestamp);
