@@ -51,7 +51,10 @@ describe('server over stdio (spawned by the SDK client) with a canary access tok
     const composition = (built.structuredContent as { composition: Record<string, unknown> }).composition;
     const validated = (await client.callTool({ name: 'composer_validate_composition', arguments: { composition } })) as CallToolResult;
     expect((validated.structuredContent as { valid: boolean }).valid).to.equal(true);
-    const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition } })) as CallToolResult;
+    const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+    const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition } }, undefined, { onprogress: (p) => progress.push(p) })) as CallToolResult;
+    expect(progress.map((p) => p.progress)).to.deep.equal([0, 1, 2]);
+    expect(progress.every((p) => p.total === 2 && typeof p.message === 'string')).to.equal(true);
     expect(saved.isError, text(saved)).to.not.equal(true);
     const uid = (saved.structuredContent as { uid: string }).uid;
     expect(standin.compositions()).to.have.length(1);
@@ -69,5 +72,30 @@ describe('server over stdio (spawned by the SDK client) with a canary access tok
     expect(logs).to.not.include(PROJECT_KEY);
     // Audit lines carry no arguments beyond the uid.
     expect(JSON.stringify(audits)).to.not.include('Fotossíntese');
+  });
+
+  it('cancels a slow call when the client cancels it, and audits it as CANCELLED', async () => {
+    const built = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, title: 'Cancelled save' } })) as CallToolResult;
+    const composition = (built.structuredContent as { composition: Record<string, unknown> }).composition;
+    standin.setFaults({ latencyMs: { upload: 5000 } });
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const call = client.callTool({ name: 'composer_save_composition', arguments: { composition } }, undefined, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('user cancelled')), 500);
+      let rejected: unknown;
+      await call.catch((error: unknown) => (rejected = error));
+      expect(rejected, 'the client call rejects when cancelled').to.be.instanceOf(Error);
+      const deadline = Date.now() + 4000;
+      let audit: Record<string, unknown> | undefined;
+      while (!audit && Date.now() < deadline) {
+        audit = parseLogLines(stderr()).find((l) => l['message'] === 'Tool call completed' && l['tool'] === 'composer_save_composition' && l['outcome'] !== 'ok');
+        if (!audit) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(audit, 'audit line of the cancelled call').to.include({ outcome: 'CANCELLED' });
+      expect(Number(audit!['durationMs'])).to.be.lessThan(Math.max(4000, Date.now() - started));
+    } finally {
+      standin.resetFaults();
+    }
   });
 });
