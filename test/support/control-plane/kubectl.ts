@@ -20,7 +20,7 @@ export async function kubectl(args: string[], kubeconfig: string, timeoutMs = 30
   try {
     return await new Promise((resolve) => {
       execFile(resolveBinary('kubectl'), [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cacheDir}`, ...args],
-        { timeout: timeoutMs, env: { ...process.env, KUBECONFIG: kubeconfig } },
+        { timeout: timeoutMs, env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 32 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
           resolve({ code, stdout, stderr });
