@@ -29,7 +29,7 @@ build() {
   local key; key=$( (cat "$dir/go.mod" "$dir/go.sum"; echo "$ldflags") | sha256sum | cut -c1-12)
   local out=$cache/$name-$key
   if [ ! -x "$out" ]; then
-    echo "Building $name from $pkg (first time on this machine; cached at $out)"
+    echo "Building $name from $pkg (first time on this machine; cached at $out)" >&2
     local start=$SECONDS log; log=$(mktemp)
     if ! (cd "$dir" && go build -trimpath -ldflags="$ldflags" -o "$out.tmp" "$pkg") >"$log" 2>&1; then
       echo "ERROR: building $name failed (go build $pkg in $dir). Last lines:" >&2
@@ -37,7 +37,7 @@ build() {
       exit 1
     fi
     mv "$out.tmp" "$out"; rm -f "$log"
-    echo "Built $name in $((SECONDS - start))s"
+    echo "Built $name in $((SECONDS - start))s" >&2
   fi
   ln -sfn "$out" "$tools/$name"
 }
