@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,19 @@ export interface LocalSourceOptions {
   logger?: Logger;
   /** How a browser is started (default startLocalBrowser); for tests that need to observe launches. */
   launch?: (options: LocalBrowserOptions) => Promise<LocalBrowser>;
+}
+
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+
+/** Last resort: a process that exits without stopping its pool still removes the token files it wrote. */
+function removeOnExit(dir: string): void {
+  liveDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
 }
 
 interface Slot {
@@ -110,12 +124,16 @@ export class LocalEndpointSource implements EndpointSource {
         await browser?.stop();
       }),
     );
-    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+    if (this.dir !== undefined) {
+      await rm(this.dir, { recursive: true, force: true });
+      liveDirs.delete(this.dir);
+    }
     this.dir = undefined;
   }
 
   private async startAll(): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'composer-mcp-local-pool-'));
+    removeOnExit(this.dir);
     this.tokenFile = join(this.dir, 'token');
     this.token = randomBytes(32).toString('base64url');
     secretRedactor.add(this.token);
