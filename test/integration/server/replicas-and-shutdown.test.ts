@@ -73,6 +73,42 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
     });
   });
 
+  describe('cancellation over HTTP', () => {
+    let server: ServerProcess | undefined;
+
+    after(async () => {
+      standin.resetFaults();
+      await server?.stop();
+    });
+
+    it('aborts a call when the client closes its request, and audits it as CANCELLED', async () => {
+      server = await startServerProcess({ env: standinEnv(standin) });
+      const client = await connectHttp(server.url);
+      const built = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, title: 'Abandoned save' } })) as CallToolResult;
+      const composition = (built.structuredContent as { composition: Record<string, unknown> }).composition;
+      await client.close();
+      standin.setFaults({ latencyMs: { upload: 5000 } });
+      const controller = new AbortController();
+      const request = fetch(server.url, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'composer_save_composition', arguments: { composition } } }),
+      });
+      const response = await request;
+      expect(response.status).to.equal(200);
+      await new Promise((r) => setTimeout(r, 500));
+      controller.abort();
+      const deadline = Date.now() + 4000;
+      let audit: Record<string, unknown> | undefined;
+      while (!audit && Date.now() < deadline) {
+        audit = server.logs().find((l) => l['message'] === 'Tool call completed' && l['tool'] === 'composer_save_composition');
+        if (!audit) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(audit, 'audit line of the abandoned call within 4 s (the upload alone takes 5 s)').to.include({ outcome: 'CANCELLED' });
+    });
+  });
+
   describe('SIGTERM during a slow call', () => {
     let server: ServerProcess | undefined;
 
