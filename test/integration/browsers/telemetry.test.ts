@@ -31,8 +31,11 @@ describe('router telemetry', function () {
   let router: BrowserRouter;
 
   before(async () => {
-    trace.setGlobalTracerProvider(tracerProvider);
-    metrics.setGlobalMeterProvider(meterProvider);
+    // Replace whatever providers earlier tests in this process registered (a second registration is refused).
+    trace.disable();
+    metrics.disable();
+    expect(trace.setGlobalTracerProvider(tracerProvider)).to.equal(true);
+    expect(metrics.setGlobalMeterProvider(meterProvider)).to.equal(true);
     const logger = createLogger({ component: 'router', level: 'error', format: 'json' });
     source = new LocalEndpointSource({ browsers: 1, logger });
     await source.start();
