@@ -86,14 +86,12 @@ bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 RUN_HOST    ?= 127.0.0.1
 RUN_PORT    ?= 8080
 RUN_BROWSERS ?= 2
-# COMPOSER_MCP_TOOLS/CACHE (exported above for the build scripts) share the server's env prefix; the server would
-# reject them as unknown settings, so they are removed from its environment.
 RUN_FLAGS   := --http.host=$(RUN_HOST) --http.port=$(RUN_PORT) --browsers.source=local --browsers.local.count=$(RUN_BROWSERS)
 
 .PHONY: run
 run: setup system-deps ## Start the server on 127.0.0.1:8080 with a local pool of 2 browsers; prints the endpoint and client configs
-	@env -u COMPOSER_MCP_TOOLS -u COMPOSER_MCP_CACHE node server/src/run-banner.ts $(RUN_FLAGS)
-	@exec env -u COMPOSER_MCP_TOOLS -u COMPOSER_MCP_CACHE node server/src/main.ts $(RUN_FLAGS)
+	@node server/src/run-banner.ts $(RUN_FLAGS)
+	@exec node server/src/main.ts $(RUN_FLAGS)
 
 # ---------------------------------------------------------------- offline demo
 DEV_APP_PORT      ?= 0

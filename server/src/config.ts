@@ -9,6 +9,7 @@ export const SERVER_ENV_PREFIX = 'COMPOSER_MCP';
 const csv = (description: string) =>
   z
     .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)))
+    .default([])
     .describe(description);
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -20,14 +21,13 @@ const httpSchema = z
     port: port.default(8080).describe('TCP port of the HTTP transport; 0 picks a free port (logged at start).'),
     allowedHosts: csv(
       'Host header names accepted (DNS-rebinding protection), without port, e.g. "composer-mcp.tools.svc". Empty: loopback names only when listening on loopback, any Host otherwise.',
-    ).default([]),
+    ),
     allowedOrigins: csv(
       'Origin header values accepted from browsers, e.g. "https://claude.ai". Requests without an Origin header (non-browser clients) are always accepted.',
-    ).default([]),
+    ),
     bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "1mb"').default('1mb').describe('Largest request body accepted on /mcp; bigger requests get 413.'),
   })
-  .strict()
-  .describe('The Streamable HTTP transport.');
+  .strict();
 
 const authSchema = z
   .object({
@@ -37,7 +37,7 @@ const authSchema = z
     hs256SecretFile: z.string().optional().describe('File holding the shared HS256 secret that signs bearer tokens (one of this or jwksUrl).'),
     jwksUrl: z.url().optional().describe('JWKS URL of the authorization server whose keys sign bearer tokens (one of this or hs256SecretFile).'),
     resourceUrl: z.url().optional().describe('Public URL of this MCP endpoint, published as `resource` in the protected-resource metadata (default: derived from the request).'),
-    authorizationServers: csv('Issuer URLs of the authorization servers clients should get tokens from (protected-resource metadata).').default([]),
+    authorizationServers: csv('Issuer URLs of the authorization servers clients should get tokens from (protected-resource metadata).'),
     clockToleranceSeconds: z.coerce.number().int().min(0).default(30).describe('Clock skew tolerated when checking `exp` and `nbf`.'),
   })
   .strict()
@@ -48,16 +48,14 @@ const authSchema = z
     if (!auth.hs256SecretFile === !auth.jwksUrl) {
       ctx.addIssue({ code: 'custom', path: ['hs256SecretFile'], message: 'set exactly one of auth.hs256SecretFile or auth.jwksUrl when auth.mode is "jwt"' });
     }
-  })
-  .describe('Bearer-token authentication of the HTTP transport.');
+  });
 
 const rateLimitSchema = z
   .object({
     windowSeconds: positiveInt.default(60).describe('Length of the rate-limit window.'),
     maxRequests: positiveInt.default(120).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window; more get 429.'),
   })
-  .strict()
-  .describe('Per-client rate limiting of /mcp.');
+  .strict();
 
 const limitsSchema = z
   .object({
@@ -68,8 +66,7 @@ const limitsSchema = z
     maxDocumentBytes: positiveInt.default(DEFAULT_VALIDATION_LIMITS.maxDocumentBytes).describe('Largest serialized composition the validator accepts, in bytes.'),
     maxWidgets: positiveInt.default(DEFAULT_VALIDATION_LIMITS.maxWidgets).describe('Most widgets a composition may have.'),
   })
-  .strict()
-  .describe('Content limits the validator applies.');
+  .strict();
 
 const composerSchema = z
   .object({
@@ -82,10 +79,9 @@ const composerSchema = z
     connectorUid: z.string().min(1).optional().describe('Connector uid of the upload route.'),
     apiEnv: z.string().min(1).default('prd').describe('`Api-Env` header value of the storage API.'),
     requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
-    limits: limitsSchema.prefault({}),
+    limits: limitsSchema.prefault({}).describe('Content limits the validator applies.'),
   })
-  .strict()
-  .describe('The Composer and its storage API.');
+  .strict();
 
 const browsersSchema = z
   .object({
@@ -97,7 +93,7 @@ const browsersSchema = z
       .describe('The local source.'),
     static: z
       .object({
-        endpoints: csv('Gateway URLs (http://host:port) of the browsers.').default([]),
+        endpoints: csv('Gateway URLs (http://host:port) of the browsers.'),
         tokenFile: z.string().optional().describe('File holding the bearer token the gateways require.'),
       })
       .strict()
@@ -124,32 +120,40 @@ const browsersSchema = z
     if (b.source === 'static' && !b.static.tokenFile) {
       ctx.addIssue({ code: 'custom', path: ['static', 'tokenFile'], message: 'required when browsers.source is "static"' });
     }
-  })
-  .describe('The browser pool used by open and preview.');
+  });
 
 const telemetrySchema = z
   .object({
     otlpEndpoint: z.url().optional().describe('OTLP/HTTP endpoint traces are exported to (none: traces are not exported).'),
     metricsPath: z.string().startsWith('/').default('/metrics').describe('HTTP path of the Prometheus metrics.'),
   })
-  .strict()
-  .describe('OpenTelemetry traces and Prometheus metrics.');
+  .strict();
 
 /** The server's configuration schema. Every field has a description: the configuration reference is generated from it. */
 export const serverConfigSchema = z
   .object({
     transport: z.enum(['http', 'stdio']).default('http').describe('"http" serves Streamable HTTP at /mcp; "stdio" speaks MCP on stdin/stdout (for desktop clients).'),
-    http: httpSchema.prefault({}),
-    auth: authSchema.prefault({}),
-    rateLimit: rateLimitSchema.prefault({}),
-    composer: composerSchema.prefault({}),
-    browsers: browsersSchema.prefault({}),
-    telemetry: telemetrySchema.prefault({}),
+    http: httpSchema.prefault({}).describe('The Streamable HTTP transport.'),
+    auth: authSchema.prefault({}).describe('Bearer-token authentication of the HTTP transport.'),
+    rateLimit: rateLimitSchema.prefault({}).describe('Per-client rate limiting of /mcp.'),
+    composer: composerSchema.prefault({}).describe('The Composer and its storage API.'),
+    browsers: browsersSchema.prefault({}).describe('The browser pool used by open and preview.'),
+    telemetry: telemetrySchema.prefault({}).describe('OpenTelemetry traces and Prometheus metrics.'),
     shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after SIGTERM before the process exits.'),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
   })
   .strict()
   .describe('Configuration of the composer-mcp server.');
+
+/** Variables that share the prefix but belong to the build tooling (the Makefile exports them), not to the server. */
+export const NON_CONFIG_ENV = ['COMPOSER_MCP_TOOLS', 'COMPOSER_MCP_CACHE'];
+
+/** The environment the server's configuration is read from: `env` without the build tooling's variables. */
+export function serverConfigEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!NON_CONFIG_ENV.includes(k)) out[k] = v;
+  return out;
+}
 
 /** The validated server configuration. */
 export type ServerConfig = z.output<typeof serverConfigSchema>;

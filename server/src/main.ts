@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
-import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
 import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
@@ -22,7 +22,7 @@ export const EXIT_BAD_CONFIG = 2;
 /** Loads and checks configuration (flags, env, file), reads secret files; prints what is wrong and exits 2 when invalid. */
 function loadServerConfig(argv: string[]): ServerConfig {
   try {
-    return resolveSecrets(loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, argv }));
+    return resolveSecrets(loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: serverConfigEnv(), argv }));
   } catch (error) {
     const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
     process.stderr.write(`composer-mcp: ${message}\nSee docs for the settings (env prefix ${SERVER_ENV_PREFIX}_, e.g. ${SERVER_ENV_PREFIX}_HTTP__PORT=8080, or flags like --http.port=8080).\n`);

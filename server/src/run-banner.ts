@@ -3,7 +3,7 @@
 //   node server/src/run-banner.ts [--flags as for main.ts]
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '#common/config.ts';
-import { missingComposerCredentials, resolveSecrets, SERVER_ENV_PREFIX, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { missingComposerCredentials, resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
 
 /** The text `make run` prints before starting the server. Pure: no secret values, only placeholders. */
 export function runBanner(config: ServerConfig, paths: { node: string; main: string }): string {
@@ -57,7 +57,7 @@ export function runBanner(config: ServerConfig, paths: { node: string; main: str
 
 if (import.meta.main) {
   try {
-    const config = resolveSecrets(loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, argv: process.argv.slice(2) }));
+    const config = resolveSecrets(loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: serverConfigEnv(), argv: process.argv.slice(2) }));
     process.stdout.write(runBanner(config, { node: process.execPath, main: resolve(import.meta.dirname, 'main.ts') }));
   } catch (error) {
     process.stderr.write(`composer-mcp: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);

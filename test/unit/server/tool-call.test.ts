@@ -1,0 +1,159 @@
+import { expect } from 'chai';
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createLogger } from '#common/logger.ts';
+import { InFlightTracker } from '#common/shutdown.ts';
+import { compositionUidOf, outcomeOf, runToolCall, subjectOf, type RequestExtra, type ToolCallEnvironment } from '#server/mcp/tool-call.ts';
+import type { ToolMetrics } from '#server/mcp/tool-metrics.ts';
+import { createLessonMessages } from '#server/mcp/create-lesson-prompt.ts';
+import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
+
+function harness() {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (c: Buffer) => (text += c.toString()));
+  const recorded: Array<[string, string, number]> = [];
+  const metrics = { record: (tool: string, outcome: string, ms: number) => recorded.push([tool, outcome, ms]) } as unknown as ToolMetrics;
+  const env: ToolCallEnvironment<{ n: number }> = {
+    services: { n: 1 },
+    logger: createLogger({ component: 'test', format: 'json', stream, level: 'debug' }),
+    metrics,
+    inFlight: new InFlightTracker(),
+    defaultSubject: 'anonymous',
+  };
+  const lines = () =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { env, lines, recorded };
+}
+
+function extra(options: { progressToken?: string; clientId?: string; signal?: AbortSignal } = {}) {
+  const notifications: unknown[] = [];
+  const value = {
+    signal: options.signal ?? new AbortController().signal,
+    requestId: 1,
+    ...(options.progressToken ? { _meta: { progressToken: options.progressToken } } : {}),
+    ...(options.clientId ? { authInfo: { token: 't', clientId: options.clientId, scopes: [] } } : {}),
+    sendNotification: async (n: unknown) => {
+      notifications.push(n);
+    },
+    sendRequest: async () => {
+      throw new Error('not used');
+    },
+  } as unknown as RequestExtra;
+  return { value, notifications };
+}
+
+function tool(handler: ToolDefinition<{ n: number }>['handler']): ToolDefinition<{ n: number }> {
+  return {
+    name: 'composer_test',
+    title: 'Test',
+    description: 'test tool',
+    inputSchema: z.object({ uid: z.string().optional() }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    handler,
+  };
+}
+
+describe('tool call wrapper', () => {
+  it('audits a successful call once with subject, tool, uid, outcome and duration, and records metrics', async () => {
+    const h = harness();
+    const result = await runToolCall(tool(async () => ({ content: [{ type: 'text', text: 'ok' }] })), { uid: 'u-1', secretish: 'x' }, extra({ clientId: 'alice' }).value, h.env);
+    expect(result.isError).to.equal(undefined);
+    const audits = h.lines().filter((l) => l['message'] === 'Tool call completed');
+    expect(audits).to.have.length(1);
+    expect(audits[0]).to.include({ subject: 'alice', tool: 'composer_test', compositionUid: 'u-1', outcome: 'ok' });
+    expect(audits[0]).to.not.have.property('secretish');
+    expect(h.recorded).to.have.length(1);
+    expect(h.recorded[0]!.slice(0, 2)).to.deep.equal(['composer_test', 'ok']);
+    expect(h.env.inFlight.count).to.equal(0);
+  });
+
+  it('turns a ToolError into its isError result and audits its code', async () => {
+    const h = harness();
+    const result = await runToolCall(
+      tool(async () => {
+        throw new ToolError('NOT_FOUND', 'No such composition.', 'Check the uid.');
+      }),
+      {},
+      extra().value,
+      h.env,
+    );
+    expect(toolErrorOf(result)?.code).to.equal('NOT_FOUND');
+    expect(h.lines().find((l) => l['message'] === 'Tool call completed')).to.include({ outcome: 'NOT_FOUND', subject: 'anonymous' });
+  });
+
+  it('answers an unexpected error with INTERNAL and a reference, logs it once, and sends no stack to the client', async () => {
+    const h = harness();
+    const result = await runToolCall(
+      tool(async () => {
+        throw new TypeError('cannot read properties of undefined (at /srv/internal/file.ts:12)');
+      }),
+      {},
+      extra().value,
+      h.env,
+    );
+    const body = toolErrorOf(result)!;
+    expect(body.code).to.equal('INTERNAL');
+    expect(body.message).to.match(/reference [0-9a-f-]{36}/);
+    expect(JSON.stringify(result)).to.not.include('/srv/internal');
+    const failures = h.lines().filter((l) => l['message'] === 'Tool call failed unexpectedly');
+    expect(failures).to.have.length(1);
+    expect(h.lines().find((l) => l['message'] === 'Tool call completed')).to.include({ outcome: 'INTERNAL' });
+  });
+
+  it('answers CANCELLED when the request signal aborts the work', async () => {
+    const h = harness();
+    const controller = new AbortController();
+    const call = runToolCall(
+      tool(
+        (_input, ctx) =>
+          new Promise<CallToolResult>((_resolve, reject) => {
+            ctx.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })));
+          }),
+      ),
+      {},
+      extra({ signal: controller.signal }).value,
+      h.env,
+    );
+    controller.abort();
+    expect(toolErrorOf(await call)?.code).to.equal('CANCELLED');
+  });
+
+  it('sends progress notifications only when the request carries a progress token', async () => {
+    const h = harness();
+    const progressing = tool(async (_input, ctx) => {
+      await ctx.reportProgress(1, 2, 'half');
+      return { content: [] };
+    });
+    const withToken = extra({ progressToken: 'p-1' });
+    await runToolCall(progressing, {}, withToken.value, h.env);
+    expect(withToken.notifications).to.deep.equal([{ method: 'notifications/progress', params: { progressToken: 'p-1', progress: 1, total: 2, message: 'half' } }]);
+    const without = extra();
+    await runToolCall(progressing, {}, without.value, h.env);
+    expect(without.notifications).to.deep.equal([]);
+  });
+
+  it('derives outcome, uid and subject', () => {
+    expect(outcomeOf({ content: [] })).to.equal('ok');
+    expect(outcomeOf(toolErrorResult(new ToolError('BROWSER_BUSY', 'busy', 'retry')))).to.equal('BROWSER_BUSY');
+    expect(outcomeOf({ content: [], isError: true })).to.equal('ERROR');
+    expect(compositionUidOf({}, { content: [], structuredContent: { uid: 'from-result' } })).to.equal('from-result');
+    expect(compositionUidOf({ uid: 'from-input' }, undefined)).to.equal('from-input');
+    expect(subjectOf({}, 'stdio')).to.equal('stdio');
+  });
+});
+
+describe('create_lesson prompt', () => {
+  it('walks guidance → build → validate → save → open with the given topic, subject and grade', () => {
+    const prompt = createLessonMessages({ topic: 'Frações', subject: 'Matemática', grade: '5º ano', language: 'pt' });
+    const text = (prompt.messages[0]!.content as { text: string }).text;
+    const order = ['composer_guidance', 'composer_build_composition', 'composer_validate_composition', 'composer_save_composition', 'composer_open_composition'].map((t) => text.indexOf(t));
+    expect(order.every((i) => i >= 0)).to.equal(true);
+    expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
+    expect(text).to.include('Frações').and.include('Matemática').and.include('5º ano').and.include('Portuguese');
+  });
+});
