@@ -10,12 +10,14 @@ const browser = (name: string, state: BrowserStatus['state'], endpoint = `http:/
   name, state, endpoint, sessions: 0, startedAt: '2026-01-01T00:00:00Z',
 });
 
-describe('endpointsFromPool', () => {
-  const pool = (browsers: BrowserStatus[]): BrowserPool => ({
+function pool(browsers: BrowserStatus[]): BrowserPool {
+  return {
     apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: 'p' },
     spec: { maxSessionsPerBrowser: 3 } as BrowserPool['spec'], status: { browsers },
-  });
+  };
+}
 
+describe('endpointsFromPool', () => {
   it('offers Ready browsers as Ready and Draining ones as Draining, nothing else', () => {
     const e = endpointsFromPool(pool([browser('b', 'Draining'), browser('a', 'Ready'), browser('c', 'Starting'), browser('d', 'Failed')]), 'tok');
     expect(e).to.deep.equal([

@@ -60,6 +60,8 @@ interface PoolMemory {
   expectedDeletes: Map<string, number>;
   /** Hash of the NetworkPolicy last applied. */
   networkPolicyHash?: string;
+  /** Browsers this process has offered to servers (Ready or Draining in a status it computed). */
+  offered: Set<string>;
   /** Generation for which an InvalidSpec event was recorded. */
   invalidGeneration?: number;
 }
@@ -104,7 +106,7 @@ export class BrowserPoolReconciler {
 
     const validation = validateSpec(ref.name, pool.spec);
     if (!validation.ok) {
-      const browsers = this.#observe(ref.uid, memory, new Map());
+      const browsers = this.#observe(ref.uid, memory, new Map(), pool.status);
       const status = computeStatus({ poolName: ref.name, generation, problems: validation.problems, browsers, previous: pool.status, now });
       if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
       if (memory.invalidGeneration !== generation) {
@@ -132,7 +134,7 @@ export class BrowserPoolReconciler {
     }
 
     const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token);
-    const browsers = this.#observe(ref.uid, memory, sessions);
+    const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
     const plan = makePlan({
       poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial,
       ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
@@ -153,6 +155,9 @@ export class BrowserPoolReconciler {
       poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
       ...(reconcileError ? { reconcileError } : {}),
     });
+    const present = new Set(browsers.map((b) => b.name));
+    for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
+    for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
     if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
     if (failure) throw failure;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
@@ -166,14 +171,16 @@ export class BrowserPoolReconciler {
   #memoryFor(key: string, uid: string): PoolMemory {
     let m = this.#memory.get(key);
     if (!m || m.uid !== uid) {
-      m = { uid, nextSerial: 0, expectedCreates: new Map(), expectedDeletes: new Map() };
+      m = { uid, nextSerial: 0, expectedCreates: new Map(), expectedDeletes: new Map(), offered: new Set() };
       this.#memory.set(key, m);
     }
     return m;
   }
 
-  #observe(uid: string, memory: PoolMemory, sessions: Map<string, number | undefined>): ObservedBrowser[] {
+  #observe(uid: string, memory: PoolMemory, sessions: Map<string, number | undefined>, previous: BrowserPool['status']): ObservedBrowser[] {
     const nowMs = this.#clock.now();
+    const offered = new Set(memory.offered);
+    for (const x of previous?.browsers ?? []) if (x.state === 'Ready' || x.state === 'Draining') offered.add(x.name);
     const pods = this.#deps.caches.podsOwnedBy(uid);
     const seen = new Set(pods.map((p) => p.metadata?.name ?? ''));
     for (const [name, e] of memory.expectedCreates) {
@@ -185,6 +192,8 @@ export class BrowserPoolReconciler {
     const observed = pods.map((p) => {
       const b = observeBrowser(p, sessions.get(p.metadata?.name ?? ''));
       if (memory.expectedDeletes.has(b.name)) b.terminating = true;
+      // Once offered to servers (Ready or Draining in the status), a browser may hold leases: drain, never just delete.
+      if (offered.has(b.name)) b.everReady = true;
       return b;
     });
     for (const { pod, at } of memory.expectedCreates.values()) {
