@@ -9,7 +9,7 @@ export const createLessonArgs = {
   topic: z.string().min(1).describe('What the lesson teaches, e.g. "photosynthesis".'),
   subject: z.string().min(1).describe('School subject, e.g. "Biology" or "Ciências".'),
   grade: z.string().min(1).describe('Grade or level, e.g. "7º ano" or "high school".'),
-  language: z.string().optional().describe('Language of the lesson: "pt" (default) or "en".'),
+  language: z.string().optional().describe('Language of the lesson: "pt_br" (default) or "en".'),
 };
 
 /** The prompt's values after validation. */
@@ -20,16 +20,21 @@ export interface CreateLessonInput {
   language?: string | undefined;
 }
 
+/** The content language code the tools take (`pt_br` or `en`) for what a user typed ("en", "English", "pt", "pt-BR", …). */
+export function contentLanguageOf(language: string | undefined): 'pt_br' | 'en' {
+  return /^en/i.test(language?.trim() ?? '') ? 'en' : 'pt_br';
+}
+
 /** The workflow text the prompt hands the model: guidance → build → validate → save → open, with what each step needs. */
 export function createLessonMessages(input: CreateLessonInput): GetPromptResult {
-  const language = input.language?.trim() || 'pt';
+  const language = contentLanguageOf(input.language);
   const text = [
-    `Create a Composer lesson about "${input.topic}" for ${input.subject}, grade ${input.grade}, written in ${language === 'en' ? 'English' : language === 'pt' ? 'Portuguese (Brazil)' : language}.`,
+    `Create a Composer lesson about "${input.topic}" for ${input.subject}, grade ${input.grade}, written in ${language === 'en' ? 'English' : 'Portuguese (Brazil)'}.`,
     '',
     'Follow this workflow with the composer_* tools, one step at a time:',
     `1. Call composer_guidance with topic "${input.topic}", subject "${input.subject}", grade "${input.grade}" and language "${language}" to get a lesson structure and the widgets that fit.`,
     '   Use composer_list_widgets / composer_describe_widget if you need a widget\'s fields.',
-    '2. Write the lesson outline (title, subject, grade, sections of plain text, questions, flashcards, lists, media) following that structure,',
+    `2. Write the lesson outline (title, subject, grade, author, language "${language}", sections of plain text, questions, flashcards, lists, media) following that structure,`,
     '   and call composer_build_composition with it to get a complete Composer document.',
     '3. Call composer_validate_composition on the document. Fix every problem it reports (each names the JSON path, the rule and the fix),',
     '   rebuilding or editing as needed, until it reports the document valid.',

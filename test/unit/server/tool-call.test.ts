@@ -6,7 +6,8 @@ import { createLogger } from '#common/logger.ts';
 import { InFlightTracker } from '#common/shutdown.ts';
 import { compositionUidOf, outcomeOf, runToolCall, subjectOf, type RequestExtra, type ToolCallEnvironment } from '#server/mcp/tool-call.ts';
 import type { ToolMetrics } from '#server/mcp/tool-metrics.ts';
-import { createLessonMessages } from '#server/mcp/create-lesson-prompt.ts';
+import { contentLanguageOf, createLessonMessages } from '#server/mcp/create-lesson-prompt.ts';
+import { guidanceTool } from '#server/tools/guidance.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
 
 function harness() {
@@ -155,5 +156,14 @@ describe('create_lesson prompt', () => {
     expect(order.every((i) => i >= 0)).to.equal(true);
     expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
     expect(text).to.include('Frações').and.include('Matemática').and.include('5º ano').and.include('Portuguese');
+  });
+
+  it('tells the model a language code the guidance tool accepts', () => {
+    for (const [given, code] of [['pt', 'pt_br'], ['pt-BR', 'pt_br'], [undefined, 'pt_br'], ['English', 'en'], ['en', 'en']] as const) {
+      expect(contentLanguageOf(given)).to.equal(code);
+      const text = (createLessonMessages({ topic: 't', subject: 's', grade: 'g', language: given }).messages[0]!.content as { text: string }).text;
+      expect(text).to.include(`language "${code}"`);
+      expect(guidanceTool.inputSchema.safeParse({ topic: 't', subject: 's', grade: 'g', language: code }).success).to.equal(true);
+    }
   });
 });
