@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { connectHttp, connectStdio, SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
+
+const TOKEN = 'workflow-token-standin-0042';
+
+function envFor(standin: ComposerStandin): Record<string, string> {
+  return {
+    COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
+    COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
+    COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: TOKEN,
+    COMPOSER_MCP_COMPOSER__PROJECT_KEY: 'project-key-1',
+    COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'connector-1',
+    COMPOSER_MCP_BROWSERS__SOURCE: 'local',
+    COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
+  };
+}
+
+function text(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
+}
+
+/** guidance → build → validate → save → open → preview (png, pdf) through one MCP client. */
+async function wholeWorkflow(client: Client, title: string): Promise<{ uid: string }> {
+  const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    expect(result.isError, `${name}: ${text(result)}`).to.not.equal(true);
+    return result;
+  };
+  const guidance = await call('composer_guidance', { topic: 'Fotossíntese', subject: 'Ciências', grade: '7º ano' });
+  expect(guidance.structuredContent).to.have.property('topic', 'Fotossíntese');
+  const built = await call('composer_build_composition', { ...SAMPLE_OUTLINE, title });
+  const composition = (built.structuredContent as { composition: Record<string, unknown> }).composition;
+  const validated = await call('composer_validate_composition', { composition });
+  expect((validated.structuredContent as { valid: boolean }).valid).to.equal(true);
+  const saved = await call('composer_save_composition', { composition });
+  const uid = (saved.structuredContent as { uid: string }).uid;
+  const opened = await call('composer_open_composition', { uid });
+  const image = opened.content.find((c) => c.type === 'image');
+  expect(image, 'open returns a screenshot as image content').to.include({ mimeType: 'image/png' });
+  expect(Buffer.from((image as { data: string }).data, 'base64').subarray(1, 4).toString()).to.equal('PNG');
+  const png = await call('composer_preview_composition', { uid, format: 'png' });
+  expect(png.content.some((c) => c.type === 'image')).to.equal(true);
+  const pdf = await call('composer_preview_composition', { uid, format: 'pdf' });
+  expect((pdf.structuredContent as { preview: { mimeType: string } }).preview.mimeType).to.equal('application/pdf');
+  return { uid };
+}
+
+describe('the whole workflow through the real server, a local browser pool and the Composer stand-in', function () {
+  this.timeout(120000);
+  let standin: ComposerStandin;
+
+  before(async () => {
+    standin = await startComposerStandin({ tokens: [TOKEN] });
+  });
+
+  after(async () => {
+    await standin?.stop();
+  });
+
+  describe('over Streamable HTTP', () => {
+    let server: ServerProcess;
+    let client: Client;
+
+    before(async () => {
+      server = await startServerProcess({ env: envFor(standin) });
+      client = await connectHttp(server.url);
+    });
+
+    after(async () => {
+      await client?.close();
+      await server?.stop();
+    });
+
+    it('guidance → build → validate → save → open → preview, auditing every call', async () => {
+      const { uid } = await wholeWorkflow(client, 'Fluxo HTTP');
+      expect(standin.compositions().some((c) => JSON.stringify(c).includes('Fluxo HTTP'))).to.equal(true);
+      const audits = server.logs().filter((l) => l['message'] === 'Tool call completed');
+      expect(audits.map((a) => a['tool'])).to.include.members(['composer_guidance', 'composer_open_composition', 'composer_preview_composition']);
+      expect(audits.filter((a) => a['compositionUid'] === uid).length).to.be.greaterThanOrEqual(4);
+      expect(server.stderr()).to.not.include(TOKEN);
+    });
+  });
+
+  describe('over stdio', () => {
+    let client: Client | undefined;
+    let stderr: () => string = () => '';
+
+    after(async () => {
+      await client?.close();
+    });
+
+    it('guidance → build → validate → save → open → preview', async () => {
+      ({ client, stderr } = await connectStdio(envFor(standin)));
+      await wholeWorkflow(client, 'Fluxo stdio');
+      expect(stderr()).to.not.include(TOKEN);
+    });
+  });
+});
