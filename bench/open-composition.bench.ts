@@ -8,7 +8,8 @@
  * path, `startLocalBrowser`); per iteration a new context, the server's own sign-in init script, editor URL and
  * readiness waits (`visitComposition`), the same viewport PNG screenshot (`capturePng`), context closed.
  * Both open the same composition (one widget of every type) stored in the Composer stand-in of this process.
- * Iterations alternate A, B, A, B… after BENCH_WARMUP (3) of each; BENCH_ITERATIONS (30) timed of each. Before each
+ * C (diagnostic, BENCH_OPEN_ALLOWLIST_PROBE=0 leaves it out): B plus the router's navigation allowlist on its context.
+ * Iterations alternate A, B, C, A, B, C… after BENCH_WARMUP (3) of each; BENCH_ITERATIONS (30) timed of each. Before each
  * timed call the server's pool is idle with its warm context refilled, so neither path pays for the other's
  * clean-up. Everything started here is stopped at the end; only loopback addresses are used.
  */
@@ -23,11 +24,12 @@ import { chromium, type Browser } from 'playwright-core';
 import { startLocalBrowser, type LocalBrowser } from '#browser/local-browser.ts';
 import { createLogger } from '#common/logger.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { composerOrigins } from '#server/composer/session/browser-work.ts';
 import { DEFAULT_PAGE_SETTINGS, resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { coreUtilisation, formatUtilisation, processGroupCpuSeconds, readCpuTimes } from './support/cpu.ts';
-import { openDirectly } from './support/direct-open.ts';
+import { openDirectly, type DirectOpen } from './support/direct-open.ts';
 import { everyWidgetComposition, WIDGET_TYPE_COUNT } from './support/every-widget-composition.ts';
 import { histogramTotals, meanBetween, type HistogramTotals } from './support/prometheus-text.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
@@ -48,6 +50,31 @@ const num = (name: string, fallback: number, min: number): number => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const row = (name: string, s: Summary) => [name, s.n, s.min, s.p50, s.p95, s.p99, s.max, s.mean];
 const mean = (values: readonly number[]) => (values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length);
+
+/** Samples of a direct (Playwright script) path. */
+interface DirectSamples {
+  total: number[];
+  visit: number[];
+  context: number[];
+  screenshot: number[];
+  close: number[];
+  notReady: number;
+  widgets: Set<number>;
+  shots: Set<string>;
+}
+
+const directSamples = (): DirectSamples => ({ total: [], visit: [], context: [], screenshot: [], close: [], notReady: 0, widgets: new Set(), shots: new Set() });
+
+function addDirect(samples: DirectSamples, result: DirectOpen): void {
+  samples.total.push(result.totalMs);
+  samples.visit.push(result.visit.timings.readyMs);
+  samples.context.push(result.phases.contextMs);
+  samples.screenshot.push(result.phases.screenshotMs);
+  samples.close.push(result.phases.closeMs);
+  if (!result.visit.ready) samples.notReady++;
+  samples.widgets.add(result.visit.renderedWidgets.length);
+  samples.shots.add(`${result.screenshot.width}x${result.screenshot.height}`);
+}
 
 /** The tool's structured result fields this benchmark reads. */
 interface OpenReport {
@@ -120,6 +147,7 @@ export async function run(): Promise<BenchReport> {
   const iterations = num('BENCH_ITERATIONS', 30, 1);
   const warmup = num('BENCH_WARMUP', 3, 0);
   const browserCount = num('BENCH_OPEN_BROWSERS', 1, 1);
+  const probeAllowlist = process.env['BENCH_OPEN_ALLOWLIST_PROBE'] !== '0';
   const logger = createLogger({ component: 'open-composition-bench', level: 'error', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'composer-mcp-bench-open-'));
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -173,22 +201,23 @@ export async function run(): Promise<BenchReport> {
       if (!image) throw new Error(`${TOOL} returned no image content`);
       return { totalMs, report: result.structuredContent as unknown as OpenReport };
     };
-    const openB = async () => {
+    const openDirect = async (allowlist: boolean) => {
       await settledPool(client, warmPerBrowser * browserCount);
-      return openDirectly(browser, { settings, page: pageSettings, uid });
+      return openDirectly(browser, { settings, page: pageSettings, uid, ...(allowlist ? { allowedOrigins: composerOrigins(settings) } : {}) });
     };
 
     for (let i = 0; i < warmup; i++) {
       await openA();
-      await openB();
+      await openDirect(false);
+      if (probeAllowlist) await openDirect(true);
     }
 
     const a = { total: [] as number[], visit: [] as number[], notReady: 0, widgets: new Set<number>(), shots: new Set<string>() };
-    const b = { total: [] as number[], visit: [] as number[], notReady: 0, widgets: new Set<number>(), shots: new Set<string>() };
+    const b = directSamples();
+    const c = directSamples();
     const chromiumGroupsA = childProcessGroups(server.pid);
     const chromiumGroupB = new Set([local.chromiumPid]);
-    let cpuA = { chromium: 0, server: 0 };
-    let cpuB = { chromium: 0 };
+    const cpu = { a: 0, server: 0, b: 0, c: 0 };
     const metricsBefore = await scrape(server);
     const cpuBefore = readCpuTimes();
     load.push(loadavg()[0]!);
@@ -197,7 +226,8 @@ export async function run(): Promise<BenchReport> {
       let chromiumBefore = processGroupCpuSeconds(chromiumGroupsA);
       const serverBefore = processCpuSeconds(server.pid);
       const resultA = await openA();
-      cpuA = { chromium: cpuA.chromium + processGroupCpuSeconds(chromiumGroupsA) - chromiumBefore, server: cpuA.server + processCpuSeconds(server.pid) - serverBefore };
+      cpu.a += processGroupCpuSeconds(chromiumGroupsA) - chromiumBefore;
+      cpu.server += processCpuSeconds(server.pid) - serverBefore;
       a.total.push(resultA.totalMs);
       a.visit.push(resultA.report.timings.readyMs);
       if (!resultA.report.ready) a.notReady++;
@@ -205,13 +235,14 @@ export async function run(): Promise<BenchReport> {
       a.shots.add(`${resultA.report.screenshot.width}x${resultA.report.screenshot.height}`);
       // B
       chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
-      const resultB = await openB();
-      cpuB = { chromium: cpuB.chromium + processGroupCpuSeconds(chromiumGroupB) - chromiumBefore };
-      b.total.push(resultB.totalMs);
-      b.visit.push(resultB.visit.timings.readyMs);
-      if (!resultB.visit.ready) b.notReady++;
-      b.widgets.add(resultB.visit.renderedWidgets.length);
-      b.shots.add(`${resultB.screenshot.width}x${resultB.screenshot.height}`);
+      addDirect(b, await openDirect(false));
+      cpu.b += processGroupCpuSeconds(chromiumGroupB) - chromiumBefore;
+      // C (diagnostic): B plus the router's navigation allowlist
+      if (probeAllowlist) {
+        chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
+        addDirect(c, await openDirect(true));
+        cpu.c += processGroupCpuSeconds(chromiumGroupB) - chromiumBefore;
+      }
     }
     const cores = coreUtilisation(cpuBefore, readCpuTimes());
     load.push(loadavg()[0]!);
@@ -219,39 +250,53 @@ export async function run(): Promise<BenchReport> {
 
     const sa: Summary = summarize(a.total);
     const sb: Summary = summarize(b.total);
+    const sc: Summary = summarize(c.total);
     const r50 = ratio(sa.p50, sb.p50);
-    const r95 = ratio(sa.p95, sb.p95);
     const waitMs = meanBetween(metricsBefore.wait, metricsAfter.wait);
     const holdMs = meanBetween(metricsBefore.hold, metricsAfter.hold);
     const toolMs = meanBetween(metricsBefore.tool, metricsAfter.tool) * 1000;
     const restA = a.total.map((t, i) => t - a.visit[i]!);
-    const restB = b.total.map((t, i) => t - b.visit[i]!);
+    const warmB = summarize(b.total.map((t, i) => t - b.context[i]!));
+    const warmC = summarize(c.total.map((t, i) => t - c.context[i]!));
+    const vs = (name: string, s: Summary) => [name, s.p50, s.p95, `${fmt(ratio(sa.p50, s.p50))}x`, `${fmt(ratio(sa.p95, s.p95))}x`, sa.p50 - s.p50];
+    const phaseRows = (name: string, d: DirectSamples) => [
+      [`${name}: new context + page`, summarize(d.context).p50, summarize(d.context).p95, mean(d.context)],
+      [`${name}: visit, sign-in → ready`, summarize(d.visit).p50, summarize(d.visit).p95, mean(d.visit)],
+      [`${name}: screenshot`, summarize(d.screenshot).p50, summarize(d.screenshot).p95, mean(d.screenshot)],
+      [`${name}: context close`, summarize(d.close).p50, summarize(d.close).p95, mean(d.close)],
+    ];
     return {
       tables: [
         {
-          title: `Open one composition (${WIDGET_TYPE_COUNT} widgets, editor route, viewport PNG) — end-to-end latency (ms), ${iterations} interleaved iterations of each after ${warmup} warm-up`,
+          title: `Open one composition (${WIDGET_TYPE_COUNT} widgets, editor route, viewport PNG) — end-to-end latency (ms), ${iterations} interleaved iterations of each (${probeAllowlist ? 'A B C' : 'A B'} …) after ${warmup} warm-up`,
           columns: ['path', 'n', 'min', 'p50', 'p95', 'p99', 'max', 'mean'],
           rows: [
             row(`A: ${TOOL} via MCP Client → server → router (${browserCount} local browser)`, sa),
-            row('B: direct Playwright script (same page work)', sb),
+            row('B: direct Playwright script (same page work) — the baseline', sb),
+            ...(probeAllowlist ? [row("C: B + the router's navigation allowlist (diagnostic)", sc)] : []),
           ],
         },
         {
-          title: 'Ratio A / B',
-          columns: ['percentile', 'A ms', 'B ms', 'A / B', 'A − B ms'],
+          title: 'A against each baseline (ratio = A / baseline)',
+          columns: ['baseline', 'p50 ms', 'p95 ms', 'A/· p50', 'A/· p95', 'A − · at p50 ms'],
           rows: [
-            ['p50', sa.p50, sb.p50, `${fmt(r50)}x`, sa.p50 - sb.p50],
-            ['p95', sa.p95, sb.p95, `${fmt(r95)}x`, sa.p95 - sb.p95],
-            ['p99', sa.p99, sb.p99, `${fmt(ratio(sa.p99, sb.p99))}x`, sa.p99 - sb.p99],
+            vs('B (the target compares with this)', sb),
+            vs('B − its new context + page (as if warm, like the pool)', warmB),
+            ...(probeAllowlist ? [vs('C (B + allowlist)', sc), vs('C − its new context + page', warmC)] : []),
           ],
         },
         {
-          title: 'Where the time goes (ms; "page work" is sign-in → composition ready as visitComposition measures it, the same code in both)',
-          columns: ['part', 'A p50', 'B p50', 'A mean', 'B mean'],
+          title: 'Phases of the direct paths (ms)',
+          columns: ['phase', 'p50', 'p95', 'mean'],
+          rows: [...phaseRows('B', b), ...(probeAllowlist ? phaseRows('C', c) : [])],
+        },
+        {
+          title: 'Page work — sign-in → composition ready, the same visitComposition in every path (ms)',
+          columns: ['path', 'p50', 'p95', 'mean', 'rest of the call p50 (total − page work)'],
           rows: [
-            ['end to end', sa.p50, sb.p50, sa.mean, sb.mean],
-            ['page work (init script, goto, read, network idle, DOM widgets)', summarize(a.visit).p50, summarize(b.visit).p50, mean(a.visit), mean(b.visit)],
-            ['everything else (A: MCP/HTTP, lease, screenshot, context close; B: context+page, screenshot, close)', summarize(restA).p50, summarize(restB).p50, mean(restA), mean(restB)],
+            ['A', summarize(a.visit).p50, summarize(a.visit).p95, mean(a.visit), summarize(restA).p50],
+            ['B', summarize(b.visit).p50, summarize(b.visit).p95, mean(b.visit), summarize(b.total.map((t, i) => t - b.visit[i]!)).p50],
+            ...(probeAllowlist ? [['C', summarize(c.visit).p50, summarize(c.visit).p95, mean(c.visit), summarize(c.total.map((t, i) => t - c.visit[i]!)).p50]] : []),
           ],
         },
         {
@@ -270,15 +315,16 @@ export async function run(): Promise<BenchReport> {
           title: 'CPU per call over the timed iterations (ms of CPU)',
           columns: ['path', 'Chromium (all its processes)', 'server process (MCP, router, Playwright client, gateway)'],
           rows: [
-            ['A', (cpuA.chromium * 1000) / iterations, (cpuA.server * 1000) / iterations],
-            ['B', (cpuB.chromium * 1000) / iterations, 'n/a (bench process)'],
+            ['A', (cpu.a * 1000) / iterations, (cpu.server * 1000) / iterations],
+            ['B', (cpu.b * 1000) / iterations, 'n/a (bench process)'],
+            ...(probeAllowlist ? [['C', (cpu.c * 1000) / iterations, 'n/a (bench process)']] : []),
           ],
         },
       ],
       targets: [{ name: 'A / B at p50', measured: `${fmt(r50)}x`, target: `≤ ${fmt(TARGET_P50_RATIO)}x`, met: r50 <= TARGET_P50_RATIO }],
       notes: [
-        `Both paths loaded the page fully every time: not ready A ${a.notReady}/${iterations}, B ${b.notReady}/${iterations}; widgets rendered A ${[...a.widgets].join('/')}, B ${[...b.widgets].join('/')} of ${WIDGET_TYPE_COUNT}; screenshots A ${[...a.shots].join('/')}, B ${[...b.shots].join('/')} (viewport ${DEFAULT_PAGE_SETTINGS.viewport.width}x${DEFAULT_PAGE_SETTINGS.viewport.height}).`,
-        `A used browsers.source=local with ${browserCount} browser (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (A and B) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's lease also installs the navigation allowlist (every request of the page goes through a Playwright route handler), which B does not.`,
+        `Every path loaded the page fully every time: not ready A ${a.notReady}, B ${b.notReady}, C ${c.notReady} of ${iterations}; widgets rendered A ${[...a.widgets].join('/')}, B ${[...b.widgets].join('/')}, C ${[...c.widgets].join('/') || '-'} of ${WIDGET_TYPE_COUNT}; screenshots A ${[...a.shots].join('/')}, B ${[...b.shots].join('/')}, C ${[...c.shots].join('/') || '-'} (viewport ${DEFAULT_PAGE_SETTINGS.viewport.width}x${DEFAULT_PAGE_SETTINGS.viewport.height}).`,
+        `A used browsers.source=local with ${browserCount} browser (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (every path) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's pooled contexts carry the navigation allowlist (every request of the page goes through a Playwright route handler, a CDP round trip to the server process), which B does not; C is B with that allowlist, to show its share (BENCH_OPEN_ALLOWLIST_PROBE=0 leaves C out).`,
         `The stand-in, the MCP client and B's Playwright client and gateway share this Node process; A's gateway, router and Playwright client run in the server process.`,
         `Machine during the timed iterations: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} (start, timed phase start, end) on ${cores.length} cores shared with other work.`,
       ],

@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import { installNavigationAllowlist, normaliseOrigins } from '#server/browsers/navigation-allowlist.ts';
 import { capturePng, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import { visitComposition, type CompositionVisit } from '#server/composer/session/visit-composition.ts';
@@ -8,6 +9,8 @@ import type { ComposerSettings } from '#server/tools/services.ts';
 export interface DirectOpen {
   /** New context → signed in, ready, screenshot taken, context closed (ms). */
   totalMs: number;
+  /** Phases of `totalMs`: new context + page, the visit (sign-in → ready), screenshot, context close (ms). */
+  phases: { contextMs: number; visitMs: number; screenshotMs: number; closeMs: number };
   visit: CompositionVisit;
   screenshot: { width: number; height: number; bytes: number };
 }
@@ -17,20 +20,33 @@ export interface DirectOpen {
  * Playwright script on an already connected `browser`, with no MCP server, router or lease — a new context and
  * page, the same sign-in init script, editor URL and readiness waits (the server's own `visitComposition`), the
  * same viewport PNG screenshot (`capturePng`), then the context closed. Throws the ToolError the server would
- * return when the page does not load.
+ * return when the page does not load. With `allowedOrigins`, the context also gets the router's navigation
+ * allowlist (every request through a route handler), as a pooled context has — to measure what that costs.
  */
-export async function openDirectly(browser: Browser, options: { settings: ComposerSettings; page: ComposerPageSettings; uid: string }): Promise<DirectOpen> {
+export async function openDirectly(browser: Browser, options: { settings: ComposerSettings; page: ComposerPageSettings; uid: string; allowedOrigins?: readonly string[] }): Promise<DirectOpen> {
   const started = performance.now();
+  const marks = [started];
   const context = await browser.newContext();
+  if (options.allowedOrigins) await installNavigationAllowlist(context, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
   let visit: CompositionVisit;
   let png: Buffer;
   try {
     const page = await context.newPage();
+    marks.push(performance.now());
     visit = await visitComposition({ browserId: 'direct', context, page, blocked: [] }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
+    marks.push(performance.now());
     png = await capturePng(page, { fullPage: false, timeoutMs: 15_000 });
+    marks.push(performance.now());
   } finally {
     await context.close();
   }
+  const ended = performance.now();
   const size = pngSize(png) ?? { width: 0, height: 0 };
-  return { totalMs: performance.now() - started, visit, screenshot: { ...size, bytes: png.length } };
+  const [t0, t1, t2, t3] = marks as [number, number, number, number];
+  return {
+    totalMs: ended - started,
+    phases: { contextMs: t1 - t0, visitMs: t2 - t1, screenshotMs: t3 - t2, closeMs: ended - t3 },
+    visit,
+    screenshot: { ...size, bytes: png.length },
+  };
 }
