@@ -1,0 +1,363 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createLogger } from '#common/logger.ts';
+import { kubectl } from '#support/control-plane/kubectl.ts';
+import { createTestNamespace, eventually, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
+import { sharedControlPlane } from '#support/control-plane/shared.ts';
+import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
+import { CHART_DIR, helm, helmOk, MAXIMAL_VALUES, parseManifests, type RenderedObject } from './helm.ts';
+import { startLocalProcess, type LocalProcess } from './processes.ts';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.ts';
+import { callPairs, grantedPairs, OPERATOR_LEASE_CALLS, OPERATOR_POOL_CALLS, SERVER_CALLS } from './used-api-calls.ts';
+
+const REPO = path.resolve(CHART_DIR, '..', '..');
+const CRD_FILE = path.join(REPO, 'crds', 'browser.composer-mcp.io_browserpools.yaml');
+const POOL_API = { group: 'browser.composer-mcp.io', version: 'v1alpha1', plural: 'browserpools' };
+const logger = createLogger({ component: 'chart-test', level: 'warn' });
+
+/**
+ * Minimal stand-ins for the Prometheus Operator's CRDs, so ServiceMonitor and PrometheusRule objects can be
+ * validated by the API server too (kind and group exist; their inside is not validated here).
+ */
+const MONITORING_STANDIN_CRDS = ['servicemonitors:ServiceMonitor', 'prometheusrules:PrometheusRule'].map((pair) => {
+  const [plural, kind] = pair.split(':') as [string, string];
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: 'monitoring.coreos.com', scope: 'Namespaced',
+      names: { plural, kind, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+});
+
+async function kubectlOk(args: string[], kubeconfig: string): Promise<string> {
+  const r = await kubectl(args, kubeconfig, 60_000);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+async function render(release: string, namespace: string, extra: string[] = []): Promise<RenderedObject[]> {
+  return parseManifests(await helmOk(['template', release, CHART_DIR, '-n', namespace, ...extra]));
+}
+
+function find(objects: RenderedObject[], kind: string, nameSuffix: string): RenderedObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name.endsWith(nameSuffix));
+  if (!found) throw new Error(`No ${kind} *${nameSuffix} in the rendered chart (have ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+  return found;
+}
+
+/** A client-certificate kubeconfig for a ServiceAccount's user name and groups, as the API server sees a pod's token. */
+function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  return sharedControlPlane().kubeconfigFor(`system:serviceaccount:${namespace}:${name}`, [
+    'system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated',
+  ]);
+}
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  expect(res.status, `GET ${url}`).to.equal(200);
+  return res.text();
+}
+
+/** Metric names an alert expression reads (PromQL identifiers followed by `{`, `)` or `[`, or compared), kube-state-metrics excluded. */
+export function alertMetricNames(alertsYaml: string): string[] {
+  const rules = parseYaml(alertsYaml.replaceAll(/\{\{[^}]*\}\}/g, '1')) as Array<{ expr: string }>;
+  const names = new Set<string>();
+  const keywords = new Set(['sum', 'by', 'max', 'min', 'rate', 'increase', 'and', 'on', 'or', 'unless', 'avg', 'count', 'without', 'ignoring', 'group_left', 'group_right', 'histogram_quantile']);
+  for (const rule of rules) {
+    const expr = rule.expr.replaceAll(/\{[^}]*\}/g, '{}').replaceAll(/\([^()]*\)\s*(?=\()/g, '');
+    for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=\{|\[|\)|\s*(?:==|>|<|!=|$))/g)) {
+      const name = m[1]!;
+      if (keywords.has(name) || name.startsWith('kube_') || /^\d/.test(name)) continue;
+      if (expr.includes(`(${name})`) && !name.includes('_')) continue;
+      if (name.includes('_')) names.add(name);
+    }
+  }
+  return [...names].toSorted();
+}
+
+/** Pairs the scenario must have used (exercised entries of `list`) that are missing from `used`. */
+function unused(list: typeof SERVER_CALLS, used: string[]): string[] {
+  return callPairs(list.filter((c) => c.exercisedByScenario)).filter((p) => !used.includes(p));
+}
+
+describe('Helm chart (charts/composer-mcp) against a real API server', function () {
+  this.timeout(120_000);
+  let admin: string;
+  let kc: KubeConfig;
+
+  before(async () => {
+    admin = sharedControlPlane().kubeconfigPath;
+    kc = sharedKubeConfig();
+    // The CRD first, so BrowserPool objects can be validated; CRDs stay (as the chart's keep policy leaves them).
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=chart-test', '-f', CRD_FILE], admin);
+    await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/browserpools.browser.composer-mcp.io'], admin);
+  });
+
+  describe('lint and render', () => {
+    it('passes helm lint --strict with the default and the maximal values', async () => {
+      await helmOk(['lint', '--strict', CHART_DIR]);
+      await helmOk(['lint', '--strict', CHART_DIR, '-f', MAXIMAL_VALUES]);
+    });
+
+    it('renders the operator, server, RBAC, CRD and default pool with the default values', async () => {
+      const objects = await render('cmcp', 'tools');
+      const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(kinds).to.include.members([
+        'CustomResourceDefinition/browserpools.browser.composer-mcp.io', 'Deployment/cmcp-composer-mcp-operator',
+        'Deployment/cmcp-composer-mcp-server', 'ClusterRole/cmcp-composer-mcp-operator-tools', 'Role/cmcp-composer-mcp-server',
+        'Role/cmcp-composer-mcp-operator-leader-election', 'PodDisruptionBudget/cmcp-composer-mcp-operator',
+        'Service/cmcp-composer-mcp-operator', 'HorizontalPodAutoscaler/cmcp-composer-mcp-server', 'BrowserPool/default',
+      ]);
+      expect(find(objects, 'CustomResourceDefinition', 'composer-mcp.io').metadata.annotations?.['helm.sh/resource-policy']).to.equal('keep');
+      const operator = find(objects, 'Deployment', '-operator') as { spec: { replicas: number; template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } } & RenderedObject;
+      expect(operator.spec.replicas).to.equal(2);
+      const env = Object.fromEntries(operator.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
+      expect(env['BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED']).to.equal('true');
+      expect(env['BROWSERPOOL_OPERATOR_LEADER_ELECTION__LEASE_NAME']).to.equal('cmcp-composer-mcp-operator');
+      const metrics = find(objects, 'Service', '-operator') as RenderedObject & { spec: { ports: Array<{ name: string }> } };
+      expect(metrics.spec.ports.map((p) => p.name)).to.deep.equal(['metrics']);
+      expect(objects.some((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).to.equal(false);
+    });
+
+    it('renders every optional object with the maximal values (Role per watched namespace, monitoring, JWT auth)', async () => {
+      const objects = await render('cmcp', 'tools', ['-f', MAXIMAL_VALUES]);
+      const kinds = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect(kinds).to.include.members([
+        'Role/browsers-a/cmcp-composer-mcp-operator', 'RoleBinding/browsers-a/cmcp-composer-mcp-operator',
+        'ServiceMonitor/tools/cmcp-composer-mcp-operator', 'ServiceMonitor/tools/cmcp-composer-mcp-server',
+        'PrometheusRule/tools/cmcp-composer-mcp', 'BrowserPool/browsers-a/lessons', 'NetworkPolicy/browsers-a/cmcp-composer-mcp-browser-egress',
+      ]);
+      expect(objects.some((o) => o.kind === 'ClusterRole')).to.equal(false);
+    });
+
+    it('refuses values the schema does not know, naming the key', async () => {
+      const r = await helm(['template', 'cmcp', CHART_DIR, '--set', 'server.replcias=3']);
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.match(/replcias/);
+    });
+  });
+
+  describe('server-side validation (kubectl apply --dry-run=server)', () => {
+    const namespaces: TestNamespace[] = [];
+    const tmp: string[] = [];
+
+    before(async () => {
+      for (const crd of MONITORING_STANDIN_CRDS) {
+        await kubectlOk(['apply', '--server-side', '--field-manager=chart-test', '-f', await writeTemp(JSON.stringify(crd))], admin);
+      }
+      for (const crd of MONITORING_STANDIN_CRDS) await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`], admin);
+    });
+    after(async () => {
+      for (const ns of namespaces) await ns.remove();
+      for (const crd of MONITORING_STANDIN_CRDS) await kubectl(['delete', 'crd', crd.metadata.name, '--ignore-not-found', '--wait=false'], admin);
+      for (const dir of tmp) await rm(dir, { recursive: true, force: true });
+    });
+
+    async function writeTemp(text: string): Promise<string> {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'chart-test-'));
+      tmp.push(dir);
+      const file = path.join(dir, 'objects.yaml');
+      await writeFile(file, text);
+      return file;
+    }
+
+    for (const variant of ['default', 'maximal'] as const) {
+      it(`accepts every object rendered with the ${variant} values`, async () => {
+        const ns = await createTestNamespace(kc, `chart-dry-${variant}`);
+        namespaces.push(ns);
+        const extra = variant === 'maximal' ? ['-f', MAXIMAL_VALUES, '--set', `operator.watchNamespaces={${ns.name}}`, '--set', `browserPool.namespace=${ns.name}`] : [];
+        const text = await helmOk(['template', 'cmcp', CHART_DIR, '-n', ns.name, ...extra]);
+        const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', await writeTemp(text)], admin, 60_000);
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:')), r.stderr).to.deep.equal([]);
+        expect(r.stdout.trim().split('\n').length).to.equal(parseManifests(text).length);
+      });
+    }
+  });
+
+  describe('installed, with the operator and the server running as their ServiceAccounts', () => {
+    const release = 'cmcp';
+    let ns: TestNamespace;
+    let operatorProxy: RecordingProxy | undefined;
+    let serverProxy: RecordingProxy | undefined;
+    let operator: LocalProcess | undefined;
+    let server: LocalProcess | undefined;
+    let runner: PodRunner | undefined;
+    let workDir: string;
+    let rendered: RenderedObject[];
+    let operatorMetricsUrl = '';
+    let serverMetricsUrl = '';
+
+    before(async function () {
+      this.timeout(180_000);
+      // Short names: the test CA issues user names of at most 64 characters (system:serviceaccount:<ns>:<sa>).
+      ns = await createTestNamespace(kc, 'chr');
+      workDir = await mkdtemp(path.join(os.tmpdir(), 'chart-rbac-'));
+      rendered = await render(release, ns.name);
+      await helmOk(['install', release, CHART_DIR, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      operatorProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-operator`), path.join(workDir, 'operator.kubeconfig'));
+      serverProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-server`), path.join(workDir, 'server.kubeconfig'));
+      runner = await startPodRunner({ kubeconfigPath: admin, browserless: true, logger });
+      operator = startLocalProcess('operator/src/main.ts', {
+        BROWSERPOOL_OPERATOR_KUBECONFIG: operatorProxy.kubeconfigPath, KUBECONFIG: operatorProxy.kubeconfigPath,
+        BROWSERPOOL_OPERATOR_LEADER_ELECTION__NAMESPACE: ns.name,
+        BROWSERPOOL_OPERATOR_LEADER_ELECTION__LEASE_NAME: `${release}-composer-mcp-operator`,
+        BROWSERPOOL_OPERATOR_METRICS_PORT: '0', BROWSERPOOL_OPERATOR_HEALTH_PORT: '0', BROWSERPOOL_OPERATOR_LISTEN_HOST: '127.0.0.1',
+        POD_NAMESPACE: ns.name, POD_NAME: 'operator-under-test', LOG_LEVEL: 'info',
+      });
+      const started = await operator.waitForLog('Started BrowserPool operator', 60_000);
+      operatorMetricsUrl = `${String(started['metrics'])}/metrics`;
+    });
+
+    afterEach(function () {
+      if (this.currentTest?.state !== 'failed') return;
+      for (const [name, p] of [['operator', operator], ['server', server]] as const) {
+        if (p) console.error(`--- last ${name} log lines:\n${p.logs.slice(-12).map((l) => JSON.stringify(l).slice(0, 400)).join('\n')}`);
+      }
+    });
+
+    after(async function () {
+      this.timeout(90_000);
+      await server?.stop();
+      await operator?.stop();
+      await runner?.stop();
+      await operatorProxy?.stop();
+      await serverProxy?.stop();
+      await helm(['uninstall', release, '-n', ns.name, '--wait=false'], admin);
+      await ns?.remove();
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('lets the operator (as its ServiceAccount) create the default pool\'s browser pods and write its status', async () => {
+      const core = kc.makeApiClient(CoreV1Api);
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      await eventually(async () => {
+        const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'browser.composer-mcp.io/pool=default' });
+        return pods.items.length === 2;
+      }, 60_000, 'the operator created 2 browser pods');
+      await eventually(async () => {
+        // Browserless pods have no gateway to answer /status, so they never turn Ready for the operator: what is
+        // checked is that it may write the status subresource (observedGeneration and the two browsers listed).
+        const pool = (await custom.getNamespacedCustomObject({ ...POOL_API, namespace: ns.name, name: 'default' })) as { status?: { browsers?: unknown[]; observedGeneration?: number } };
+        return pool.status?.observedGeneration === 1 && pool.status.browsers?.length === 2;
+      }, 60_000, 'the operator wrote the pool status with its 2 browsers');
+      expect(operatorProxy!.calls.filter((c) => c.status === 403)).to.deep.equal([]);
+    });
+
+    it('lets the server (as its ServiceAccount) list and watch its pool and token Secret, and serve a tool call', async () => {
+      server = startLocalProcess('server/src/main.ts', {
+        KUBECONFIG: serverProxy!.kubeconfigPath,
+        COMPOSER_MCP_HTTP__HOST: '127.0.0.1', COMPOSER_MCP_HTTP__PORT: '0',
+        COMPOSER_MCP_BROWSERS__SOURCE: 'kubernetes', COMPOSER_MCP_BROWSERS__KUBERNETES__NAMESPACE: ns.name,
+        COMPOSER_MCP_BROWSERS__KUBERNETES__POOL: 'default', COMPOSER_MCP_BROWSERS__PREWARM_PER_BROWSER: '0',
+      });
+      const started = await server.waitForLog('Started MCP server', 60_000);
+      serverMetricsUrl = String(started['url']).replace(/\/mcp$/, '/metrics');
+      await server.waitForLog('Started browser router', 60_000);
+      // The Kubernetes source logs this warning when its first list of the pool (or its token Secret) failed.
+      expect(server.logs.filter((l) => l['message'] === 'Started without a first list of the BrowserPool; endpoints follow when the API answers')).to.deep.equal([]);
+      const listed = serverProxy!.calls.filter((c) => c.verb === 'list' && c.namespace === ns.name);
+      expect(listed.map((c) => `${c.resource} ${c.status}`).toSorted()).to.include.members(['browser.composer-mcp.io/browserpools 200', 'core/secrets 200']);
+      expect(serverProxy!.calls.filter((c) => c.status === 403)).to.deep.equal([]);
+      // Some work for the metrics test: one real tool call through the MCP SDK client.
+      const client = new Client({ name: 'chart-test', version: '0.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(String(started['url']))));
+      try {
+        const result = await client.callTool({ name: 'composer_list_widgets', arguments: {} });
+        expect(result.isError ?? false).to.equal(false);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('lets the operator scale the pool down and clean up after it is deleted (delete verbs)', async () => {
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      const core = kc.makeApiClient(CoreV1Api);
+      await custom.patchNamespacedCustomObject({ ...POOL_API, namespace: ns.name, name: 'default', body: { spec: { replicas: 1 } } }, mergePatch());
+      await eventually(async () => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'browser.composer-mcp.io/pool=default' })).items.length === 1, 90_000, 'the operator deleted one browser pod');
+      await custom.deleteNamespacedCustomObject({ ...POOL_API, namespace: ns.name, name: 'default' });
+      await eventually(() => operatorProxy!.calls.some((c) => c.verb === 'delete' && c.resource === 'networking.k8s.io/networkpolicies'), 60_000, 'the operator cleaned up the pool NetworkPolicy');
+    });
+
+    it('grants exactly the (verb, resource) pairs the code uses, and the processes used every one the scenario reaches', () => {
+      const clusterRole = find(rendered, 'ClusterRole', `-operator-${ns.name}`);
+      const leaseRole = find(rendered, 'Role', '-operator-leader-election');
+      const serverRole = find(rendered, 'Role', '-server');
+      expect(grantedPairs(clusterRole.rules!)).to.deep.equal(callPairs(OPERATOR_POOL_CALLS));
+      expect(grantedPairs(leaseRole.rules!)).to.deep.equal(callPairs(OPERATOR_LEASE_CALLS));
+      expect(grantedPairs(serverRole.rules!)).to.deep.equal(callPairs(SERVER_CALLS));
+
+      const operatorUsed = callPairs(operatorProxy!.calls);
+      const serverUsed = callPairs(serverProxy!.calls);
+      expect(operatorUsed, 'the operator made a call the list does not name').to.satisfy((used: string[]) => used.every((p) => callPairs([...OPERATOR_POOL_CALLS, ...OPERATOR_LEASE_CALLS]).includes(p)));
+      expect(serverUsed, 'the server made a call the list does not name').to.satisfy((used: string[]) => used.every((p) => callPairs(SERVER_CALLS).includes(p)));
+      expect(unused([...OPERATOR_POOL_CALLS, ...OPERATOR_LEASE_CALLS], operatorUsed), 'granted to the operator but never used').to.deep.equal([]);
+      expect(unused(SERVER_CALLS, serverUsed), 'granted to the server but never used').to.deep.equal([]);
+    });
+
+    it('exposes every metric the alerts use in the real /metrics of the server and the operator', async () => {
+      const text = (await scrape(serverMetricsUrl)) + (await scrape(operatorMetricsUrl));
+      const names = alertMetricNames(await readFile(path.join(CHART_DIR, 'files', 'alerts.yaml'), 'utf8'));
+      expect(names.length).to.be.greaterThan(2);
+      const missing = names.filter((n) => !new RegExp(`^${n}(\\{| )`, 'm').test(text));
+      expect(missing, `alert metrics missing from /metrics; have: ${[...new Set(text.match(/^[a-z_:]+(?=[{ ])/gm))].join(', ')}`).to.deep.equal([]);
+    });
+  });
+
+  describe('upgrade from the previous chart version', () => {
+    let ns: TestNamespace;
+    let oldChart: string;
+
+    before(async function () {
+      this.timeout(60_000);
+      ns = await createTestNamespace(kc, 'chart-upgrade');
+      oldChart = await mkdtemp(path.join(os.tmpdir(), 'chart-old-'));
+      // The previous chart: the first commit that shipped the CRD in the chart, packaged as version 0.0.1.
+      const firstCommit = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'charts/composer-mcp/files/crds'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+      execFileSync('sh', ['-c', `git archive ${firstCommit} charts/composer-mcp | tar -x -C "${oldChart}"`], { cwd: REPO });
+      const chartYaml = path.join(oldChart, 'charts', 'composer-mcp', 'Chart.yaml');
+      await writeFile(chartYaml, (await readFile(chartYaml, 'utf8')).replace(/^version: .*$/m, 'version: 0.0.1'));
+    });
+    after(async function () {
+      this.timeout(60_000);
+      await helm(['uninstall', 'cmcp-up', '-n', ns.name, '--wait=false'], admin);
+      await ns.remove();
+      await rm(oldChart, { recursive: true, force: true });
+    });
+
+    it('keeps existing BrowserPools (same uid) across helm upgrade and helm uninstall, and keeps the CRD', async () => {
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      await helmOk(['install', 'cmcp-up', path.join(oldChart, 'charts', 'composer-mcp'), '-n', ns.name, '--take-ownership'], admin, 90_000);
+      await custom.createNamespacedCustomObject({
+        ...POOL_API, namespace: ns.name,
+        body: { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: 'lessons' }, spec: { browser: { image: 'example/chromium:1' }, gateway: { image: 'example/gateway:1' } } },
+      });
+      const uids = async (): Promise<Record<string, string>> => {
+        const list = (await custom.listNamespacedCustomObject({ ...POOL_API, namespace: ns.name })) as { items: Array<{ metadata: { name: string; uid: string } }> };
+        return Object.fromEntries(list.items.map((p) => [p.metadata.name, p.metadata.uid]));
+      };
+      const before = await uids();
+      expect(Object.keys(before).toSorted()).to.deep.equal(['default', 'lessons']);
+
+      await helmOk(['upgrade', 'cmcp-up', CHART_DIR, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      const history = JSON.parse(await helmOk(['history', 'cmcp-up', '-n', ns.name, '-o', 'json'], admin)) as Array<{ chart: string; revision: number }>;
+      expect(history.map((h) => h.chart)).to.deep.equal(['composer-mcp-0.0.1', `composer-mcp-${(parseYaml(await readFile(path.join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { version: string }).version}`]);
+      expect(await uids()).to.deep.equal(before);
+
+      await helmOk(['uninstall', 'cmcp-up', '-n', ns.name], admin, 90_000);
+      expect(await uids()).to.deep.equal(before);
+      const crd = await kubectl(['get', 'crd', 'browserpools.browser.composer-mcp.io', '-o', 'name'], admin);
+      expect(crd.stdout.trim()).to.equal('customresourcedefinition.apiextensions.k8s.io/browserpools.browser.composer-mcp.io');
+    });
+  });
+});
