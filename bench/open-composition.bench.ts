@@ -152,6 +152,18 @@ export async function run(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'composer-mcp-bench-open-'));
   const cleanups: Array<() => Promise<unknown>> = [];
   const load: number[] = [loadavg()[0]!];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).toReversed()) {
+      await cleanup().catch((error: unknown) => logger.error('Failed to clean up', { error: (error as Error).message }));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Interrupted (Ctrl-C, a CI timeout): stop the server, its browsers and ours before exiting, as `finally` would.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     // The Composer stand-in, with a JWT of about the real token's size, and the composition both paths open.
     const jwtSecret = `bench-secret-${process.pid}-${Date.now()}`;
@@ -330,9 +342,8 @@ export async function run(): Promise<BenchReport> {
       ],
     };
   } finally {
-    for (const cleanup of cleanups.toReversed()) {
-      await cleanup().catch((error: unknown) => logger.error('Failed to clean up', { error: (error as Error).message }));
-    }
-    rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanUp();
   }
 }
