@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { CREATE_LESSON_PROMPT, createLessonArgs, createLessonMessages } from './create-lesson-prompt.ts';
 import { registerCatalogResources, type CatalogDocuments } from './catalog-resources.ts';
@@ -19,7 +20,7 @@ const INSTRUCTIONS = [
 
 /**
  * Builds an MCP server (name `composer-mcp`, the package version) with every tool registered through `registerTool`
- * (schemas and annotations as defined; each call wrapped by `runToolCall`), the catalog resources and the
+ * (schemas and annotations as listed; every call — valid or not — goes through `runToolCall`), the catalog resources and the
  * `create_lesson` prompt. Cheap enough to build per HTTP request (stateless transport).
  */
 export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpServer {
@@ -34,9 +35,17 @@ export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpS
         ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
         annotations: { ...tool.annotations, title: tool.annotations.title ?? tool.title },
       },
-      (input: unknown, extra) => runToolCall(tool, input, extra, setup),
+      (args: unknown, extra) => runToolCall(tool, args, extra, setup),
     );
   }
+  // The SDK would validate arguments itself and answer a mismatch without calling us, so such calls would go
+  // unaudited and uncounted. Our handler validates (INVALID_INPUT naming each argument), audits and counts every call.
+  const byName = new Map(setup.tools.map((tool) => [tool.name, tool]));
+  server.server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${request.params.name}"; tools/list names the tools of this server.`);
+    return runToolCall(tool, request.params.arguments, extra, setup);
+  });
   registerCatalogResources(server, setup.catalog);
   server.registerPrompt(
     CREATE_LESSON_PROMPT,

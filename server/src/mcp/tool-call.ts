@@ -47,7 +47,22 @@ export function subjectOf(extra: Pick<RequestExtra, 'authInfo'>, defaultSubject:
 }
 
 function isAbort(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted && (error instanceof Error && (error.name === 'AbortError' || error === signal.reason || error.name === 'TimeoutError'));
+  return signal.aborted && (error === signal.reason || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')));
+}
+
+/** One line per problem: `path: message` (the path dotted, `(arguments)` for the whole object). */
+export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues
+    .slice(0, 20)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(arguments)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** The INVALID_INPUT error for arguments that do not match a tool's input schema. */
+export function invalidInputError(toolName: string, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): ToolError {
+  return new ToolError('INVALID_INPUT', `Invalid arguments for ${toolName}: ${describeIssues(issues)}.`, `Correct the named arguments to match the tool's input schema (tools/list shows it) and call ${toolName} again.`, {
+    details: { issues: issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+  });
 }
 
 function progressReporter(extra: RequestExtra): ProgressReporter {
@@ -67,13 +82,14 @@ function progressReporter(extra: RequestExtra): ProgressReporter {
 }
 
 /**
- * Runs one tool call with everything around it: a span, a cancellation signal (client cancel or shutdown), progress
- * notifications when the client asked for them, ToolError → `isError` result, unexpected error → INTERNAL result
- * (logged once, no stack to the client), one audit line and the call metrics.
+ * Runs one tool call with everything around it: input validation (INVALID_INPUT naming each bad argument), a span, a
+ * cancellation signal (client cancel or shutdown), progress notifications when the client asked for them, ToolError →
+ * `isError` result, unexpected error or structured content that breaks the output schema → INTERNAL result (logged
+ * once, no stack to the client), one audit line and the call metrics — for every call, valid or not.
  */
 export async function runToolCall<Services>(
   tool: ToolDefinition<Services>,
-  input: unknown,
+  args: unknown,
   extra: RequestExtra,
   env: ToolCallEnvironment<Services>,
 ): Promise<CallToolResult> {
@@ -86,8 +102,17 @@ export async function runToolCall<Services>(
   return tracer.startActiveSpan(`tools/call ${tool.name}`, { attributes: { 'mcp.tool.name': tool.name, 'mcp.request.id': String(extra.requestId), 'enduser.id': subject } }, (span) =>
     withLogContext({ tool: tool.name, callId, traceId: span.spanContext().traceId }, async () => {
       let result: CallToolResult | undefined;
+      let input: unknown = args;
       try {
-        result = await tool.handler(input as never, { services: env.services, logger: env.logger, signal, reportProgress: progressReporter(extra), subject });
+        const parsed = await tool.inputSchema.safeParseAsync(args ?? {});
+        if (!parsed.success) throw invalidInputError(tool.name, parsed.error.issues);
+        input = parsed.data;
+        signal.throwIfAborted();
+        result = await tool.handler(parsed.data as never, { services: env.services, logger: env.logger, signal, reportProgress: progressReporter(extra), subject });
+        if (!result.isError && tool.outputSchema) {
+          const checked = await tool.outputSchema.safeParseAsync(result.structuredContent);
+          if (!checked.success) throw new Error(`structured content does not match the output schema: ${describeIssues(checked.error.issues)}`);
+        }
       } catch (error) {
         if (error instanceof ToolError) {
           result = toolErrorResult(error);

@@ -91,12 +91,21 @@ describe('server over Streamable HTTP (real process, real SDK client)', function
     expect(text.indexOf('composer_guidance')).to.be.lessThan(text.indexOf('composer_save_composition'));
   });
 
-  it('answers a wrong-typed argument with a clear error naming the field', async () => {
+  it('answers a wrong-typed argument with INVALID_INPUT naming the field, and audits the call', async () => {
     const result = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, sections: 'not a list' } })) as CallToolResult;
     expect(result.isError).to.equal(true);
-    const text = (result.content[0] as { text: string }).text;
-    expect(text).to.match(/sections/);
-    expect(text).to.match(/array|expected/i);
+    const error = toolErrorOf(result);
+    expect(error?.code).to.equal('INVALID_INPUT');
+    expect(error?.message).to.match(/sections: .*expected array/i);
+    expect((result.content[0] as { text: string }).text).to.match(/^INVALID_INPUT: .*sections[\s\S]*Fix: /);
+    const audit = server.logs().find((l) => l['message'] === 'Tool call completed' && l['outcome'] === 'INVALID_INPUT');
+    expect(audit).to.include({ tool: 'composer_build_composition' });
+  });
+
+  it('answers an unknown tool with a JSON-RPC invalid-params error', async () => {
+    let error: unknown;
+    await client.callTool({ name: 'composer_no_such_tool', arguments: {} }).catch((e: unknown) => (error = e));
+    expect(String(error)).to.match(/-32602.*Unknown tool "composer_no_such_tool"/);
   });
 
   it('answers storage tools without credentials with NOT_CONFIGURED naming the missing settings', async () => {

@@ -120,8 +120,26 @@ describe('tool call wrapper', () => {
       extra({ signal: controller.signal }).value,
       h.env,
     );
-    controller.abort();
+    setTimeout(() => controller.abort(), 20);
     expect(toolErrorOf(await call)?.code).to.equal('CANCELLED');
+  });
+
+  it('does not start the handler when the request was cancelled before it could run', async () => {
+    const h = harness();
+    let ran = false;
+    const controller = new AbortController();
+    controller.abort();
+    const result = await runToolCall(
+      tool(async () => {
+        ran = true;
+        return { content: [] };
+      }),
+      {},
+      extra({ signal: controller.signal }).value,
+      h.env,
+    );
+    expect(ran).to.equal(false);
+    expect(toolErrorOf(result)?.code).to.equal('CANCELLED');
   });
 
   it('sends progress notifications only when the request carries a progress token', async () => {
@@ -136,6 +154,36 @@ describe('tool call wrapper', () => {
     const without = extra();
     await runToolCall(progressing, {}, without.value, h.env);
     expect(without.notifications).to.deep.equal([]);
+  });
+
+  it('answers arguments that break the input schema with INVALID_INPUT naming each one, without running the handler', async () => {
+    const h = harness();
+    let ran = false;
+    const strict: ToolDefinition<{ n: number }> = {
+      ...tool(async () => {
+        ran = true;
+        return { content: [] };
+      }),
+      inputSchema: z.object({ uid: z.string(), count: z.number().int() }).strict(),
+    };
+    const result = await runToolCall(strict, { uid: 7, count: 'x', extra: 1 }, extra().value, h.env);
+    expect(ran).to.equal(false);
+    const error = toolErrorOf(result)!;
+    expect(error.code).to.equal('INVALID_INPUT');
+    expect(error.message).to.include('uid: ').and.include('count: ').and.include('extra');
+    expect(h.lines().find((l) => l['message'] === 'Tool call completed')).to.include({ outcome: 'INVALID_INPUT' });
+    expect(h.recorded[0]![1]).to.equal('INVALID_INPUT');
+  });
+
+  it('answers INTERNAL when a tool returns structured content that breaks its own output schema', async () => {
+    const h = harness();
+    const broken: ToolDefinition<{ n: number }> = {
+      ...tool(async () => ({ content: [], structuredContent: { valid: 'yes' } })),
+      outputSchema: z.object({ valid: z.boolean() }),
+    };
+    const result = await runToolCall(broken, {}, extra().value, h.env);
+    expect(toolErrorOf(result)?.code).to.equal('INTERNAL');
+    expect(h.lines().filter((l) => l['message'] === 'Tool call failed unexpectedly')).to.have.length(1);
   });
 
   it('derives outcome, uid and subject', () => {
