@@ -197,6 +197,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
     let rendered: RenderedObject[];
     let operatorMetricsUrl = '';
     let serverMetricsUrl = '';
+    let serverUrl = '';
 
     before(async function () {
       this.timeout(180_000);
@@ -262,22 +263,15 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         COMPOSER_MCP_BROWSERS__KUBERNETES__POOL: 'default', COMPOSER_MCP_BROWSERS__PREWARM_PER_BROWSER: '0',
       });
       const started = await server.waitForLog('Started MCP server', 60_000);
-      serverMetricsUrl = String(started['url']).replace(/\/mcp$/, '/metrics');
+      serverUrl = String(started['url']);
+      serverMetricsUrl = serverUrl.replace(/\/mcp$/, '/metrics');
       await server.waitForLog('Started browser router', 60_000);
       // The Kubernetes source logs this warning when its first list of the pool (or its token Secret) failed.
       expect(server.logs.filter((l) => l['message'] === 'Started without a first list of the BrowserPool; endpoints follow when the API answers')).to.deep.equal([]);
       const listed = serverProxy!.calls.filter((c) => c.verb === 'list' && c.namespace === ns.name);
       expect(listed.map((c) => `${c.resource} ${c.status}`).toSorted()).to.include.members(['browser.composer-mcp.io/browserpools 200', 'core/secrets 200']);
       expect(serverProxy!.calls.filter((c) => c.status === 403)).to.deep.equal([]);
-      // Some work for the metrics test: one real tool call through the MCP SDK client.
-      const client = new Client({ name: 'chart-test', version: '0.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(String(started['url']))));
-      try {
-        const result = await client.callTool({ name: 'composer_list_widgets', arguments: {} });
-        expect(result.isError ?? false).to.equal(false);
-      } finally {
-        await client.close();
-      }
+
     });
 
     it('lets the operator scale the pool down and clean up after it is deleted (delete verbs)', async () => {
@@ -306,6 +300,15 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
     });
 
     it('exposes every metric the alerts use in the real /metrics of the server and the operator', async () => {
+      // Some work first: one real tool call through the MCP SDK client.
+      const client = new Client({ name: 'chart-test', version: '0.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl)));
+      try {
+        const result = await client.callTool({ name: 'composer_list_widgets', arguments: {} });
+        expect(result.isError ?? false).to.equal(false);
+      } finally {
+        await client.close();
+      }
       const text = (await scrape(serverMetricsUrl)) + (await scrape(operatorMetricsUrl));
       const names = alertMetricNames(await readFile(path.join(CHART_DIR, 'files', 'alerts.yaml'), 'utf8'));
       expect(names.length).to.be.greaterThan(2);
