@@ -42,10 +42,10 @@ function verifierOf(config: ServerConfig): BearerVerifier | undefined {
 
 function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
   health.addLivenessCheck('event-loop', () => ({ ok: true }));
-  const router = built.router;
-  if (router) {
+  const browsers = built.browsers;
+  if (browsers) {
     health.addCheck('browsers', () => {
-      const s = router.stats();
+      const s = browsers.stats();
       return s.healthy > 0 ? { ok: true, detail: `${s.healthy} healthy of ${s.browsers}` } : { ok: false, detail: `no healthy browser (${s.browsers} known)` };
     });
   }

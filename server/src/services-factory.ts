@@ -1,24 +1,23 @@
 import type { Logger } from '#common/logger.ts';
-import type { EndpointSource } from '#server/browsers/endpoint-source.ts';
-import type { BrowserRouter } from '#server/browsers/router.ts';
+import type { RunningBrowserPool } from '#server/browsers/create-router.ts';
+import { BrowserUnavailableError } from '#server/browsers/errors.ts';
 import type { ServerConfig } from '#server/config.ts';
 import { missingComposerCredentials } from '#server/config.ts';
 import type { CatalogDocuments } from '#server/mcp/catalog-resources.ts';
 import { SERVER_VERSION } from '#server/mcp/server-info.ts';
-import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { BrowserLease, BrowserLeaser, BrowserStatsLike, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 
 /** The services the tools use, and what must be started and stopped with the process. */
 export interface BuiltServices {
   services: ComposerServices;
   catalog: CatalogDocuments;
-  /** The browser router when a source is configured. */
-  router: BrowserRouter | undefined;
-  source: EndpointSource | undefined;
+  /** The browser pool the tools lease from when a source is configured (its figures are zero until it started). */
+  browsers: BrowserLeaser | undefined;
   /** Settings still missing for save/get/open/preview (empty when all are set). */
   missingCredentials: string[];
-  /** Starts the endpoint source and router (resolves when the first browser is ready or the router's start timeout passed). */
+  /** Starts the browser pool (resolves when the first browser is ready or the router's start timeout passed). */
   start(): Promise<void>;
-  /** Stops the router, then the source. Safe to call twice. */
+  /** Stops the router, then the source (local browsers exit). Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -40,79 +39,105 @@ export function allowedOriginsOf(config: ServerConfig): string[] {
   return [...new Set([new URL(config.composer.composerUrl).origin, new URL(config.composer.apiUrl).origin])];
 }
 
-async function createSource(config: ServerConfig, logger: Logger): Promise<EndpointSource | undefined> {
-  const b = config.browsers;
-  switch (b.source) {
-    case 'none':
-      return undefined;
-    case 'local': {
-      const { LocalEndpointSource } = await import('#server/browsers/local-source.ts');
-      return new LocalEndpointSource({ browsers: b.local.count, maxSessions: b.maxSessionsPerBrowser, logger });
-    }
-    case 'static': {
-      const { StaticEndpointSource } = await import('#server/browsers/static-source.ts');
-      return new StaticEndpointSource({ endpoints: b.static.endpoints, ...(b.static.tokenFile ? { tokenFile: b.static.tokenFile } : {}), logger });
-    }
-    case 'kubernetes': {
-      // Loaded by name so the server builds without the operator's client code until it is there.
-      const specifier = '#server/browsers/kubernetes-source.ts';
-      let mod: Record<string, unknown>;
-      try {
-        mod = (await import(specifier)) as Record<string, unknown>;
-      } catch (error) {
-        throw new Error('browsers.source is "kubernetes" but this build has no Kubernetes endpoint source; use "local" or "static".', { cause: error });
-      }
-      const Source = mod['KubernetesEndpointSource'] as (new (options: Record<string, unknown>) => EndpointSource) | undefined;
-      if (!Source) throw new Error('browsers.source is "kubernetes" but kubernetes-source.ts exports no KubernetesEndpointSource.');
-      return new Source({ namespace: b.kubernetes.namespace, pool: b.kubernetes.pool, logger });
-    }
+/** Pool figures before the pool runs. */
+const NO_BROWSERS: BrowserStatsLike = { browsers: 0, healthy: 0, draining: 0, sessionsInUse: 0, capacity: 0, queueDepth: 0, prewarmed: 0 };
+
+/**
+ * The tools' view of a browser pool that starts after the transport (so the server answers at once): a lease waits
+ * for the pool to finish starting, then goes to its router; if the pool failed to start, the lease fails saying why.
+ */
+export class StartingBrowserPool implements BrowserLeaser {
+  private pool: RunningBrowserPool | undefined;
+  private failure: Error | undefined;
+  private settled = false;
+  private wake: () => void = () => {};
+  private readonly started: Promise<void>;
+
+  constructor() {
+    this.started = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Records the running pool (or why there is none) and releases waiting leases. Only the first call counts. */
+  settle(pool: RunningBrowserPool | undefined, failure?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.pool = pool;
+    this.failure = failure;
+    this.wake();
+  }
+
+  /** The running pool, once started. */
+  get running(): RunningBrowserPool | undefined {
+    return this.pool;
+  }
+
+  /** Runs `work` on a lease from the pool, waiting (cancellably) for the pool to start first. */
+  async withLease<T>(work: (lease: BrowserLease) => Promise<T>, options: { idempotent?: boolean; signal?: AbortSignal; allowedOrigins?: string[] } = {}): Promise<T> {
+    if (!this.settled) await waitOrAbort(this.started, options.signal);
+    if (!this.pool) throw new BrowserUnavailableError(`No browser pool is running: ${this.failure?.message ?? 'it did not start'}`, { cause: this.failure });
+    return this.pool.router.withLease(work, options);
+  }
+
+  /** The router's figures, zero until the pool runs. */
+  stats(): BrowserStatsLike {
+    return this.pool?.router.stats() ?? NO_BROWSERS;
+  }
+}
+
+async function waitOrAbort(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 
 /**
  * Builds the tools' services from configuration: the storage client when the Composer credentials are all set
- * (else undefined: storage tools answer NOT_CONFIGURED naming the setting), and a browser router over the
- * configured endpoint source (none: browser tools answer NOT_CONFIGURED). Browser code is loaded only when used.
+ * (else undefined: storage tools answer NOT_CONFIGURED naming the setting), and the browser pool of the configured
+ * source (none: browser tools answer NOT_CONFIGURED), started by `start()` after the transport so the server answers
+ * at once. Browser code is loaded only when a source is configured.
  */
 export async function buildServices(config: ServerConfig, logger: Logger): Promise<BuiltServices> {
   const settings = composerSettingsOf(config);
   const missingCredentials = missingComposerCredentials(config);
   const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
   const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, logger }) : undefined;
-  const source = await createSource(config, logger);
-  let router: BrowserRouter | undefined;
-  if (source) {
-    const { BrowserRouter } = await import('#server/browsers/router.ts');
-    router = new BrowserRouter({
-      source,
-      maxSessionsPerBrowser: config.browsers.maxSessionsPerBrowser,
-      prewarmPerBrowser: config.browsers.prewarmPerBrowser,
-      queueMaxDepth: config.browsers.queueLimit,
-      queueTimeoutMs: config.browsers.queueTimeoutMs,
-      allowedOrigins: allowedOriginsOf(config),
-      logger,
-    });
-  }
+  const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
-  const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers: router, limits };
+  const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };
   let stopping: Promise<void> | undefined;
   return {
     services,
     catalog: { widgetCatalog: () => catalogModule.widgetCatalog(limits), compositionJsonSchema: () => catalogModule.compositionJsonSchema() },
-    router,
-    source,
+    browsers,
     missingCredentials,
     async start() {
-      // The router starts its source; it resolves once a browser is ready or its start timeout passed.
-      await router?.start();
+      if (!browsers) return;
+      try {
+        const { startBrowserPool } = await import('#server/browsers/create-router.ts');
+        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger });
+        if (stopping) await pool?.stop();
+        else browsers.settle(pool);
+      } catch (error) {
+        browsers.settle(undefined, error as Error);
+        throw error;
+      }
     },
     stop() {
       stopping ??= (async () => {
-        try {
-          await router?.stop();
-        } finally {
-          await source?.stop();
-        }
+        const running = browsers?.running;
+        browsers?.settle(undefined, new Error('the server is shutting down'));
+        await running?.stop();
       })();
       return stopping;
     },
