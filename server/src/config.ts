@@ -53,7 +53,7 @@ const authSchema = z
 const rateLimitSchema = z
   .object({
     windowSeconds: positiveInt.default(60).describe('Length of the rate-limit window.'),
-    maxRequests: positiveInt.default(120).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window on each replica (counts are kept per process); more get 429 with Retry-After.'),
+    maxRequests: positiveInt.default(600).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window on each replica (counts are kept per process); more get 429 with Retry-After.'),
   })
   .strict();
 
