@@ -8,6 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '#common/logger.ts';
+import { operatorConfigSchema } from '#operator/config.ts';
+import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
+import { settingRows } from '../../../scripts/config-reference.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
 import { createTestNamespace, eventually, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';
@@ -138,6 +141,16 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         'PrometheusRule/tools/cmcp-composer-mcp', 'BrowserPool/browsers-a/lessons', 'NetworkPolicy/browsers-a/cmcp-composer-mcp-browser-egress',
       ]);
       expect(objects.some((o) => o.kind === 'ClusterRole')).to.equal(false);
+    });
+
+    it('sets only environment variables the server and operator config schemas define', async () => {
+      const known = new Set([...settingRows(serverConfigSchema, SERVER_ENV_PREFIX), ...settingRows(operatorConfigSchema, 'BROWSERPOOL_OPERATOR')].map((r) => r.env));
+      for (const extra of [[], ['-f', MAXIMAL_VALUES], ['-f', MAXIMAL_VALUES, '--set', 'server.auth.jwksUrl=', '--set', 'server.auth.hs256Secret.existingSecret=jwt-key']]) {
+        const deployments = (await render('cmcp', 'tools', extra)).filter((o) => o.kind === 'Deployment') as unknown as Array<{ spec: { template: { spec: { containers: Array<{ env: Array<{ name: string }> }> } } } }>;
+        const names = deployments.flatMap((d) => d.spec.template.spec.containers.flatMap((c) => c.env.map((e) => e.name)));
+        const unknown = names.filter((n) => /^(COMPOSER_MCP|BROWSERPOOL_OPERATOR)_/.test(n) && !known.has(n));
+        expect(unknown, 'env vars the code would reject or ignore').to.deep.equal([]);
+      }
     });
 
     it('refuses values the schema does not know, naming the key', async () => {
