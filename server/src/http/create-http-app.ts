@@ -14,6 +14,7 @@ import { perClientRateLimit } from '#server/auth/rate-limit.ts';
 import type { ServerConfig } from '#server/config.ts';
 import { createMcpServer, type McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_TRACER_NAME } from '#server/mcp/tool-call.ts';
+import { corsForAllowedOrigins } from './cors.ts';
 import { sendJsonRpcError } from './json-rpc-error.ts';
 import { effectiveAllowedHosts, hostGuard, originGuard } from './request-guards.ts';
 
@@ -73,6 +74,8 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
   if (authOn) {
     const metadata = (req: Request, res: Response): void => {
       res.setHeader('Cache-Control', 'max-age=300');
+      // Public metadata: browser clients on any origin may read it (MCP authorization spec).
+      res.setHeader('Access-Control-Allow-Origin', '*');
       res.json(protectedResourceMetadata(resourceUrlFor(req, config.auth.resourceUrl), config.auth.authorizationServers));
     };
     app.get(RESOURCE_METADATA_PATH, metadata);
@@ -81,11 +84,16 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
   }
 
   const guards = [hostGuard(allowedHosts), originGuard(config.http.allowedOrigins, allowedHosts)];
+  app.options(MCP_PATH, hostGuard(allowedHosts), corsForAllowedOrigins(config.http.allowedOrigins), (_req, res) => {
+    res.setHeader('Allow', 'POST, OPTIONS');
+    res.status(204).end();
+  });
   const auth = authOn && options.verifier ? [bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })] : [];
   const limiter = perClientRateLimit(config.rateLimit);
 
   app.post(
     MCP_PATH,
+    corsForAllowedOrigins(config.http.allowedOrigins),
     (_req, res, next) => {
       if (!options.isShuttingDown()) return next();
       res.setHeader('Connection', 'close');

@@ -15,16 +15,16 @@ import { allTools } from '#server/tools/index.ts';
 
 const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
 
-/** POSTs an initialize with the given headers (Host included: fetch cannot set it) and returns status and headers. */
-function postInitialize(port: number, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+/** POSTs an initialize (or sends `method`) with the given headers (Host included: fetch cannot set it). */
+function postInitialize(port: number, headers: Record<string, string>, method = 'POST'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/mcp', method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end(INITIALIZE);
+    req.end(method === 'POST' ? INITIALIZE : undefined);
   });
 }
 
@@ -63,6 +63,7 @@ describe('HTTP app in process: in-cluster Host names, and JWKS-verified tokens',
       argv: [
         '--http.host=0.0.0.0',
         '--http.allowed-hosts=composer-mcp.tools.svc,composer-mcp',
+        '--http.allowed-origins=https://claude.ai',
         '--auth.mode=jwt',
         '--auth.issuer=https://idp.example.test',
         '--auth.audience=composer-mcp',
@@ -109,5 +110,23 @@ describe('HTTP app in process: in-cluster Host names, and JWKS-verified tokens',
     const response = await postInitialize(port, { host: 'composer-mcp', authorization: `Bearer ${await sign('someone-else')}` });
     expect(response.status).to.equal(401);
     expect(String(response.headers['www-authenticate'])).to.include('resource_metadata="http://composer-mcp/.well-known/oauth-protected-resource/mcp"');
+  });
+
+  it('answers a CORS preflight from a listed browser origin, and exposes the headers a browser client must read', async () => {
+    const preflight = await postInitialize(port, { host: 'composer-mcp', origin: 'https://claude.ai', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }, 'OPTIONS');
+    expect(preflight.status).to.equal(204);
+    expect(preflight.headers['access-control-allow-origin']).to.equal('https://claude.ai');
+    expect(String(preflight.headers['access-control-allow-headers'])).to.include('Authorization');
+    const response = await postInitialize(port, { host: 'composer-mcp', origin: 'https://claude.ai', authorization: `Bearer ${await sign()}` });
+    expect(response.status).to.equal(200);
+    expect(response.headers['access-control-allow-origin']).to.equal('https://claude.ai');
+    expect(String(response.headers['access-control-expose-headers'])).to.include('WWW-Authenticate');
+  });
+
+  it('gives an unlisted browser origin no CORS headers and refuses its requests with 403', async () => {
+    const preflight = await postInitialize(port, { host: 'composer-mcp', origin: 'https://evil.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    expect(preflight.headers['access-control-allow-origin']).to.equal(undefined);
+    const response = await postInitialize(port, { host: 'composer-mcp', origin: 'https://evil.example', authorization: `Bearer ${await sign()}` });
+    expect(response.status).to.equal(403);
   });
 });
