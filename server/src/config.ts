@@ -139,7 +139,12 @@ export const serverConfigSchema = z
     composer: composerSchema.prefault({}).describe('The Composer and its storage API.'),
     browsers: browsersSchema.prefault({}).describe('The browser pool used by open and preview.'),
     telemetry: telemetrySchema.prefault({}).describe('OpenTelemetry traces and Prometheus metrics.'),
-    shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after SIGTERM before the process exits.'),
+    shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after the server stops accepting requests (SIGTERM + shutdownDrainSeconds) before they are cancelled and the process exits.'),
+    shutdownDrainSeconds: z.coerce
+      .number()
+      .min(0)
+      .default(0)
+      .describe('HTTP only: after SIGTERM, how long the server keeps serving new requests while /readyz already fails, so load balancers stop routing here before the listener closes (a few seconds in Kubernetes; the pod needs terminationGracePeriodSeconds > drain + grace).'),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
   })
   .strict()

@@ -68,6 +68,7 @@ function urlHost(host: string): string {
 async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServices>, ctx: RunContext): Promise<void> {
   const { logger, shutdown, health } = ctx;
   const requests = new InFlightTracker();
+  let accepting = true;
   const app = createHttpApp({
     config,
     mcp: setup,
@@ -76,7 +77,7 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     metricsHandler: ctx.metricsHandler,
     ...(ctx.verifier ? { verifier: ctx.verifier } : {}),
     requests,
-    isShuttingDown: () => shutdown.isShuttingDown(),
+    isShuttingDown: () => !accepting,
   });
   const httpServer = createServer(app);
   httpServer.keepAliveTimeout = 5000;
@@ -92,8 +93,12 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   logger.info('Started MCP server', { transport: 'http', url, port: address.port, auth: config.auth.mode, version: SERVER_VERSION });
 
   const graceMs = config.shutdownGraceSeconds * 1000;
-  shutdown.onShutdown('stop accepting', () => {
+  shutdown.onShutdown('drain', async () => {
     health.setDraining();
+    if (config.shutdownDrainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+  });
+  shutdown.onShutdown('stop accepting', () => {
+    accepting = false;
     httpServer.close();
     httpServer.closeIdleConnections();
   });
@@ -149,7 +154,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     logger.warn('Started without Composer credentials', { missing: built.missingCredentials, works: 'catalog, guidance, build, validate' });
   }
   const graceMs = config.shutdownGraceSeconds * 1000;
-  const shutdown = new GracefulShutdown({ graceMs: graceMs + 3000, logger });
+  const drainMs = config.transport === 'http' ? config.shutdownDrainSeconds * 1000 : 0;
+  const shutdown = new GracefulShutdown({ graceMs: drainMs + graceMs + 3000, logger });
   shutdown.install();
   const health = new HealthRegistry();
   addHealthChecks(health, built);

@@ -143,5 +143,20 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       expect(server.logs().some((l) => l['message'] === 'Finished graceful shutdown' && l['exitCode'] === 0)).to.equal(true);
       await client.close().catch(() => undefined);
     });
+
+    it('with a drain period: fails readiness at once but keeps serving new calls until the drain ends, then exits 0', async () => {
+      server = await startServerProcess({ env: { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '2', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5' } });
+      const readyz = new URL('/readyz', server.url);
+      expect((await fetch(readyz)).status).to.equal(200);
+      server.proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await fetch(readyz)).status, 'readiness fails during the drain').to.equal(503);
+      const client = await connectHttp(server.url);
+      const listed = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+      expect(listed.isError, 'a new call during the drain is served').to.not.equal(true);
+      await client.close();
+      const exit = await server.exited;
+      expect(exit).to.deep.equal({ code: 0, signal: null });
+    });
   });
 });
