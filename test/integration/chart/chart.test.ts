@@ -287,6 +287,20 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
 
     });
 
+    it('answers the runbook\'s kubectl checks (docs/operations.md) as the runbook says', async () => {
+      const operatorSa = `system:serviceaccount:${ns.name}:${release}-composer-mcp-operator`;
+      const serverSa = `system:serviceaccount:${ns.name}:${release}-composer-mcp-server`;
+      const can = async (args: string[]): Promise<string> => (await kubectl(['auth', 'can-i', ...args], admin)).stdout.trim();
+      expect(await can(['create', 'pods', `--as=${operatorSa}`, '-n', ns.name])).to.equal('yes');
+      expect(await can(['list', 'browserpools', `--as=${serverSa}`, '-n', ns.name])).to.equal('yes');
+      expect(await can(['create', 'pods', `--as=${serverSa}`, '-n', ns.name])).to.equal('no');
+      expect(await can(['get', 'secrets', `--as=${serverSa}`, '-n', ns.name])).to.equal('no');
+      const columns = await kubectlOk(['get', 'browserpools', '-A', '-o', 'custom-columns=NS:.metadata.namespace,NAME:.metadata.name,DEGRADED:.status.conditions[?(@.type=="Degraded")].message'], admin);
+      expect(columns).to.match(new RegExp(`${ns.name}\\s+default`));
+      await kubectlOk(['-n', ns.name, 'scale', 'browserpool/default', '--replicas=2'], admin);
+      expect(await kubectlOk(['-n', ns.name, 'get', 'browserpool', 'default', '-o', 'jsonpath={.spec.replicas}'], admin)).to.equal('2');
+    });
+
     it('lets the operator scale the pool down and clean up after it is deleted (delete verbs)', async () => {
       const custom = kc.makeApiClient(CustomObjectsApi);
       const core = kc.makeApiClient(CoreV1Api);
