@@ -8,8 +8,9 @@
  * path, `startLocalBrowser`); per iteration a new context, the server's own sign-in init script, editor URL and
  * readiness waits (`visitComposition`), the same viewport PNG screenshot (`capturePng`), context closed.
  * Both open the same composition (one widget of every type) stored in the Composer stand-in of this process.
- * C (diagnostic, BENCH_OPEN_ALLOWLIST_PROBE=0 leaves it out): B plus the router's navigation allowlist on its context.
- * Iterations alternate A, B, C, A, B, C… after BENCH_WARMUP (3) of each; BENCH_ITERATIONS (30) timed of each. Before each
+ * Diagnostics (BENCH_OPEN_DIAGNOSTICS=0 leaves them out): C is B plus the router's navigation allowlist on its
+ * context; D is C plus a second context and page created during the page load, as the router's pre-warm refill does.
+ * Iterations alternate A, B, C, D, A, B, C, D… after BENCH_WARMUP (3) of each; BENCH_ITERATIONS (30) timed of each. Before each
  * timed call the server's pool is idle with its warm context refilled, so neither path pays for the other's
  * clean-up. Everything started here is stopped at the end; only loopback addresses are used.
  */
@@ -147,7 +148,7 @@ export async function run(): Promise<BenchReport> {
   const iterations = num('BENCH_ITERATIONS', 30, 1);
   const warmup = num('BENCH_WARMUP', 3, 0);
   const browserCount = num('BENCH_OPEN_BROWSERS', 1, 1);
-  const probeAllowlist = process.env['BENCH_OPEN_ALLOWLIST_PROBE'] !== '0';
+  const probeAllowlist = process.env['BENCH_OPEN_DIAGNOSTICS'] !== '0';
   const logger = createLogger({ component: 'open-composition-bench', level: 'error', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'composer-mcp-bench-open-'));
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -213,23 +214,25 @@ export async function run(): Promise<BenchReport> {
       if (!image) throw new Error(`${TOOL} returned no image content`);
       return { totalMs, report: result.structuredContent as unknown as OpenReport };
     };
-    const openDirect = async (allowlist: boolean) => {
+    const openDirect = async (allowlist: boolean, refillAlongside = false) => {
       await settledPool(client, warmPerBrowser * browserCount);
-      return openDirectly(browser, { settings, page: pageSettings, uid, ...(allowlist ? { allowedOrigins: composerOrigins(settings) } : {}) });
+      return openDirectly(browser, { settings, page: pageSettings, uid, refillAlongside, ...(allowlist ? { allowedOrigins: composerOrigins(settings) } : {}) });
     };
 
     for (let i = 0; i < warmup; i++) {
       await openA();
       await openDirect(false);
       if (probeAllowlist) await openDirect(true);
+      if (probeAllowlist) await openDirect(true, true);
     }
 
     const a = { total: [] as number[], visit: [] as number[], notReady: 0, widgets: new Set<number>(), shots: new Set<string>() };
     const b = directSamples();
     const c = directSamples();
+    const d = directSamples();
     const chromiumGroupsA = childProcessGroups(server.pid);
     const chromiumGroupB = new Set([local.chromiumPid]);
-    const cpu = { a: 0, server: 0, b: 0, c: 0 };
+    const cpu = { a: 0, server: 0, b: 0, c: 0, d: 0 };
     const metricsBefore = await scrape(server);
     const cpuBefore = readCpuTimes();
     load.push(loadavg()[0]!);
@@ -254,6 +257,10 @@ export async function run(): Promise<BenchReport> {
         chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
         addDirect(c, await openDirect(true));
         cpu.c += processGroupCpuSeconds(chromiumGroupB) - chromiumBefore;
+        // D (diagnostic): C plus a warm context created alongside, as the pool's refill does during A
+        chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
+        addDirect(d, await openDirect(true, true));
+        cpu.d += processGroupCpuSeconds(chromiumGroupB) - chromiumBefore;
       }
     }
     const cores = coreUtilisation(cpuBefore, readCpuTimes());
@@ -263,6 +270,7 @@ export async function run(): Promise<BenchReport> {
     const sa: Summary = summarize(a.total);
     const sb: Summary = summarize(b.total);
     const sc: Summary = summarize(c.total);
+    const sd: Summary = summarize(d.total);
     const r50 = ratio(sa.p50, sb.p50);
     const waitMs = meanBetween(metricsBefore.wait, metricsAfter.wait);
     const holdMs = meanBetween(metricsBefore.hold, metricsAfter.hold);
@@ -270,6 +278,7 @@ export async function run(): Promise<BenchReport> {
     const restA = a.total.map((t, i) => t - a.visit[i]!);
     const warmB = summarize(b.total.map((t, i) => t - b.context[i]!));
     const warmC = summarize(c.total.map((t, i) => t - c.context[i]!));
+    const warmD = summarize(d.total.map((t, i) => t - d.context[i]!));
     const vs = (name: string, s: Summary) => [name, s.p50, s.p95, `${fmt(ratio(sa.p50, s.p50))}x`, `${fmt(ratio(sa.p95, s.p95))}x`, sa.p50 - s.p50];
     const phaseRows = (name: string, d: DirectSamples) => [
       [`${name}: new context + page`, summarize(d.context).p50, summarize(d.context).p95, mean(d.context)],
@@ -280,12 +289,14 @@ export async function run(): Promise<BenchReport> {
     return {
       tables: [
         {
-          title: `Open one composition (${WIDGET_TYPE_COUNT} widgets, editor route, viewport PNG) — end-to-end latency (ms), ${iterations} interleaved iterations of each (${probeAllowlist ? 'A B C' : 'A B'} …) after ${warmup} warm-up`,
+          title: `Open one composition (${WIDGET_TYPE_COUNT} widgets, editor route, viewport PNG) — end-to-end latency (ms), ${iterations} interleaved iterations of each (${probeAllowlist ? 'A B C D' : 'A B'} …) after ${warmup} warm-up`,
           columns: ['path', 'n', 'min', 'p50', 'p95', 'p99', 'max', 'mean'],
           rows: [
             row(`A: ${TOOL} via MCP Client → server → router (${browserCount} local browser)`, sa),
             row('B: direct Playwright script (same page work) — the baseline', sb),
-            ...(probeAllowlist ? [row("C: B + the router's navigation allowlist (diagnostic)", sc)] : []),
+            ...(probeAllowlist
+              ? [row("C: B + the router's navigation allowlist (diagnostic)", sc), row("D: C + a warm context created alongside, as the pool's refill (diagnostic)", sd)]
+              : []),
           ],
         },
         {
@@ -294,13 +305,13 @@ export async function run(): Promise<BenchReport> {
           rows: [
             vs('B (the target compares with this)', sb),
             vs('B − its new context + page (as if warm, like the pool)', warmB),
-            ...(probeAllowlist ? [vs('C (B + allowlist)', sc), vs('C − its new context + page', warmC)] : []),
+            ...(probeAllowlist ? [vs('C (B + allowlist)', sc), vs('C − its new context + page', warmC), vs('D (C + refill alongside)', sd), vs('D − its new context + page', warmD)] : []),
           ],
         },
         {
           title: 'Phases of the direct paths (ms)',
           columns: ['phase', 'p50', 'p95', 'mean'],
-          rows: [...phaseRows('B', b), ...(probeAllowlist ? phaseRows('C', c) : [])],
+          rows: [...phaseRows('B', b), ...(probeAllowlist ? [...phaseRows('C', c), ...phaseRows('D', d)] : [])],
         },
         {
           title: 'Page work — sign-in → composition ready, the same visitComposition in every path (ms)',
@@ -308,7 +319,12 @@ export async function run(): Promise<BenchReport> {
           rows: [
             ['A', summarize(a.visit).p50, summarize(a.visit).p95, mean(a.visit), summarize(restA).p50],
             ['B', summarize(b.visit).p50, summarize(b.visit).p95, mean(b.visit), summarize(b.total.map((t, i) => t - b.visit[i]!)).p50],
-            ...(probeAllowlist ? [['C', summarize(c.visit).p50, summarize(c.visit).p95, mean(c.visit), summarize(c.total.map((t, i) => t - c.visit[i]!)).p50]] : []),
+            ...(probeAllowlist
+              ? [
+                  ['C', summarize(c.visit).p50, summarize(c.visit).p95, mean(c.visit), summarize(c.total.map((t, i) => t - c.visit[i]!)).p50],
+                  ['D', summarize(d.visit).p50, summarize(d.visit).p95, mean(d.visit), summarize(d.total.map((t, i) => t - d.visit[i]!)).p50],
+                ]
+              : []),
           ],
         },
         {
@@ -329,14 +345,14 @@ export async function run(): Promise<BenchReport> {
           rows: [
             ['A', (cpu.a * 1000) / iterations, (cpu.server * 1000) / iterations],
             ['B', (cpu.b * 1000) / iterations, 'n/a (bench process)'],
-            ...(probeAllowlist ? [['C', (cpu.c * 1000) / iterations, 'n/a (bench process)']] : []),
+            ...(probeAllowlist ? [['C', (cpu.c * 1000) / iterations, 'n/a (bench process)'], ['D (incl. the extra context)', (cpu.d * 1000) / iterations, 'n/a (bench process)']] : []),
           ],
         },
       ],
       targets: [{ name: 'A / B at p50', measured: `${fmt(r50)}x`, target: `≤ ${fmt(TARGET_P50_RATIO)}x`, met: r50 <= TARGET_P50_RATIO }],
       notes: [
-        `Every path loaded the page fully every time: not ready A ${a.notReady}, B ${b.notReady}, C ${c.notReady} of ${iterations}; widgets rendered A ${[...a.widgets].join('/')}, B ${[...b.widgets].join('/')}, C ${[...c.widgets].join('/') || '-'} of ${WIDGET_TYPE_COUNT}; screenshots A ${[...a.shots].join('/')}, B ${[...b.shots].join('/')}, C ${[...c.shots].join('/') || '-'} (viewport ${DEFAULT_PAGE_SETTINGS.viewport.width}x${DEFAULT_PAGE_SETTINGS.viewport.height}).`,
-        `A used browsers.source=local with ${browserCount} browser (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (every path) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's pooled contexts carry the navigation allowlist (every request of the page goes through a Playwright route handler, a CDP round trip to the server process), which B does not; C is B with that allowlist, to show its share (BENCH_OPEN_ALLOWLIST_PROBE=0 leaves C out).`,
+        `${a.notReady + b.notReady + c.notReady + d.notReady === 0 ? 'Every path loaded the page fully every time' : 'NOT every load was ready'}: not ready A ${a.notReady}, B ${b.notReady}, C ${c.notReady}, D ${d.notReady} of ${iterations}; widgets rendered (of ${WIDGET_TYPE_COUNT}) A ${[...a.widgets].join('/')}, B ${[...b.widgets].join('/')}, C ${[...c.widgets].join('/') || '-'}, D ${[...d.widgets].join('/') || '-'}; screenshots A ${[...a.shots].join('/')}, B ${[...b.shots].join('/')}, C ${[...c.shots].join('/') || '-'}, D ${[...d.shots].join('/') || '-'} (viewport ${DEFAULT_PAGE_SETTINGS.viewport.width}x${DEFAULT_PAGE_SETTINGS.viewport.height}).`,
+        `A used browsers.source=local with ${browserCount} browser (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (every path) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's pooled contexts carry the navigation allowlist (every request of the page goes through a Playwright route handler, a CDP round trip to the server process), which B does not; C is B with that allowlist, to show its share. When a lease takes the warm page the router at once creates the next one (context + page) on the same browser, during the call's page load: D is C with such a context created alongside, to show that share (BENCH_OPEN_DIAGNOSTICS=0 leaves C and D out).`,
         `The stand-in, the MCP client and B's Playwright client and gateway share this Node process; A's gateway, router and Playwright client run in the server process.`,
         `Machine during the timed iterations: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} (start, timed phase start, end) on ${cores.length} cores shared with other work.`,
       ],

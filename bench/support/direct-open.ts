@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { installNavigationAllowlist, normaliseOrigins } from '#server/browsers/navigation-allowlist.ts';
 import { capturePng, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
@@ -21,17 +21,34 @@ export interface DirectOpen {
  * page, the same sign-in init script, editor URL and readiness waits (the server's own `visitComposition`), the
  * same viewport PNG screenshot (`capturePng`), then the context closed. Throws the ToolError the server would
  * return when the page does not load. With `allowedOrigins`, the context also gets the router's navigation
- * allowlist (every request through a route handler), as a pooled context has — to measure what that costs.
+ * allowlist (every request through a route handler), as a pooled context has — to measure what that costs. With
+ * `refillAlongside`, another context and page (with the allowlist when given) are created while the page loads, as
+ * the router's pre-warm refill does when a lease takes the warm page; it is closed after the timed part.
  */
-export async function openDirectly(browser: Browser, options: { settings: ComposerSettings; page: ComposerPageSettings; uid: string; allowedOrigins?: readonly string[] }): Promise<DirectOpen> {
+export async function openDirectly(
+  browser: Browser,
+  options: { settings: ComposerSettings; page: ComposerPageSettings; uid: string; allowedOrigins?: readonly string[]; refillAlongside?: boolean },
+): Promise<DirectOpen> {
   const started = performance.now();
   const marks = [started];
-  const context = await browser.newContext();
-  if (options.allowedOrigins) await installNavigationAllowlist(context, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
+  const newContext = async () => {
+    const created = await browser.newContext();
+    if (options.allowedOrigins) await installNavigationAllowlist(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
+    return created;
+  };
+  const context = await newContext();
+  let ended = Number.NaN;
+  let refill: Promise<BrowserContext | undefined> | undefined;
   let visit: CompositionVisit;
   let png: Buffer;
   try {
     const page = await context.newPage();
+    if (options.refillAlongside) {
+      refill = newContext().then(async (warm) => {
+        await warm.newPage();
+        return warm;
+      }, () => undefined);
+    }
     marks.push(performance.now());
     visit = await visitComposition({ browserId: 'direct', context, page, blocked: [] }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
     marks.push(performance.now());
@@ -39,8 +56,9 @@ export async function openDirectly(browser: Browser, options: { settings: Compos
     marks.push(performance.now());
   } finally {
     await context.close();
+    ended = performance.now();
+    if (refill) await (await refill)?.close();
   }
-  const ended = performance.now();
   const size = pngSize(png) ?? { width: 0, height: 0 };
   const [t0, t1, t2, t3] = marks as [number, number, number, number];
   return {
