@@ -292,7 +292,10 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       const serverSa = `system:serviceaccount:${ns.name}:${release}-composer-mcp-server`;
       const can = async (args: string[]): Promise<string> => (await kubectl(['auth', 'can-i', ...args], admin)).stdout.trim();
       expect(await can(['create', 'pods', `--as=${operatorSa}`, '-n', ns.name])).to.equal('yes');
-      expect(await can(['list', 'browserpools', `--as=${serverSa}`, '-n', ns.name])).to.equal('yes');
+      // The server's Role names its pool and token Secret (resourceNames), so the check names them too.
+      expect(await can(['watch', 'browserpools/default', `--as=${serverSa}`, '-n', ns.name])).to.equal('yes');
+      expect(await can(['list', 'secrets/default-cdp-token', `--as=${serverSa}`, '-n', ns.name])).to.equal('yes');
+      expect(await can(['list', 'browserpools/other', `--as=${serverSa}`, '-n', ns.name])).to.equal('no');
       expect(await can(['create', 'pods', `--as=${serverSa}`, '-n', ns.name])).to.equal('no');
       expect(await can(['get', 'secrets', `--as=${serverSa}`, '-n', ns.name])).to.equal('no');
       const columns = await kubectlOk(['get', 'browserpools', '-A', '-o', 'custom-columns=NS:.metadata.namespace,NAME:.metadata.name,DEGRADED:.status.conditions[?(@.type=="Degraded")].message'], admin);
