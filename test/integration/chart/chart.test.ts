@@ -344,6 +344,17 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(names.length).to.be.greaterThan(2);
       const missing = names.filter((n) => !new RegExp(`^${n}(\\{| )`, 'm').test(text));
       expect(missing, `alert metrics missing from /metrics; have: ${[...new Set(text.match(/^[a-z_:]+(?=[{ ])/gm))].join(', ')}`).to.deep.equal([]);
+      // The labels the alerts filter on must be labels the metrics carry (a misspelt label matches nothing).
+      const alertsText = await readFile(path.join(CHART_DIR, 'files', 'alerts.yaml'), 'utf8');
+      const wrongLabels: string[] = [];
+      for (const m of alertsText.matchAll(/([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)) {
+        const [, metric, selector] = m as unknown as [string, string, string];
+        if (metric.startsWith('kube_')) continue;
+        for (const l of selector.matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)) {
+          if (!new RegExp(`^${metric}\\{[^}]*\\b${l[1]}="`, 'm').test(text)) wrongLabels.push(`${metric}{${l[1]}}`);
+        }
+      }
+      expect(wrongLabels, 'alert label selectors that no scraped sample carries').to.deep.equal([]);
     });
   });
 
