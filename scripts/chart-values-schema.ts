@@ -91,6 +91,7 @@ const server = z.strictObject({
   bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i),
   logLevel,
   shutdownGraceSeconds: nonNegativeInt,
+  shutdownDrainSeconds: nonNegativeInt,
   auth: z.strictObject({
     mode: z.enum(['none', 'jwt']),
     issuer: str,
