@@ -15,7 +15,7 @@ import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { StaticEndpointSource } from '#server/browsers/static-source.ts';
 import { coreUtilisation, formatUtilisation, processGroupCpuSeconds, readCpuTimes } from './support/cpu.ts';
-import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
+import { fmt, ratio, summarize, type BenchReport } from './support/stats.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/lib/chromium/chromium-headless-shell';
 const COLD_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];

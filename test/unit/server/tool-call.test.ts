@@ -202,7 +202,7 @@ describe('create_lesson prompt', () => {
     const text = (prompt.messages[0]!.content as { text: string }).text;
     const order = ['composer_guidance', 'composer_build_composition', 'composer_validate_composition', 'composer_save_composition', 'composer_open_composition'].map((t) => text.indexOf(t));
     expect(order.every((i) => i >= 0)).to.equal(true);
-    expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
+    expect(order.toSorted((a, b) => a - b)).to.deep.equal(order);
     expect(text).to.include('Frações').and.include('Matemática').and.include('5º ano').and.include('Portuguese');
   });
 
