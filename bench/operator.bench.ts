@@ -25,6 +25,8 @@ import { startPodRunner } from '#support/pod-runner/pod-runner.ts';
 import { CLOCK_TICKS } from './support/cpu.ts';
 import { fmt, summarize, type BenchReport, type TargetCheck } from './support/stats.ts';
 
+/** Node flags of the operator process (the chart sets the same through NODE_OPTIONS). */
+const operatorNodeFlags = (process.env['OPERATOR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,10 +138,22 @@ export async function run(): Promise<BenchReport> {
     // 3: the operator as its own process, many pools.
     const ns = 'bench-many';
     await coreApi.createNamespace({ body: { metadata: { name: ns } } });
+    const memReporter = 'data:text/javascript,setInterval(()=>{process.stderr.write("MEM "+JSON.stringify(process.memoryUsage())+"\\n")},1000).unref()';
     const child = spawn(process.execPath, [
-      path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${ns}`,
+      ...operatorNodeFlags, '--import', memReporter, path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${ns}`,
       '--leader-election.enabled=false', '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1',
-    ], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    ], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let lastMem: NodeJS.MemoryUsage | undefined;
+    let buffered = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('MEM ')) lastMem = JSON.parse(line.slice(4)) as NodeJS.MemoryUsage;
+        else if (line.trim()) process.stderr.write(`${line}\n`);
+      }
+    });
     cleanups.push(async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -160,6 +174,7 @@ export async function run(): Promise<BenchReport> {
     }
     const total = pools * podsPerPool;
     await until(() => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the operator process exited (${child.exitCode ?? child.signalCode}); its stderr is above`);
       const ready = manyWatcher.list().reduce((sum, p) => sum + (p.status?.readyReplicas ?? 0), 0);
       return ready >= total;
     }, 600_000, `${total} Ready browsers`);
@@ -184,6 +199,9 @@ export async function run(): Promise<BenchReport> {
         [`peak RSS over ${idleSeconds} s idle (MB)`, peakRss],
         ['CPU seconds while creating', loaded.cpuSeconds - baseline.cpuSeconds],
         ['CPU while idle (cores)', idleCpu],
+        ['V8 heap used at the end (MB)', (lastMem?.heapUsed ?? Number.NaN) / 1048576],
+        ['V8 heap total at the end (MB)', (lastMem?.heapTotal ?? Number.NaN) / 1048576],
+        ['external + array buffers (MB)', ((lastMem?.external ?? Number.NaN) + (lastMem?.arrayBuffers ?? 0)) / 1048576],
       ],
     });
     targets.push({ name: `operator RSS at ${total} pods`, measured: `${fmt(peakRss)} MB`, target: '≤ 200 MB', met: peakRss <= 200 });

@@ -88,12 +88,13 @@ describe('BrowserPool operator against a real API server (browserless pod runner
 
   it('reports an invalid spec as Degraded InvalidSpec without touching the browsers, and recovers on a valid spec', async () => {
     const before = (await pools.pods('life')).map((p) => p.metadata?.uid);
-    const bad = await pools.patchSpec('life', { browser: { image: 'ghcr.io/composer-mcp/chromium:0.1.0', args: ['--remote-debugging-port=1'] } });
+    // Requests above limits: the API server's schema and CEL rules cannot compare quantities, the operator can.
+    const bad = await pools.patchSpec('life', { browser: { image: 'ghcr.io/composer-mcp/chromium:0.1.0', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } });
     const pool = await eventually(async () => {
       const p = await pools.get('life');
       return condition(p, 'Degraded')?.reason === 'InvalidSpec' && p?.status?.observedGeneration === bad.metadata.generation ? p : undefined;
     }, 20_000, () => describePool('life'));
-    expect(condition(pool, 'Degraded')?.message).to.match(/remote-debugging-port/);
+    expect(condition(pool, 'Degraded')?.message).to.match(/spec\.browser\.resources\.requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/);
     expect(condition(pool, 'Ready')?.status).to.equal('False');
     const invalidEvents = (await pools.events()).filter((e) => e.reason === 'InvalidSpec');
     expect(invalidEvents).to.have.length(1);
@@ -102,7 +103,7 @@ describe('BrowserPool operator against a real API server (browserless pod runner
     await new Promise((r) => setTimeout(r, 2000));
     expect((await pools.get('life'))?.metadata.resourceVersion).to.equal(rv);
     expect((await pools.pods('life')).map((p) => p.metadata?.uid)).to.deep.equal(before);
-    const good = await pools.patchSpec('life', { browser: { image: 'ghcr.io/composer-mcp/chromium:0.1.0', args: [] } });
+    const good = await pools.patchSpec('life', { browser: { image: 'ghcr.io/composer-mcp/chromium:0.1.0', resources: { requests: { memory: '512Mi' }, limits: { memory: '1Gi' } } } });
     await eventually(async () => {
       const p = await pools.get('life');
       return condition(p, 'Degraded')?.status === 'False' && p?.status?.observedGeneration === good.metadata.generation ? p : undefined;

@@ -5,7 +5,8 @@ import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
-import { createInformer, type Informer, type InformerEvent } from '#operator/runtime/informer.ts';
+import { Informer, type InformerEvent } from '#operator/runtime/informer.ts';
+import { leanListWatchClient } from './lean-client.ts';
 import { WorkQueue } from '#operator/runtime/work-queue.ts';
 import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
 import { byOwnerUid, objectKey } from '#operator/runtime/indexed-cache.ts';
@@ -65,12 +66,18 @@ export class BrowserPoolController {
     this.#log = options.logger;
     this.#clock = options.clock ?? realClock;
     const ns = options.namespace ? { namespace: options.namespace } : {};
-    this.pools = createInformer<BrowserPool>(options.kubeConfig, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, ...ns }, { name: 'browserpools', logger: options.logger });
-    this.pods = createInformer<V1Pod>(options.kubeConfig, { version: 'v1', plural: 'pods', ...ns }, {
+    const kc = options.kubeConfig;
+    this.pools = new Informer<BrowserPool>({
+      client: leanListWatchClient(kc, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, ...ns }),
+      name: 'browserpools', logger: options.logger,
+    });
+    this.pods = new Informer<V1Pod>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...ns }),
       name: 'pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${APP_NAME}`,
       indexers: { owner: byOwnerUid, pool: (p) => [`${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[LABEL_POOL] ?? ''}`] },
     });
-    this.secrets = createInformer<V1Secret>(options.kubeConfig, { version: 'v1', plural: 'secrets', ...ns }, {
+    this.secrets = new Informer<V1Secret>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'secrets', ...ns }),
       name: 'secrets', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
     });
     const caches: PoolCaches = {
