@@ -135,7 +135,7 @@ export const serverConfigSchema = z
     transport: z.enum(['http', 'stdio']).default('http').describe('"http" serves Streamable HTTP at /mcp; "stdio" speaks MCP on stdin/stdout (for desktop clients).'),
     http: httpSchema.prefault({}).describe('The Streamable HTTP transport.'),
     auth: authSchema.prefault({}).describe('Bearer-token authentication of the HTTP transport.'),
-    rateLimit: rateLimitSchema.prefault({}).describe('Per-client rate limiting of /mcp.'),
+    rateLimit: rateLimitSchema.prefault({}).describe('Per-client rate limiting of /mcp (without auth, clients behind one proxy share its IP address and so one budget).'),
     composer: composerSchema.prefault({}).describe('The Composer and its storage API.'),
     browsers: browsersSchema.prefault({}).describe('The browser pool used by open and preview.'),
     telemetry: telemetrySchema.prefault({}).describe('OpenTelemetry traces and Prometheus metrics.'),

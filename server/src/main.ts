@@ -85,7 +85,7 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   try {
     address = await listen(httpServer, config.http.port, config.http.host);
   } catch (error) {
-    logger.error('Failed to listen', { host: config.http.host, port: config.http.port, error: (error as Error).message });
+    logger.error('Failed to listen', { host: config.http.host, port: config.http.port, error: (error as Error).message, fix: 'free the port or choose another with --http.port / COMPOSER_MCP_HTTP__PORT' });
     await ctx.built.stop();
     process.exit(1);
   }
