@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /** Reads how many pages a browser's gateway has open (its `/status`), for draining and autoscaling. */
 export interface SessionReader {
   /** Open pages on the gateway at `endpoint` (`http://ip:port`), or undefined when it cannot be read in time. */
@@ -12,7 +14,42 @@ export interface HttpSessionReaderOptions {
   concurrency?: number;
 }
 
-/** A {@link SessionReader} over HTTP with the pool token, a short timeout and a global concurrency limit. */
+/** Largest /status body accepted (the gateway's is a few KB). */
+const MAX_BODY_BYTES = 1 << 20;
+
+function getJson(url: string, token: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve(undefined);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) req.destroy();
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/**
+ * A {@link SessionReader} over HTTP with the pool token, a short timeout and a global concurrency limit. Uses
+ * one-shot connections (no keep-alive pool per browser), so polling a thousand browsers keeps no per-browser state.
+ */
 export function httpSessionReader(options: HttpSessionReaderOptions = {}): SessionReader {
   const timeoutMs = options.timeoutMs ?? 1000;
   const limit = options.concurrency ?? 16;
@@ -35,18 +72,9 @@ export function httpSessionReader(options: HttpSessionReaderOptions = {}): Sessi
       if (!endpoint) return undefined;
       await acquire();
       try {
-        const res = await fetch(`${endpoint}/status`, {
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        if (!res.ok) {
-          await res.body?.cancel();
-          return undefined;
-        }
-        const body = (await res.json()) as { pages?: unknown };
-        return typeof body.pages === 'number' && Number.isFinite(body.pages) && body.pages >= 0 ? body.pages : undefined;
-      } catch {
-        return undefined;
+        const body = (await getJson(`${endpoint}/status`, token, timeoutMs)) as { pages?: unknown } | undefined;
+        const pages = body?.pages;
+        return typeof pages === 'number' && Number.isFinite(pages) && pages >= 0 ? pages : undefined;
       } finally {
         release();
       }
