@@ -22,13 +22,17 @@ function text(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
 }
 
-/** guidance → build → validate → save → open → preview (png, pdf) through one MCP client. */
+/** Every tool, in workflow order: catalog, guidance → build → validate → save → get → open → preview (png, pdf), status. */
 async function wholeWorkflow(client: Client, title: string): Promise<{ uid: string }> {
   const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
     const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
     expect(result.isError, `${name}: ${text(result)}`).to.not.equal(true);
     return result;
   };
+  const listed = await call('composer_list_widgets', {});
+  expect(JSON.stringify(listed.structuredContent)).to.include('quiz-1');
+  const described = await call('composer_describe_widget', { type: 'quiz-1' });
+  expect(described.structuredContent).to.have.property('type', 'quiz-1');
   const guidance = await call('composer_guidance', { topic: 'Fotossíntese', subject: 'Ciências', grade: '7º ano' });
   expect(guidance.structuredContent).to.have.property('topic', 'Fotossíntese');
   const built = await call('composer_build_composition', { ...SAMPLE_OUTLINE, title });
@@ -37,6 +41,8 @@ async function wholeWorkflow(client: Client, title: string): Promise<{ uid: stri
   expect((validated.structuredContent as { valid: boolean }).valid).to.equal(true);
   const saved = await call('composer_save_composition', { composition });
   const uid = (saved.structuredContent as { uid: string }).uid;
+  const got = await call('composer_get_composition', { uid });
+  expect(JSON.stringify(got.structuredContent)).to.include(title);
   const opened = await call('composer_open_composition', { uid });
   const image = opened.content.find((c) => c.type === 'image');
   expect(image, 'open returns a screenshot as image content').to.include({ mimeType: 'image/png' });
@@ -45,6 +51,8 @@ async function wholeWorkflow(client: Client, title: string): Promise<{ uid: stri
   expect(png.content.some((c) => c.type === 'image')).to.equal(true);
   const pdf = await call('composer_preview_composition', { uid, format: 'pdf' });
   expect((pdf.structuredContent as { preview: { mimeType: string } }).preview.mimeType).to.equal('application/pdf');
+  const status = await call('composer_status', {});
+  expect(JSON.stringify(status.structuredContent)).to.match(/"healthy":1\b/);
   return { uid };
 }
 
@@ -74,7 +82,7 @@ describe('the whole workflow through the real server, a local browser pool and t
       await server?.stop();
     });
 
-    it('guidance → build → validate → save → open → preview, auditing every call', async () => {
+    it('runs every tool (catalog, guidance → build → validate → save → get → open → preview, status), auditing every call', async () => {
       const { uid } = await wholeWorkflow(client, 'Fluxo HTTP');
       expect(standin.compositions().some((c) => JSON.stringify(c).includes('Fluxo HTTP'))).to.equal(true);
       const audits = server.logs().filter((l) => l['message'] === 'Tool call completed');
@@ -92,7 +100,7 @@ describe('the whole workflow through the real server, a local browser pool and t
       await client?.close();
     });
 
-    it('guidance → build → validate → save → open → preview', async () => {
+    it('runs every tool (catalog, guidance → build → validate → save → get → open → preview, status)', async () => {
       ({ client, stderr } = await connectStdio(envFor(standin)));
       await wholeWorkflow(client, 'Fluxo stdio');
       expect(stderr()).to.not.include(TOKEN);
