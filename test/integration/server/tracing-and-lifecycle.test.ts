@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { loadConfig } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
 import { createLogger } from '#common/logger.ts';
@@ -15,11 +17,12 @@ import { createHttpApp } from '#server/http/create-http-app.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
-import { connectHttp, MAIN, REPO_ROOT, serverEnv, startServerProcess, type ServerProcess } from './server-harness.ts';
+import { connectHttp, MAIN, REPO_ROOT, SAMPLE_OUTLINE, serverEnv, startServerProcess, type ServerProcess } from './server-harness.ts';
 
-describe('server tracing (in process, real OpenTelemetry SDK)', function () {
-  this.timeout(30000);
+describe('server tracing (in process, real OpenTelemetry SDK, a local browser and the Composer stand-in)', function () {
+  this.timeout(60000);
   const spans = new InMemorySpanExporter();
+  let standin: ComposerStandin;
   let telemetry: Telemetry;
   let built: BuiltServices;
   let http: Server;
@@ -28,9 +31,23 @@ describe('server tracing (in process, real OpenTelemetry SDK)', function () {
 
   before(async () => {
     telemetry = startTelemetry({ serviceName: 'composer-mcp-test', serviceVersion: '0.0.0', spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-    const config = loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: {}, argv: [] });
+    standin = await startComposerStandin({ tokens: ['tracing-token-000001'] });
+    const config = loadConfig(serverConfigSchema, {
+      envPrefix: SERVER_ENV_PREFIX,
+      env: {},
+      argv: [
+        `--composer.composer-url=${standin.appUrl}`,
+        `--composer.api-url=${standin.apiUrl}`,
+        '--composer.access-token=tracing-token-000001',
+        '--composer.project-key=project-key-1',
+        '--composer.connector-uid=connector-1',
+        '--browsers.source=local',
+        '--browsers.local.count=1',
+      ],
+    });
     const logger = createLogger({ component: 'test', level: 'error', format: 'json' });
     built = await buildServices(config, logger);
+    await built.start();
     const app = createHttpApp({
       config,
       logger,
@@ -50,6 +67,7 @@ describe('server tracing (in process, real OpenTelemetry SDK)', function () {
     http?.closeAllConnections();
     await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
     await built?.stop();
+    await standin?.stop();
     await telemetry?.shutdown();
     trace.disable();
     metrics.disable();
@@ -70,6 +88,25 @@ describe('server tracing (in process, real OpenTelemetry SDK)', function () {
     expect(request!.spanContext().traceId).to.equal(traceId);
     expect(request!.parentSpanContext?.spanId).to.equal('00f067aa0ba902b7');
     expect(tool!.attributes).to.include({ 'mcp.tool.name': 'composer_list_widgets', 'mcp.tool.outcome': 'ok', 'enduser.id': 'anonymous' });
+  });
+
+  it('follows one open call from the HTTP request through the tool span to the browser lease', async () => {
+    const buildResult = (await client.callTool({ name: 'composer_build_composition', arguments: SAMPLE_OUTLINE })) as CallToolResult;
+    const composition = (buildResult.structuredContent as { composition: Record<string, unknown> }).composition;
+    const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition } })) as CallToolResult;
+    const uid = (saved.structuredContent as { uid: string }).uid;
+    spans.reset();
+    const opened = (await client.callTool({ name: 'composer_open_composition', arguments: { uid } })) as CallToolResult;
+    expect(opened.isError, JSON.stringify(opened.content).slice(0, 500)).to.not.equal(true);
+    const finished = spans.getFinishedSpans();
+    const tool = finished.find((s) => s.name === 'tools/call composer_open_composition')!;
+    const lease = finished.find((s) => s.name === 'browser.lease');
+    expect(lease, `spans: ${finished.map((s) => s.name).join(', ')}`).to.not.equal(undefined);
+    expect(lease!.parentSpanContext?.spanId, 'the lease span is a child of the tool span').to.equal(tool.spanContext().spanId);
+    const request = finished.find((s) => s.name === 'POST /mcp' && s.spanContext().spanId === tool.parentSpanContext?.spanId);
+    expect(request, 'the tool span is a child of the POST /mcp span').to.not.equal(undefined);
+    expect(new Set([request!, tool, lease!].map((s) => s.spanContext().traceId)).size).to.equal(1);
+    expect(tool.attributes).to.include({ 'composer.composition.uid': uid, 'mcp.tool.outcome': 'ok' });
   });
 });
 
