@@ -10,10 +10,23 @@ export interface CheckResult {
 /** A readiness or liveness check; it must settle within the registry's timeout or it counts as failed. */
 export type HealthCheck = () => Promise<CheckResult> | CheckResult;
 
+/** One check's outcome in a report. `gating: false` marks a check that is reported but does not decide readiness. */
+export type ReportedCheck = CheckResult & { durationMs: number; gating?: false };
+
 /** The JSON body of /healthz and /readyz. */
 export interface HealthReport {
   status: 'ok' | 'fail';
-  checks: Record<string, CheckResult & { durationMs: number }>;
+  checks: Record<string, ReportedCheck>;
+}
+
+/** How a readiness check counts. */
+export interface CheckOptions {
+  /**
+   * When false, the check is reported in /readyz but a failure does not make the process unready. Use it for a
+   * dependency that only some requests need (taking the instance out of the Service would fail the others too).
+   * Default true.
+   */
+  gating?: boolean;
 }
 
 /**
@@ -23,6 +36,7 @@ export interface HealthReport {
 export class HealthRegistry {
   private readonly readiness = new Map<string, HealthCheck>();
   private readonly liveness = new Map<string, HealthCheck>();
+  private readonly nonGating = new Set<string>();
   private draining = false;
   private readonly timeoutMs: number;
 
@@ -31,8 +45,10 @@ export class HealthRegistry {
   }
 
   /** Adds a readiness check (e.g. "browsers", "cache-synced"). */
-  addCheck(name: string, check: HealthCheck): void {
+  addCheck(name: string, check: HealthCheck, options: CheckOptions = {}): void {
     this.readiness.set(name, check);
+    if (options.gating === false) this.nonGating.add(name);
+    else this.nonGating.delete(name);
   }
 
   /** Adds a liveness check (keep these cheap and local: a failing one gets the process restarted). */
@@ -74,13 +90,14 @@ export class HealthRegistry {
     const entries = await Promise.all([...checks].map(async ([name, check]) => [name, await this.runOne(check)] as const));
     const result: HealthReport = { status: 'ok', checks: {} };
     for (const [name, outcome] of entries) {
-      result.checks[name] = outcome;
-      if (!outcome.ok) result.status = 'fail';
+      const gating = !this.nonGating.has(name);
+      result.checks[name] = gating ? outcome : { ...outcome, gating: false };
+      if (!outcome.ok && gating) result.status = 'fail';
     }
     return result;
   }
 
-  private async runOne(check: HealthCheck): Promise<CheckResult & { durationMs: number }> {
+  private async runOne(check: HealthCheck): Promise<ReportedCheck> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {

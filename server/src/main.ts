@@ -44,10 +44,13 @@ function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
   health.addLivenessCheck('event-loop', () => ({ ok: true }));
   const browsers = built.browsers;
   if (browsers) {
+    // Reported, not gating: only open and preview need a browser. Failing readiness here would take every replica
+    // out of the Service during a browser outage and make the offline tools and composer_status unreachable too;
+    // the ComposerMcpNoReadyBrowsers alert and composer_status report the outage instead.
     health.addCheck('browsers', () => {
       const s = browsers.stats();
       return s.healthy > 0 ? { ok: true, detail: `${s.healthy} healthy of ${s.browsers}` } : { ok: false, detail: `no healthy browser (${s.browsers} known)` };
-    });
+    }, { gating: false });
   }
 }
 

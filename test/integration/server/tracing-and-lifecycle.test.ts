@@ -17,7 +17,7 @@ import { createHttpApp } from '#server/http/create-http-app.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
-import { connectHttp, MAIN, REPO_ROOT, SAMPLE_OUTLINE, serverEnv, startServerProcess, type ServerProcess } from './server-harness.ts';
+import { connectHttp, MAIN, REPO_ROOT, SAMPLE_OUTLINE, serverEnv, startServerProcess, tempFiles, type ServerProcess } from './server-harness.ts';
 
 describe('server tracing (in process, real OpenTelemetry SDK, a local browser and the Composer stand-in)', function () {
   this.timeout(60000);
@@ -149,7 +149,7 @@ describe('server process lifecycle', function () {
       await server?.stop();
     });
 
-    it('is ready once a browser is healthy, and stops its browsers on SIGTERM (exit 0)', async () => {
+    it('reports its browsers in /readyz once one is healthy, and stops them on SIGTERM (exit 0)', async () => {
       server = await startServerProcess({ args: ['--browsers.source=local', '--browsers.local.count=1'] });
       const readyz = new URL('/readyz', server.url);
       let report: { status: string; checks: Record<string, { ok: boolean; detail?: string }> } | undefined;
@@ -157,7 +157,8 @@ describe('server process lifecycle', function () {
       while (Date.now() < deadline) {
         const response = await fetch(readyz);
         report = (await response.json()) as typeof report;
-        if (response.status === 200) break;
+        expect(response.status, 'browsers do not gate readiness').to.equal(200);
+        if (report?.checks['browsers']?.ok) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(report?.status).to.equal('ok');
@@ -169,5 +170,30 @@ describe('server process lifecycle', function () {
       expect(() => process.kill(pids[0]!, 0), 'chromium stopped with the server').to.throw();
       server = undefined;
     });
+  });
+
+  it('stays ready and serves the offline tools while no browser is healthy', async () => {
+    // A gateway address where nothing listens: the static source knows one browser that never becomes healthy.
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const files = tempFiles({ token: 'a-browser-token-123456' });
+    let server: ServerProcess | undefined;
+    let client: Client | undefined;
+    try {
+      server = await startServerProcess({ args: ['--browsers.source=static', `--browsers.static.endpoints=http://127.0.0.1:${deadPort}`, `--browsers.static.token-file=${files.path('token')}`] });
+      const response = await fetch(new URL('/readyz', server.url));
+      const report = (await response.json()) as { status: string; checks: Record<string, { ok: boolean; gating?: boolean }> };
+      expect(response.status).to.equal(200);
+      expect(report.checks['browsers']).to.include({ ok: false, gating: false });
+      client = await connectHttp(server.url);
+      const result = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+      expect(result.isError ?? false).to.equal(false);
+    } finally {
+      await client?.close();
+      await server?.stop();
+      files.cleanup();
+    }
   });
 });

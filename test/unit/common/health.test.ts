@@ -42,6 +42,17 @@ describe('health', () => {
     expect(report.checks['fine']!.ok).to.equal(true);
   });
 
+  it('reports a non-gating check without letting it decide readiness', async () => {
+    const registry = new HealthRegistry();
+    registry.addCheck('config', () => ({ ok: true }));
+    registry.addCheck('browsers', () => ({ ok: false, detail: 'no healthy browser' }), { gating: false });
+    const report = await registry.ready();
+    expect(report.status).to.equal('ok');
+    expect(report.checks['browsers']).to.include({ ok: false, detail: 'no healthy browser', gating: false });
+    registry.addCheck('config', () => ({ ok: false }));
+    expect((await registry.ready()).status).to.equal('fail');
+  });
+
   it('turns not-ready when draining while liveness stays ok', async () => {
     const registry = new HealthRegistry();
     registry.addCheck('x', () => ({ ok: true }));
