@@ -7,6 +7,7 @@ import type { Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { Informer, type InformerEvent } from '#operator/runtime/informer.ts';
 import { leanListWatchClient } from './lean-client.ts';
+import { shareDispatcher } from './shared-dispatcher.ts';
 import { WorkQueue } from '#operator/runtime/work-queue.ts';
 import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
 import { byOwnerUid, objectKey } from '#operator/runtime/indexed-cache.ts';
@@ -66,7 +67,7 @@ export class BrowserPoolController {
     this.#log = options.logger;
     this.#clock = options.clock ?? realClock;
     const ns = options.namespace ? { namespace: options.namespace } : {};
-    const kc = options.kubeConfig;
+    const kc = shareDispatcher(options.kubeConfig);
     this.pools = new Informer<BrowserPool>({
       client: leanListWatchClient(kc, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, ...ns }),
       name: 'browserpools', logger: options.logger,
@@ -89,7 +90,7 @@ export class BrowserPoolController {
     };
     this.reconciler = new BrowserPoolReconciler({
       caches,
-      writer: options.writer ?? kubeWriter(options.kubeConfig, options.identity),
+      writer: options.writer ?? kubeWriter(kc, options.identity),
       sessions: options.sessions ?? httpSessionReader(),
       logger: options.logger,
       clock: this.#clock,
