@@ -78,7 +78,8 @@ export async function startOperator(config: OperatorConfig, logger = createLogge
 
   const health = new HealthRegistry();
   health.addCheck('operator', () => {
-    const unsyncedCaches = [controller.pools, controller.pods, controller.secrets].filter((i) => !i.hasSynced()).map((_, i) => ['browserpools', 'pods', 'secrets'][i] ?? '');
+    const caches = [['browserpools', controller.pools], ['pods', controller.pods], ['secrets', controller.secrets]] as const;
+    const unsyncedCaches = caches.filter(([, informer]) => !informer.hasSynced()).map(([name]) => name);
     const status = elector?.status();
     return decideReadiness({
       unsyncedCaches,
