@@ -27,8 +27,9 @@ import { fmt, summarize, type BenchReport, type TargetCheck } from './support/st
 
 /**
  * Node flags of the operator process. A capped old space makes V8 collect instead of growing: without it the
- * heap holds mostly garbage (measured: 140 MB used, 540 MB RSS at 1000 pods); the chart should set the same
- * through NODE_OPTIONS. The live set at 1000 pods is ~60 MB, two thirds of it client-node's code and source.
+ * heap holds mostly garbage (measured at 1000 pods: 243 MB heap, 371 MB RSS; with the cap 68 MB heap, 184 MB
+ * RSS); the chart should set the same through NODE_OPTIONS. The live set at 1000 pods is ~60 MB, most of it
+ * client-node's code and source text. Set OPERATOR_BENCH_NODE_FLAGS=" " to run without flags.
  */
 const operatorNodeFlags = (process.env['OPERATOR_BENCH_NODE_FLAGS'] ?? '--max-old-space-size=96 --max-semi-space-size=2').split(' ').filter(Boolean);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
