@@ -4,6 +4,7 @@ import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.t
 import { KubernetesEndpointSource } from '#server/browsers/kubernetes-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { ANNOTATION_DRAINING_SINCE } from '#operator/controllers/browserpool/names.ts';
+import { connectHttp, startServerProcess } from '../integration/server/server-harness.ts';
 import {
   Pools, condition, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,
 } from '../integration/operator/helpers.ts';
@@ -168,5 +169,31 @@ describe('BrowserPool end to end: operator + pod runner + real browsers + router
       return pool?.status?.browsers?.length === 1 && condition(pool, 'Progressing')?.status === 'False' ? pool : undefined;
     }, 30_000, () => describePool('shrink'));
     expect(p.status?.browsers?.[0]?.name).to.equal(busy);
+  });
+
+  it('the MCP server on a BrowserPool: composer_status over Streamable HTTP follows the pool as it scales', async () => {
+    await pools.create('mcp', { replicas: 2 });
+    await eventually(async () => (await pools.get('mcp'))?.status?.readyReplicas === 2 || undefined, 90_000, () => describePool('mcp'));
+    const server = await startServerProcess({
+      env: { KUBECONFIG: process.env['KUBECONFIG'] ?? '' },
+      args: ['--browsers.source=kubernetes', `--browsers.kubernetes.namespace=${ns.name}`, '--browsers.kubernetes.pool=mcp'],
+      timeoutMs: 60_000,
+    });
+    cleanups.push(async () => {
+      await server.stop();
+      await pools.delete('mcp').catch(() => undefined);
+    });
+    const client = await connectHttp(server.url);
+    cleanups.push(() => client.close());
+    const status = async () => {
+      const r = await client.callTool({ name: 'composer_status', arguments: {} });
+      return (r.structuredContent as { browsers?: { browsers: number; healthy: number } } | undefined)?.browsers;
+    };
+    await eventually(async () => (await status())?.healthy === 2 || undefined, 60_000, async () => JSON.stringify(await status()));
+    await pools.patchSpec('mcp', { replicas: 1 });
+    await eventually(async () => {
+      const b = await status();
+      return b?.browsers === 1 && b.healthy === 1 ? true : undefined;
+    }, 60_000, async () => JSON.stringify(await status()));
   });
 });
