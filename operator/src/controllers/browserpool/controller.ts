@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { metrics } from '@opentelemetry/api';
 import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
@@ -12,12 +11,16 @@ import { WorkQueue } from '#operator/runtime/work-queue.ts';
 import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
 import { byOwnerUid, objectKey } from '#operator/runtime/indexed-cache.ts';
 import { realClock, type Clock } from '#operator/runtime/clock.ts';
+import { ControllerMetrics } from '#operator/runtime/metrics.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { httpSessionReader, type SessionReader } from './session-reader.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { APP_NAME, FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL } from './names.ts';
+
+/** The `controller` label of this controller's metrics. */
+export const CONTROLLER_NAME = 'browserpool';
 
 /** Options of {@link BrowserPoolController}. */
 export interface BrowserPoolControllerOptions {
@@ -36,6 +39,8 @@ export interface BrowserPoolControllerOptions {
   clock?: Clock;
   /** Identity for Events (`reportingInstance`). */
   identity?: string;
+  /** Where reconcile and work-queue metrics go (default the runtime's, on the global meter provider). */
+  metrics?: ControllerMetrics;
   /** Called after every reconcile (for benchmarks). */
   onReconcile?: (key: string, durationMs: number, result: 'success' | 'requeue' | 'conflict' | 'error') => void;
 }
@@ -54,18 +59,13 @@ export class BrowserPoolController {
   readonly #log: Logger;
   readonly #clock: Clock;
   #queue: WorkQueue | undefined;
-  readonly #reconciles = metrics.getMeter('browserpool-operator').createCounter('browserpool_reconciles_total', {
-    description: 'BrowserPool reconciles by result',
-  });
-  readonly #duration = metrics.getMeter('browserpool-operator').createHistogram('browserpool_reconcile_duration_seconds', {
-    description: 'Time a BrowserPool reconcile took',
-    unit: 's',
-  });
+  readonly #metrics: ControllerMetrics;
 
   constructor(options: BrowserPoolControllerOptions) {
     this.#options = options;
     this.#log = options.logger;
     this.#clock = options.clock ?? realClock;
+    this.#metrics = options.metrics ?? new ControllerMetrics();
     const ns = options.namespace ? { namespace: options.namespace } : {};
     const kc = shareDispatcher(options.kubeConfig);
     this.pools = new Informer<BrowserPool>({
@@ -131,7 +131,7 @@ export class BrowserPoolController {
    */
   async runWorkers(signal: AbortSignal): Promise<void> {
     if (!(await this.waitForSync(signal))) return;
-    const queue = new WorkQueue({ clock: this.#clock });
+    const queue = new WorkQueue({ clock: this.#clock, metrics: this.#metrics.queueMetrics(CONTROLLER_NAME) });
     this.#queue = queue;
     for (const pool of this.pools.list()) queue.add(objectKey(pool));
     const stop = (): void => {
@@ -176,8 +176,7 @@ export class BrowserPoolController {
       } finally {
         queue.done(key);
         const ms = this.#clock.now() - started;
-        this.#reconciles.add(1, { result });
-        this.#duration.record(ms / 1000, { result });
+        this.#metrics.recordReconcile(CONTROLLER_NAME, result, ms);
         this.#options.onReconcile?.(key, ms, result);
       }
     }
