@@ -15,6 +15,7 @@ import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 
 /** Exit code for invalid configuration (distinct from 1, a runtime failure). */
 export const EXIT_BAD_CONFIG = 2;
@@ -146,8 +147,21 @@ interface RunContext {
   stopTelemetry: () => Promise<void>;
 }
 
-/** Starts the server as configured: telemetry, services, the chosen transport, health checks and graceful shutdown. */
-export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+/**
+ * What an embedding entry point adds to the server `main` builds: more tools (their calls are validated, audited,
+ * counted and traced like the built-in ones) and a hook that registers more resources, resource templates or prompts.
+ * The production entry point (`node server/src/main.ts`) adds nothing.
+ */
+export interface ServerExtensions {
+  tools?: ToolDefinition<ComposerServices>[];
+  extend?: McpServerSetup<ComposerServices>['extend'];
+}
+
+/**
+ * Starts the server as configured: telemetry, services, the chosen transport, health checks and graceful shutdown,
+ * with the built-in tools, resources and prompt plus any `extensions`.
+ */
+export async function main(argv: string[] = process.argv.slice(2), extensions: ServerExtensions = {}): Promise<void> {
   const config = loadServerConfig(argv);
   const verifier = verifierOf(config);
   const logger = createLogger({ component: 'server', level: config.logLevel });
@@ -166,7 +180,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const setup: McpServerSetup<ComposerServices> = {
     services: built.services,
     catalog: built.catalog,
-    tools: allTools(),
+    tools: [...allTools(), ...(extensions.tools ?? [])],
+    ...(extensions.extend ? { extend: extensions.extend } : {}),
     logger,
     metrics: new ToolMetrics(),
     inFlight: new InFlightTracker(),

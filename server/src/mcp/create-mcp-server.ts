@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { CallToolRequestSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { CREATE_LESSON_PROMPT, createLessonArgs, createLessonMessages } from './create-lesson-prompt.ts';
@@ -10,7 +11,30 @@ import { SERVER_NAME, SERVER_VERSION } from './server-info.ts';
 export interface McpServerSetup<Services> extends ToolCallEnvironment<Services> {
   tools: ToolDefinition<Services>[];
   catalog: CatalogDocuments;
+  /**
+   * Called on every built server after the tools, the catalog resources and the prompt are registered, to add more
+   * resources, resource templates or prompts (an embedding caller's own; the production entry point passes none).
+   * Extra tools go in `tools`, so their calls run through `runToolCall` like every other tool.
+   */
+  extend?: (server: McpServer) => void;
 }
+
+/** Content languages the tools take; offered as completions of the create_lesson prompt's `language` argument. */
+const CONTENT_LANGUAGES = ['pt_br', 'en'] as const;
+
+function completeLanguage(value: string | undefined): string[] {
+  return CONTENT_LANGUAGES.filter((language) => language.startsWith((value ?? '').trim().toLowerCase()));
+}
+
+/**
+ * The create_lesson arguments with `language` completable. The SDK looks for the completer on the optional wrapper
+ * when answering `completion/complete` but on the inner schema when deciding to declare the `completions`
+ * capability, so both carry it.
+ */
+const createLessonArgsWithCompletions = {
+  ...createLessonArgs,
+  language: completable(completable(createLessonArgs.language.unwrap().clone(), completeLanguage).optional().describe(createLessonArgs.language.description ?? ''), completeLanguage),
+};
 
 const INSTRUCTIONS = [
   'Author EuConquisto Composer lessons.',
@@ -21,7 +45,8 @@ const INSTRUCTIONS = [
 /**
  * Builds an MCP server (name `composer-mcp`, the package version) with every tool registered through `registerTool`
  * (schemas and annotations as listed; every call — valid or not — goes through `runToolCall`), the catalog resources and the
- * `create_lesson` prompt. Cheap enough to build per HTTP request (stateless transport).
+ * `create_lesson` prompt (its `language` argument completable, so the server declares `completions`), then whatever
+ * `setup.extend` adds. Cheap enough to build per HTTP request (stateless transport).
  */
 export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, title: 'EuConquisto Composer' }, { instructions: INSTRUCTIONS });
@@ -49,8 +74,9 @@ export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpS
   registerCatalogResources(server, setup.catalog);
   server.registerPrompt(
     CREATE_LESSON_PROMPT,
-    { title: 'Create a lesson', description: 'Guides the model through guidance → build → validate → save → open for a new Composer lesson.', argsSchema: createLessonArgs },
+    { title: 'Create a lesson', description: 'Guides the model through guidance → build → validate → save → open for a new Composer lesson.', argsSchema: createLessonArgsWithCompletions },
     (args) => createLessonMessages(args),
   );
+  setup.extend?.(server);
   return server;
 }

@@ -2,10 +2,20 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, startServerProcess, tempFiles, type ServerProcess } from './server-harness.ts';
+import { connectHttp, parseLogLines, REPO_ROOT, serverEnv, tempFiles, type ServerProcess } from './server-harness.ts';
 
 const CONFORMANCE_CLI = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const BASELINE = join(REPO_ROOT, 'test/conformance/baseline.json');
+/** The real server (`main`) plus the suite's fixture tools, resources and prompts. */
+const CONFORMANCE_SERVER = join(REPO_ROOT, 'test/conformance/conformance-server.ts');
+
+/** Scenarios of the active suite that must have run (and, outside the baseline, passed). */
+const EXPECTED_SCENARIOS = [
+  'server-initialize', 'ping', 'tools-list', 'resources-list', 'prompts-list', 'dns-rebinding-protection', 'completion-complete',
+  'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content',
+  'tools-call-error', 'tools-call-with-progress', 'resources-read-text', 'resources-read-binary', 'resources-templates-read',
+  'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image', 'server-sse-multiple-streams',
+];
 
 interface Check {
   id: string;
@@ -24,13 +34,57 @@ function readResults(dir: string): Map<string, Check[]> {
   return results;
 }
 
-describe('MCP conformance suite (server scenarios) against the real server', function () {
+/** Starts `node test/conformance/conformance-server.ts --http.port=0` and waits for "Started MCP server". */
+async function startConformanceServer(): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [CONFORMANCE_SERVER, '--http.port=0'], { cwd: REPO_ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`Conformance server did not start within 20 s. stderr:\n${stderr}`));
+    }, 20000);
+    const check = (): void => {
+      const line = parseLogLines(stderr).find((l) => l['message'] === 'Started MCP server');
+      if (!line) return;
+      clearTimeout(timer);
+      proc.stderr.off('data', check);
+      resolve(line);
+    };
+    proc.stderr.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Conformance server exited with ${code} before starting. stderr:\n${stderr}`));
+    });
+  });
+  return {
+    proc,
+    url: String(started['url']),
+    port: Number(started['port']),
+    stderr: () => stderr,
+    stdout: () => stdout,
+    logs: () => parseLogLines(stderr),
+    exited,
+    async stop(timeoutMs = 15000) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+describe('MCP conformance suite (server scenarios) against the real server with the suite fixtures', function () {
   this.timeout(180000);
   let server: ServerProcess;
   let out: ReturnType<typeof tempFiles>;
 
   before(async () => {
-    server = await startServerProcess();
+    server = await startConformanceServer();
     out = tempFiles({});
   });
 
@@ -61,10 +115,36 @@ describe('MCP conformance suite (server scenarios) against the real server', fun
     }
     expect(unexpected, 'scenarios failing that are not in test/conformance/baseline.json').to.deep.equal([]);
     expect(stale, 'baseline scenarios that now pass: remove them from test/conformance/baseline.json').to.deep.equal([]);
-    for (const scenario of ['server-initialize', 'ping', 'tools-list', 'resources-list', 'prompts-list', 'dns-rebinding-protection']) {
-      expect(results.has(scenario), `scenario ${scenario} ran`).to.equal(true);
-    }
+    const notRun = [...EXPECTED_SCENARIOS, ...Object.keys(baseline)].filter((scenario) => !results.has(scenario));
+    expect(notRun, 'scenarios expected (or baselined) that the suite did not run').to.deep.equal([]);
+    // Every expected scenario checked something and passed it (server-sse-multiple-streams only warns: it needs sessions).
+    const withoutSuccess = EXPECTED_SCENARIOS.filter((s) => s !== 'server-sse-multiple-streams' && !results.get(s)!.some((c) => c.status === 'SUCCESS'));
+    expect(withoutSuccess, 'expected scenarios without a passing check').to.deep.equal([]);
+
+    // The fixture tools ran through the server's own tools/call path: one audit line each, with the outcome.
+    const audit = server.logs().filter((l) => l['message'] === 'Tool call completed');
+    const outcomeOf = (tool: string): unknown[] => audit.filter((l) => l['tool'] === tool).map((l) => l['outcome']);
+    expect(outcomeOf('test_tool_with_progress')).to.deep.equal(['ok']);
+    expect(outcomeOf('test_image_content')).to.deep.equal(['ok']);
+    expect(outcomeOf('test_error_handling')).to.deep.equal(['INTERNAL']);
     // The server stays healthy after the whole suite.
     expect((await fetch(new URL('/healthz', server.url))).status).to.equal(200);
+  });
+
+  it('declares completions and completes the create_lesson prompt\'s language argument', async () => {
+    const client = await connectHttp(server.url);
+    try {
+      expect(client.getServerCapabilities()?.completions).to.deep.equal({});
+      const complete = async (value: string): Promise<string[]> =>
+        (await client.complete({ ref: { type: 'ref/prompt', name: 'create_lesson' }, argument: { name: 'language', value } })).completion.values;
+      expect(await complete('')).to.deep.equal(['pt_br', 'en']);
+      expect(await complete('E')).to.deep.equal(['en']);
+      expect(await complete('pt')).to.deep.equal(['pt_br']);
+      expect(await complete('fr')).to.deep.equal([]);
+      // Arguments without completions answer an empty list, not an error.
+      expect((await client.complete({ ref: { type: 'ref/prompt', name: 'create_lesson' }, argument: { name: 'topic', value: 'pho' } })).completion.values).to.deep.equal([]);
+    } finally {
+      await client.close();
+    }
   });
 });
