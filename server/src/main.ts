@@ -11,6 +11,7 @@ import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
 import { startStdioServer } from '#server/mcp/stdio.ts';
+import { RunningCalls } from '#server/mcp/running-calls.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
@@ -187,6 +188,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
     inFlight: new InFlightTracker(),
     defaultSubject: config.transport === 'stdio' ? 'stdio' : 'anonymous',
     shutdownSignal: cancelAll.signal,
+    runningCalls: new RunningCalls(),
   };
   const ctx: RunContext = { logger, shutdown, health, built, verifier, cancelAll, metricsHandler: telemetry.metricsHandler, stopTelemetry: () => telemetry.shutdown() };
   if (config.transport === 'stdio') await runStdio(setup, ctx, graceMs);

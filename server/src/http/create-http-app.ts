@@ -125,7 +125,8 @@ async function handleMcpPost<Services>(req: Request, res: Response, options: Htt
   const requestId = randomUUID();
   await context.with(trace.setSpan(parent, span), () =>
     withLogContext({ requestId, traceId: span.spanContext().traceId }, async () => {
-      const server = createMcpServer(options.mcp);
+      const caller = (req as Request & { auth?: { clientId?: string } }).auth?.clientId || options.mcp.defaultSubject;
+      const server = createMcpServer(options.mcp, { caller });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
       res.on('close', () => {
         span.setAttribute('http.response.status_code', res.statusCode);

@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { CallToolRequestSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, CancelledNotificationSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { CREATE_LESSON_PROMPT, createLessonArgs, createLessonMessages } from './create-lesson-prompt.ts';
 import { registerCatalogResources, type CatalogDocuments } from './catalog-resources.ts';
@@ -46,9 +46,11 @@ const INSTRUCTIONS = [
  * Builds an MCP server (name `composer-mcp`, the package version) with every tool registered through `registerTool`
  * (schemas and annotations as listed; every call — valid or not — goes through `runToolCall`), the catalog resources and the
  * `create_lesson` prompt (its `language` argument completable, so the server declares `completions`), then whatever
- * `setup.extend` adds. Cheap enough to build per HTTP request (stateless transport).
+ * `setup.extend` adds. Cheap enough to build per HTTP request (stateless transport); `request.caller` (the HTTP
+ * request's subject) lets a `notifications/cancelled` in this request cancel that caller's call running elsewhere in
+ * the process.
  */
-export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpServer {
+export function createMcpServer<Services>(setup: McpServerSetup<Services>, request: { caller?: string } = {}): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, title: 'EuConquisto Composer' }, { instructions: INSTRUCTIONS });
   for (const tool of setup.tools) {
     server.registerTool(
@@ -71,6 +73,18 @@ export function createMcpServer<Services>(setup: McpServerSetup<Services>): McpS
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${request.params.name}"; tools/list names the tools of this server.`);
     return runToolCall(tool, request.params.arguments, extra, setup);
   });
+  // Stateless HTTP: a cancel arrives in its own request, at a fresh server that never saw the call, so it is routed
+  // through the process-wide registry, scoped to the caller. (One long-lived server, as over stdio, needs none of this.)
+  const { runningCalls } = setup;
+  if (runningCalls && request.caller !== undefined) {
+    const caller = request.caller;
+    server.server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+      const { requestId, reason } = notification.params;
+      if (requestId === undefined) return;
+      const outcome = runningCalls.cancel(caller, requestId, reason ?? 'no reason given');
+      setup.logger.info('Received cancellation', { requestId: String(requestId), subject: caller, outcome });
+    });
+  }
   registerCatalogResources(server, setup.catalog);
   server.registerPrompt(
     CREATE_LESSON_PROMPT,

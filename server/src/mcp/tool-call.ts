@@ -7,6 +7,7 @@ import { withLogContext } from '#common/log-context.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ProgressReporter, type ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { InFlightTracker } from '#common/shutdown.ts';
 import type { ToolMetrics } from './tool-metrics.ts';
+import type { RunningCalls } from './running-calls.ts';
 
 /** The SDK's per-request context handed to tool callbacks. */
 export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -24,6 +25,8 @@ export interface ToolCallEnvironment<Services> {
   defaultSubject: string;
   /** Aborted when the server gives up on in-flight work (shutdown grace passed). */
   shutdownSignal?: AbortSignal;
+  /** Calls running in this process, so a cancel arriving in a later HTTP request reaches them (stateless HTTP). */
+  runningCalls?: RunningCalls;
 }
 
 /** The outcome label of a result: "ok", or the error code of an `isError` result ("ERROR" when it has none). */
@@ -97,7 +100,8 @@ export async function runToolCall<Services>(
   const end = env.inFlight.begin();
   const subject = subjectOf(extra, env.defaultSubject);
   const callId = randomUUID();
-  const signal = env.shutdownSignal ? AbortSignal.any([extra.signal, env.shutdownSignal]) : extra.signal;
+  const registration = env.runningCalls?.start(subject, extra.requestId);
+  const signal = AbortSignal.any([extra.signal, ...(env.shutdownSignal ? [env.shutdownSignal] : []), ...(registration ? [registration.signal] : [])]);
   const tracer = trace.getTracer(SERVER_TRACER_NAME);
   return tracer.startActiveSpan(`tools/call ${tool.name}`, { attributes: { 'mcp.tool.name': tool.name, 'mcp.request.id': String(extra.requestId), 'enduser.id': subject } }, (span) =>
     withLogContext({ tool: tool.name, callId, traceId: span.spanContext().traceId }, async () => {
@@ -126,6 +130,7 @@ export async function runToolCall<Services>(
           );
         }
       } finally {
+        registration?.end();
         end();
       }
       const outcome = outcomeOf(result);

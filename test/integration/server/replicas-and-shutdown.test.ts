@@ -107,6 +107,34 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       }
       expect(audit, 'audit line of the abandoned call within 4 s (the upload alone takes 5 s)').to.include({ outcome: 'CANCELLED' });
     });
+
+    it('cancels a call when the SDK client aborts it: the cancel notification arrives in its own request', async () => {
+      await server?.stop();
+      server = await startServerProcess({ env: standinEnv(standin) });
+      const own = server;
+      const client = await connectHttp(own.url);
+      try {
+        const built = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, title: 'Cancelled over HTTP' } })) as CallToolResult;
+        const composition = (built.structuredContent as { composition: Record<string, unknown> }).composition;
+        standin.setFaults({ latencyMs: { upload: 5000 } });
+        const controller = new AbortController();
+        const call = client.callTool({ name: 'composer_save_composition', arguments: { composition } }, undefined, { signal: controller.signal });
+        setTimeout(() => controller.abort(new Error('user cancelled')), 500);
+        const rejected = await call.then(() => undefined, (error: unknown) => error);
+        expect(rejected, 'the client call rejects when cancelled').to.be.instanceOf(Error);
+        const deadline = Date.now() + 4000;
+        let audit: Record<string, unknown> | undefined;
+        while (!audit && Date.now() < deadline) {
+          audit = own.logs().find((l) => l['message'] === 'Tool call completed' && l['tool'] === 'composer_save_composition' && l['outcome'] !== 'ok');
+          if (!audit) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(audit, 'audit line of the cancelled call within 4 s (the upload alone takes 5 s)').to.include({ outcome: 'CANCELLED' });
+        expect(own.logs().some((l) => l['message'] === 'Received cancellation' && l['outcome'] === 'cancelled')).to.equal(true);
+      } finally {
+        standin.resetFaults();
+        await client.close();
+      }
+    });
   });
 
   describe('SIGTERM during a slow call', () => {
