@@ -196,4 +196,35 @@ describe('BrowserPool end to end: operator + pod runner + real browsers + router
       return b?.browsers === 1 && b.healthy === 1 ? true : undefined;
     }, 60_000, async () => JSON.stringify(await status()));
   });
+
+  it('stopping the pod runner leaves no browser process and no network namespace behind', async () => {
+    await pools.create('leftover', { replicas: 1 });
+    await eventually(async () => (await pools.get('leftover'))?.status?.readyReplicas === 1 || undefined, 90_000, () => describePool('leftover'));
+    const { execFileSync } = await import('node:child_process');
+    const ips = [...runner.running().values()];
+    expect(ips.length).to.be.at.least(1);
+    const netnsNames = ips.map((ip) => {
+      const [, , third, fourth] = ip.split('.').map(Number);
+      return `cmcp-pr-${((third ?? 0) * 256 + (fourth ?? 0) - 2) / 4}`;
+    });
+    const pidsBefore = netnsNames.flatMap((n) => execFileSync('ip', ['netns', 'pids', n], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number));
+    expect(pidsBefore.length, 'browser processes run in the pod namespaces').to.be.at.least(2);
+    await operator.stop();
+    await runner.stop();
+    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]);
+    for (const n of netnsNames) expect(left, n).to.not.include(n);
+    const { readFileSync } = await import('node:fs');
+    for (const pid of pidsBefore) {
+      let state = 'gone';
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+      } catch {
+        // gone
+      }
+      // A zombie waiting for init to reap it has already exited.
+      expect(['gone', 'Z'], `process ${pid} still running (state ${state})`).to.include(state);
+    }
+    expect(runner.running().size).to.equal(0);
+  });
 });
