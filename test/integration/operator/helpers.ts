@@ -36,6 +36,10 @@ export async function createNamespace(kc: KubeConfig, prefix: string): Promise<{
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name } } });
+  // Pods are refused until the controller-manager has made the namespace's default ServiceAccount (slow after an
+  // apiserver restart); a real namespace is ready for pods only then too.
+  await eventually(async () => core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).then(() => true, () => undefined), 60_000,
+    () => `ServiceAccount ${name}/default never appeared`);
   return {
     name,
     remove: async () => {
