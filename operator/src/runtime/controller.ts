@@ -78,6 +78,11 @@ export interface ControllerOptions {
   clock?: Clock;
   logger?: Logger;
   metrics?: ControllerMetrics;
+  /**
+   * Called after every reconcile with its key, duration and outcome (e.g. for benchmarks). An exception it throws
+   * is logged and otherwise ignored: it never stops a worker.
+   */
+  onReconcile?: (key: string, durationMs: number, outcome: ReconcileOutcome) => void;
 }
 
 /** Liveness facts of a controller. */
@@ -233,6 +238,14 @@ export class Controller {
     }
   }
 
+  #notifyReconciled(key: string, durationMs: number, outcome: ReconcileOutcome): void {
+    try {
+      this.#options.onReconcile?.(key, durationMs, outcome);
+    } catch (err) {
+      this.#log.warn('Ignored a failing onReconcile hook', { error: describeKubeError(err) });
+    }
+  }
+
   async #process(key: string): Promise<void> {
     const reconcileId = randomUUID();
     const startedAt = this.#clock.now();
@@ -267,7 +280,9 @@ export class Controller {
       } finally {
         this.#inFlight.delete(key);
         this.#queue.done(key);
-        this.#metrics.recordReconcile(this.name, outcome, this.#clock.now() - startedAt);
+        const durationMs = this.#clock.now() - startedAt;
+        this.#metrics.recordReconcile(this.name, outcome, durationMs);
+        this.#notifyReconciled(key, durationMs, outcome);
       }
     });
   }

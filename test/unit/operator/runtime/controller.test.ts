@@ -254,6 +254,35 @@ describe('Controller (fake reconcile, fake clock)', () => {
     expect(captured.lines.some((l) => l['message'] === 'Stopped controller before in-flight reconciles finished')).to.equal(true);
   });
 
+  it('tells onReconcile the key, duration and outcome of every reconcile, and survives a throwing hook', async () => {
+    api.items = [testObject('a', '1')];
+    const seen: Array<[string, number, string]> = [];
+    let calls = 0;
+    const c = controller(
+      async () => {
+        calls++;
+        await clock.sleep(30);
+        if (calls === 1) throw new Error('transient failure');
+        return calls === 2 ? { requeueAfterMs: 100 } : {};
+      },
+      {
+        onReconcile: (key, ms, outcome) => {
+          seen.push([key, ms, outcome]);
+          if (seen.length === 1) throw new Error('hook bug');
+        },
+      },
+    );
+    await c.start();
+    await clock.tick(30);
+    await clock.tick(5);
+    await clock.tick(30);
+    await clock.tick(100);
+    await clock.tick(30);
+    expect(seen).to.deep.equal([['ns/a', 30, 'error'], ['ns/a', 30, 'requeue'], ['ns/a', 30, 'success']]);
+    expect(c.health()).to.include({ workersAlive: 2, wedged: false });
+    expect(captured.lines.filter((l) => l['message'] === 'Ignored a failing onReconcile hook').map((l) => l['level'])).to.deep.equal(['warn']);
+  });
+
   it('reports itself wedged when a reconcile runs past the limit', async () => {
     api.items = [testObject('a', '1')];
     const c = controller(
