@@ -1,40 +1,47 @@
 import { z } from 'zod';
 import { loadConfig } from '#common/config.ts';
 
-/** The operator's settings (env prefix `BROWSERPOOL_OPERATOR`, e.g. `BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED=false`). */
+/**
+ * The operator's settings (env prefix `BROWSERPOOL_OPERATOR`, e.g. `BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED=false`).
+ * Every field carries a `.describe()`: docs/configuration.md is generated from these (make config-docs).
+ */
 export const operatorConfigSchema = z.object({
-  /** Kubeconfig file; unset means in-cluster (service account) or the default kubeconfig. */
-  kubeconfig: z.string().min(1).optional(),
-  /** Namespace to watch; unset or empty watches all namespaces. */
-  namespace: z.string().optional(),
-  /** Concurrent reconciles (different pools only). */
-  workers: z.coerce.number().int().min(1).max(64).default(4),
+  kubeconfig: z.string().min(1).optional()
+    .describe('Kubeconfig file; unset means in-cluster (the pod\'s ServiceAccount) or the default kubeconfig.'),
+  namespace: z.string().optional()
+    .describe('Namespace whose BrowserPools are reconciled; unset or empty watches all namespaces.'),
+  workers: z.coerce.number().int().min(1).max(64).default(4)
+    .describe('Concurrent reconciles (always of different pools; one pool is never reconciled twice at once).'),
   leaderElection: z.object({
-    enabled: z.boolean().default(true),
-    /** Namespace of the Lease (default: the operator's own namespace, from POD_NAMESPACE). */
-    namespace: z.string().min(1).optional(),
-    leaseName: z.string().min(1).default('browserpool-operator'),
-    leaseDurationSeconds: z.coerce.number().int().min(2).default(15),
-    renewDeadlineSeconds: z.coerce.number().int().min(1).default(10),
-    retryPeriodSeconds: z.coerce.number().int().min(1).default(2),
-  }).prefault({}),
-  /** Port of /metrics (Prometheus text); 0 picks a free port. */
-  metricsPort: z.coerce.number().int().min(0).max(65535).default(8080),
-  /** Port of /healthz and /readyz. */
-  healthPort: z.coerce.number().int().min(0).max(65535).default(8081),
-  /** Address the metrics and health ports listen on. */
-  listenHost: z.string().min(1).default('0.0.0.0'),
-  /** Identity for leader election and Events (default the pod name from POD_NAME or the hostname). */
-  identity: z.string().min(1).optional(),
-  /** The operator's own pods, admitted by each pool's NetworkPolicy so it can read gateway /status. */
+    enabled: z.boolean().default(true)
+      .describe('Elect a leader on a coordination.k8s.io Lease so only one replica reconciles; false for a single replica.'),
+    namespace: z.string().min(1).optional()
+      .describe('Namespace of the Lease (default: the operator\'s own namespace: POD_NAMESPACE, else the kubeconfig context\'s).'),
+    leaseName: z.string().min(1).default('browserpool-operator').describe('Name of the leader-election Lease.'),
+    leaseDurationSeconds: z.coerce.number().int().min(2).default(15)
+      .describe('How long a Lease holds without renewal before another replica may take over.'),
+    renewDeadlineSeconds: z.coerce.number().int().min(1).default(10)
+      .describe('How long the leader keeps trying to renew before it steps down (less than the lease duration).'),
+    retryPeriodSeconds: z.coerce.number().int().min(1).default(2)
+      .describe('Interval between attempts to acquire or renew the Lease.'),
+  }).prefault({}).describe('Leader election between operator replicas.'),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(8080)
+    .describe('TCP port of /metrics (Prometheus text format); 0 picks a free port (logged at start).'),
+  healthPort: z.coerce.number().int().min(0).max(65535).default(8081)
+    .describe('TCP port of /healthz and /readyz; 0 picks a free port (logged at start).'),
+  listenHost: z.string().min(1).default('0.0.0.0').describe('Address the metrics and health ports listen on.'),
+  identity: z.string().min(1).optional()
+    .describe('Identity for leader election and Events (default: the pod name from POD_NAME, else the host name and process id).'),
   operatorPods: z.object({
-    namespace: z.string().min(1).optional(),
-    labels: z.record(z.string(), z.string()).default({ 'app.kubernetes.io/name': 'composer-mcp-operator' }),
-  }).prefault({}),
-  /** Timeout of one gateway /status read. */
-  sessionReadTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(1000),
-  /** How long shutdown may take. */
-  shutdownGraceMs: z.coerce.number().int().min(1000).default(15_000),
+    namespace: z.string().min(1).optional()
+      .describe('Namespace of the operator\'s pods (default: the operator\'s own namespace: POD_NAMESPACE, else the kubeconfig context\'s).'),
+    labels: z.record(z.string(), z.string()).default({ 'app.kubernetes.io/name': 'composer-mcp-operator' })
+      .describe('Labels selecting the operator\'s pods in that namespace.'),
+  }).prefault({}).describe('The operator\'s own pods, admitted by each pool\'s NetworkPolicy so it can read the gateways\' /status.'),
+  sessionReadTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(1000)
+    .describe('Timeout in milliseconds of one read of a gateway\'s /status (open pages, for draining and autoscaling).'),
+  shutdownGraceMs: z.coerce.number().int().min(1000).default(15_000)
+    .describe('How long in milliseconds a graceful shutdown (SIGTERM) may take before the process exits anyway.'),
 });
 
 /** The validated operator settings. */
