@@ -75,6 +75,8 @@ const operator = z.strictObject({
   logLevel,
   metricsPort: port,
   healthPort: port,
+  // NODE_OPTIONS of the operator container: space-separated `--flag` or `--flag=value` words, or empty for none.
+  nodeOptions: z.string().regex(/^(--[a-z0-9-]+(=\S+)?( +--[a-z0-9-]+(=\S+)?)*)?$/),
   resources,
   podDisruptionBudget: pdb,
   ...podPlacement,
