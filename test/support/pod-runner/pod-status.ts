@@ -27,6 +27,11 @@ export interface PodState {
   restartPolicy: string;
   /** When each condition last changed; kept by the caller across updates. */
   transitions: Record<string, { status: string; at: Date }>;
+  /**
+   * The pod's `status.qosClass` as the apiserver set it at creation (copy it from the pod). The field is
+   * immutable: writing any other value is refused with `field is immutable`, so podStatus only ever echoes it.
+   */
+  qosClass?: string;
 }
 
 /** The phase the kubelet would report: Running while any container runs or will restart; else Succeeded/Failed. */
@@ -50,6 +55,8 @@ function condition(p: PodState, type: string, status: boolean, now: Date): V1Pod
  * The pod status the kubelet would write for `p` at `now`: phase, IPs, start time, the conditions PodScheduled,
  * Initialized, ContainersReady and Ready, and a status per container with state, lastState, ready, started and
  * restartCount. Updates `p.transitions` so lastTransitionTime only moves when a condition flips.
+ * `qosClass` is the apiserver's own (`p.qosClass`), or left out when unknown so a merge patch keeps the stored one:
+ * the kubelet never changes it, and the apiserver rejects any change (pods with resources are not BestEffort).
  */
 export function podStatus(p: PodState, now: Date): V1PodStatus {
   const allReady = p.containers.length > 0 && p.containers.every((c) => c.state === 'running' && c.ready);
@@ -71,14 +78,13 @@ export function podStatus(p: PodState, now: Date): V1PodStatus {
     if (c.lastTermination) s.lastState = { terminated: { ...c.lastTermination } };
     return s;
   });
-  return {
+  const status: V1PodStatus = {
     phase: podPhase(p),
     hostIP: p.hostIP,
     hostIPs: [{ ip: p.hostIP }],
     podIP: p.podIP,
     podIPs: [{ ip: p.podIP }],
     startTime: p.startTime,
-    qosClass: 'BestEffort',
     conditions: [
       condition(p, 'PodScheduled', true, now),
       condition(p, 'Initialized', true, now),
@@ -87,4 +93,6 @@ export function podStatus(p: PodState, now: Date): V1PodStatus {
     ],
     containerStatuses,
   };
+  if (p.qosClass !== undefined) status.qosClass = p.qosClass;
+  return status;
 }
