@@ -12,11 +12,11 @@ const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 /**
  * The controller runtime's metrics on the `composer-mcp.operator` meter (exported for Prometheus by the
  * process's telemetry setup):
- * - `operator_reconciles` (counter; `controller`, `result` = success|error|requeue|conflict),
- * - `operator_reconcile_duration` (histogram, seconds; `controller`, `result`),
- * - `operator_workqueue_depth` (gauge; `controller`), `operator_workqueue_adds` (counter),
- * - `operator_workqueue_queue_duration` and `operator_workqueue_work_duration` (histograms, seconds),
- * - `operator_workqueue_retries` (counter).
+ * - `composer_mcp_operator_reconciles` (counter; `controller`, `result` = success|error|requeue|conflict),
+ * - `composer_mcp_operator_reconcile_duration` (histogram, seconds; `controller`, `result`),
+ * - `composer_mcp_operator_workqueue_depth` (gauge; `controller`), `composer_mcp_operator_workqueue_adds` (counter),
+ * - `composer_mcp_operator_workqueue_queue_duration` and `composer_mcp_operator_workqueue_work_duration` (histograms, seconds),
+ * - `composer_mcp_operator_workqueue_retries` (counter).
  */
 export class ControllerMetrics {
   readonly #reconciles;
@@ -29,25 +29,25 @@ export class ControllerMetrics {
 
   /** Records on `meter` (default the global meter provider's `composer-mcp.operator` meter). */
   constructor(meter: Meter = metrics.getMeter(OPERATOR_METER_NAME)) {
-    this.#reconciles = meter.createCounter('operator_reconciles', { description: 'Reconciles by controller and result' });
-    this.#reconcileDuration = meter.createHistogram('operator_reconcile_duration', {
+    this.#reconciles = meter.createCounter('composer_mcp_operator_reconciles', { description: 'Reconciles by controller and result' });
+    this.#reconcileDuration = meter.createHistogram('composer_mcp_operator_reconcile_duration', {
       description: 'Time spent in one reconcile',
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
-    this.#adds = meter.createCounter('operator_workqueue_adds', { description: 'Keys added to the work queue' });
-    this.#retries = meter.createCounter('operator_workqueue_retries', { description: 'Rate-limited re-adds (retries)' });
-    this.#queueLatency = meter.createHistogram('operator_workqueue_queue_duration', {
+    this.#adds = meter.createCounter('composer_mcp_operator_workqueue_adds', { description: 'Keys added to the work queue' });
+    this.#retries = meter.createCounter('composer_mcp_operator_workqueue_retries', { description: 'Rate-limited re-adds (retries)' });
+    this.#queueLatency = meter.createHistogram('composer_mcp_operator_workqueue_queue_duration', {
       description: 'Time a key waited in the queue before a worker took it',
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
-    this.#workDuration = meter.createHistogram('operator_workqueue_work_duration', {
+    this.#workDuration = meter.createHistogram('composer_mcp_operator_workqueue_work_duration', {
       description: 'Time from a worker taking a key to marking it done',
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
-    const depth = meter.createObservableGauge('operator_workqueue_depth', { description: 'Keys waiting in the work queue' });
+    const depth = meter.createObservableGauge('composer_mcp_operator_workqueue_depth', { description: 'Keys waiting in the work queue' });
     depth.addCallback((result) => {
       for (const [controller, value] of this.#depths) result.observe(value, { controller });
     });

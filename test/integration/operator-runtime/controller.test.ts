@@ -77,7 +77,7 @@ describe('Controller against a real kube-apiserver', function () {
     const results: Record<string, number> = {};
     for (const scope of collected.resourceMetrics.scopeMetrics) {
       for (const metric of scope.metrics) {
-        if (metric.descriptor.name !== 'operator_reconciles') continue;
+        if (metric.descriptor.name !== 'composer_mcp_operator_reconciles') continue;
         for (const point of metric.dataPoints) results[String(point.attributes['result'])] = point.value as number;
       }
     }

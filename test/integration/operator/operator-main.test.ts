@@ -46,8 +46,8 @@ describe('operator entry point (config, leader election, health, metrics)', func
     await pools.create('main', { replicas: 1 });
     await eventually(async () => condition(await pools.get('main'), 'Ready')?.status === 'True', 20_000);
     const metrics = await (await fetch(operator.metricsUrl)).text();
-    expect(metrics).to.match(/operator_reconciles_total\{[^}]*controller="browserpool"[^}]*\} \d+/);
-    expect(metrics).to.match(/operator_workqueue_adds_total\{[^}]*controller="browserpool"[^}]*\} \d+/);
+    expect(metrics).to.match(/composer_mcp_operator_reconciles_total\{[^}]*controller="browserpool"[^}]*\} \d+/);
+    expect(metrics).to.match(/composer_mcp_operator_workqueue_adds_total\{[^}]*controller="browserpool"[^}]*\} \d+/);
     await operator.stop();
     operator = undefined;
   });

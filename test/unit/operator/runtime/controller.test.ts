@@ -101,7 +101,7 @@ describe('Controller (fake reconcile, fake clock)', () => {
     expect(await started).to.equal(true);
     await clock.tick(10);
     expect(seen.toSorted()).to.deep.equal(['ns/a', 'ns/b']);
-    const values = counterValues((await reader.collect()).resourceMetrics, 'operator_reconciles');
+    const values = counterValues((await reader.collect()).resourceMetrics, 'composer_mcp_operator_reconciles');
     expect(values).to.deep.equal({ success: 2 });
   });
 
@@ -117,7 +117,7 @@ describe('Controller (fake reconcile, fake clock)', () => {
     expect(attempts.length).to.equal(4);
     const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
     expect(gaps).to.deep.equal([5, 10, 20]);
-    const values = counterValues((await reader.collect()).resourceMetrics, 'operator_reconciles');
+    const values = counterValues((await reader.collect()).resourceMetrics, 'composer_mcp_operator_reconciles');
     expect(values).to.deep.equal({ error: 3, success: 1 });
     expect(captured.lines.filter((l) => l['message'] === 'Reconcile failed' && l['level'] === 'error').length).to.equal(3);
     // success forgot the backoff: the next failure starts at 5 ms again
@@ -141,7 +141,7 @@ describe('Controller (fake reconcile, fake clock)', () => {
     expect(conflictLine?.['level']).to.equal('debug');
     expect(String(conflictLine?.['error'])).to.match(/409 Conflict: the object has been modified/);
     expect(captured.lines.some((l) => l['level'] === 'error')).to.equal(false);
-    const values = counterValues((await reader.collect()).resourceMetrics, 'operator_reconciles');
+    const values = counterValues((await reader.collect()).resourceMetrics, 'composer_mcp_operator_reconciles');
     expect(values).to.deep.equal({ conflict: 1, success: 1 });
   });
 
@@ -158,7 +158,7 @@ describe('Controller (fake reconcile, fake clock)', () => {
     await clock.tick(1);
     expect(times.length).to.equal(2);
     expect((times[1] as number) - (times[0] as number)).to.equal(500);
-    const values = counterValues((await reader.collect()).resourceMetrics, 'operator_reconciles');
+    const values = counterValues((await reader.collect()).resourceMetrics, 'composer_mcp_operator_reconciles');
     expect(values).to.deep.equal({ requeue: 1, success: 1 });
   });
 
