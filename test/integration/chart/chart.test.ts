@@ -132,6 +132,25 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(objects.some((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).to.equal(false);
     });
 
+    it('caps the operator\'s V8 heap (operator.nodeOptions → NODE_OPTIONS) below its container memory limit', async () => {
+      type Container = { env: Array<{ name: string; value?: string }>; resources: { limits: { memory: string } } };
+      const operatorContainer = async (extra: string[]): Promise<Container> => {
+        const deployment = find(await render('cmcp', 'tools', extra), 'Deployment', '-operator') as RenderedObject & { spec: { template: { spec: { containers: Container[] } } } };
+        return deployment.spec.template.spec.containers[0]!;
+      };
+      const container = await operatorContainer([]);
+      const nodeOptions = container.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      expect(nodeOptions).to.equal('--max-old-space-size=128 --max-semi-space-size=2');
+      expect(container.resources.limits.memory).to.equal('256Mi');
+      // The rendered options are ones Node accepts in NODE_OPTIONS, and they set the heap limit the operator runs with.
+      const heapLimit = Number(execFileSync(process.execPath, ['-e', 'console.log(require("node:v8").getHeapStatistics().heap_size_limit)'], {
+        env: { PATH: process.env['PATH'], NODE_OPTIONS: nodeOptions }, encoding: 'utf8', timeout: 10_000,
+      }).trim());
+      expect(heapLimit).to.be.within(128 * 2 ** 20, 160 * 2 ** 20);
+      expect(heapLimit, 'V8 heap limit below the 256Mi container limit').to.be.lessThan(256 * 2 ** 20);
+      expect((await operatorContainer(['--set', 'operator.nodeOptions='])).env.map((e) => e.name)).to.not.include('NODE_OPTIONS');
+    });
+
     it('renders every optional object with the maximal values (Role per watched namespace, monitoring, JWT auth)', async () => {
       const objects = await render('cmcp', 'tools', ['-f', MAXIMAL_VALUES]);
       const kinds = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
@@ -218,7 +237,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       ns = await createTestNamespace(kc, 'chr');
       workDir = await mkdtemp(path.join(os.tmpdir(), 'chart-rbac-'));
       rendered = await render(release, ns.name);
-      await helmOk(['install', release, CHART_DIR, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      // Browserless pods have no gateway /status to report their open pages, so a draining browser goes only when
+      // its drain timeout passes: a short one lets the scale-down test see it go.
+      await helmOk(['install', release, CHART_DIR, '-n', ns.name, '--take-ownership', '--set', 'browserPool.recycle.drainTimeoutSeconds=2'], admin, 90_000);
       operatorProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-operator`), path.join(workDir, 'operator.kubeconfig'));
       serverProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-server`), path.join(workDir, 'server.kubeconfig'));
       runner = await startPodRunner({ kubeconfigPath: admin, browserless: true, logger });
@@ -252,19 +273,28 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       await rm(workDir, { recursive: true, force: true });
     });
 
-    it('lets the operator (as its ServiceAccount) create the default pool\'s browser pods and write its status', async () => {
+    it('lets the operator (as its ServiceAccount) create the default pool\'s browser pods and report them Ready', async () => {
       const core = kc.makeApiClient(CoreV1Api);
       const custom = kc.makeApiClient(CustomObjectsApi);
       await eventually(async () => {
         const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'browser.composer-mcp.io/pool=default' });
         return pods.items.length === 2;
       }, 60_000, 'the operator created 2 browser pods');
-      await eventually(async () => {
-        // Browserless pods have no gateway to answer /status, so they never turn Ready for the operator: what is
-        // checked is that it may write the status subresource (observedGeneration and the two browsers listed).
-        const pool = (await custom.getNamespacedCustomObject({ ...POOL_API, namespace: ns.name, name: 'default' })) as { status?: { browsers?: unknown[]; observedGeneration?: number } };
-        return pool.status?.observedGeneration === 1 && pool.status.browsers?.length === 2;
-      }, 60_000, 'the operator wrote the pool status with its 2 browsers');
+      // The chart's pool sets resources, so its pods are Burstable: the pod runner must keep that qosClass (the
+      // field is immutable) for its Ready status to be accepted, and the operator must see and report it.
+      let last: unknown;
+      const ready = eventually(async () => {
+        const pool = (await custom.getNamespacedCustomObject({ ...POOL_API, namespace: ns.name, name: 'default' })) as
+          { status?: { browsers?: Array<{ state?: string }>; observedGeneration?: number; readyReplicas?: number } };
+        last = pool.status;
+        return pool.status?.observedGeneration === 1 && pool.status.readyReplicas === 2
+          && pool.status.browsers?.filter((b) => b.state === 'Ready').length === 2;
+      }, 60_000, 'the operator reported the pool\'s 2 browsers Ready in status.readyReplicas');
+      await ready.catch((err: unknown) => {
+        throw new Error(`${(err as Error).message} (last status: ${JSON.stringify(last)})`);
+      });
+      const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'browser.composer-mcp.io/pool=default' });
+      expect(pods.items.map((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status)).to.deep.equal(['True', 'True']);
       expect(operatorProxy!.calls.filter((c) => c.status === 403)).to.deep.equal([]);
     });
 
