@@ -32,9 +32,15 @@ export interface ReconcileContext {
  */
 export type Reconciler = (key: string, context: ReconcileContext) => Promise<ReconcileResult | void>;
 
+/**
+ * What a controller uses of an informer: an informer of any object type fits (e.g. `Informer<V1Pod>`, or a
+ * custom resource's `Informer<BrowserPool>` whose `spec` is required).
+ */
+export type ControllerInformer = Pick<Informer<KubernetesObject>, 'onEvent' | 'start' | 'waitForSync' | 'list'>;
+
 /** An informer whose events enqueue keys. */
 export interface ControllerSource {
-  informer: Informer<KubernetesObject>;
+  informer: ControllerInformer;
   /** The keys to reconcile for an event (default {@link ownKey}: the object's own key). */
   keysFor?: (event: InformerEvent<KubernetesObject>) => string[];
 }

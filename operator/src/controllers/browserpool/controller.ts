@@ -1,25 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
-import { withLogContext } from '#common/log-context.ts';
-import { Informer, type InformerEvent } from '#operator/runtime/informer.ts';
+import { Informer } from '#operator/runtime/informer.ts';
+import { Controller } from '#operator/runtime/controller.ts';
+import { byOwnerUid } from '#operator/runtime/indexed-cache.ts';
+import { realClock, type Clock } from '#operator/runtime/clock.ts';
+import { ControllerMetrics, type ReconcileOutcome } from '#operator/runtime/metrics.ts';
 import { leanListWatchClient } from './lean-client.ts';
 import { shareDispatcher } from './shared-dispatcher.ts';
-import { WorkQueue } from '#operator/runtime/work-queue.ts';
-import { describeKubeError, isConflict } from '#operator/runtime/kube-errors.ts';
-import { byOwnerUid, objectKey } from '#operator/runtime/indexed-cache.ts';
-import { realClock, type Clock } from '#operator/runtime/clock.ts';
-import { ControllerMetrics } from '#operator/runtime/metrics.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { httpSessionReader, type SessionReader } from './session-reader.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
+import { poolKeysFor } from './pool-keys.ts';
 import { APP_NAME, FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL } from './names.ts';
 
-/** The `controller` label of this controller's metrics. */
+/** The `controller` label of this controller's metrics and logs. */
 export const CONTROLLER_NAME = 'browserpool';
 
 /** Options of {@link BrowserPoolController}. */
@@ -41,14 +39,17 @@ export interface BrowserPoolControllerOptions {
   identity?: string;
   /** Where reconcile and work-queue metrics go (default the runtime's, on the global meter provider). */
   metrics?: ControllerMetrics;
+  /** How long stopping the workers waits for in-flight reconciles (default 30 s). */
+  stopDeadlineMs?: number;
   /** Called after every reconcile (for benchmarks). */
-  onReconcile?: (key: string, durationMs: number, result: 'success' | 'requeue' | 'conflict' | 'error') => void;
+  onReconcile?: (key: string, durationMs: number, result: ReconcileOutcome) => void;
 }
 
 /**
  * The BrowserPool controller: informers for BrowserPools, browser Pods and token Secrets (they run from `start()`
- * on, leader or not, so a standby takes over with warm caches), and reconcile workers that run only while
- * `runWorkers(signal)` is active (i.e. while this instance leads).
+ * on, leader or not, so a standby takes over with warm caches), and the runtime {@link Controller} reconciling
+ * pools with {@link BrowserPoolReconciler} only while `runWorkers(signal)` is active (i.e. while this instance
+ * leads). Pods and Secrets wake the pool that owns them.
  */
 export class BrowserPoolController {
   readonly pools: Informer<BrowserPool>;
@@ -56,14 +57,14 @@ export class BrowserPoolController {
   readonly secrets: Informer<V1Secret>;
   readonly reconciler: BrowserPoolReconciler;
   readonly #options: BrowserPoolControllerOptions;
-  readonly #log: Logger;
   readonly #clock: Clock;
-  #queue: WorkQueue | undefined;
   readonly #metrics: ControllerMetrics;
+  readonly #stopped = new AbortController();
+  /** The runtime controller of the current leadership term, and the promise of its `runWorkers`. */
+  #term: { controller: Controller; done: Promise<void> } | undefined;
 
   constructor(options: BrowserPoolControllerOptions) {
     this.#options = options;
-    this.#log = options.logger;
     this.#clock = options.clock ?? realClock;
     this.#metrics = options.metrics ?? new ControllerMetrics();
     const ns = options.namespace ? { namespace: options.namespace } : {};
@@ -97,9 +98,6 @@ export class BrowserPoolController {
       ...(options.operator ? { operator: options.operator } : {}),
       ...(options.planOptions ? { planOptions: options.planOptions } : {}),
     });
-    this.pools.onEvent((e) => this.#enqueue(objectKey(e.object)));
-    this.pods.onEvent((e) => this.#enqueueOwner(e));
-    this.secrets.onEvent((e) => this.#enqueueOwner(e));
   }
 
   /** Starts the informers (idempotent). */
@@ -122,74 +120,54 @@ export class BrowserPoolController {
 
   /** Keys waiting in the queue (0 when not leading). */
   queueDepth(): number {
-    return this.#queue?.len() ?? 0;
+    return this.#term?.controller.queueLength() ?? 0;
   }
 
   /**
-   * Runs the reconcile workers until `signal` aborts: waits for the caches, queues every pool, then reconciles.
-   * Resolves after in-flight reconciles finish.
+   * Runs the reconcile workers until `signal` aborts or {@link stop} is called: waits for the caches, queues
+   * every pool, then reconciles. Resolves after in-flight reconciles finish (or the stop deadline passes).
+   * One term at a time: call again only after the previous call resolved.
    */
-  async runWorkers(signal: AbortSignal): Promise<void> {
-    if (!(await this.waitForSync(signal))) return;
-    const queue = new WorkQueue({ clock: this.#clock, metrics: this.#metrics.queueMetrics(CONTROLLER_NAME) });
-    this.#queue = queue;
-    for (const pool of this.pools.list()) queue.add(objectKey(pool));
-    const stop = (): void => {
-      void queue.shutDown({ discardQueued: true });
-    };
-    signal.addEventListener('abort', stop, { once: true });
-    if (signal.aborted) stop();
-    const workers = Array.from({ length: this.#options.workers ?? 4 }, () => this.#worker(queue));
-    await Promise.all(workers);
-    signal.removeEventListener('abort', stop);
-    if (this.#queue === queue) this.#queue = undefined;
+  runWorkers(signal: AbortSignal): Promise<void> {
+    if (this.#term) throw new Error('BrowserPoolController.runWorkers is already running');
+    const controller = new Controller({
+      name: CONTROLLER_NAME,
+      sources: [
+        { informer: this.pools },
+        { informer: this.pods, keysFor: poolKeysFor },
+        { informer: this.secrets, keysFor: poolKeysFor },
+      ],
+      reconcile: (key) => this.reconciler.reconcile(key),
+      workers: this.#options.workers ?? 4,
+      clock: this.#clock,
+      logger: this.#options.logger,
+      metrics: this.#metrics,
+      ...(this.#options.onReconcile ? { onReconcile: this.#options.onReconcile } : {}),
+    });
+    const term = { controller, done: this.#runTerm(controller, AbortSignal.any([signal, this.#stopped.signal])) };
+    this.#term = term;
+    return term.done.finally(() => {
+      if (this.#term === term) this.#term = undefined;
+    });
   }
 
-  /** Stops the informers. */
+  /** Stops the workers (letting in-flight reconciles finish) and then the informers. */
   async stop(): Promise<void> {
-    await this.#queue?.shutDown({ discardQueued: true });
+    this.#stopped.abort();
+    await this.#term?.done;
     await Promise.all([this.pools.stop(), this.pods.stop(), this.secrets.stop()]);
   }
 
-  async #worker(queue: WorkQueue): Promise<void> {
-    for (;;) {
-      const key = await queue.get();
-      if (key === undefined) return;
-      const started = this.#clock.now();
-      let result: 'success' | 'requeue' | 'conflict' | 'error' = 'success';
-      try {
-        const r = await withLogContext({ reconcileId: randomUUID().slice(0, 8) }, () => this.reconciler.reconcile(key));
-        queue.forget(key);
-        if (r.requeueAfterMs !== undefined) {
-          result = 'requeue';
-          queue.addAfter(key, r.requeueAfterMs);
-        }
-      } catch (err) {
-        if (isConflict(err)) {
-          result = 'conflict';
-          this.#log.debug('Requeued BrowserPool after a conflict', { key, error: describeKubeError(err) });
-        } else {
-          result = 'error';
-          this.#log.error('Failed to reconcile BrowserPool', { key, error: describeKubeError(err) });
-        }
-        queue.addRateLimited(key);
-      } finally {
-        queue.done(key);
-        const ms = this.#clock.now() - started;
-        this.#metrics.recordReconcile(CONTROLLER_NAME, result, ms);
-        this.#options.onReconcile?.(key, ms, result);
-      }
+  async #runTerm(controller: Controller, signal: AbortSignal): Promise<void> {
+    const ended = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      if (!signal.aborted) await controller.start(signal);
+      await ended;
+    } finally {
+      await controller.stop(this.#options.stopDeadlineMs);
     }
-  }
-
-  #enqueue(key: string): void {
-    this.#queue?.add(key);
-  }
-
-  #enqueueOwner(e: InformerEvent<V1Pod | V1Secret>): void {
-    const meta = e.object.metadata;
-    const owner = meta?.ownerReferences?.find((o) => o.controller && o.kind === BROWSERPOOL_KIND);
-    const pool = owner?.name ?? meta?.labels?.[LABEL_POOL];
-    if (pool && meta?.namespace) this.#enqueue(`${meta.namespace}/${pool}`);
   }
 }
