@@ -271,13 +271,15 @@ export class BrowserPoolReconciler {
       ...plan.create.map((c) => run(async () => {
         const pod = desiredPod(ref, spec, c.serial);
         memory.expectedCreates.set(c.name, { pod, at: this.#clock.now() });
-        memory.nextSerial = Math.max(memory.nextSerial, c.serial + 1);
         try {
           await writer.apply(pod);
         } catch (err) {
           memory.expectedCreates.delete(c.name);
           throw err;
         }
+        // Only a created pod uses up its serial: a refused create is retried under the same name, so the status
+        // message (which names the pod) stays the same and its write cannot wake this pool again at once.
+        memory.nextSerial = Math.max(memory.nextSerial, c.serial + 1);
         log.info('Created browser pod', { pod: c.name, serial: c.serial });
         await writer.event(pool, 'Normal', 'CreatedBrowser', `Created browser pod ${c.name}`);
       })),
