@@ -41,7 +41,8 @@ describe('BrowserPoolReconciler when the API server refuses to create pods', () 
     const pool: BrowserPool = {
       apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool',
       metadata: { name: 'pool', namespace: 'team-a', uid: 'uid-pool', generation: 1 },
-      spec: { replicas: 1 },
+      // As a user writes it: the reconciler fills in the defaults.
+      spec: { replicas: 1 } as BrowserPool['spec'],
     };
     const { writer, podAttempts, statusWrites } = refusingWriter(pool);
     const reconciler = new BrowserPoolReconciler({
