@@ -68,6 +68,15 @@ const limitsSchema = z
   })
   .strict();
 
+const idempotencySchema = z
+  .object({
+    store: z.enum(['memory', 'kubernetes']).default('memory').describe('Where idempotency keys of saves are kept: "memory" (per process: a retried save that reaches another replica can create a second composition) or "kubernetes" (one ConfigMap per key in the server\'s namespace: exactly-once across replicas).'),
+    namespace: z.string().min(1).optional().describe('Namespace of the idempotency ConfigMaps (store "kubernetes"); default the POD_NAMESPACE environment variable (the chart sets it from the downward API).'),
+    ttlSeconds: positiveInt.default(86400).describe('How long a save\'s idempotency record is kept; older ones are deleted by a periodic sweep (a retry after that may create a second composition).'),
+    sweepIntervalSeconds: positiveInt.default(600).describe('Time between sweeps of expired idempotency records (store "kubernetes").'),
+  })
+  .strict();
+
 const composerSchema = z
   .object({
     composerUrl: z.url().default('https://composer.euconquisto.com').describe('Base URL of the Composer web app.'),
@@ -80,6 +89,7 @@ const composerSchema = z
     apiEnv: z.string().min(1).default('prd').describe('`Api-Env` header value of the storage API.'),
     requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
     limits: limitsSchema.prefault({}).describe('Content limits the validator applies.'),
+    idempotency: idempotencySchema.prefault({}).describe('Idempotency of composer_save_composition: where keys are remembered and for how long.'),
   })
   .strict();
 

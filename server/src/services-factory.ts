@@ -102,16 +102,45 @@ async function waitOrAbort(promise: Promise<void>, signal: AbortSignal | undefin
 }
 
 /**
+ * The shared idempotency store when `composer.idempotency.store` is "kubernetes" (namespace from the setting, else
+ * POD_NAMESPACE), else undefined (the storage client keeps keys in memory). Throws naming the setting when the
+ * namespace is unknown.
+ */
+export async function buildIdempotencyStore(config: ServerConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<import('#server/composer/storage/kubernetes-idempotency-store.ts').KubernetesIdempotencyStore | undefined> {
+  const idem = config.composer.idempotency;
+  if (idem.store !== 'kubernetes') return undefined;
+  const namespace = idem.namespace ?? env['POD_NAMESPACE'];
+  if (!namespace) throw new Error('composer.idempotency.store is "kubernetes" but no namespace is known: set composer.idempotency.namespace (env COMPOSER_MCP_COMPOSER__IDEMPOTENCY__NAMESPACE) or POD_NAMESPACE.');
+  const [{ KubeConfig }, { KubernetesIdempotencyStore }, { staleClaimAfterMs }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('#server/composer/storage/kubernetes-idempotency-store.ts'),
+    import('#server/composer/storage/claim-decision.ts'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return new KubernetesIdempotencyStore({
+    kubeConfig,
+    namespace,
+    // The storage client's defaults: 2 retries, backoff up to 4 s.
+    staleAfterMs: staleClaimAfterMs(config.composer.requestTimeoutMs, 2, 4_000),
+    ttlMs: idem.ttlSeconds * 1000,
+    sweepIntervalMs: idem.sweepIntervalSeconds * 1000,
+    logger,
+  });
+}
+
+/**
  * Builds the tools' services from configuration: the storage client when the Composer credentials are all set
  * (else undefined: storage tools answer NOT_CONFIGURED naming the setting), and the browser pool of the configured
  * source (none: browser tools answer NOT_CONFIGURED), started by `start()` after the transport so the server answers
  * at once. Browser code is loaded only when a source is configured.
  */
-export async function buildServices(config: ServerConfig, logger: Logger): Promise<BuiltServices> {
+export async function buildServices(config: ServerConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuiltServices> {
   const settings = composerSettingsOf(config);
   const missingCredentials = missingComposerCredentials(config);
   const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
-  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, logger }) : undefined;
+  const idempotencyStore = missingCredentials.length === 0 ? await buildIdempotencyStore(config, logger, env) : undefined;
+  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
   const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
   const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };
@@ -122,6 +151,7 @@ export async function buildServices(config: ServerConfig, logger: Logger): Promi
     browsers,
     missingCredentials,
     async start() {
+      idempotencyStore?.start();
       if (!browsers) return;
       try {
         const { startBrowserPool } = await import('#server/browsers/create-router.ts');
@@ -135,6 +165,7 @@ export async function buildServices(config: ServerConfig, logger: Logger): Promi
     },
     stop() {
       stopping ??= (async () => {
+        await idempotencyStore?.stop();
         const running = browsers?.running;
         browsers?.settle(undefined, new Error('the server is shutting down'));
         await running?.stop();

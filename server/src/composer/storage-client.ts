@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import { secretRedactor } from '#common/redaction.ts';
 import type { Logger } from '#common/logger.ts';
@@ -8,7 +9,16 @@ import { LruIdempotencyStore, type IdempotencyStore } from './storage/idempotenc
 import { editorUrl, readUrl, uploadUrl } from './storage/composer-urls.ts';
 import { isRetryableStatus, networkToolError, SETTING_ENV, statusToToolError, timeoutToolError, type StorageOperation } from './storage/upstream-errors.ts';
 
-export type { IdempotencyStore, IdempotencyRecord } from './storage/idempotency-store.ts';
+import { staleClaimAfterMs } from './storage/claim-decision.ts';
+
+export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './storage/idempotency-store.ts';
+
+/** How one save under a key ended: the uid, the content hash it was saved with, and whether this call uploaded it. */
+interface SaveOutcome {
+  uid: string;
+  contentKey: string;
+  created: boolean;
+}
 
 /** Tuning of the HTTP storage client; every field has a default. */
 export interface StorageClientOptions {
@@ -21,6 +31,13 @@ export interface StorageClientOptions {
   maxRetryDelayMs?: number;
   /** Where idempotency keys are remembered (default: an in-memory LRU of 10 000 keys, per process). */
   idempotencyStore?: IdempotencyStore;
+  /**
+   * With a store that offers claims: how long a save waits for another process's upload of the same key before
+   * UPSTREAM_TIMEOUT (default: the stale-claim age of staleClaimAfterMs + 5 s, so an abandoned claim is taken over
+   * before the wait ends), and how often it asks (default 250 ms).
+   */
+  claimWaitMs?: number;
+  claimPollMs?: number;
   /** MIME type of the uploaded file part (default `digitalpages/composer`, [likely] per composer.md). */
   fileMimeType?: string;
   /** Logger for retries (never given secrets). */
@@ -75,7 +92,10 @@ export class HttpStorageClient implements StorageClient {
   private readonly fileMimeType: string;
   private readonly logger: Logger | undefined;
   private readonly fetchImpl: typeof fetch;
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly cache: LruIdempotencyStore | undefined;
+  private readonly claimWaitMs: number;
+  private readonly claimPollMs: number;
+  private readonly inFlight = new Map<string, Promise<SaveOutcome>>();
 
   /** Throws NOT_CONFIGURED (a ToolError) when a credential is missing. Registers the secrets with the redactor. */
   constructor(settings: ComposerSettings, options: StorageClientOptions = {}) {
@@ -88,6 +108,10 @@ export class HttpStorageClient implements StorageClient {
     this.minRetryDelayMs = options.minRetryDelayMs ?? 250;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 4_000;
     this.store = options.idempotencyStore ?? new LruIdempotencyStore();
+    // A shared store gets a local LRU in front: a key known done here needs no API call.
+    this.cache = this.store instanceof LruIdempotencyStore ? undefined : new LruIdempotencyStore();
+    this.claimWaitMs = options.claimWaitMs ?? staleClaimAfterMs(this.timeoutMs, this.retries, this.maxRetryDelayMs) + 5_000;
+    this.claimPollMs = options.claimPollMs ?? 250;
     this.fileMimeType = options.fileMimeType ?? 'digitalpages/composer';
     this.logger = options.logger;
     this.fetchImpl = options.fetch ?? globalThis.fetch;
@@ -98,22 +122,77 @@ export class HttpStorageClient implements StorageClient {
     const contentKey = contentIdempotencyKey(composition);
     const idempotencyKey = options.idempotencyKey ?? contentKey;
     const scopedKey = `${this.settings.apiUrl}\n${this.settings.connectorUid}\n${idempotencyKey}`;
-    const known = await this.store.get(scopedKey);
-    if (known) return this.remembered(known.uid, known.contentKey, contentKey, idempotencyKey);
+    const cached = this.cache ? await this.cache.get(scopedKey) : undefined;
+    if (cached) return this.remembered(cached.uid, cached.contentKey, contentKey, idempotencyKey);
+    if (!this.store.claim) {
+      const known = await this.fromStore(() => this.store.get(scopedKey));
+      if (known) return this.remembered(known.uid, known.contentKey, contentKey, idempotencyKey);
+    }
     const pending = this.inFlight.get(scopedKey);
     if (pending) {
-      const uid = await pending;
-      const record = await this.store.get(scopedKey);
-      return this.remembered(uid, record?.contentKey ?? contentKey, contentKey, idempotencyKey);
+      const outcome = await pending;
+      return this.remembered(outcome.uid, outcome.contentKey, contentKey, idempotencyKey);
     }
-    const work = this.uploadOnce(composition, idempotencyKey, options.signal);
+    const work = this.store.claim ? this.claimAndUpload(scopedKey, composition, contentKey, idempotencyKey, options.signal) : this.uploadAndRemember(scopedKey, composition, contentKey, idempotencyKey, options.signal);
     this.inFlight.set(scopedKey, work);
     try {
-      const uid = await work;
-      await this.store.set(scopedKey, { uid, contentKey });
-      return { uid, editorUrl: editorUrl(this.settings.composerUrl, uid), created: true, idempotencyKey };
+      const outcome = await work;
+      await this.cache?.set(scopedKey, { uid: outcome.uid, contentKey: outcome.contentKey });
+      if (!outcome.created) return this.remembered(outcome.uid, outcome.contentKey, contentKey, idempotencyKey);
+      return { uid: outcome.uid, editorUrl: editorUrl(this.settings.composerUrl, outcome.uid), created: true, idempotencyKey };
     } finally {
       this.inFlight.delete(scopedKey);
+    }
+  }
+
+  private async uploadAndRemember(scopedKey: string, composition: StoredComposition, contentKey: string, idempotencyKey: string, signal: AbortSignal | undefined): Promise<SaveOutcome> {
+    const uid = await this.uploadOnce(composition, idempotencyKey, signal);
+    await this.fromStore(() => this.store.set(scopedKey, { uid, contentKey }));
+    return { uid, contentKey, created: true };
+  }
+
+  /**
+   * Exactly-once across processes: claim the key in the shared store, upload only when claimed, and write the uid;
+   * while another process holds the claim, poll (bounded by claimWaitMs) for its uid. A failed upload releases the claim.
+   */
+  private async claimAndUpload(scopedKey: string, composition: StoredComposition, contentKey: string, idempotencyKey: string, signal: AbortSignal | undefined): Promise<SaveOutcome> {
+    const store = this.store as Required<IdempotencyStore>;
+    const deadline = Date.now() + this.claimWaitMs;
+    for (;;) {
+      const outcome = await this.fromStore(() => store.claim(scopedKey, contentKey));
+      if (outcome.kind === 'done') return { uid: outcome.record.uid, contentKey: outcome.record.contentKey, created: false };
+      if (outcome.kind === 'claimed') break;
+      if (outcome.contentKey !== contentKey) {
+        throw new ToolError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} is being used right now to save a different composition.`, 'Use a new idempotency key for changed content, or omit it to key the save by content.');
+      }
+      if (Date.now() >= deadline) {
+        throw new ToolError('UPSTREAM_TIMEOUT', `Another save with the idempotency key ${JSON.stringify(idempotencyKey)} was still uploading after ${Math.round(this.claimWaitMs / 1000)} s.`, 'Call composer_save_composition again with the same key later: it returns that save\'s uid once it is done, and never creates a second composition.');
+      }
+      try {
+        await sleep(this.claimPollMs, undefined, signal ? { signal } : {});
+      } catch {
+        throw cancelled('upload');
+      }
+    }
+    let uid: string;
+    try {
+      uid = await this.uploadOnce(composition, idempotencyKey, signal);
+    } catch (error) {
+      await store.release(scopedKey).catch((releaseError: unknown) => this.logger?.warn('Failed to release idempotency claim', { error: (releaseError as Error).message }));
+      throw error;
+    }
+    await this.fromStore(() => store.set(scopedKey, { uid, contentKey }));
+    return { uid, contentKey, created: true };
+  }
+
+  /** Runs a store call; a failure of the store itself becomes an UPSTREAM_ERROR ToolError naming it. */
+  private async fromStore<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ToolError) throw error;
+      this.logger?.warn('Failed idempotency store call', { error: (error as Error).message });
+      throw new ToolError('UPSTREAM_ERROR', `The idempotency store failed: ${(error as Error).message}`, 'Retry the save with the same idempotency key (it stays exactly-once). If it keeps failing, check that the server may create, get, update and delete ConfigMaps in its namespace (the chart\'s server Role).', { cause: error });
     }
   }
 

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { Logger } from '#common/logger.ts';
+import { decideClaim, expiredObjects, type ClaimObject } from './claim-decision.ts';
+import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from './idempotency-store.ts';
+
+/** Labels every idempotency ConfigMap carries (the sweep lists by them). */
+export const IDEMPOTENCY_LABELS = { 'app.kubernetes.io/part-of': 'composer-mcp', 'composer-mcp.io/idempotency': 'save' } as const;
+const LABEL_SELECTOR = Object.entries(IDEMPOTENCY_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+
+/** The ConfigMap name of a scoped idempotency key: `composer-mcp-save-` + the first 40 hex of its SHA-256. */
+export function idempotencyObjectName(key: string): string {
+  return `composer-mcp-save-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+/** Tuning of the Kubernetes idempotency store. */
+export interface KubernetesIdempotencyStoreOptions {
+  kubeConfig: KubeConfig;
+  /** Namespace the ConfigMaps live in (the server's own). */
+  namespace: string;
+  /** A claim without a uid older than this is abandoned and may be taken over (see staleClaimAfterMs). */
+  staleAfterMs: number;
+  /** Records older than this are deleted by the sweep (default 24 h). */
+  ttlMs?: number;
+  /** Time between sweeps (default 10 min); 0 disables the periodic sweep. */
+  sweepIntervalMs?: number;
+  /** Most objects one sweep deletes (default 200), so a sweep is bounded work. */
+  sweepMaxDeletes?: number;
+  logger?: Logger;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+function toClaimObject(cm: V1ConfigMap): ClaimObject {
+  const data = cm.data ?? {};
+  return { uid: data['uid'] || undefined, contentKey: data['contentKey'] ?? '', createdAt: data['createdAt'] ?? '', resourceVersion: cm.metadata?.resourceVersion ?? '' };
+}
+
+/**
+ * An IdempotencyStore shared by every replica: one ConfigMap per key in the server's namespace (data uid,
+ * contentKey, createdAt). `claim` creates the object without a uid (create-if-absent: 409 means someone else holds
+ * it), `set` writes the uid into the claim, `release` deletes a claim this process holds, and an abandoned claim is
+ * taken over with an update conditioned on its resourceVersion, so exactly one process uploads per key.
+ * `start()` runs the expiry sweep periodically; `stop()` ends it.
+ */
+export class KubernetesIdempotencyStore implements IdempotencyStore {
+  private readonly api: CoreV1Api;
+  private readonly namespace: string;
+  private readonly staleAfterMs: number;
+  private readonly ttlMs: number;
+  private readonly sweepIntervalMs: number;
+  private readonly sweepMaxDeletes: number;
+  private readonly logger: Logger | undefined;
+  private readonly now: () => number;
+  /** resourceVersion of the claims this process holds, by key. */
+  private readonly held = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+
+  constructor(options: KubernetesIdempotencyStoreOptions) {
+    if (!options.namespace) throw new Error('The Kubernetes idempotency store needs a namespace: set composer.idempotency.namespace or POD_NAMESPACE.');
+    this.api = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.namespace = options.namespace;
+    this.staleAfterMs = options.staleAfterMs;
+    this.ttlMs = options.ttlMs ?? 24 * 3_600_000;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 600_000;
+    this.sweepMaxDeletes = options.sweepMaxDeletes ?? 200;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The record of `key` when its save is done, else undefined (no object, or a claim still without a uid). */
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    const cm = await this.read(key);
+    const uid = cm?.data?.['uid'];
+    return cm && uid ? { uid, contentKey: cm.data?.['contentKey'] ?? '' } : undefined;
+  }
+
+  /** Claims `key` (see IdempotencyStore.claim): create-if-absent, else decide on the existing object. */
+  async claim(key: string, contentKey: string): Promise<ClaimOutcome> {
+    const name = idempotencyObjectName(key);
+    try {
+      const created = await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: this.body(name, contentKey) });
+      this.held.set(key, created.metadata?.resourceVersion ?? '');
+      return { kind: 'claimed' };
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+    const existing = await this.read(key);
+    if (!existing) return { kind: 'in-progress', contentKey }; // released or expired between create and read: ask again
+    const decision = decideClaim(toClaimObject(existing), this.now(), this.staleAfterMs);
+    if (decision.action === 'done') return { kind: 'done', record: { uid: decision.uid, contentKey: decision.contentKey } };
+    if (decision.action === 'wait') return { kind: 'in-progress', contentKey: decision.contentKey };
+    try {
+      const body = { ...this.body(name, contentKey), metadata: { ...this.body(name, contentKey).metadata, resourceVersion: decision.resourceVersion } };
+      const replaced = await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body });
+      this.held.set(key, replaced.metadata?.resourceVersion ?? '');
+      this.logger?.warn('Took over abandoned idempotency claim', { namespace: this.namespace, name });
+      return { kind: 'claimed' };
+    } catch (error) {
+      if (statusOf(error) === 409 || statusOf(error) === 404) return { kind: 'in-progress', contentKey }; // another replica won the takeover
+      throw error;
+    }
+  }
+
+  /** Writes the uid: into the claim this process holds (conditioned on its resourceVersion), else creates or overwrites the record. */
+  async set(key: string, record: IdempotencyRecord): Promise<void> {
+    const name = idempotencyObjectName(key);
+    const resourceVersion = this.held.get(key);
+    this.held.delete(key);
+    const body = this.body(name, record.contentKey, record.uid);
+    if (resourceVersion !== undefined) {
+      try {
+        await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion } } });
+        return;
+      } catch (error) {
+        if (statusOf(error) !== 409 && statusOf(error) !== 404) throw error;
+        // Our claim was taken over (we were too slow) or expired: the save happened, so record it if nobody else did.
+        this.logger?.warn('Lost idempotency claim before writing the uid', { namespace: this.namespace, name, status: statusOf(error) });
+      }
+    }
+    try {
+      await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+      const existing = await this.read(key);
+      if (existing?.data?.['uid']) return; // the first uid stays the answer
+      await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing?.metadata?.resourceVersion } } });
+    }
+  }
+
+  /** Deletes the claim this process holds for `key` (only that version: a takeover by another replica is left alone). */
+  async release(key: string): Promise<void> {
+    const resourceVersion = this.held.get(key);
+    this.held.delete(key);
+    if (resourceVersion === undefined) return;
+    try {
+      await this.api.deleteNamespacedConfigMap({ name: idempotencyObjectName(key), namespace: this.namespace, body: { preconditions: { resourceVersion } } });
+    } catch (error) {
+      if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+    }
+  }
+
+  /**
+   * Deletes records older than the TTL: lists by label a page at a time and deletes at most `sweepMaxDeletes`
+   * (each conditioned on the listed resourceVersion). Resolves the number deleted.
+   */
+  async sweep(): Promise<number> {
+    this.sweeping ??= this.sweepOnce().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<number> {
+    let deleted = 0;
+    let continueToken: string | undefined;
+    do {
+      const page = await this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: LABEL_SELECTOR, limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
+      const candidates = page.items.map((cm) => ({ name: cm.metadata?.name ?? '', createdAt: cm.data?.['createdAt'], resourceVersion: cm.metadata?.resourceVersion ?? '' }));
+      for (const item of expiredObjects(candidates, this.now(), this.ttlMs, this.sweepMaxDeletes - deleted)) {
+        try {
+          await this.api.deleteNamespacedConfigMap({ name: item.name, namespace: this.namespace, body: { preconditions: { resourceVersion: item.resourceVersion } } });
+          deleted += 1;
+        } catch (error) {
+          if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+        }
+      }
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken && deleted < this.sweepMaxDeletes);
+    if (deleted > 0) this.logger?.info('Deleted expired idempotency records', { namespace: this.namespace, deleted });
+    return deleted;
+  }
+
+  /** Starts the periodic sweep (first one at once); failures are logged and retried at the next interval. */
+  start(): void {
+    if (this.timer || this.sweepIntervalMs <= 0) return;
+    const run = () => {
+      this.sweep().catch((error: unknown) => this.logger?.warn('Failed idempotency record sweep', { namespace: this.namespace, error: (error as Error).message }));
+    };
+    run();
+    this.timer = setInterval(run, this.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic sweep and waits for a sweep under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping?.catch(() => undefined);
+  }
+
+  private async read(key: string): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.api.readNamespacedConfigMap({ name: idempotencyObjectName(key), namespace: this.namespace });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private body(name: string, contentKey: string, uid?: string): V1ConfigMap {
+    return {
+      metadata: { name, namespace: this.namespace, labels: { ...IDEMPOTENCY_LABELS } },
+      data: { contentKey, createdAt: new Date(this.now()).toISOString(), ...(uid ? { uid } : {}) },
+    };
+  }
+}

@@ -1,0 +1,178 @@
+import { expect } from 'chai';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { createTestNamespace, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { contentIdempotencyKey } from '#server/composer/storage/idempotency-key.ts';
+import { IDEMPOTENCY_LABELS, idempotencyObjectName, KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
+import { ToolError } from '#server/tools/tool-definition.ts';
+import type { ComposerSettings } from '#server/tools/services.ts';
+import { quietLogger, standinToken } from './composer-fixtures.ts';
+
+const JWT_SECRET = 'standin-idempotency-secret-0123456789';
+const STALE_MS = 60_000;
+
+function composition(title: string): Record<string, unknown> {
+  return {
+    version: '1.1',
+    metadata: { title, description: '', thumb: null, tags: [] },
+    interface: { content_language: 'pt_br', index_option: 'buttons', font_family: 'Lato', show_summary: 'disabled', finish_btn: 'disabled' },
+    structure: [{ id: 'b3f5a7c0-0000-11ef-8000-000000000001', type: 'text-1', content_title: null, background_color: '#FFFFFF', padding_top: 0, padding_bottom: 0, dam_assets: [], content: `<p>${title}</p>` }],
+    assets: [],
+  };
+}
+
+async function toolError(promise: Promise<unknown>): Promise<ToolError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(ToolError);
+    return error as ToolError;
+  }
+  return expect.fail('expected a ToolError');
+}
+
+describe('exactly-once saves across replicas with the Kubernetes idempotency store (real apiserver, Composer stand-in)', function () {
+  this.timeout(60_000);
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let ns: TestNamespace;
+  let standin: ComposerStandin;
+  let settings: ComposerSettings;
+  let run = 0;
+  const stores: KubernetesIdempotencyStore[] = [];
+
+  before(async () => {
+    kc = sharedKubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    ns = await createTestNamespace(kc, 'idem');
+    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
+    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: await standinToken(JWT_SECRET), projectKey: 'project-key-1', connectorUid: 'connector-1', apiEnv: 'prd' };
+  });
+  after(async () => {
+    for (const store of stores) await store.stop();
+    await standin?.stop();
+    await ns?.remove();
+  });
+  beforeEach(() => {
+    standin.resetFaults();
+    run += 1;
+  });
+
+  /** A "replica": its own store instance (own claims, own local cache) and storage client, sharing the namespace. */
+  function replica(options: { claimWaitMs?: number; retries?: number; now?: () => number; ttlMs?: number } = {}): { store: KubernetesIdempotencyStore; client: HttpStorageClient } {
+    const store = new KubernetesIdempotencyStore({ kubeConfig: kc, namespace: ns.name, staleAfterMs: STALE_MS, sweepIntervalMs: 0, logger: quietLogger(), ...(options.now ? { now: options.now } : {}), ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}) });
+    stores.push(store);
+    const client = new HttpStorageClient(settings, { idempotencyStore: store, minRetryDelayMs: 10, maxRetryDelayMs: 50, claimPollMs: 50, logger: quietLogger(), ...(options.claimWaitMs ? { claimWaitMs: options.claimWaitMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}) });
+    return { store, client };
+  }
+  const scoped = (key: string) => `${settings.apiUrl}\n${settings.connectorUid}\n${key}`;
+  const storedWithTitle = (title: string) => standin.compositions().filter((c) => (JSON.parse(c.content) as { metadata: { title: string } }).metadata.title === title);
+  const readObject = (key: string) => core.readNamespacedConfigMap({ name: idempotencyObjectName(scoped(key)), namespace: ns.name });
+
+  it('stores exactly one composition when two replicas save the same content at the same time; both answer its uid, one created', async () => {
+    standin.setFaults({ latencyMs: { upload: 400 } });
+    const title = `Concurrent ${run}`;
+    const [a, b] = [replica(), replica()];
+    const results = await Promise.all([a.client.upload(composition(title)), b.client.upload(composition(title)), a.client.upload(composition(title)), b.client.upload(composition(title))]);
+    expect(storedWithTitle(title)).to.have.length(1);
+    expect(new Set(results.map((r) => r.uid))).to.deep.equal(new Set([storedWithTitle(title)[0]!.uid]));
+    expect(results.filter((r) => r.created)).to.have.length(1);
+    const object = await readObject(results[0]!.idempotencyKey);
+    expect(object.data).to.include({ uid: results[0]!.uid, contentKey: results[0]!.idempotencyKey });
+    expect(object.metadata?.labels).to.include(IDEMPOTENCY_LABELS);
+  });
+
+  it('answers a retry that lands on another replica with the first uid and created: false, uploading nothing', async () => {
+    const title = `Sequential ${run}`;
+    const first = await replica().client.upload(composition(title), { idempotencyKey: `lesson-${run}` });
+    const retried = await replica().client.upload(composition(title), { idempotencyKey: `lesson-${run}` });
+    expect(first.created).to.equal(true);
+    expect(retried).to.include({ uid: first.uid, created: false });
+    expect(storedWithTitle(title)).to.have.length(1);
+  });
+
+  it('refuses a key reused for different content on another replica (INVALID_INPUT), storing nothing new', async () => {
+    const key = `reused-${run}`;
+    const first = await replica().client.upload(composition(`Original ${run}`), { idempotencyKey: key });
+    const error = await toolError(replica().client.upload(composition(`Changed ${run}`), { idempotencyKey: key }));
+    expect(error.code).to.equal('INVALID_INPUT');
+    expect(error.message).to.include(first.uid);
+    expect(storedWithTitle(`Changed ${run}`)).to.have.length(0);
+  });
+
+  it('refuses different content while another replica is still uploading under the same key', async () => {
+    standin.setFaults({ latencyMs: { upload: 800 } });
+    const key = `racing-${run}`;
+    const first = replica().client.upload(composition(`Racing A ${run}`), { idempotencyKey: key });
+    await new Promise((r) => setTimeout(r, 300));
+    const error = await toolError(replica().client.upload(composition(`Racing B ${run}`), { idempotencyKey: key }));
+    expect(error.code).to.equal('INVALID_INPUT');
+    expect((await first).created).to.equal(true);
+    expect(storedWithTitle(`Racing B ${run}`)).to.have.length(0);
+  });
+
+  it('takes over a claim whose claimer died mid-upload (no uid, older than the stale age) and stores one composition', async () => {
+    const title = `Taken over ${run}`;
+    const doc = composition(title);
+    const { client, store } = replica();
+    // What a crashed replica leaves: the claim object without a uid, claimed longer ago than the stale age.
+    const contentKey = contentIdempotencyKey(doc);
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: idempotencyObjectName(scoped(contentKey)), labels: { ...IDEMPOTENCY_LABELS } }, data: { contentKey, createdAt: new Date(Date.now() - STALE_MS - 1_000).toISOString() } } });
+    const saved = await client.upload(doc);
+    expect(saved.created).to.equal(true);
+    expect(storedWithTitle(title)).to.have.length(1);
+    expect((await readObject(contentKey)).data?.['uid']).to.equal(saved.uid);
+    expect(await store.get(scoped(contentKey))).to.deep.equal({ uid: saved.uid, contentKey });
+  });
+
+  it('waits on a live claim and returns the uid its claimer writes (created: false), and gives up with UPSTREAM_TIMEOUT when none comes', async () => {
+    const title = `Waiting ${run}`;
+    const doc = composition(title);
+    const contentKey = contentIdempotencyKey(doc);
+    const name = idempotencyObjectName(scoped(contentKey));
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name, labels: { ...IDEMPOTENCY_LABELS } }, data: { contentKey, createdAt: new Date().toISOString() } } });
+    const timedOut = await toolError(replica({ claimWaitMs: 500 }).client.upload(doc));
+    expect(timedOut.code).to.equal('UPSTREAM_TIMEOUT');
+    const waiting = replica().client.upload(doc);
+    await new Promise((r) => setTimeout(r, 300));
+    const claim = await core.readNamespacedConfigMap({ name, namespace: ns.name });
+    await core.replaceNamespacedConfigMap({ name, namespace: ns.name, body: { ...claim, data: { ...claim.data, uid: 'H4sI-written-by-the-claimer' } } });
+    expect(await waiting).to.include({ uid: 'H4sI-written-by-the-claimer', created: false });
+    expect(storedWithTitle(title)).to.have.length(0);
+  });
+
+  it('releases the claim when the upload fails, so the next save (on any replica) uploads at once', async () => {
+    const title = `Failed first ${run}`;
+    standin.setFaults({ failNext: { upload: 1 } });
+    const error = await toolError(replica({ retries: 0 }).client.upload(composition(title), { idempotencyKey: `fails-${run}` }));
+    expect(error.code).to.equal('UPSTREAM_ERROR');
+    const missing = await readObject(`fails-${run}`).then(() => 'present', () => 'absent');
+    expect(missing).to.equal('absent');
+    const saved = await replica({ claimWaitMs: 1_000 }).client.upload(composition(title), { idempotencyKey: `fails-${run}` });
+    expect(saved.created).to.equal(true);
+    expect(storedWithTitle(title)).to.have.length(1);
+  });
+
+  it('sweeps records older than the TTL and only those (fresh records, claims and unlabelled ConfigMaps stay), in bounded steps', async () => {
+    const sweepNs = await createTestNamespace(kc, 'idem-sweep');
+    try {
+      const now = Date.now();
+      const make = (name: string, ageMs: number, labels: Record<string, string> = { ...IDEMPOTENCY_LABELS }, uid = 'H4sI-x') =>
+        core.createNamespacedConfigMap({ namespace: sweepNs.name, body: { metadata: { name, labels }, data: { uid, contentKey: 'sha256:aa', createdAt: new Date(now - ageMs).toISOString() } } });
+      await Promise.all([
+        make('composer-mcp-save-old-1', 3 * 3_600_000), make('composer-mcp-save-old-2', 2 * 3_600_000), make('composer-mcp-save-old-3', 90 * 60_000),
+        make('composer-mcp-save-fresh', 10 * 60_000), make('composer-mcp-save-fresh-claim', 60_000, undefined, ''),
+        make('unrelated-old', 5 * 3_600_000, { 'app.kubernetes.io/part-of': 'composer-mcp' }),
+      ]);
+      const store = new KubernetesIdempotencyStore({ kubeConfig: kc, namespace: sweepNs.name, staleAfterMs: STALE_MS, ttlMs: 3_600_000, sweepIntervalMs: 0, sweepMaxDeletes: 2 });
+      expect(await store.sweep()).to.equal(2);
+      expect(await store.sweep()).to.equal(1);
+      expect(await store.sweep()).to.equal(0);
+      const left = (await core.listNamespacedConfigMap({ namespace: sweepNs.name })).items.map((c) => c.metadata!.name!).filter((n) => n !== 'kube-root-ca.crt');
+      expect(left.toSorted()).to.deep.equal(['composer-mcp-save-fresh', 'composer-mcp-save-fresh-claim', 'unrelated-old']);
+    } finally {
+      await sweepNs.remove();
+    }
+  });
+});
