@@ -3,7 +3,7 @@
  * Roles/ClusterRoles must grant exactly these (rbac.test.ts compares them) and the recording proxy checks the
  * processes really use them. `exercisedByScenario: false` marks calls only made on rare paths, with the reason.
  * Keep in step with operator/src (kube-writer.ts, controller.ts informers, runtime/lease-store.ts) and
- * server/src/browsers/kubernetes-source.ts.
+ * server/src/browsers/kubernetes-source.ts, server/src/composer/storage/kubernetes-idempotency-store.ts.
  */
 export interface UsedApiCall {
   verb: string;
@@ -55,6 +55,18 @@ export const SERVER_CALLS: UsedApiCall[] = [
   { verb: 'watch', resource: 'browser.composer-mcp.io/browserpools', where: 'kubernetes-source.ts pool informer', exercisedByScenario: true },
   { verb: 'list', resource: 'core/secrets', where: 'kubernetes-source.ts token informer', exercisedByScenario: true },
   { verb: 'watch', resource: 'core/secrets', where: 'kubernetes-source.ts token informer', exercisedByScenario: true },
+];
+
+/**
+ * The server's idempotency store (server/src/composer/storage/kubernetes-idempotency-store.ts) in its own namespace:
+ * the `-idempotency` Role. The chart scenario runs the server without Composer credentials, so no store is built.
+ */
+export const SERVER_IDEMPOTENCY_CALLS: UsedApiCall[] = [
+  { verb: 'create', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts claim (create-if-absent) and set', exercisedByScenario: false, why: 'only on a save, which needs Composer credentials (test/integration/composer/idempotency-across-replicas.test.ts exercises it)' },
+  { verb: 'get', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts read (claim held by another replica, get)', exercisedByScenario: false, why: 'only on a save (see create)' },
+  { verb: 'update', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts set (uid into the claim) and stale-claim takeover', exercisedByScenario: false, why: 'only on a save (see create)' },
+  { verb: 'delete', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts release (failed upload) and sweep (expired records)', exercisedByScenario: false, why: 'only on a failed save or an expired record (see create)' },
+  { verb: 'list', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts sweep', exercisedByScenario: false, why: 'the store, and so its sweep, runs only with Composer credentials (see create)' },
 ];
 
 /** `verb resource` keys of an RBAC rule list (apiGroups × resources × verbs), core group as `core`. */

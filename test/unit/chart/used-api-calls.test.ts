@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { callPairs, OPERATOR_LEASE_CALLS, OPERATOR_POOL_CALLS, SERVER_CALLS } from '../../integration/chart/used-api-calls.ts';
+import { callPairs, OPERATOR_LEASE_CALLS, OPERATOR_POOL_CALLS, SERVER_CALLS, SERVER_IDEMPOTENCY_CALLS } from '../../integration/chart/used-api-calls.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
 const ALIASES: Record<string, string> = { '#operator/': 'operator/src/', '#server/': 'server/src/', '#common/': 'common/src/', '#browser/': 'browser/src/' };
@@ -28,7 +28,7 @@ const VERBS: Record<string, string> = { create: 'create', read: 'get', replace: 
 const RESOURCES: Record<string, string> = {
   Secret: 'core/secrets', Pod: 'core/pods', Event: 'core/events', Lease: 'coordination.k8s.io/leases',
   CustomObjectStatus: 'browser.composer-mcp.io/browserpools/status', CustomObject: 'browser.composer-mcp.io/browserpools',
-  NetworkPolicy: 'networking.k8s.io/networkpolicies',
+  NetworkPolicy: 'networking.k8s.io/networkpolicies', ConfigMap: 'core/configmaps',
 };
 const PLURALS: Record<string, string> = {
   pods: 'core/pods', secrets: 'core/secrets', BROWSERPOOL_PLURAL: 'browser.composer-mcp.io/browserpools',
@@ -73,7 +73,8 @@ describe('Kubernetes API calls in the code vs the list the chart RBAC is built f
   it('the server calls nothing its Role does not grant', () => {
     const { pairs, unknown } = staticCalls(reachableFiles('server/src/main.ts'));
     expect(unknown, 'API calls this test cannot map: add them to RESOURCES/PLURALS').to.deep.equal([]);
-    expect(pairs.filter((p) => !callPairs(SERVER_CALLS).includes(p)), 'add them to used-api-calls.ts and the chart RBAC').to.deep.equal([]);
+    expect(pairs.filter((p) => !callPairs([...SERVER_CALLS, ...SERVER_IDEMPOTENCY_CALLS]).includes(p)), 'add them to used-api-calls.ts and the chart RBAC').to.deep.equal([]);
     expect(pairs).to.include.members(['list browser.composer-mcp.io/browserpools', 'watch core/secrets']);
+    expect(pairs.filter((p) => p.endsWith(' core/configmaps')), 'the idempotency store uses everything SERVER_IDEMPOTENCY_CALLS lists').to.deep.equal(callPairs(SERVER_IDEMPOTENCY_CALLS));
   });
 });
