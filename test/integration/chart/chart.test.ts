@@ -295,7 +295,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       });
       const pods = await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'browser.composer-mcp.io/pool=default' });
       expect(pods.items.map((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status)).to.deep.equal(['True', 'True']);
-      expect(operatorProxy!.calls.filter((c) => c.status === 403)).to.deep.equal([]);
+      // Only this release's namespace and cluster-scoped calls count: the operator watches every namespace, and earlier
+      // suites' namespaces that are still terminating refuse writes with 403 "being terminated", which is not RBAC.
+      expect(operatorProxy!.calls.filter((c) => c.status === 403 && (c.namespace === undefined || c.namespace === ns.name))).to.deep.equal([]);
     });
 
     it('lets the server (as its ServiceAccount) list and watch its pool and token Secret, and serve a tool call', async () => {

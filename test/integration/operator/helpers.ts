@@ -7,6 +7,7 @@ import {
 } from '#operator/api/v1alpha1/browserpool.ts';
 import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
 import { isNotFound } from '#operator/runtime/kube-errors.ts';
+import { ensureDefaultServiceAccount } from '#support/control-plane/kube-test-kit.ts';
 import { createLeaderElector } from '#operator/runtime/leader-election.ts';
 import { BrowserPoolController, type BrowserPoolControllerOptions } from '#operator/controllers/browserpool/controller.ts';
 
@@ -36,10 +37,8 @@ export async function createNamespace(kc: KubeConfig, prefix: string): Promise<{
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name } } });
-  // Pods are refused until the controller-manager has made the namespace's default ServiceAccount (slow after an
-  // apiserver restart); a real namespace is ready for pods only then too.
-  await eventually(async () => core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).then(() => true, () => undefined), 60_000,
-    () => `ServiceAccount ${name}/default never appeared`);
+  // Pods are refused until the namespace's default ServiceAccount exists (see ensureDefaultServiceAccount).
+  await ensureDefaultServiceAccount(core, name);
   return {
     name,
     remove: async () => {

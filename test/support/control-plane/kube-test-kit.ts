@@ -21,12 +21,31 @@ export async function createTestNamespace(kc: KubeConfig, prefix: string): Promi
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name } } });
+  await ensureDefaultServiceAccount(core, name);
   return {
     name,
     async remove() {
       await core.deleteNamespace({ name }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Waits for the namespace's `default` ServiceAccount, which the apiserver requires before it admits a pod. The
+ * controller-manager's ServiceAccount controller makes it, but falls far behind when earlier suites leave many
+ * namespaces terminating (seen after apiserver restarts); past a short wait this creates it exactly as that
+ * controller would (a bare ServiceAccount named `default`), so a test never waits on the backlog of another.
+ */
+export async function ensureDefaultServiceAccount(core: CoreV1Api, namespace: string, waitMs = 5000): Promise<void> {
+  const exists = () => core.readNamespacedServiceAccount({ namespace, name: 'default' }).then(() => true, () => false);
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (await exists()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } }).catch((error: unknown) => {
+    if (apiError(error).status !== 409) throw error;
+  });
 }
 
 /** The HTTP status and the API server's Status message of a failed call (message of other errors, status 0). */
