@@ -36,7 +36,7 @@ export const saveCompositionTool: ToolDefinition<ComposerServices, typeof inputS
   name: 'composer_save_composition',
   title: 'Save a composition to the Composer',
   description:
-    'Validates a composition and uploads it to the DigitalPages storage with the server\'s configured credentials; returns its uid and editor URL. Invalid compositions are rejected with the validation report (fix them and call again). Idempotent per idempotencyKey (default: a hash of the content): a retried save returns the same uid with created=false instead of a second copy. Limitation: the key is remembered by the server process that saved it, so a retry that lands on another replica after a restart, or after the memory is full, can still create a copy.',
+    'Validates a composition and uploads it to the DigitalPages storage with the server\'s configured credentials; returns its uid and editor URL. Invalid compositions are rejected with the validation report (fix them and call again). Idempotent per idempotencyKey (default: a hash of the content): a retried save returns the same uid with created=false instead of a second copy. With composer.idempotency.store=kubernetes (the Helm chart sets it) keys are held cluster-wide for 24 hours, so a retry that lands on another replica gets the same uid; with the default in-memory store only the process that saved it remembers the key (up to 10 000 keys).',
   inputSchema,
   outputSchema,
   annotations: { title: 'Save composition', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
