@@ -31,7 +31,7 @@ import type { ComposerSettings } from '#server/tools/services.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { coreUtilisation, formatUtilisation, processGroupCpuSeconds, readCpuTimes } from './support/cpu.ts';
 import { openDirectly, type DirectOpen } from './support/direct-open.ts';
-import { everyWidgetComposition, WIDGET_TYPE_COUNT } from './support/every-widget-composition.ts';
+import { everyWidgetComposition, WIDGET_TYPE_COUNT } from '#support/fixtures/every-widget-composition.ts';
 import { histogramTotals, meanBetween, type HistogramTotals } from './support/prometheus-text.ts';
 import { startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
@@ -172,7 +172,7 @@ export async function run(): Promise<BenchReport> {
     const standin: ComposerStandin = await startComposerStandin({ jwtSecret, projectKey: PROJECT_KEY, connectorUids: [CONNECTOR_UID] });
     cleanups.push(() => standin.stop());
     const settings: ComposerSettings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: token, projectKey: PROJECT_KEY, connectorUid: CONNECTOR_UID, apiEnv: 'prd' };
-    const { uid } = await new HttpStorageClient(settings, { logger }).upload(everyWidgetComposition());
+    const { uid } = await new HttpStorageClient(settings, { logger }).upload(everyWidgetComposition('Benchmark: every widget', 'One widget of every type, for the open-composition benchmark'));
     const pageSettings = resolvePageSettings(undefined);
 
     // B's browser: already running, same binary and gateway path as the server's local pool.

@@ -1,10 +1,6 @@
 import { SignJWT } from 'jose';
-import { v1 as uuidv1 } from 'uuid';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createLogger } from '#common/logger.ts';
-import { exampleWidget } from '#server/composer/catalog.ts';
-import { INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
-import { WIDGET_TYPES } from '#server/composer/model/widgets.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition, type ToolErrorBody } from '#server/tools/tool-definition.ts';
@@ -22,24 +18,7 @@ export async function standinToken(secret: string, subject = 'tester'): Promise<
     .sign(new TextEncoder().encode(secret));
 }
 
-function freshIds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(freshIds);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = k === 'id' && typeof v === 'string' ? uuidv1() : freshIds(v);
-  return out;
-}
-
-/** A valid composition with one widget of every known type (the catalog's examples, fresh time-based ids). */
-export function everyWidgetComposition(title = 'Fotossíntese'): Record<string, unknown> {
-  return {
-    version: '1.1',
-    metadata: { title, description: 'Uma aula de teste', thumb: null, tags: [] },
-    interface: { ...INTERFACE_DEFAULTS },
-    structure: WIDGET_TYPES.map((type) => freshIds(exampleWidget(type))),
-    assets: [],
-  };
-}
+export { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 
 /** Settings for the stand-in. */
 export function standinSettings(urls: { appUrl: string; apiUrl: string }, accessToken: string | undefined): ComposerSettings {

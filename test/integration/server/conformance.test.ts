@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectHttp, parseLogLines, REPO_ROOT, serverEnv, tempFiles, type ServerProcess } from './server-harness.ts';
+import { connectHttp, REPO_ROOT, startServerProcess, tempFiles, type ServerProcess } from './server-harness.ts';
 
 const CONFORMANCE_CLI = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const BASELINE = join(REPO_ROOT, 'test/conformance/baseline.json');
@@ -35,47 +35,8 @@ function readResults(dir: string): Map<string, Check[]> {
 }
 
 /** Starts `node test/conformance/conformance-server.ts --http.port=0` and waits for "Started MCP server". */
-async function startConformanceServer(): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [CONFORMANCE_SERVER, '--http.port=0'], { cwd: REPO_ROOT, env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`Conformance server did not start within 20 s. stderr:\n${stderr}`));
-    }, 20000);
-    const check = (): void => {
-      const line = parseLogLines(stderr).find((l) => l['message'] === 'Started MCP server');
-      if (!line) return;
-      clearTimeout(timer);
-      proc.stderr.off('data', check);
-      resolve(line);
-    };
-    proc.stderr.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Conformance server exited with ${code} before starting. stderr:\n${stderr}`));
-    });
-  });
-  return {
-    proc,
-    url: String(started['url']),
-    port: Number(started['port']),
-    stderr: () => stderr,
-    stdout: () => stdout,
-    logs: () => parseLogLines(stderr),
-    exited,
-    async stop(timeoutMs = 15000) {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
+function startConformanceServer(): Promise<ServerProcess> {
+  return startServerProcess({ entry: CONFORMANCE_SERVER });
 }
 
 describe('MCP conformance suite (server scenarios) against the real server with the suite fixtures', function () {

@@ -50,9 +50,12 @@ export function parseLogLines(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** Starts `node server/src/main.ts --http.port=0 ...args` and waits for "Started MCP server". */
-export async function startServerProcess(options: { env?: Record<string, string>; args?: string[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [MAIN, '--http.port=0', ...(options.args ?? [])], { cwd: REPO_ROOT, env: serverEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node <entry> --http.port=0 ...args` (entry: server/src/main.ts, or another entry point that runs the server's
+ * main, like the conformance server) and waits for "Started MCP server".
+ */
+export async function startServerProcess(options: { env?: Record<string, string>; args?: string[]; timeoutMs?: number; entry?: string } = {}): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [options.entry ?? MAIN, '--http.port=0', ...(options.args ?? [])], { cwd: REPO_ROOT, env: serverEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
