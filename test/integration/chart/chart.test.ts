@@ -397,23 +397,19 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
     before(async function () {
       this.timeout(60_000);
       ns = await createTestNamespace(kc, 'chart-upgrade');
-      oldChart = await mkdtemp(path.join(os.tmpdir(), 'chart-old-'));
-      // The previous chart: the first commit that shipped the CRD in the chart, packaged as version 0.0.1.
-      const firstCommit = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'charts/composer-mcp/files/crds'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n').at(-1)!;
-      execFileSync('sh', ['-c', `git archive ${firstCommit} charts/composer-mcp | tar -x -C "${oldChart}"`], { cwd: REPO });
-      const chartYaml = path.join(oldChart, 'charts', 'composer-mcp', 'Chart.yaml');
-      await writeFile(chartYaml, (await readFile(chartYaml, 'utf8')).replace(/^version: .*$/m, 'version: 0.0.1'));
+      // The previous release of the chart, as a user would have it installed: the first chart that shipped the CRD,
+      // packaged as 0.0.1 (a released artifact, so the test needs no git history and works in shallow clones).
+      oldChart = path.join(import.meta.dirname, 'fixtures', 'composer-mcp-0.0.1.tgz');
     });
     after(async function () {
       this.timeout(60_000);
       await helm(['uninstall', 'cmcp-up', '-n', ns.name, '--wait=false'], admin);
       await ns.remove();
-      await rm(oldChart, { recursive: true, force: true });
     });
 
     it('keeps existing BrowserPools (same uid) across helm upgrade and helm uninstall, and keeps the CRD', async () => {
       const custom = kc.makeApiClient(CustomObjectsApi);
-      await helmOk(['install', 'cmcp-up', path.join(oldChart, 'charts', 'composer-mcp'), '-n', ns.name, '--take-ownership'], admin, 90_000);
+      await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership'], admin, 90_000);
       await custom.createNamespacedCustomObject({
         ...POOL_API, namespace: ns.name,
         body: { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: 'lessons' }, spec: { browser: { image: 'example/chromium:1' }, gateway: { image: 'example/gateway:1' } } },
