@@ -7,6 +7,7 @@ import { checkCdpHealth, type HealthResult } from './cdp-health.ts';
 import { GatewayMetrics } from './gateway-metrics.ts';
 import { isSafeAuthority, rewriteDevtoolsJson } from './rewrite-urls.ts';
 import { watchTokenFile } from './token-file.ts';
+import { LogThrottle } from './log-throttle.ts';
 
 /** How a gateway is started. */
 export interface GatewayOptions {
@@ -149,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onChange: () => metrics.inc('cdp_gateway_token_reloads_total'),
   });
 
+  const throttle = new LogThrottle(logger);
   let healthInflight: Promise<HealthResult> | undefined;
   let lastHealthOk: boolean | undefined;
   const health = (): Promise<HealthResult> => {
@@ -196,7 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const failure = checkBearer(req.headers.authorization, tokens.tokens());
     if (failure) {
       metrics.inc('cdp_gateway_auth_failures_total', { kind, reason: failure });
-      logger.warn('Refused request without a valid bearer token', { kind, reason: failure, path: pathnameOf(req.url), remote: req.socket.remoteAddress });
+      throttle.warn(`auth:${kind}:${failure}`, 'Refused request without a valid bearer token', { kind, reason: failure, path: pathnameOf(req.url), remote: req.socket.remoteAddress });
     }
     return failure;
   };
@@ -216,7 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       answer = await upstream(req.method ?? 'GET', req.url ?? '/', headers, body.length > 0 ? body : undefined);
     } catch (error) {
       metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'json' });
-      logger.warn('Failed to proxy DevTools request', { path: pathnameOf(req.url), upstream: upstreamAuthority, error: (error as Error).message });
+      throttle.warn('upstream:json', 'Failed to proxy DevTools request', { path: pathnameOf(req.url), upstream: upstreamAuthority, error: (error as Error).message });
       sendJson(res, 502, { error: 'bad_gateway', message: `Chromium at ${upstreamAuthority} did not answer: ${(error as Error).message}` });
       return;
     }
@@ -312,7 +314,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     up.on('error', (error) => {
       if (!connected) {
         metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'websocket' });
-        logger.warn('Failed to connect CDP WebSocket to Chromium', { upstream: upstreamAuthority, error: error.message });
+        throttle.warn('upstream:websocket', 'Failed to connect CDP WebSocket to Chromium', { upstream: upstreamAuthority, error: error.message });
         refuse(502, 'Bad Gateway', [], JSON.stringify({ error: 'bad_gateway', message: `Chromium at ${upstreamAuthority} is not reachable: ${error.message}` }));
       } else {
         socket.destroy(); // a reset mid-stream: both legs close, `finish` below accounts for it

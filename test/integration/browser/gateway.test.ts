@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { rm } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium as playwright } from 'playwright-core';
@@ -277,6 +278,38 @@ describe('CDP gateway start-up errors', function () {
       }
       expect(String(error)).to.match(/token file .*missing.*GATEWAY_TOKEN_FILE/);
     } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CDP gateway log volume under repeated failures', function () {
+  this.timeout(30_000);
+
+  it('logs one line per kind of repeated failure while /metrics counts every one', async () => {
+    const root = await makeTestRoot('gateway-throttle');
+    const volume = new SecretVolume(join(root, 'cdp-token'));
+    await volume.init('cdp-token-throttle-0123456789');
+    const stream = new PassThrough();
+    const lines: Array<Record<string, unknown>> = [];
+    stream.on('data', (chunk: Buffer) => { for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l)); });
+    // Nothing listens upstream: every proxied request fails, as when a browser died under load.
+    const gateway = await startGateway({
+      listenHost: '127.0.0.1', listenPort: 0, upstreamPort: await freePort(), tokenFile: volume.file, healthTimeoutMs: 500,
+      logger: createLogger({ component: 'gateway', format: 'json', stream }),
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        expect((await fetch(`${gateway.url}/json/version`, { headers: { Authorization: 'Bearer cdp-token-throttle-0123456789' } })).status).to.equal(502);
+        expect((await fetch(`${gateway.url}/json/version`, { headers: { Authorization: 'Bearer wrong-token-0123456789' } })).status).to.equal(401);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(lines.filter((l) => l['message'] === 'Failed to proxy DevTools request')).to.have.length(1);
+      expect(lines.filter((l) => l['message'] === 'Refused request without a valid bearer token')).to.have.length(1);
+      expect(gateway.metrics.value('cdp_gateway_upstream_errors_total', { operation: 'json' })).to.equal(20);
+      expect(gateway.metrics.value('cdp_gateway_auth_failures_total', { kind: 'http', reason: 'invalid' })).to.equal(20);
+    } finally {
+      await gateway.close();
       await rm(root, { recursive: true, force: true });
     }
   });
