@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ValidationLimits } from '#server/composer/validator/limits.ts';
+import type { RouterStats } from '#server/browsers/router.ts';
 
 export type { ValidationLimits } from '#server/composer/validator/limits.ts';
 
@@ -60,16 +61,8 @@ export interface BrowserLease {
   blocked: BlockedNavigationLike[];
 }
 
-/** Pool figures tools report (a subset of the router's `RouterStats`). */
-export interface BrowserStatsLike {
-  browsers: number;
-  healthy: number;
-  draining: number;
-  sessionsInUse: number;
-  capacity: number;
-  queueDepth: number;
-  prewarmed: number;
-}
+/** Pool figures tools report: the router's own snapshot type. */
+export type BrowserStatsLike = RouterStats;
 
 /** The subset of `BrowserRouter` the tools use: leases (context closed in finally by the router) and stats. */
 export interface BrowserLeaser {

@@ -1,23 +1,12 @@
 import { expect } from 'chai';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { CollectingMetricReader as TestReader } from '#support/telemetry/collecting-metric-reader.ts';
 import { Controller } from '#operator/runtime/controller.ts';
 import { createInformer, type Informer } from '#operator/runtime/informer.ts';
 import { splitKey } from '#operator/runtime/indexed-cache.ts';
 import { ControllerMetrics } from '#operator/runtime/metrics.ts';
 import { eventually, testKubeConfig, testNamespace } from './kube-test-kit.ts';
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 describe('Controller against a real kube-apiserver', function () {
   this.timeout(60_000);

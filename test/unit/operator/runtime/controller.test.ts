@@ -1,25 +1,14 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
-import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { CollectingMetricReader as TestReader } from '#support/telemetry/collecting-metric-reader.ts';
 import { createLogger } from '#common/logger.ts';
 import { FakeClock } from '#operator/runtime/clock.ts';
 import { Controller, ownKey, ownerKeys, type Reconciler } from '#operator/runtime/controller.ts';
 import { Informer } from '#operator/runtime/informer.ts';
 import { ControllerMetrics } from '#operator/runtime/metrics.ts';
 import { ScriptedListWatch, testObject } from './fake-list-watch.ts';
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 function counterValues(metrics: ResourceMetrics, name: string): Record<string, number> {
   const out: Record<string, number> = {};
