@@ -53,6 +53,14 @@ system-deps: ## Install the Debian packages the browsers and tests need (chromiu
 control-plane: ## Build kube-apiserver, etcd, kubectl, kube-controller-manager, helm (cached per version)
 	@bash test/support/control-plane/build.sh
 
+.PHONY: node-deps
+node-deps: ## Install the Debian packages a real test node needs (runc, CNI plugins, nftables, debootstrap, docker.io, umoci, skopeo)
+	@bash scripts/node-deps.sh
+
+.PHONY: node
+node: node-deps ## Build kubelet, kube-scheduler, kube-proxy, containerd 2, the pause image (cached per version)
+	@bash test/support/cluster/build.sh
+
 # ---------------------------------------------------------------- checks
 .PHONY: typecheck
 typecheck: setup ## Type-check everything with TypeScript 7

@@ -35,6 +35,8 @@ log() { echo "images: $*" >&2; }
 private_dockerd_pid=""
 private_dir=/run/composer-mcp-images
 cgroups_before=""
+run_dirs_before=""
+ip_forward_before=""
 stop_private_dockerd() {
   [ -n "$private_dockerd_pid" ] || return 0
   kill -TERM "$private_dockerd_pid" 2>/dev/null || true
@@ -44,6 +46,12 @@ stop_private_dockerd() {
   awk -v a="$private_dir" -v b="$cache_root/docker" 'index($2, a "/") == 1 || index($2, b "/") == 1 {print $2}' /proc/mounts |
     sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$private_dir"
+  # dockerd and its containerd also create these whatever --exec-root says; remove them when this build made them.
+  for dir in /run/docker /run/containerd; do
+    case " $run_dirs_before " in *" $dir "*) ;; *) rm -rf "$dir" ;; esac
+  done
+  # dockerd turns IP forwarding on even without a bridge; put back what the machine had.
+  [ -z "$ip_forward_before" ] || echo "$ip_forward_before" >/proc/sys/net/ipv4/ip_forward
   # The cgroups the build containers used (only those that did not exist before this build).
   for dir in /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker; do
     [ -d "$dir" ] || continue
@@ -61,10 +69,12 @@ start_private_dockerd() {
   exec 9>"$cache_root/docker/.lock"
   if ! flock -w 1800 9; then echo "ERROR: another make images holds $cache_root/docker/.lock for 30 min" >&2; exit 1; fi
   cgroups_before=$(ls -d /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker 2>/dev/null | tr '\n' ' ' || true)
+  run_dirs_before=$(ls -d /run/docker /run/containerd 2>/dev/null | tr '\n' ' ' || true)
+  ip_forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
   rm -rf "$private_dir" && mkdir -p "$private_dir"
   log "no Docker engine answers; starting a private dockerd (data root $cache_root/docker/data, socket $private_dir/docker.sock)"
   dockerd --data-root "$cache_root/docker/data" --exec-root "$private_dir/exec" --pidfile "$private_dir/dockerd.pid" \
-    -H "unix://$private_dir/docker.sock" --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+    -H "unix://$private_dir/docker.sock" --bridge=none --iptables=false --ip-masq=false --ip6tables=false --ip-forward=false \
     --storage-driver=overlay2 --log-level=warn >"$private_dir/dockerd.log" 2>&1 &
   private_dockerd_pid=$!
   trap stop_private_dockerd EXIT
