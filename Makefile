@@ -86,6 +86,10 @@ test-integration: setup system-deps control-plane ## Integration tests: real api
 test-e2e: setup system-deps control-plane ## End-to-end: control plane + operator + pod runner + browsers + server
 	$(MOCHA) --timeout 120000 --require test/support/hooks/control-plane-hook.ts 'test/e2e/**/*.test.ts'
 
+.PHONY: test-cluster
+test-cluster: setup system-deps control-plane node images-cluster ## Cluster tier: a real node (kubelet, containerd, kube-proxy), the images, the chart installed with helm (root)
+	$(MOCHA) --timeout 240000 --require test/support/hooks/cluster-hook.ts 'test/cluster/**/*.test.ts'
+
 .PHONY: bench
 bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 	node bench/run.ts
@@ -144,6 +148,10 @@ IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/nul
 .PHONY: images
 images: ## Build the operator, server, chromium and gateway images (Docker, or a private dockerd here; a debootstrap base where no registry answers)
 	@IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) bash scripts/images/build.sh
+
+.PHONY: images-cluster
+images-cluster: node-deps ## Build the images for the cluster tier (content-keyed, cached) and list them for it
+	@IMAGE_REGISTRY=composer-mcp.local IMAGE_TAG=cluster IMAGE_OUT=$(CACHE_DIR)/images/cluster bash scripts/images/build.sh
 
 .PHONY: chart-crds
 chart-crds: ## Copy crds/*.yaml into the chart (charts/composer-mcp/files/crds); a unit test fails when they differ

@@ -139,6 +139,8 @@ export function teardownNode(state: OwnerState | undefined, paths: NodePaths, ne
   if (existsSync(logs)) {
     rmSync(LAST_LOGS_DIR, { recursive: true, force: true });
     try {
+      // The components' logs, and the containers' (the kubelet's pod log directory).
+      if (existsSync(paths.podLogsDir)) renameSync(paths.podLogsDir, path.join(logs, 'pods'));
       renameSync(logs, LAST_LOGS_DIR);
     } catch {
       // Another filesystem: the logs go with the directory.
@@ -249,11 +251,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const ctr = new Ctr(bins.ctr, paths.containerdSocket);
 
   const stopAll = async (graceful: boolean, tls?: TlsMaterial, server?: string): Promise<void> => {
-    if (graceful && tls && server) await deleteAllPods(server, tls, ctr, logger);
-    const order = ['kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager'];
-    for (const name of order) {
+    // Controllers first, so that nothing recreates the pods deleted next; then the node's own processes.
+    const stopNamed = async (name: string): Promise<void> => {
       const proc = running.find((p) => p.name === name);
       if (proc) await stopPid(proc.pid, proc.binary, 10_000);
+    };
+    await stopNamed('kube-controller-manager');
+    await stopNamed('kube-scheduler');
+    if (graceful && tls && server) await deleteAllPods(server, tls, ctr, logger);
+    for (const name of ['kube-proxy', 'kubelet']) {
+      await stopNamed(name);
     }
     if (running.some((p) => p.name === 'containerd' && isRunning(p.pid, p.binary))) ctr.removeAllContainersSync();
     for (const proc of running.toReversed()) await stopPid(proc.pid, proc.binary, 10_000);
