@@ -84,7 +84,14 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     requests,
     isShuttingDown: () => !accepting,
   });
-  const httpServer = createServer(app);
+  // While draining, every answer closes its connection: a client's next call opens a new one, which the Service
+  // sends to a ready replica, instead of reusing one that this replica closes when it stops accepting (a request
+  // already on such a connection's wire then fails with a reset: seen in the cluster tier during helm rollback).
+  let draining = false;
+  const httpServer = createServer((req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   httpServer.keepAliveTimeout = 5000;
   let address: AddressInfo;
   try {
@@ -99,6 +106,7 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
 
   const graceMs = config.shutdownGraceSeconds * 1000;
   shutdown.onShutdown('drain', async () => {
+    draining = true;
     health.setDraining();
     if (config.shutdownDrainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
   });

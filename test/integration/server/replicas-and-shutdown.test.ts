@@ -1,3 +1,4 @@
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -179,6 +180,11 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       server.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       expect((await fetch(readyz)).status, 'readiness fails during the drain').to.equal(503);
+      // Every answer during the drain closes its connection, so clients reconnect (to a ready replica) instead of
+      // reusing a connection this replica closes when it stops accepting.
+      const answer = await new Promise<IncomingMessage>((resolve, reject) => httpGet(readyz, resolve).on('error', reject));
+      answer.resume();
+      expect(answer.headers.connection, 'Connection header of an answer during the drain').to.equal('close');
       const client = await connectHttp(server.url);
       const listed = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
       expect(listed.isError, 'a new call during the drain is served').to.not.equal(true);
