@@ -45,6 +45,14 @@ node_modules/.install-stamp: package-lock.json package.json $(NODE_BIN)
 .PHONY: setup
 setup: $(NODE_BIN) node_modules/.install-stamp ## Install Node 24 (if needed) and the npm packages
 
+FONTS_DIR := $(TOOLS)/fonts
+
+$(FONTS_DIR)/fonts.conf: scripts/fonts/fonts.list scripts/fonts/fonts.conf.in scripts/fonts/install-fonts.sh
+	@rm -rf $(FONTS_DIR) && FONTS_CACHE=$(CACHE_DIR)/fonts sh scripts/fonts/install-fonts.sh $(FONTS_DIR)
+
+.PHONY: fonts
+fonts: $(FONTS_DIR)/fonts.conf ## The pinned fonts (scripts/fonts/fonts.list) and a fontconfig for local browsers, as in the browser image
+
 .PHONY: system-deps
 system-deps: ## Install the Debian packages the browsers and tests need (chromium-headless-shell, iproute2, tini)
 	@bash scripts/system-deps.sh
@@ -101,9 +109,9 @@ RUN_BROWSERS ?= 2
 RUN_FLAGS   := --http.host=$(RUN_HOST) --http.port=$(RUN_PORT) --browsers.source=local --browsers.local.count=$(RUN_BROWSERS)
 
 .PHONY: run
-run: setup system-deps ## Start the server on 127.0.0.1:8080 with a local pool of 2 browsers; prints the endpoint and client configs
+run: setup system-deps fonts ## Start the server on 127.0.0.1:8080 with a local pool of 2 browsers; prints the endpoint and client configs
 	@node server/src/run-banner.ts $(RUN_FLAGS)
-	@exec node server/src/main.ts $(RUN_FLAGS)
+	@FONTCONFIG_FILE=$(FONTS_DIR)/fonts.conf exec node server/src/main.ts $(RUN_FLAGS)
 
 # ---------------------------------------------------------------- offline demo
 DEV_APP_PORT      ?= 0

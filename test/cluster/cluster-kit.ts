@@ -157,3 +157,17 @@ export async function wholeWorkflow(client: Client, title: string): Promise<{ ui
   expect((pdf.structuredContent as { preview: { mimeType: string } }).preview.mimeType).to.equal('application/pdf');
   return { uid, png: Buffer.from(png?.data ?? '', 'base64') };
 }
+
+/** The last lines of every server and operator container's log (for a failed test's message). */
+export async function releaseLogs(lines = 40, tier: ClusterTier = clusterTier()): Promise<string> {
+  const out: string[] = [];
+  for (const component of ['server', 'operator'] as const) {
+    for (const pod of await componentPods(component, tier)) {
+      const name = pod.metadata?.name ?? '';
+      const log = await apis(tier).core.readNamespacedPodLog({ name, namespace: tier.settings.namespace, container: component, tailLines: lines })
+        .catch((e: unknown) => `(no log: ${String(e)})`);
+      out.push(`--- ${name}\n${String(log)}`);
+    }
+  }
+  return out.join('\n');
+}

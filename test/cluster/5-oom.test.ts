@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser } from 'playwright-core';
+import { TOKEN_KEY, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { clusterTier } from '#support/cluster/shared.ts';
+import { apis, containerPid, describePool, eventually, poolPods, poolSettled } from './cluster-kit.ts';
+
+const POOL = 'oom';
+const LIMIT = '384Mi';
+
+/** The memory cgroup directory (v1 or v2) of a process, from /proc/<pid>/cgroup. */
+function memoryCgroup(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'));
+  const v1 = lines.find((f) => (f[1] ?? '').split(',').includes('memory'));
+  if (v1) return path.join('/sys/fs/cgroup/memory', v1[2] ?? '');
+  return path.join('/sys/fs/cgroup', lines.find((f) => f[0] === '0')?.[2] ?? '');
+}
+
+/** How many processes the kernel's OOM killer has killed in a memory cgroup (v1 memory.oom_control, v2 memory.events). */
+function oomKills(cgroup: string): number {
+  for (const [file, key] of [['memory.oom_control', 'oom_kill'], ['memory.events', 'oom_kill']] as const) {
+    try {
+      const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(readFileSync(path.join(cgroup, file), 'utf8'));
+      if (match) return Number(match[1]);
+    } catch {
+      // The other cgroup version.
+    }
+  }
+  throw new Error(`No OOM kill counter in ${cgroup}`);
+}
+
+describe('cluster tier: a browser container over its memory limit', function () {
+  this.timeout(300_000);
+
+  after(async () => {
+    const tier = clusterTier();
+    await apis().custom.deleteNamespacedCustomObject({
+      group: 'browser.composer-mcp.io', version: 'v1alpha1', plural: 'browserpools', namespace: tier.settings.namespace, name: POOL,
+    }).catch(() => undefined);
+  });
+
+  it(`is OOM-killed by the kernel (limit ${LIMIT}) and the browser recovers: the next page works`, async () => {
+    const tier = clusterTier();
+    const chromiumImage = `composer-mcp.local/chromium:${tier.settings.tag}`;
+    await apis().custom.createNamespacedCustomObject({
+      group: 'browser.composer-mcp.io', version: 'v1alpha1', plural: 'browserpools', namespace: tier.settings.namespace,
+      body: {
+        apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: POOL },
+        spec: {
+          replicas: 1,
+          browser: { image: chromiumImage, resources: { requests: { memory: '256Mi' }, limits: { memory: LIMIT } } },
+          gateway: { image: `composer-mcp.local/gateway:${tier.settings.tag}` },
+        },
+      },
+    });
+    await eventually(() => poolSettled(POOL, 1), 120_000, () => describePool(POOL));
+    const [pod] = await poolPods(POOL);
+    if (!pod) throw new Error('no oom pool pod');
+    const pid = await containerPid(pod, 'chromium');
+    const cgroup = memoryCgroup(pid);
+    const killsBefore = oomKills(cgroup);
+    const restartsBefore = pod.status?.containerStatuses?.find((c) => c.name === 'chromium')?.restartCount ?? 0;
+    const secret = await apis().core.readNamespacedSecret({ name: tokenSecretName(POOL), namespace: tier.settings.namespace });
+    const token = Buffer.from(secret.data?.[TOKEN_KEY] ?? '', 'base64').toString();
+    const endpoint = `http://${pod.status?.podIP}:9222`;
+    const connect = (): Promise<Browser> => chromium.connectOverCDP(endpoint, { headers: { authorization: `Bearer ${token}` }, timeout: 30_000 });
+
+    let browser = await connect();
+    const page = await (await browser.newContext()).newPage();
+    // 32 MB at a time, each page touched, until the kernel steps in.
+    const grown = page.evaluate(() => {
+      const hold: Uint8Array[] = [];
+      for (;;) hold.push(new Uint8Array(32 * 1024 * 1024).fill(7));
+    }).then(() => 'returned', (error: unknown) => String(error));
+    const outcome = await Promise.race([grown, new Promise<string>((r) => setTimeout(() => r('still running after 120 s'), 120_000))]);
+    expect(outcome, 'the allocating page ended by a crash, not by itself').to.match(/crash|closed|Target|disconnected/i);
+    const kills = await eventually(() => (oomKills(cgroup) > killsBefore ? oomKills(cgroup) : undefined), 30_000, () => `oom_kill ${oomKills(cgroup)}`);
+    expect(kills - killsBefore, 'processes the kernel OOM-killed in the chromium container').to.be.at.least(1);
+
+    // Recovers: either Chromium lost only the renderer, or the kubelet restarted the container; a new page works.
+    await eventually(() => poolSettled(POOL, 1), 120_000, () => describePool(POOL));
+    const after = (await poolPods(POOL)).find((p) => p.metadata?.uid === pod.metadata?.uid);
+    const status = after?.status?.containerStatuses?.find((c) => c.name === 'chromium');
+    const restarted = (status?.restartCount ?? 0) > restartsBefore;
+    if (restarted) expect(status?.lastState?.terminated?.reason, 'the container died of the OOM kill').to.equal('OOMKilled');
+    if (!browser.isConnected() || restarted) {
+      await browser.close().catch(() => undefined);
+      browser = await connect();
+    }
+    const fresh = await (await browser.newContext()).newPage();
+    expect(await fresh.evaluate(() => 6 * 7)).to.equal(42);
+    await browser.close();
+    process.stdout.write(`      OOM: ${kills - killsBefore} process(es) killed by the kernel in the ${LIMIT} chromium container; ` +
+      `${restarted ? 'the kubelet restarted the container (OOMKilled)' : 'Chromium lost the renderer and kept running'}; the next page worked\n`);
+  });
+});
