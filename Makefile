@@ -80,7 +80,7 @@ lint: setup ## Lint with oxlint
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
-test: setup system-deps control-plane typecheck lint test-unit test-integration test-e2e ## Set up and run every check and test tier
+test: setup system-deps control-plane typecheck lint lint-workflows test-unit test-integration test-e2e test-cluster ## Set up and run every check and test tier
 
 .PHONY: test-unit
 test-unit: setup ## Unit tests: pure logic, no processes
@@ -95,7 +95,7 @@ test-e2e: setup system-deps control-plane ## End-to-end: control plane + operato
 	$(MOCHA) --timeout 120000 --require test/support/hooks/control-plane-hook.ts 'test/e2e/**/*.test.ts'
 
 .PHONY: test-cluster
-test-cluster: setup system-deps control-plane node images-cluster ## Cluster tier: a real node (kubelet, containerd, kube-proxy), the images, the chart installed with helm (root)
+test-cluster: setup system-deps control-plane node images-cluster fonts ## Cluster tier: a real node (kubelet, containerd, kube-proxy), the images, the chart installed with helm (root)
 	$(MOCHA) --timeout 240000 --require test/support/hooks/cluster-hook.ts 'test/cluster/**/*.test.ts'
 
 .PHONY: bench
@@ -154,12 +154,13 @@ IMAGE_REGISTRY ?= ghcr.io/composer-mcp
 IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 .PHONY: images
-images: ## Build the operator, server, chromium and gateway images (Docker, or a private dockerd here; a debootstrap base where no registry answers)
+images: ## Build the operator, server, chromium and gateway images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
+	@bash scripts/tools/build.sh syft
 	@IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) bash scripts/images/build.sh
 
 .PHONY: images-cluster
 images-cluster: node-deps ## Build the images for the cluster tier (content-keyed, cached) and list them for it
-	@IMAGE_REGISTRY=composer-mcp.local IMAGE_TAG=cluster IMAGE_OUT=$(CACHE_DIR)/images/cluster bash scripts/images/build.sh
+	@IMAGE_REGISTRY=composer-mcp.local IMAGE_TAG=cluster IMAGE_OUT=$(CACHE_DIR)/images/cluster IMAGE_SBOM=0 bash scripts/images/build.sh
 
 .PHONY: chart-crds
 chart-crds: ## Copy crds/*.yaml into the chart (charts/composer-mcp/files/crds); a unit test fails when they differ

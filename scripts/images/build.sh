@@ -14,7 +14,8 @@
 #
 # Settings (environment): IMAGE_REGISTRY (ghcr.io/composer-mcp), IMAGE_TAG (package.json version), IMAGE_BASE
 # (auto|registry|debootstrap), IMAGES ("name:Dockerfile …", default every image), IMAGE_OUT (a directory: each
-# image is also saved there as a docker archive, with images.json listing them), IMAGE_SBOM_DIR (dist/sbom).
+# image is also saved there as a docker archive, with images.json listing them), IMAGE_SBOM (0: none),
+# IMAGE_SBOM_DIR (dist/sbom), IMAGE_PUSH (1: docker push each image to IMAGE_REGISTRY; log in first).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -205,7 +206,11 @@ for spec in "${images[@]}"; do
     fi
     manifest_entries+=("{\"name\":\"$name\",\"ref\":\"$cached\",\"id\":\"$id\",\"key\":\"$key\",\"size\":$size,\"archive\":\"$archive\"}")
   fi
-  if command -v syft >/dev/null 2>&1; then
+  if [ "${IMAGE_PUSH:-0}" = 1 ]; then
+    log "pushing $ref"
+    docker push "$ref" >/dev/null
+  fi
+  if [ "${IMAGE_SBOM:-1}" != 0 ] && command -v syft >/dev/null 2>&1; then
     mkdir -p "$sbom_dir"
     sbom=$cache/sbom/$name-$key.spdx.json
     if [ ! -s "$sbom" ]; then
@@ -228,4 +233,6 @@ docker image prune -f >/dev/null 2>&1 || true
 
 echo "Images ($base_note), done in $((SECONDS - started))s:"
 printf '%s\n' "${report[@]}"
-command -v syft >/dev/null 2>&1 && echo "SBOMs (SPDX JSON): $sbom_dir" || echo "No SBOMs: syft is not installed (scripts/tools/build.sh syft builds it)"
+if [ "${IMAGE_SBOM:-1}" != 0 ]; then
+  if command -v syft >/dev/null 2>&1; then echo "SBOMs (SPDX JSON): $sbom_dir"; else echo "No SBOMs: syft is not installed (scripts/tools/build.sh syft builds it)"; fi
+fi
