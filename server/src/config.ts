@@ -54,6 +54,9 @@ const rateLimitSchema = z
   .object({
     windowSeconds: positiveInt.default(60).describe('Length of the rate-limit window.'),
     maxRequests: positiveInt.default(600).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window on each replica (counts are kept per process); more get 429 with Retry-After.'),
+    maxFailedAuthentications: positiveInt
+      .default(30)
+      .describe('Failed authentications (answered 401) one client address may cause per window on each replica; beyond that, /mcp answers 429 with Retry-After before any token is verified.'),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
+import { unsafeExposure } from '#server/auth/exposure-check.ts';
 import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
 import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
@@ -34,12 +35,27 @@ function loadServerConfig(argv: string[]): ServerConfig {
 
 function verifierOf(config: ServerConfig): BearerVerifier | undefined {
   if (config.auth.mode !== 'jwt') return undefined;
+  const exposure = config.transport === 'http' ? unsafeExposure(config) : undefined;
+  if (exposure) {
+    process.stderr.write(`composer-mcp: refusing to start: ${exposure}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
   try {
     return bearerVerifierFromConfig(config.auth);
   } catch (error) {
     process.stderr.write(`composer-mcp: invalid auth configuration: ${(error as Error).message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
+}
+
+/**
+ * Keeps the process alive through a promise rejection nobody handled (Node's default ends the process): one error line
+ * per rejection, so the bug is seen and fixed, while every other request keeps being served.
+ */
+function logUnhandledRejections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error('Unhandled promise rejection', { error: reason instanceof Error ? reason : String(reason) });
+  });
 }
 
 function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
@@ -166,6 +182,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   const config = loadServerConfig(argv);
   const verifier = verifierOf(config);
   const logger = createLogger({ component: 'server', level: config.logLevel });
+  logUnhandledRejections(logger);
   const telemetry = startTelemetry({ serviceName: SERVER_NAME, serviceVersion: SERVER_VERSION, otlpEndpoint: config.telemetry.otlpEndpoint });
   const built = await buildServices(config, logger);
   if (built.missingCredentials.length > 0) {

@@ -10,13 +10,15 @@ import type { InFlightTracker } from '#common/shutdown.ts';
 import { bearerAuth } from '#server/auth/bearer-middleware.ts';
 import type { BearerVerifier } from '#server/auth/bearer-verifier.ts';
 import { MCP_PATH, protectedResourceMetadata, RESOURCE_METADATA_PATH, RESOURCE_METADATA_ROOT_PATH, resourceUrlFor } from '#server/auth/protected-resource.ts';
-import { perClientRateLimit } from '#server/auth/rate-limit.ts';
+import { failedAuthenticationLimit, perClientRateLimit } from '#server/auth/rate-limit.ts';
 import type { ServerConfig } from '#server/config.ts';
 import { createMcpServer, type McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_TRACER_NAME } from '#server/mcp/tool-call.ts';
 import { corsForAllowedOrigins } from './cors.ts';
 import { sendJsonRpcError } from './json-rpc-error.ts';
+import { callerOf, issueCallerNonce } from './caller-identity.ts';
 import { effectiveAllowedHosts, hostGuard, originGuard } from './request-guards.ts';
+import { refuseBatches } from './single-message.ts';
 
 /** Everything the HTTP app serves from. */
 export interface HttpAppOptions<Services> {
@@ -88,7 +90,10 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
     res.setHeader('Allow', 'POST, OPTIONS');
     res.status(204).end();
   });
-  const auth = authOn && options.verifier ? [bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })] : [];
+  const auth =
+    authOn && options.verifier
+      ? [failedAuthenticationLimit({ windowSeconds: config.rateLimit.windowSeconds, maxFailures: config.rateLimit.maxFailedAuthentications }), bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })]
+      : [];
   const limiter = perClientRateLimit(config.rateLimit);
 
   app.post(
@@ -104,6 +109,8 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
     ...auth,
     limiter,
     express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }),
+    refuseBatches(),
+    issueCallerNonce(),
     (req, res) => handleMcpPost(req, res, options),
   );
   app.get(MCP_PATH, ...guards, methodNotAllowed);
@@ -125,7 +132,7 @@ async function handleMcpPost<Services>(req: Request, res: Response, options: Htt
   const requestId = randomUUID();
   await context.with(trace.setSpan(parent, span), () =>
     withLogContext({ requestId, traceId: span.spanContext().traceId }, async () => {
-      const caller = (req as Request & { auth?: { clientId?: string } }).auth?.clientId || options.mcp.defaultSubject;
+      const caller = callerOf((req as Request & { auth?: { clientId?: string } }).auth?.clientId, req.headers['mcp-session-id']);
       const server = createMcpServer(options.mcp, { caller });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
       res.on('close', () => {

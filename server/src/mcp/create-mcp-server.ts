@@ -50,7 +50,7 @@ const INSTRUCTIONS = [
  * request's subject) lets a `notifications/cancelled` in this request cancel that caller's call running elsewhere in
  * the process.
  */
-export function createMcpServer<Services>(setup: McpServerSetup<Services>, request: { caller?: string } = {}): McpServer {
+export function createMcpServer<Services>(setup: McpServerSetup<Services>, request: { caller?: string | undefined } = {}): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION, title: 'EuConquisto Composer' }, { instructions: INSTRUCTIONS });
   for (const tool of setup.tools) {
     server.registerTool(
@@ -62,16 +62,16 @@ export function createMcpServer<Services>(setup: McpServerSetup<Services>, reque
         ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
         annotations: { ...tool.annotations, title: tool.annotations.title ?? tool.title },
       },
-      (args: unknown, extra) => runToolCall(tool, args, extra, setup),
+      (args: unknown, extra) => runToolCall(tool, args, extra, setup, request),
     );
   }
   // The SDK would validate arguments itself and answer a mismatch without calling us, so such calls would go
   // unaudited and uncounted. Our handler validates (INVALID_INPUT naming each argument), audits and counts every call.
   const byName = new Map(setup.tools.map((tool) => [tool.name, tool]));
-  server.server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
-    const tool = byName.get(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${request.params.name}"; tools/list names the tools of this server.`);
-    return runToolCall(tool, request.params.arguments, extra, setup);
+  server.server.setRequestHandler(CallToolRequestSchema, (call, extra) => {
+    const tool = byName.get(call.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${call.params.name}"; tools/list names the tools of this server.`);
+    return runToolCall(tool, call.params.arguments, extra, setup, request);
   });
   // Stateless HTTP: a cancel arrives in its own request, at a fresh server that never saw the call, so it is routed
   // through the process-wide registry, scoped to the caller. (One long-lived server, as over stdio, needs none of this.)

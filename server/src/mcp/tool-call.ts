@@ -95,12 +95,13 @@ export async function runToolCall<Services>(
   args: unknown,
   extra: RequestExtra,
   env: ToolCallEnvironment<Services>,
+  scope: { caller?: string | undefined } = {},
 ): Promise<CallToolResult> {
   const started = performance.now();
   const end = env.inFlight.begin();
   const subject = subjectOf(extra, env.defaultSubject);
   const callId = randomUUID();
-  const registration = env.runningCalls?.start(subject, extra.requestId);
+  const registration = scope.caller !== undefined ? env.runningCalls?.start(scope.caller, extra.requestId) : undefined;
   const signal = AbortSignal.any([extra.signal, ...(env.shutdownSignal ? [env.shutdownSignal] : []), ...(registration ? [registration.signal] : [])]);
   const tracer = trace.getTracer(SERVER_TRACER_NAME);
   return tracer.startActiveSpan(`tools/call ${tool.name}`, { attributes: { 'mcp.tool.name': tool.name, 'mcp.request.id': String(extra.requestId), 'enduser.id': subject } }, (span) =>
