@@ -125,18 +125,24 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   });
   shutdown.onShutdown('finish in-flight calls', async () => {
     const waitMs = Math.max(graceMs - 2000, graceMs / 2);
-    if (await requests.idle(waitMs)) return;
-    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count });
+    const started = Date.now();
+    // HTTP requests, and the tool calls of tasks that outlive their request.
+    if ((await requests.idle(waitMs)) && (await setup.inFlight.idle(Math.max(0, waitMs - (Date.now() - started))))) return;
+    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count + setup.inFlight.count });
     ctx.cancelAll.abort(new Error('server shutting down'));
     await requests.idle(1000);
+    await setup.inFlight.idle(1000);
   });
-  shutdown.onShutdown('close connections', () => httpServer.closeAllConnections());
+  shutdown.onShutdown('close connections', async () => {
+    await app.mcpHandler.close();
+    httpServer.closeAllConnections();
+  });
   addCommonSteps(ctx);
 }
 
 async function runStdio(setup: McpServerSetup<ComposerServices>, ctx: RunContext, graceMs: number): Promise<void> {
   const { logger, shutdown } = ctx;
-  const stdio = await startStdioServer(setup);
+  const stdio = startStdioServer(setup, logger);
   logger.info('Started MCP server', { transport: 'stdio', version: SERVER_VERSION });
   void stdio.closed.then(() => shutdown.shutdown('stdin closed'));
   shutdown.onShutdown('finish in-flight calls', async () => {
