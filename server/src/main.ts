@@ -14,6 +14,9 @@ import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
 import { startStdioServer } from '#server/mcp/stdio.ts';
 import { RunningCalls } from '#server/mcp/running-calls.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
+import { buildTaskStore } from '#server/mcp/tasks/build-task-store.ts';
+import type { TaskStore } from '#server/mcp/tasks/task-store.ts';
+import { ToolTasks, type TaskSupport } from '#server/mcp/tasks/tool-tasks.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
@@ -178,6 +181,31 @@ interface RunContext {
 export interface ServerExtensions {
   tools?: ToolDefinition<ComposerServices>[];
   extend?: McpServerSetup<ComposerServices>['extend'];
+  /** More tools that run as tasks for clients that declare the tasks extension (by name: `optional` or `required`). */
+  taskTools?: Record<string, TaskSupport>;
+}
+
+/** The built-in tools that run as tasks for 2026-07-28 clients that declare the extension: the long browser work. */
+export const TASK_TOOLS: Readonly<Record<string, TaskSupport>> = { composer_open_composition: 'optional', composer_preview_composition: 'optional' };
+
+/** The task runner of an HTTP server (stdio has none: a task would end with the connection), its store started. */
+async function buildTasks(config: ServerConfig, setup: McpServerSetup<ComposerServices>, extensions: ServerExtensions, ctx: RunContext): Promise<ToolTasks<ComposerServices>> {
+  let store: TaskStore;
+  try {
+    store = await buildTaskStore(config, ctx.logger);
+  } catch (error) {
+    process.stderr.write(`composer-mcp: invalid tasks configuration: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  store.start();
+  ctx.shutdown.onShutdown('stop task sweep', () => store.stop());
+  const { tasks } = config;
+  return new ToolTasks({
+    store,
+    env: setup,
+    tools: new Map(Object.entries({ ...TASK_TOOLS, ...extensions.taskTools })),
+    limits: { ttlMs: tasks.ttlSeconds * 1000, pollIntervalMs: tasks.pollIntervalMs, maxResultBytes: tasks.maxResultBytes, maxActivePerSubject: tasks.maxActivePerSubject, maxStoredPerSubject: tasks.maxStoredPerSubject },
+  });
 }
 
 /**
@@ -215,7 +243,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   };
   const ctx: RunContext = { logger, shutdown, health, built, verifier, cancelAll, metricsHandler: telemetry.metricsHandler, stopTelemetry: () => telemetry.shutdown() };
   if (config.transport === 'stdio') await runStdio(setup, ctx, graceMs);
-  else await runHttp(config, setup, ctx);
+  else await runHttp(config, { ...setup, tasks: await buildTasks(config, setup, extensions, ctx) }, ctx);
   // Browsers start after the transport so liveness answers at once; readiness waits for a healthy browser.
   built.start().catch((error: unknown) => logger.error('Failed to start browser pool', { error: (error as Error).message }));
 }

@@ -23,6 +23,7 @@ import { legacyCancellation } from './legacy-cancellation.ts';
 import { currentRequestScope, withRequestScope, type RequestScope } from './request-scope.ts';
 import { effectiveAllowedHosts, hostGuard, originGuard } from './request-guards.ts';
 import { refuseBatches } from './single-message.ts';
+import { tasksEdge } from './tasks-edge.ts';
 
 /** Everything the HTTP app serves from. */
 export interface HttpAppOptions<Services> {
@@ -150,6 +151,7 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Http
     refuseBatches(),
     issueCallerNonce(),
     legacyCancellation(options.mcp.runningCalls, logger),
+    tasksEdge(options.mcp.tasks?.requiredToolNames ?? new Set()),
     (req, res) => handleMcpPost(req, res, options, taskTools, serveMcp),
   );
   app.get(MCP_PATH, ...guards, methodNotAllowed);

@@ -14,6 +14,8 @@ import { toolContract, type ParsedToolInput } from './tool-contract.ts';
 export interface TaskRunner<Services> {
   /** Names of the tools that become tasks when the client declares the extension. */
   readonly toolNames: ReadonlySet<string>;
+  /** Names of the tools that run only as tasks (the HTTP edge refuses them to a request without the extension). */
+  readonly requiredToolNames: ReadonlySet<string>;
   /** Adds the extension capability and the tasks/get and tasks/cancel methods to a modern-era server. */
   register(server: McpServer): void;
   /** Starts `tool` as a task (the call runs on in the background) and answers the CreateTaskResult. */
