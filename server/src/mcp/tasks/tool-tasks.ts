@@ -132,6 +132,7 @@ export class ToolTasks<Services> implements TaskRunner<Services> {
     this.running.set(record.taskId, controller);
     this.activeBySubject.set(record.subject, (this.activeBySubject.get(record.subject) ?? 0) + 1);
     let lastWrite = this.now();
+    let lastProgressWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();
     const write = (change: (current: TaskRecord) => TaskRecord | undefined): void => {
       lastWrite = this.now();
@@ -156,7 +157,8 @@ export class ToolTasks<Services> implements TaskRunner<Services> {
       progressToken: record.taskId,
       notify: async (notification) => {
         const message = notification.params['message'];
-        if (typeof message !== 'string' || this.now() - lastWrite < PROGRESS_WRITE_MS) return;
+        if (typeof message !== 'string' || this.now() - lastProgressWrite < PROGRESS_WRITE_MS) return;
+        lastProgressWrite = this.now();
         write((c) => (c.status === 'working' ? { ...c, statusMessage: message.slice(0, 500), lastUpdatedAt: this.now() } : undefined));
       },
       authSubject,
