@@ -110,7 +110,7 @@ describe('tasks through the HTTP app in process (memory store): limits, TTL, siz
     const handle = await create('alice', 'wait', { ms: 600 });
     expect(handle).to.include({ resultType: 'task', status: 'working', ttlMs: 60_000, pollIntervalMs: 50 });
     expect(handle).to.not.have.any.keys('task', 'result', 'error', 'requestState', 'ttl', 'pollInterval');
-    expect(Date.parse(handle['createdAt'] as string)).to.be.a('number').and.not.NaN;
+    expect(Number.isNaN(Date.parse(handle['createdAt'] as string))).to.equal(false);
     await sleep(200);
     const working = await modernResult(url, 'tasks/get', { taskId: handle['taskId'] }, { tasks: true, headers: await bearer('alice') });
     expect(working).to.include({ status: 'working', statusMessage: 'halfway there', resultType: 'complete' });
