@@ -16,6 +16,7 @@ import { RunningCalls } from '#server/mcp/running-calls.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { buildTaskStore } from '#server/mcp/tasks/build-task-store.ts';
 import type { TaskStore } from '#server/mcp/tasks/task-store.ts';
+import { TASK_TOOL_SUPPORT } from '#server/mcp/tasks/task-tools.ts';
 import { ToolTasks, type TaskSupport } from '#server/mcp/tasks/tool-tasks.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
@@ -185,8 +186,11 @@ export interface ServerExtensions {
   taskTools?: Record<string, TaskSupport>;
 }
 
-/** The built-in tools that run as tasks for 2026-07-28 clients that declare the extension: the long browser work. */
-export const TASK_TOOLS: Readonly<Record<string, TaskSupport>> = { composer_open_composition: 'optional', composer_preview_composition: 'optional' };
+
+/** The tools that run as tasks: the built-in ones and those of the extensions. */
+function taskToolsOf(extensions: ServerExtensions): Record<string, TaskSupport> {
+  return { ...TASK_TOOL_SUPPORT, ...extensions.taskTools };
+}
 
 /** The task runner of an HTTP server (stdio has none: a task would end with the connection), its store started. */
 async function buildTasks(config: ServerConfig, setup: McpServerSetup<ComposerServices>, extensions: ServerExtensions, ctx: RunContext): Promise<ToolTasks<ComposerServices>> {
@@ -203,7 +207,7 @@ async function buildTasks(config: ServerConfig, setup: McpServerSetup<ComposerSe
   return new ToolTasks({
     store,
     env: setup,
-    tools: new Map(Object.entries({ ...TASK_TOOLS, ...extensions.taskTools })),
+    tools: new Map(Object.entries(taskToolsOf(extensions))),
     limits: { ttlMs: tasks.ttlSeconds * 1000, pollIntervalMs: tasks.pollIntervalMs, maxResultBytes: tasks.maxResultBytes, maxActivePerSubject: tasks.maxActivePerSubject, maxStoredPerSubject: tasks.maxStoredPerSubject },
   });
 }

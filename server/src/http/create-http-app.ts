@@ -14,6 +14,8 @@ import { MCP_PATH, protectedResourceMetadata, RESOURCE_METADATA_PATH, RESOURCE_M
 import { failedAuthenticationLimit, perClientRateLimit } from '#server/auth/rate-limit.ts';
 import type { ServerConfig } from '#server/config.ts';
 import { createMcpServer, type McpServerSetup } from '#server/mcp/create-mcp-server.ts';
+import { SERVER_CARD_PATH, serverCard } from '#server/mcp/discovery/server-card.ts';
+import { toolSummaries } from '#server/mcp/discovery/tool-summary.ts';
 import { SERVER_TRACER_NAME } from '#server/mcp/tool-call.ts';
 import { callerOf, issueCallerNonce } from './caller-identity.ts';
 import { corsForAllowedOrigins } from './cors.ts';
@@ -85,8 +87,8 @@ export function requestScopeOf(req: Request, taskTools: ReadonlySet<string>, dis
  * legacy mode) from one factory, a fresh MCP server per request, so any replica serves any call — behind this server's
  * own edge: Host/Origin checks, bearer auth with a failed-authentication limit before the verifier, per-client rate
  * limits, a body limit, one message per POST, caller nonces and caller-scoped cancellation for 2025-era clients, a
- * span and an audit context per request. Plus `/healthz`, `/readyz`, the metrics path, and the RFC 9728 metadata when
- * auth is on.
+ * span and an audit context per request. Plus `/healthz`, `/readyz`, the metrics path, the Server Card at
+ * `/.well-known/mcp/server-card.json`, and the RFC 9728 metadata when auth is on.
  */
 export function createHttpApp<Services>(options: HttpAppOptions<Services>): HttpApp {
   const { config, logger } = options;
@@ -114,6 +116,15 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Http
   }
 
   const taskTools = options.mcp.tasks?.toolNames ?? new Set<string>();
+  const requiredTaskTools = options.mcp.tasks?.requiredToolNames ?? new Set<string>();
+  const summaries = toolSummaries(options.mcp.tools, Object.fromEntries([...taskTools].map((name) => [name, requiredTaskTools.has(name) ? ('required' as const) : ('optional' as const)])));
+  // The Server Card (SEP-2127): public discovery metadata, generated from the tool list; the Host guard still applies
+  // because its URL comes from the request when auth.resourceUrl is not set.
+  app.get(SERVER_CARD_PATH, hostGuard(allowedHosts), (req, res) => {
+    res.setHeader('Cache-Control', 'max-age=300');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.json(serverCard({ mcpUrl: resourceUrlFor(req, config.auth.resourceUrl), authRequired: authOn, tools: summaries }));
+  });
   const mcpHandler = createMcpHandler(
     ({ era }) => {
       const scope = currentRequestScope();
@@ -151,7 +162,7 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Http
     refuseBatches(),
     issueCallerNonce(),
     legacyCancellation(options.mcp.runningCalls, logger),
-    tasksEdge(options.mcp.tasks?.requiredToolNames ?? new Set()),
+    tasksEdge(requiredTaskTools),
     (req, res) => handleMcpPost(req, res, options, taskTools, serveMcp),
   );
   app.get(MCP_PATH, ...guards, methodNotAllowed);

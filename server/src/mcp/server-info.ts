@@ -11,7 +11,7 @@ export const SERVER_VERSION: string = pkg.version;
 export const SERVER_TITLE = 'EuConquisto Composer';
 
 /** What the server is for, in one line (Server Card, server.json). */
-export const SERVER_DESCRIPTION = 'Author EuConquisto Composer lessons: widget catalog, lesson guidance, build, validate, save, open and preview compositions in pooled browsers.';
+export const SERVER_DESCRIPTION = 'Author EuConquisto Composer lessons: guidance, build, validate, save, then open and preview them.';
 
 /** The instructions clients hand the model. */
 export const SERVER_INSTRUCTIONS = [

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { request } from 'node:http';
 import { allTools } from '#server/tools/index.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from '#support/round-robin-proxy.ts';
 import { ALL_CLIENT_KINDS, connectEraHttp, connectEraStdio, type EraClient } from './era-clients.ts';
@@ -99,6 +100,31 @@ describe('one server, both protocol eras: MCP 2026-07-28 and the 2025 initialize
       }
       const audited = server.logs().filter((l) => l['message'] === 'Tool call completed' && l['outcome'] === 'INVALID_INPUT');
       expect(new Set(audited.map((l) => l['protocol']))).to.deep.equal(new Set(['legacy', 'modern']));
+    });
+
+    it('serves the Server Card at /.well-known/mcp/server-card.json: this endpoint, both eras, the tools tools/list answers', async () => {
+      const response = await fetch(new URL('/.well-known/mcp/server-card.json', server.url));
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('access-control-allow-origin')).to.equal('*');
+      const card = (await response.json()) as { name: string; remotes: Array<{ url: string; supportedProtocolVersions: string[] }>; _meta: Record<string, { tools: Array<{ name: string; task?: string }> }> };
+      expect(card.remotes[0]!.url).to.equal(server.url);
+      expect(card.remotes[0]!.supportedProtocolVersions).to.include.members(['2026-07-28', '2025-11-25']);
+      const client = await connectEraHttp('v2-2026', server.url);
+      try {
+        expect(card._meta['io.github.composer-mcp/server']!.tools.map((t) => t.name)).to.deep.equal((await client.listTools()).map((t) => t.name));
+      } finally {
+        await client.close();
+      }
+      // fetch cannot set Host: a raw request with a foreign Host (DNS rebinding) gets no card.
+      const foreign = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.port, path: '/.well-known/mcp/server-card.json', headers: { host: 'attacker.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(foreign, 'a foreign Host gets no card').to.equal(403);
     });
 
     it('over stdio, a 2026-07-28 client lists exactly what HTTP lists', async () => {
