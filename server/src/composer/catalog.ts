@@ -6,6 +6,7 @@ import type { Confidence } from './model/common.ts';
 import { compositionSchema } from './model/document.ts';
 import { WIDGET_SCHEMAS, WIDGET_TYPES } from './model/widgets.ts';
 import type { KnownWidget, WidgetType } from './model/widgets.ts';
+import { allowedHtmlSummary } from './html/html-policy.ts';
 import { DEFAULT_VALIDATION_LIMITS } from './validator/limits.ts';
 import type { ValidationLimits } from './validator/limits.ts';
 
@@ -96,7 +97,8 @@ export function collectAssumptions(schema: unknown, path = '$'): CatalogAssumpti
 export function widgetConstraints(type: WidgetType, limits: ValidationLimits): string[] {
   const common = [
     'Every id is unique in the whole composition (the builder uses time-based UUID v1).',
-    'HTML values must be well-formed and safe: no <script>, <iframe> or other active elements, no on*= event handlers, no javascript: URLs.',
+    'HTML values are parsed as a browser parses them and must be well-formed and clean: a value the sanitiser would change is refused (and shown sanitised if saved elsewhere).',
+    allowedHtmlSummary(),
   ];
   const specific: Record<WidgetType, string[]> = {
     'head-1': ['Must be the first widget of "structure", and the only head-1.'],

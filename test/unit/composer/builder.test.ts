@@ -8,6 +8,9 @@ import { compositionSchema, INTERFACE_DEFAULTS } from '#server/composer/model/do
 import { HEAD_DEFAULTS } from '#server/composer/model/head-1.ts';
 import { validateComposition } from '#server/composer/validator/validate-composition.ts';
 import { forEachId } from '#server/composer/validator/walk.ts';
+import { parseHtmlFragment } from '#server/composer/html/parse-fragment.ts';
+import { sanitizeCompositionForView } from '#server/composer/html/sanitize-composition.ts';
+import { HOSTILE_HTML } from '#support/fixtures/hostile-html.ts';
 import { fullOutline } from './fixtures.ts';
 
 describe('builder', () => {
@@ -54,6 +57,38 @@ describe('builder', () => {
     expect(text.content).to.equal('<p>Plants make food.</p><p>They use light &amp; water &lt;script&gt;alert(1)&lt;/script&gt;.</p>');
     expect(text.content_title).to.equal('Para começar');
     expect(JSON.stringify(document)).not.to.include('<script');
+  });
+
+  it('builds clean HTML from a hostile outline: every payload is text the reader sees, never markup', () => {
+    const payloads = HOSTILE_HTML.map((p) => p.html('alert(1)'));
+    const pick = (i: number) => payloads[i % payloads.length] as string;
+    const outline = fullOutline({
+      title: pick(0), description: pick(1), tags: [pick(2), 'ok'], subject: pick(3), grade: pick(4), author: { name: pick(5), office: pick(6) },
+      sections: [
+        { type: 'text', title: pick(7), body: payloads.slice(0, 40) },
+        { type: 'quiz', title: pick(8), questions: [0, 1, 2, 3, 4].map((i) => ({ question: pick(10 + i), choices: [{ text: pick(20 + i), correct: true }, { text: pick(30 + i), correct: false }] })) },
+        { type: 'flashcards', cards: Array.from({ length: 8 }, (_, i) => ({ front: pick(40 + i), back: pick(50 + i) })) },
+        { type: 'list', items: payloads.slice(40) },
+        { type: 'image', url: 'https://example.org/a.png', caption: pick(60) },
+        { type: 'hotspots', image: 'https://example.org/a.png', spots: [{ x: 1, y: 2, title: pick(61), body: pick(62) }] },
+      ],
+    });
+    const document = buildCompositionFromInput(outline);
+    const report = validateComposition(document);
+    expect(report.problems.filter((p) => p.severity === 'error'), JSON.stringify(report.problems.slice(0, 3))).to.deep.equal([]);
+    // What the builder wrote is exactly what the view serves, and every payload reads back as its own text.
+    expect(sanitizeCompositionForView(document)).to.deep.include({ changed: false, fields: [] });
+    const text = document.structure[1] as { content: string };
+    const paragraphs = parseHtmlFragment(text.content).fragment.childNodes;
+    expect(paragraphs.map((p) => ('childNodes' in p ? p.childNodes.map((n) => ('value' in n ? n.value : '<br>')).join('') : ''))).to.deep.equal(payloads.slice(0, 40).map((p) => p.trim()));
+    expect(document.metadata.title).to.equal(escapeHtml(pick(0)));
+    expect(document.metadata.tags[1]).to.equal('ok');
+  });
+
+  it('keeps plain metadata text as written, escaping only what would read as markup', () => {
+    const document = buildCompositionFromInput(fullOutline({ title: 'Frações: 1 < 2 & 3 > 2', description: 'Use <b>negrito</b>' }));
+    expect(document.metadata.title).to.equal('Frações: 1 < 2 & 3 > 2');
+    expect(document.metadata.description).to.equal('Use &lt;b&gt;negrito&lt;/b&gt;');
   });
 
   it('escapes every special character and keeps line breaks', () => {

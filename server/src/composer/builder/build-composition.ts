@@ -6,6 +6,7 @@ import type { IdGenerator } from './ids.ts';
 import { lessonOutlineSchema } from './outline.ts';
 import type { LessonOutline, LessonOutlineInput } from './outline.ts';
 import { buildHeadWidget, buildSectionWidget } from './section-widgets.ts';
+import { plainTextValue } from './escape.ts';
 
 /** Options of the builder. */
 export interface BuildOptions {
@@ -20,7 +21,7 @@ export function categoryLine(outline: Pick<LessonOutline, 'subject' | 'grade' | 
 
 /**
  * Turns a parsed lesson outline into a complete composition: a head-1 first, one widget per section, fresh ids,
- * plain text escaped and wrapped in `<p>`, the Composer's default colors, paddings, booleans and interface settings.
+ * plain text escaped and wrapped in `<p>` (metadata text escaped only where it would read as markup), the Composer's default colors, paddings, booleans and interface settings.
  * Pure apart from the id source.
  */
 export function buildComposition(outline: LessonOutline, options: BuildOptions = {}): CompositionDocument {
@@ -29,10 +30,10 @@ export function buildComposition(outline: LessonOutline, options: BuildOptions =
   return {
     version: COMPOSITION_VERSION,
     metadata: {
-      title: outline.title,
-      description: outline.description ?? '',
+      title: plainTextValue(outline.title),
+      description: plainTextValue(outline.description ?? ''),
       thumb: null,
-      tags: outline.tags ?? [subjectLabel(outline.subject, outline.language), outline.grade.trim()],
+      tags: (outline.tags ?? [subjectLabel(outline.subject, outline.language), outline.grade.trim()]).map(plainTextValue),
     },
     interface: { ...INTERFACE_DEFAULTS, content_language: outline.language },
     structure: [head, ...outline.sections.map((section) => buildSectionWidget(section, newId))],
