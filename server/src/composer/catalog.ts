@@ -73,7 +73,7 @@ const EXAMPLE_SECTIONS: Record<Exclude<WidgetType, 'head-1'>, OutlineSection> = 
 export function exampleWidget(type: WidgetType): KnownWidget {
   const newId = deterministicIds(Date.UTC(2025, 0, 1) + WIDGET_TYPES.indexOf(type) * 60_000);
   if (type === 'head-1') return buildHeadWidget({ category: 'Ciências · 7º ano', authorName: 'Ana Souza', authorOffice: 'Professora de Ciências' }, newId);
-  return buildSectionWidget(EXAMPLE_SECTIONS[type], newId);
+  return buildSectionWidget(EXAMPLE_SECTIONS[type], newId, 'sections[0]');
 }
 
 /** Collects every `assumption` annotation of a JSON Schema with the location of the field that carries it. */
@@ -96,7 +96,7 @@ export function collectAssumptions(schema: unknown, path = '$'): CatalogAssumpti
 /** Rules the validator applies to a widget type beyond its JSON Schema. */
 export function widgetConstraints(type: WidgetType, limits: ValidationLimits): string[] {
   const common = [
-    'Every id is unique in the whole composition (the builder uses time-based UUID v1).',
+    'Every id is unique in the whole composition (the builder derives version-1-layout UUIDs from the outline, so rebuilding an outline gives the same ids).',
     'HTML values are parsed as a browser parses them and must be well-formed and clean: a value the sanitiser would change is refused (and shown sanitised if saved elsewhere).',
     allowedHtmlSummary(),
   ];

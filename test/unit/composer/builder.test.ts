@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { buildComposition, buildCompositionFromInput } from '#server/composer/builder/build-composition.ts';
 import { escapeHtml, plainTextToHtml } from '#server/composer/builder/escape.ts';
-import { deterministicIds } from '#server/composer/builder/ids.ts';
-import { lessonOutlineSchema } from '#server/composer/builder/outline.ts';
+import { deterministicIds, outlineIds, v1LayoutUuidFromDigest } from '#server/composer/builder/ids.ts';
+import { lessonOutlineSchema, type LessonOutlineInput } from '#server/composer/builder/outline.ts';
+import { contentIdempotencyKey } from '#server/composer/storage/idempotency-key.ts';
+import { validate as validateUuid, version as uuidVersion } from 'uuid';
 import { UUID_V1_PATTERN } from '#server/composer/model/common.ts';
 import { compositionSchema, INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
 import { HEAD_DEFAULTS } from '#server/composer/model/head-1.ts';
@@ -111,6 +113,69 @@ describe('builder', () => {
   it('is deterministic given a deterministic id source', () => {
     const outline = lessonOutlineSchema.parse(fullOutline());
     expect(buildComposition(outline, { newId: deterministicIds() })).to.deep.equal(buildComposition(outline, { newId: deterministicIds() }));
+  });
+
+  describe('ids derived from the outline', () => {
+    const idsOf = (document: unknown) => {
+      const ids: string[] = [];
+      forEachId((document as { structure: unknown }).structure, [], (id) => ids.push(id));
+      return ids;
+    };
+
+    it('builds the same outline into the byte-identical document with the same idempotency key, whatever its key order or defaults', () => {
+      const first = buildCompositionFromInput(fullOutline());
+      const reordered = Object.fromEntries(Object.entries(fullOutline({ language: 'pt_br' })).toReversed()) as LessonOutlineInput;
+      const second = buildCompositionFromInput(JSON.parse(JSON.stringify(reordered)) as LessonOutlineInput);
+      expect(JSON.stringify(second)).to.equal(JSON.stringify(first));
+      expect(contentIdempotencyKey(second)).to.equal(contentIdempotencyKey(first));
+    });
+
+    it('gives other ids, and another idempotency key, when one character of the outline changes', () => {
+      const first = buildCompositionFromInput(fullOutline());
+      const outline = fullOutline();
+      const quiz = outline.sections[1] as { questions: { choices: { text: string }[] }[] };
+      quiz.questions[4]!.choices[2]!.text = 'Wrong 5c';
+      const second = buildCompositionFromInput(outline);
+      const [a, b] = [idsOf(first), idsOf(second)];
+      expect(a).to.have.length(b.length);
+      expect(a.filter((id) => b.includes(id)), 'ids shared by the two builds').to.deep.equal([]);
+      expect(contentIdempotencyKey(second)).to.not.equal(contentIdempotencyKey(first));
+      expect(buildCompositionFromInput(fullOutline({ title: 'Fotossíntesf' })).structure[0]?.id).to.not.equal(first.structure[0]?.id);
+    });
+
+    it('are UUIDs in the version-1 layout, unique in the document, dated 2020 to mid-2023, with a non-MAC node', () => {
+      const ids = idsOf(buildCompositionFromInput(fullOutline()));
+      expect(ids.length).to.be.greaterThan(30);
+      expect(new Set(ids).size).to.equal(ids.length);
+      for (const id of ids) {
+        expect(id).to.match(UUID_V1_PATTERN);
+        expect(validateUuid(id) && uuidVersion(id)).to.equal(1);
+        const time = BigInt(`0x${id.slice(15, 18)}${id.slice(9, 13)}${id.slice(0, 8)}`);
+        const ms = Number((time - 0x01b2_1dd2_1381_4000n) / 10_000n);
+        expect(ms).to.be.within(Date.UTC(2020, 0, 1), Date.UTC(2023, 7, 1));
+        expect(Number.parseInt(id.slice(24, 26), 16) & 1, 'multicast bit of the node').to.equal(1);
+      }
+      expect(validateComposition(buildCompositionFromInput(fullOutline())).problems).to.deep.equal([]);
+    });
+
+    it('lay a digest out as a v1 UUID bit for bit', () => {
+      // Checked with Python's uuid module: 2020-01-01T00:00:00, and 2023-07-27T02:59:50.684262 with clock sequence 16383.
+      expect(v1LayoutUuidFromDigest(new Uint8Array(32))).to.equal('a747c000-2c29-11ea-8000-010000000000');
+      expect(v1LayoutUuidFromDigest(new Uint8Array(32).fill(0xff))).to.equal('a747bfff-2c29-11ee-bfff-ffffffffffff');
+      expect(() => v1LayoutUuidFromDigest(new Uint8Array(15))).to.throw(RangeError);
+    });
+
+    it('never give two roles, or two outlines, the same id (100 000 draws)', () => {
+      const ids = new Set<string>();
+      const a = outlineIds(lessonOutlineSchema.parse(fullOutline()));
+      const b = outlineIds(lessonOutlineSchema.parse(fullOutline({ title: 'Outra' })));
+      for (let i = 0; i < 50_000; i += 1) {
+        ids.add(a(`sections[${i}]`));
+        ids.add(b(`sections[${i}]`));
+      }
+      expect(ids.size).to.equal(100_000);
+      expect(a('head')).to.equal(a('head'));
+    });
   });
 
   it('rejects outlines with answers instead of choices, non-http URLs and unknown section types', () => {
