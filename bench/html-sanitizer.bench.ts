@@ -2,13 +2,15 @@
  * HTML sanitiser cost, per document, as the validator (build, validate, save) and the view (the app's read of a
  * composition, served sanitised) pay it: a lesson at the default limits' upper end (15 questions × 4 choices,
  * 25 flashcards, text, list, hotspots: about 170 HTML fields), clean and with a hostile payload in every field.
- * Also the parser's load time in a fresh process. Sizes: HTML_BENCH_RUNS (200).
+ * Also the worst one document can cost within the tag budget, and the parser's load time in a fresh process.
+ * Sizes: HTML_BENCH_RUNS (200).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildCompositionFromInput } from '#server/composer/builder/build-composition.ts';
 import type { LessonOutlineInput } from '#server/composer/builder/outline.ts';
 import { sanitizeCompositionForView, sanitizeCompositionJsonForView } from '#server/composer/html/sanitize-composition.ts';
+import { MAX_DOCUMENT_TAGS } from '#server/composer/html/html-policy.ts';
 import { sanitizeHtml } from '#server/composer/html/sanitize-html.ts';
 import { validateComposition } from '#server/composer/validator/validate-composition.ts';
 import { forEachString } from '#server/composer/validator/walk.ts';
@@ -85,6 +87,16 @@ export async function run(): Promise<BenchReport> {
     ['view, hostile lesson (every field a payload)', time(() => sanitizeCompositionForView(hostile))],
     ['one clean field', time(() => sanitizeHtml(field))],
   ];
+  // The worst a document can cost within the tag budget: misnested formatting tags, all in one field.
+  const worst = { version: '1.1', structure: [{ type: 'x-1', body: '<p><b>'.repeat(MAX_DOCUMENT_TAGS / 2) }] };
+  const worstRuns = Math.max(3, Math.floor(RUNS / 20));
+  const worstSamples: number[] = [];
+  for (let i = 0; i < worstRuns; i += 1) {
+    const started = performance.now();
+    sanitizeCompositionForView(worst);
+    worstSamples.push(performance.now() - started);
+  }
+  rows.push([`view, adversarial ${MAX_DOCUMENT_TAGS}-tag field (the budget's worst; ${worstRuns} runs)`, worstSamples]);
   const viewClean = summarize(rows[1]![1]);
   const loadMs = await parserLoadMs();
   return {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { buildCompositionFromInput } from '#server/composer/builder/build-composition.ts';
 import { parseHtmlFragment } from '#server/composer/html/parse-fragment.ts';
-import { sanitizeCompositionForView, sanitizeCompositionJsonForView } from '#server/composer/html/sanitize-composition.ts';
+import { MAX_DOCUMENT_TAGS } from '#server/composer/html/html-policy.ts';
+import { sanitizeCompositionForView, sanitizeCompositionJsonForView, tagOpeners } from '#server/composer/html/sanitize-composition.ts';
 import { isMarkup, sanitizeHtml, type HtmlRemoval } from '#server/composer/html/sanitize-html.ts';
 import { absoluteUrlScheme, isScriptUrl } from '#server/composer/html/url-policy.ts';
 import { checkHtml } from '#server/composer/validator/html-check.ts';
@@ -205,6 +206,26 @@ describe('HTML sanitiser (parse5 + allowlist)', () => {
       expect(sanitizeCompositionJsonForView('{"a": ')).to.include({ ok: false });
       const changed = sanitizeCompositionJsonForView(JSON.stringify({ a: `<p onclick=${JS}>x</p>` }));
       expect(changed).to.deep.include({ ok: true, json: '{"a":"<p>x</p>"}', changed: true });
+    });
+
+    it('bounds parse work per document: past the tag budget the view shows text and validate refuses, both in well under a second', () => {
+      const field = `<p>${'<b>x</b>'.repeat(2_000)}</p>`;
+      const document = { version: '1.1', structure: Array.from({ length: 30 }, () => ({ type: 'x-1', body: field })) };
+      let started = performance.now();
+      const view = sanitizeCompositionForView(document);
+      expect(performance.now() - started, 'view ms').to.be.lessThan(1500);
+      const fitting = Math.floor(MAX_DOCUMENT_TAGS / tagOpeners(field));
+      expect(fitting).to.equal(4);
+      const escaped = view.fields.filter((f) => f.action === 'escaped');
+      expect(escaped.length).to.equal(30 - fitting);
+      expect(escaped[0]?.path).to.equal(`$.structure[${fitting}].body`);
+      expect((view.document as { structure: { body: string }[] }).structure[29]?.body).to.equal(field.replaceAll('<', '&lt;').replaceAll('>', '&gt;'));
+      expect(sanitizeCompositionForView(view.document).changed, 'what the view serves is served unchanged again').to.equal(false);
+      started = performance.now();
+      const report = validateComposition(document);
+      expect(performance.now() - started, 'validate ms').to.be.lessThan(500);
+      expect(report.problems.filter((p) => p.rule === 'html-too-much-markup')).to.have.length(1);
+      expect(report.problems.filter((p) => p.rule.startsWith('html-') && p.rule !== 'html-too-much-markup')).to.deep.equal([]);
     });
 
     it('neutralises every payload class wherever it sits in a document', () => {

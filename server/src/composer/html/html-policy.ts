@@ -51,6 +51,13 @@ export const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set([
   'head', 'meta', 'link', 'base', 'svg', 'math',
 ]);
 
+/**
+ * Most `<` a whole document's strings (and keys) may hold together. Parsing costs about 1–10 µs a tag, so this
+ * bounds the work one document can cause to a fraction of a second; a lesson holds a few hundred to a few thousand.
+ * Beyond it, validation refuses the document and the view shows the rest of its strings as text.
+ */
+export const MAX_DOCUMENT_TAGS = 20_000;
+
 /** Deepest element nesting kept; deeper fields become plain text (browsers cap nesting too, at 512 in Chromium). */
 export const MAX_HTML_DEPTH = 200;
 

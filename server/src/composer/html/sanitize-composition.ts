@@ -1,4 +1,5 @@
 import { toJsonPath, type PathSegment } from '../validator/json-path.ts';
+import { MAX_DOCUMENT_TAGS } from './html-policy.ts';
 import { sanitizeHtml, type HtmlRemoval } from './sanitize-html.ts';
 import { isScriptUrl } from './url-policy.ts';
 
@@ -14,14 +15,16 @@ export type FieldAction =
   /** An object member whose key is markup or a script URL: the member was left out. */
   | 'dropped'
   /** A value nested deeper than {@link MAX_VIEW_DEPTH}: it became null. */
-  | 'truncated';
+  | 'truncated'
+  /** A string with markup after the document's budget of tags ({@link MAX_DOCUMENT_TAGS}) ran out: shown as text. */
+  | 'escaped';
 
 /** One value of the document the view sanitiser changed. */
 export interface FieldSanitization {
   /** JSONPath of the value in the input document, e.g. `$.structure[2].questions[0].question`. */
   path: string;
   action: FieldAction;
-  /** What was removed (empty for a value re-serialised only because of parse errors, and for `truncated`). */
+  /** What was removed (empty for a value re-serialised only because of parse errors, `truncated` and `escaped`). */
   removed: HtmlRemoval[];
 }
 
@@ -35,7 +38,33 @@ export interface CompositionSanitization {
   fields: FieldSanitization[];
 }
 
-function sanitizeString(text: string, path: readonly PathSegment[], fields: FieldSanitization[]): string {
+/** How many `<` a string holds: the unit of the document's parse budget. */
+export function tagOpeners(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('<'); i !== -1; i = text.indexOf('<', i + 1)) count += 1;
+  return count;
+}
+
+/** Escapes a string so it holds no markup at all (`&`, `<`, `>` as references). Linear; no parsing. */
+function escapeAll(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** What is left of the document's tag budget while it is walked. */
+interface Walk {
+  fields: FieldSanitization[];
+  tagsLeft: number;
+}
+
+function sanitizeString(text: string, path: readonly PathSegment[], walk: Walk): string {
+  const { fields } = walk;
+  const tags = tagOpeners(text);
+  if (tags > walk.tagsLeft) {
+    walk.tagsLeft = 0;
+    fields.push({ path: toJsonPath(path), action: 'escaped', removed: [] });
+    return escapeAll(text);
+  }
+  walk.tagsLeft -= tags;
   if (isScriptUrl(text)) {
     fields.push({ path: toJsonPath(path), action: 'emptied', removed: [{ kind: 'url', element: '#value', url: text.slice(0, 100), reason: 'the whole value is a script URL' }] });
     return '';
@@ -52,19 +81,22 @@ export function hostileKey(key: string): HtmlRemoval[] | undefined {
   return result.changed ? result.removed : undefined;
 }
 
-function sanitizeValue(value: unknown, path: readonly PathSegment[], fields: FieldSanitization[]): unknown {
-  if (typeof value === 'string') return sanitizeString(value, path, fields);
+function sanitizeValue(value: unknown, path: readonly PathSegment[], walk: Walk): unknown {
+  const { fields } = walk;
+  if (typeof value === 'string') return sanitizeString(value, path, walk);
   if (value === null || typeof value !== 'object') return value;
   if (path.length > MAX_VIEW_DEPTH) {
     fields.push({ path: toJsonPath(path), action: 'truncated', removed: [] });
     return null;
   }
-  if (Array.isArray(value)) return value.map((item, i) => sanitizeValue(item, [...path, i], fields));
+  if (Array.isArray(value)) return value.map((item, i) => sanitizeValue(item, [...path, i], walk));
   const entries: [string, unknown][] = [];
   for (const [key, child] of Object.entries(value)) {
-    const removed = hostileKey(key);
+    const tags = tagOpeners(key);
+    const removed = tags > walk.tagsLeft ? [] : hostileKey(key);
+    walk.tagsLeft = Math.max(0, walk.tagsLeft - tags);
     if (removed) fields.push({ path: toJsonPath([...path, key]), action: 'dropped', removed });
-    else entries.push([key, sanitizeValue(child, [...path, key], fields)]);
+    else entries.push([key, sanitizeValue(child, [...path, key], walk)]);
   }
   // fromEntries defines own properties, so a "__proto__" key stays a plain member.
   return Object.fromEntries(entries);
@@ -77,16 +109,18 @@ function sanitizeValue(value: unknown, path: readonly PathSegment[], fields: Fie
  * misplaced tags are removed. A string is markup when its HTML parse holds an element, a comment, a misplaced tag
  * or a parse error beyond a lone `<`; other strings (`3 < 5`, plain titles) are left as they are. A string that
  * is as a whole a script URL (`javascript:…`, `data:text/html,…`, also entity-encoded) becomes "", an object member
- * whose key is markup is left out, and values nested deeper than {@link MAX_VIEW_DEPTH} become null.
+ * whose key is markup is left out, and values nested deeper than {@link MAX_VIEW_DEPTH} become null. Parse work is
+ * bounded: once the document's strings and keys have used {@link MAX_DOCUMENT_TAGS} `<`, every further string
+ * with a `<` is escaped as text and every further key with one is left out, unparsed.
  *
  * Returns a copy and reports every value it changed with its JSONPath and what was removed; a document that the
  * validator accepts comes back unchanged (`changed: false`, equal content). Pure and synchronous; never throws
  * for any JSON value. Cost: about 0.03 ms per HTML field (a 100-field lesson in a few ms; see bench/).
  */
 export function sanitizeCompositionForView(document: unknown): CompositionSanitization {
-  const fields: FieldSanitization[] = [];
-  const sanitised = sanitizeValue(document, [], fields);
-  return { document: sanitised, changed: fields.length > 0, fields };
+  const walk: Walk = { fields: [], tagsLeft: MAX_DOCUMENT_TAGS };
+  const sanitised = sanitizeValue(document, [], walk);
+  return { document: sanitised, changed: walk.fields.length > 0, fields: walk.fields };
 }
 
 /** The outcome of sanitising a composition held as JSON text. */

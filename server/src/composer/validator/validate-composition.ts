@@ -2,7 +2,8 @@ import { UUID_V1_PATTERN } from '../model/common.ts';
 import { compositionEnvelopeSchema, unknownWidgetSchema } from '../model/document.ts';
 import { isWidgetType, WIDGET_SCHEMAS, WIDGET_TYPES } from '../model/widgets.ts';
 import { fieldDescription } from './field-docs.ts';
-import { hostileKey } from '../html/sanitize-composition.ts';
+import { MAX_DOCUMENT_TAGS } from '../html/html-policy.ts';
+import { hostileKey, tagOpeners } from '../html/sanitize-composition.ts';
 import { checkHtml } from './html-check.ts';
 import type { PathSegment } from './json-path.ts';
 import { toJsonPath } from './json-path.ts';
@@ -86,6 +87,16 @@ function checkUniqueIds(structure: readonly unknown[]): ValidationProblem[] {
  * passes as it is.
  */
 function checkStrings(document: Record<string, unknown>): ValidationProblem[] {
+  let tags = 0;
+  forEachString(document, [], (text) => {
+    tags += tagOpeners(text);
+  });
+  forEachKey(document, [], (key) => {
+    tags += tagOpeners(key);
+  });
+  if (tags > MAX_DOCUMENT_TAGS) {
+    return [{ path: '$', rule: 'html-too-much-markup', severity: 'error', message: `The document's text holds ${tags} "<"; at most ${MAX_DOCUMENT_TAGS} are accepted (its HTML was not checked).`, fix: 'Split the lesson into several compositions, or write plain text without markup where markup is not needed.' }];
+  }
   const problems: ValidationProblem[] = [];
   forEachString(document, [], (text, path) => {
     for (const finding of checkHtml(text)) {
