@@ -71,7 +71,7 @@ describe('HTML sanitiser (parse5 + allowlist)', () => {
     expect(removed(`<noscript><p title="</noscript><img src=x onerror=${JS}>"></noscript>`)).to.deep.equal(['element noscript', 'url img[src]', 'attribute img[onerror]']);
     expect(removed(`<svg><style><img src=x onerror=${JS}></style></svg>`)).to.deep.equal(['element svg', 'url img[src]', 'attribute img[onerror]']);
     expect(removed('<td onclick=alert(1)>x</td>')).to.deep.equal(['ignored-tag td']);
-    expect(sanitizeHtml(`<a href="jav&#x61;script:${JS}">x</a>`).removed).to.deep.equal([{ kind: 'url', element: 'a', attribute: 'href', url: `javascript:${JS}`, reason: 'only absolute http, https, mailto URLs are allowed' }]);
+    expect(sanitizeHtml(`<a href="jav&#x61;script:${JS}">x</a>`).removed).to.deep.equal([{ kind: 'url', element: 'a', attribute: 'href', url: `javascript:${JS}`, reason: 'only absolute http, https, mailto URLs to public hosts are allowed' }]);
     expect(removed('<p id="location" name="x" class="c" style="color:red">x</p>')).to.deep.equal(['attribute p[id]', 'attribute p[name]', 'attribute p[class]', 'attribute p[style]']);
   });
 
@@ -86,7 +86,7 @@ describe('HTML sanitiser (parse5 + allowlist)', () => {
     expect(rules('<body onload=x>')).to.deep.equal(['html-misplaced-tag']);
     expect(rules(`javascript:${JS}`)).to.deep.equal(['unsafe-url']);
     const [problem] = validateComposition(documentWith('<p><img src="x.png" onerror="alert(1)"></p>')).problems;
-    expect(problem).to.deep.equal({ path: '$.structure[1].content', rule: 'unsafe-url', severity: 'error', message: 'Attribute "src" on <img> holds a URL that is not allowed ("x.png"): only absolute http, https URLs are allowed.', fix: 'Use an absolute http(s) URL.' });
+    expect(problem).to.deep.equal({ path: '$.structure[1].content', rule: 'unsafe-url', severity: 'error', message: 'Attribute "src" on <img> holds a URL that is not allowed ("x.png"): only absolute http, https URLs to public hosts are allowed.', fix: 'Use an absolute http(s) URL.' });
   });
 
   it('keeps lesson HTML as written, byte for byte', () => {
@@ -115,6 +115,15 @@ describe('HTML sanitiser (parse5 + allowlist)', () => {
     // A dangling tag parses to nothing, but glued to the next string it would be one.
     expect(isMarkup('<img src=x alt="')).to.equal(true);
     expect(sanitizeHtml('<img src=x alt="').html).to.equal('');
+  });
+
+  it('refuses links and images to this machine and internal networks, however the address is written', () => {
+    for (const host of ['localhost', 'LOCALHOST.', 'a.localhost', '127.0.0.1', '2130706433', '0x7f.1', '[::1]', '[::ffff:127.0.0.1]', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '[fe80::1]', '[fd00::1]', '0.0.0.0']) {
+      expect(sanitizeHtml(`<img src="http://${host}/x.png">`).removed.map((r) => r.kind), host).to.deep.equal(['url']);
+    }
+    for (const host of ['example.org', '8.8.8.8', '[2001:db8::1]', '172.32.0.1', 'localhost.example.org']) {
+      expect(sanitizeHtml(`<img src="http://${host}/x.png">`).changed, host).to.equal(false);
+    }
   });
 
   it('reads URL schemes as the browser does and recognises whole-value script URLs', () => {

@@ -20,7 +20,10 @@ export const ALLOWED_ELEMENTS: ReadonlyMap<string, readonly string[]> = new Map<
   ['table', []], ['caption', []], ['thead', []], ['tbody', []], ['tfoot', []], ['tr', []], ['th', ['colspan', 'rowspan']], ['td', ['colspan', 'rowspan']],
 ]);
 
-/** URL attributes and the schemes each accepts. URLs must be absolute: relative ones would resolve against the app. */
+/**
+ * URL attributes and the schemes each accepts. URLs must be absolute (relative ones would resolve against the app)
+ * and their host public (not localhost, not a loopback, private or link-local address).
+ */
 export const URL_SCHEMES: Readonly<Record<string, readonly string[]>> = {
   href: ['http', 'https', 'mailto'],
   src: ['http', 'https'],
@@ -64,6 +67,6 @@ export const MAX_HTML_DEPTH = 200;
 /** One sentence an author reads in the catalog and in validation fixes: what lesson HTML may contain. */
 export function allowedHtmlSummary(): string {
   return `Allowed HTML elements: ${[...ALLOWED_ELEMENTS.keys()].join(', ')}. Attributes: ${GLOBAL_ATTRIBUTES.join(', ')} on any of them; `
-    + 'href on a (absolute http, https or mailto URL); src (absolute http or https URL), alt, width, height on img; start on ol; colspan, rowspan on th and td. '
+    + 'href on a (absolute http, https or mailto URL); src (absolute http or https URL), alt, width, height on img (URLs to public hosts only); start on ol; colspan, rowspan on th and td. '
     + 'Everything else (script, style, iframe, form, svg, math, comments, event handlers such as onerror, id, name, class, style, relative or javascript:/data: URLs) is refused.';
 }

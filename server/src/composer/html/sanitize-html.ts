@@ -94,7 +94,7 @@ function attributeRemoval(element: string, attribute: Token.Attribute, allowed: 
   }
   const schemes = URL_SCHEMES[name];
   if (schemes !== undefined && !isAllowedUrl(attribute.value, schemes)) {
-    return { kind: 'url', element, attribute: name, url: attribute.value.slice(0, URL_LIMIT), reason: `only absolute ${schemes.join(', ')} URLs are allowed` };
+    return { kind: 'url', element, attribute: name, url: attribute.value.slice(0, URL_LIMIT), reason: `only absolute ${schemes.join(', ')} URLs to public hosts are allowed` };
   }
   const pattern = ATTRIBUTE_VALUES[name];
   if (pattern !== undefined && !pattern.test(attribute.value)) return removal(`value "${attribute.value.slice(0, 40)}" is not allowed`);

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { decodeCharacterReferences } from './parse-fragment.ts';
 
 /**
@@ -10,10 +11,32 @@ export function absoluteUrlScheme(value: string): string | undefined {
   return new URL(value).protocol.slice(0, -1).toLowerCase();
 }
 
-/** True when `value` is an absolute URL with one of `schemes` (lower case, without the colon). */
+/**
+ * Addresses a lesson never links to: this machine, private networks, link-local (cloud metadata), CGNAT. BlockList
+ * matches IPv4-mapped IPv6 addresses (`[::ffff:127.0.0.1]`) against the IPv4 rules.
+ */
+const INTERNAL_ADDRESSES = new BlockList();
+for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
+  INTERNAL_ADDRESSES.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10]] as const) INTERNAL_ADDRESSES.addSubnet(network, prefix, 'ipv6');
+
+/**
+ * True when a URL's host (as the WHATWG parser normalised it: `http://2130706433/` is `127.0.0.1`) is `localhost`,
+ * a `.localhost` name, or an IP literal of this machine or an internal network.
+ */
+export function isInternalHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  return family !== 0 && INTERNAL_ADDRESSES.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** True when `value` is an absolute URL with one of `schemes` (lower case, without the colon) and, if it has a host, not an internal one. */
 export function isAllowedUrl(value: string, schemes: readonly string[]): boolean {
-  const scheme = absoluteUrlScheme(value);
-  return scheme !== undefined && schemes.includes(scheme);
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return schemes.includes(url.protocol.slice(0, -1).toLowerCase()) && !isInternalHost(url.hostname);
 }
 
 /** Schemes that run script when a page navigates to them. */
