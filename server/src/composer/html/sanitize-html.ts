@@ -13,7 +13,7 @@ export type HtmlRemovalKind =
   | 'element'
   /** An attribute that is not allowed on its element, or whose value is not allowed. */
   | 'attribute'
-  /** A URL attribute whose URL is not an absolute URL of an allowed scheme. */
+  /** A URL attribute whose URL is not an absolute URL of an allowed scheme to a public host. */
   | 'url'
   | 'comment'
   /** A start tag the parser ignored or merged away where it stands (e.g. `<td>` outside a table, `<body onload>`). */
