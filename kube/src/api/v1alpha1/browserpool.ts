@@ -1,0 +1,167 @@
+// BrowserPool v1alpha1: the TypeScript face of crds/browser.composer-mcp.io_browserpools.yaml.
+// Keep the two in step: every field here has a schema (with description, default and validation) there.
+import type {
+  V1Affinity,
+  V1EnvVar,
+  V1LabelSelector,
+  V1ObjectMeta,
+  V1ResourceRequirements,
+  V1Toleration,
+} from '@kubernetes/client-node';
+
+/** API group of BrowserPool. */
+export const BROWSERPOOL_GROUP = 'browser.composer-mcp.io';
+/** API version of BrowserPool served and stored. */
+export const BROWSERPOOL_VERSION = 'v1alpha1';
+/** `apiVersion` field value: `browser.composer-mcp.io/v1alpha1`. */
+export const BROWSERPOOL_API_VERSION = `${BROWSERPOOL_GROUP}/${BROWSERPOOL_VERSION}`;
+/** Plural resource name (URL path segment). */
+export const BROWSERPOOL_PLURAL = 'browserpools';
+/** Singular resource name. */
+export const BROWSERPOOL_SINGULAR = 'browserpool';
+/** Kind. */
+export const BROWSERPOOL_KIND = 'BrowserPool';
+/** Short name for kubectl (`kubectl get bp`). */
+export const BROWSERPOOL_SHORT_NAME = 'bp';
+/** Name of the CustomResourceDefinition object. */
+export const BROWSERPOOL_CRD_NAME = `${BROWSERPOOL_PLURAL}.${BROWSERPOOL_GROUP}`;
+
+/** Default container image of the Chromium container. */
+export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/chromium:0.1.0';
+/** Default container image of the gateway sidecar. */
+export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/composer-mcp/gateway:0.1.0';
+/** Longest BrowserPool name the CRD accepts, so names derived from it (pods, labels) stay within 63 characters. */
+export const BROWSERPOOL_MAX_NAME_LENGTH = 52;
+
+/** The defaults the API server applies to a BrowserPool spec (mirrors the CRD schema's `default`s). */
+export const BROWSERPOOL_DEFAULTS = {
+  replicas: 2,
+  maxSessionsPerBrowser: 4,
+  autoscaling: { minReplicas: 1, targetSessionsPerBrowser: 3 },
+  gateway: { port: 9222 },
+  recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 },
+} as const;
+
+/** Lifecycle state of one browser in `status.browsers`. */
+export type BrowserState = 'Starting' | 'Ready' | 'Draining' | 'Failed';
+
+/** Every BrowserState, in lifecycle order. */
+export const BROWSER_STATES: readonly BrowserState[] = ['Starting', 'Ready', 'Draining', 'Failed'];
+
+/** Built-in autoscaling by observed open pages; `replicas` stays within [minReplicas, maxReplicas]. */
+export interface BrowserPoolAutoscaling {
+  /** Fewest browsers (default 1, >= 0). */
+  minReplicas: number;
+  /** Most browsers (>= 1, >= minReplicas). */
+  maxReplicas: number;
+  /** Open pages per browser the autoscaler aims for (default 3, 1..maxSessionsPerBrowser). */
+  targetSessionsPerBrowser: number;
+}
+
+/** The Chromium container. */
+export interface BrowserPoolBrowser {
+  /** Image (default DEFAULT_BROWSER_IMAGE). */
+  image: string;
+  /** Extra Chromium flags (never --remote-debugging-*; the pod sets those). */
+  args?: string[];
+  /** Resource requests and limits of the container. */
+  resources?: V1ResourceRequirements;
+  /** Extra environment variables. */
+  env?: V1EnvVar[];
+}
+
+/** The gateway sidecar (bearer auth, Host rewrite, health) in front of Chromium. */
+export interface BrowserPoolGateway {
+  /** Image (default DEFAULT_GATEWAY_IMAGE). */
+  image: string;
+  /** Port on the pod IP (default 9222; not 9223). */
+  port: number;
+  /** Resource requests and limits of the container. */
+  resources?: V1ResourceRequirements;
+}
+
+/** When browsers are replaced. */
+export interface BrowserPoolRecycle {
+  /** A browser older than this is drained and replaced (default 3600, >= 10). */
+  maxAgeSeconds: number;
+  /** A draining browser is deleted after this even with open pages (default 300, <= maxAgeSeconds). */
+  drainTimeoutSeconds: number;
+  /** A browser unhealthy for this long is replaced (default 60, >= 1). */
+  unhealthyAfterSeconds: number;
+}
+
+/** Where browser pods are scheduled. */
+export interface BrowserPoolScheduling {
+  nodeSelector?: Record<string, string>;
+  tolerations?: V1Toleration[];
+  affinity?: V1Affinity;
+  priorityClassName?: string;
+}
+
+/** Who may reach the browsers' CDP port (feeds the pool's NetworkPolicy). */
+export interface BrowserPoolAccess {
+  /** Pods in the pool's namespace allowed to connect; unset means the composer-mcp server pods. */
+  podSelector?: V1LabelSelector;
+}
+
+/** Desired state of a BrowserPool (after API-server defaulting every non-optional field is present). */
+export interface BrowserPoolSpec {
+  /** Warm browsers wanted (default 2, >= 0); the scale subresource points here. */
+  replicas: number;
+  autoscaling?: BrowserPoolAutoscaling;
+  /** Concurrent sessions (browser contexts) one browser takes (default 4, 1..64). */
+  maxSessionsPerBrowser: number;
+  browser: BrowserPoolBrowser;
+  gateway: BrowserPoolGateway;
+  recycle: BrowserPoolRecycle;
+  scheduling?: BrowserPoolScheduling;
+  access?: BrowserPoolAccess;
+}
+
+/** A condition in `status.conditions` (the shape of metav1.Condition; times are RFC 3339 strings). */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  /** CamelCase reason, e.g. "AllBrowsersReady". */
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+/** One browser of the pool as the operator last observed it. */
+export interface BrowserStatus {
+  /** Pod name. */
+  name: string;
+  /** Gateway URL, `http://<podIP>:<port>`. */
+  endpoint: string;
+  state: BrowserState;
+  /** Open pages (sessions) observed on the browser. */
+  sessions: number;
+  /** When the browser started (RFC 3339). */
+  startedAt: string;
+}
+
+/** Observed state of a BrowserPool, written by the operator through the status subresource. */
+export interface BrowserPoolStatus {
+  observedGeneration?: number;
+  /** Browsers that exist (any state); the scale subresource reads this. */
+  replicas?: number;
+  /** Browsers in state Ready. */
+  readyReplicas?: number;
+  /** Label selector of the pool's pods in string form, for the scale subresource (HPA, KEDA). */
+  selector?: string;
+  conditions?: Condition[];
+  browsers?: BrowserStatus[];
+}
+
+/** A BrowserPool object as read from the API server. */
+export interface BrowserPool {
+  /** `browser.composer-mcp.io/v1alpha1`. */
+  apiVersion: string;
+  /** `BrowserPool`. */
+  kind: string;
+  metadata: V1ObjectMeta;
+  spec: BrowserPoolSpec;
+  status?: BrowserPoolStatus;
+}
