@@ -7,7 +7,7 @@ import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { spinningComposition, tallComposition } from '#support/hostile/hostile-compositions.ts';
+import { APP_SCRIPTS } from '#support/hostile/hostile-compositions.ts';
 import { pdfText } from '#support/pdf/pdf-text.ts';
 import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
 
@@ -39,6 +39,7 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     await source.start();
     await router.start();
   });
+  afterEach(() => standin.setAppScript(undefined));
   after(async () => {
     await router?.stop();
     await source?.stop();
@@ -46,7 +47,8 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   });
 
   it('a page spinning in while(true){} frees its lease and browser slot at the deadline, and the browser serves the next call', async () => {
-    const uid = standin.storeRaw(spinningComposition());
+    const uid = await normalUid();
+    standin.setAppScript(APP_SCRIPTS.spin);
     const started = Date.now();
     const { result } = await callTool(open, { uid }, services({}, withDeadline(DEADLINE_MS)));
     const elapsed = Date.now() - started;
@@ -55,13 +57,15 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     expect(errorOf(result)?.fix).to.contain('browsers.leaseDeadlineMs');
     expect(elapsed, 'answered within the deadline and a small margin').to.be.within(DEADLINE_MS - 100, DEADLINE_MS + 3_000);
     expect(router.stats().sessionsInUse, 'the slot is free').to.equal(0);
+    standin.setAppScript(undefined);
     const next = await callTool(open, { uid: await normalUid() }, services());
     expect(errorOf(next.result), JSON.stringify(next.result.content)).to.equal(undefined);
     expect((next.result.structuredContent as { ready: boolean }).ready).to.equal(true);
   });
 
   it('a 30 000 000 px page prints its first pages only, labelled truncated, in seconds (it made a 22 MB PDF in 6 min 40 s)', async () => {
-    const uid = standin.storeRaw(tallComposition());
+    const uid = await normalUid();
+    standin.setAppScript(APP_SCRIPTS.tall);
     const started = Date.now();
     const { result } = await callTool(preview, { uid, format: 'pdf' }, services({ capture: { maxPdfPages: 5 } }));
     const elapsed = Date.now() - started;
@@ -86,7 +90,8 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   });
 
   it('a full-page screenshot of that page stops at the height limit, labelled truncated', async () => {
-    const uid = standin.storeRaw(tallComposition());
+    const uid = await normalUid();
+    standin.setAppScript(APP_SCRIPTS.tall);
     const { result } = await callTool(preview, { uid, format: 'png', fullPage: true }, services({ capture: { maxScreenshotHeightPx: 3_000 } }));
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
     const report = result.structuredContent as { preview: { height: number; truncated?: { limit: string; kept: number; total: number } } };

@@ -13,7 +13,7 @@ import type { BrowserLease, BrowserLeaser, ComposerServices, ComposerSettings } 
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
-import { credentialThiefComposition, STOLEN_SELECTOR } from '#support/hostile/hostile-compositions.ts';
+import { credentialThiefComposition, credentialThiefScript, STOLEN_SELECTOR } from '#support/hostile/hostile-compositions.ts';
 import { pdfText } from '#support/pdf/pdf-text.ts';
 import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger } from './composer-fixtures.ts';
 
@@ -86,6 +86,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     await source.start();
     await router.start();
   });
+  afterEach(() => standin.setAppScript(undefined));
   after(async () => {
     await router?.stop();
     await source?.stop();
@@ -94,10 +95,16 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     listener?.close();
   });
 
-  /** A normal lesson saved by this server, and a thief "uploaded by someone else" that targets it. */
-  const plant = async () => {
+  /**
+   * A normal lesson saved by this server, and a thief "uploaded by someone else" that targets it. With `runs`, the
+   * thief's script also runs in the page whatever the sanitiser does (as an XSS hole of the app would make it):
+   * what is left to stop it is the broker.
+   */
+  const plant = async (options: { runs: boolean }) => {
     const saved = await new HttpStorageClient(settings).upload(everyWidgetComposition('Lição de outra pessoa'));
-    const thief = standin.storeRaw(credentialThiefComposition({ otherUid: saved.uid, exfiltrationOrigin: listenerUrl }));
+    const thiefOptions = { otherUid: saved.uid, exfiltrationOrigin: listenerUrl };
+    const thief = standin.storeRaw(credentialThiefComposition(thiefOptions));
+    if (options.runs) standin.setAppScript(credentialThiefScript(thiefOptions));
     return { otherUid: saved.uid, thief };
   };
 
@@ -126,8 +133,26 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     expect(listenerHits, 'the listener on another port').to.deep.equal([]);
   };
 
-  it('open: the script finds only look-alikes, every API call it makes is refused and reported, no canary anywhere', async () => {
-    const { thief } = await plant();
+  it('the composition\'s own script never runs: the app reads it sanitised, and the result says which fields were', async () => {
+    const { thief } = await plant({ runs: false });
+    const before = standin.apiRequests().length;
+    const { result } = await callTool(open, { uid: thief }, composerServices({ settings, storage: new HttpStorageClient(settings), browsers: recordingLeaser(router, snapshots) }));
+    expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
+    const report = result.structuredContent as { ready: boolean; sanitizedFields: string[]; refusedApiCalls: unknown[]; consoleErrors: string[] };
+    expect(report.ready).to.equal(true);
+    expect(report.sanitizedFields).to.deep.equal(['$.structure[0].content']);
+    expect((result.content[0] as { text: string }).text).to.contain('1 fields of the stored composition were sanitised');
+    expect(report.refusedApiCalls, 'no script ran to make API calls').to.deep.equal([]);
+    const snapshot = snapshots.at(-1)!;
+    expect(snapshot.html).to.not.include('onerror');
+    expect(snapshot.html).to.not.include('id="stolen"');
+    expect(snapshot.text).to.include('Lição');
+    expect(standin.apiRequests().slice(before).map((r) => `${r.method} ${r.path}`)).to.have.members(['GET /auth/v1.0/user/me', 'GET /storage/v1.0/content']);
+    expect(canaryLeaks(JSON.stringify(result), canaries)).to.deep.equal([]);
+  });
+
+  it('open, with a script that runs anyway: it finds only look-alikes, every API call it makes is refused and reported, no canary anywhere', async () => {
+    const { thief } = await plant({ runs: true });
     const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
     const { result } = await callTool(open, { uid: thief }, services());
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
@@ -154,8 +179,8 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     expect(String(got['sharedWorker']), 'sharedWorker').to.match(/^(403 |ERR )/);
   });
 
-  it('preview as PDF: the PDF text holds the look-alike at most, never a canary', async () => {
-    const { thief } = await plant();
+  it('preview as PDF, with a script that runs anyway: the PDF text holds the look-alike at most, never a canary', async () => {
+    const { thief } = await plant({ runs: true });
     const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
     const { result } = await callTool(preview, { uid: thief, format: 'pdf' }, services());
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
@@ -173,22 +198,23 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     const replica = new BrowserRouter({ source: new StaticEndpointSource({ endpoints: [endpoint!.url], token: endpoint!.token }), logger: quietLogger(), prewarmPerBrowser: 0, allowedOrigins: [standin.appUrl, standin.apiUrl] });
     await replica.start();
     try {
-      const { thief } = await plant();
+      const { thief } = await plant({ runs: false });
       const normal = (await new HttpStorageClient(settings).upload(everyWidgetComposition('Réplica'))).uid;
       const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
-      const [thiefResult, normalResult] = await Promise.all([
-        callTool(open, { uid: thief }, services()),
-        callTool(open, { uid: normal }, composerServices({ settings, storage: new HttpStorageClient(settings), browsers: replica })),
-      ]);
+      // The thief's script runs in both replicas' pages; each replica's broker must answer its own page's calls.
+      standin.setAppScript(credentialThiefScript({ otherUid: normal, exfiltrationOrigin: listenerUrl }));
+      const onReplica = composerServices({ settings: { ...settings, page: { readySelector: STOLEN_SELECTOR, readyTimeoutMs: 20_000 } } as ComposerSettings, browsers: replica });
+      const [thiefResult, normalResult] = await Promise.all([callTool(open, { uid: thief }, services()), callTool(open, { uid: normal }, onReplica)]);
       expect(errorOf(thiefResult.result), JSON.stringify(thiefResult.result.content)).to.equal(undefined);
       expect(errorOf(normalResult.result), JSON.stringify(normalResult.result.content)).to.equal(undefined);
-      const normalReport = normalResult.result.structuredContent as { ready: boolean; refusedApiCalls: unknown[] };
-      expect(normalReport.ready).to.equal(true);
-      expect(normalReport.refusedApiCalls, 'the other replica\'s lease refused nothing').to.deep.equal([]);
-      expect((thiefResult.result.structuredContent as { refusedApiCalls: unknown[] }).refusedApiCalls.length).to.be.greaterThan(4);
+      for (const { result } of [thiefResult, normalResult]) {
+        const report = result.structuredContent as { ready: boolean; refusedApiCalls: unknown[] };
+        expect(report.ready).to.equal(true);
+        expect(report.refusedApiCalls.length, 'each replica refused its own page\'s calls').to.be.greaterThan(4);
+      }
       const requests = standin.apiRequests().slice(before.requests);
       const realReads = requests.filter((r) => r.bearer === canaries.token && r.path === '/storage/v1.0/content').map((r) => new URLSearchParams(r.query).get('uid'));
-      expect(realReads).to.have.members([thief, normal]);
+      expect([...new Set(realReads)], "reads made with the real token").to.have.members([thief, normal]);
       expect(canaryLeaks(JSON.stringify([thiefResult.result, normalResult.result]), canaries)).to.deep.equal([]);
       expect(standin.compositions().length).to.equal(before.compositions);
     } finally {

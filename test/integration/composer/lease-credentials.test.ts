@@ -57,12 +57,13 @@ describe('a read-only lease relays its allowed calls with the real credentials a
   });
 
   it('the read of this composition is rebuilt from configuration and its document passes the viewing sanitiser', async () => {
-    const l = lease({ viewDocument: (doc) => ({ ...(doc as object), sanitised: true }) });
+    const l = lease({ viewDocument: (json) => ({ ok: true, json: JSON.stringify({ ...(JSON.parse(json) as object), sanitised: true }), fields: [{ path: '$.sanitised' }] }) });
     reply = () => ({ status: 200, body: JSON.stringify({ version: '1.1', structure: [] }) });
     const answer = await l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}&access_token=${l.token}&project_key=${l.projectKey}`, headers: { Origin: 'http://app.example' } });
     expect(seen[0]!.url).to.equal(`/storage/v1.0/content?uid=${encodeURIComponent(UID)}`);
     expect(answer.kind === 'fulfil' && JSON.parse(answer.body.toString())).to.deep.equal({ version: '1.1', structure: [], sanitised: true });
-    const failing = lease({ viewDocument: () => { throw new Error('cannot sanitise'); } });
+    expect(l.sanitizedFields).to.deep.equal(['$.sanitised']);
+    const failing = lease({ viewDocument: () => ({ ok: false, reason: 'not JSON' }) });
     const refused = await failing.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
     expect(refused.kind === 'fulfil' && refused.status).to.equal(502);
     expect(failing.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing']);

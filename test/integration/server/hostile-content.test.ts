@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
-import { credentialThiefComposition, spinningComposition } from '#support/hostile/hostile-compositions.ts';
+import { APP_SCRIPTS, credentialThiefComposition, credentialThiefScript } from '#support/hostile/hostile-compositions.ts';
 import { pdfText } from '#support/pdf/pdf-text.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { connectHttp, startServerProcess, type ServerProcess } from './server-harness.ts';
@@ -35,6 +35,7 @@ describe('hostile compositions through the real server: no canary in any result 
     });
     client = await connectHttp(server.url);
   });
+  afterEach(() => standin.setAppScript(undefined));
   after(async () => {
     await client?.close();
     await server?.stop();
@@ -46,7 +47,13 @@ describe('hostile compositions through the real server: no canary in any result 
   it('open, preview png and preview pdf of a credential thief leak nothing, write nothing, and the server serves the next call', async () => {
     const saved = await call('composer_save_composition', { composition: everyWidgetComposition('Vítima') });
     const victim = (saved.structuredContent as { uid: string }).uid;
-    const thief = standin.storeRaw(credentialThiefComposition({ otherUid: victim, exfiltrationOrigin: 'http://127.0.0.1:9' }));
+    const thiefOptions = { otherUid: victim, exfiltrationOrigin: 'http://127.0.0.1:9' };
+    const thief = standin.storeRaw(credentialThiefComposition(thiefOptions));
+    const sanitised = await call('composer_open_composition', { uid: thief });
+    expect((sanitised.structuredContent as { sanitizedFields: string[] }).sanitizedFields, 'the composition is served sanitised').to.deep.equal(['$.structure[0].content']);
+    expect((sanitised.structuredContent as { refusedApiCalls: unknown[] }).refusedApiCalls, 'so its script never ran').to.deep.equal([]);
+    // The same script running anyway (an XSS hole of the app): only the broker is left to stop it.
+    standin.setAppScript(credentialThiefScript(thiefOptions));
     const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
     const results = [await call('composer_open_composition', { uid: thief }), await call('composer_preview_composition', { uid: thief, format: 'png' }), await call('composer_preview_composition', { uid: thief, format: 'pdf' })];
     for (const result of results) {
@@ -62,6 +69,7 @@ describe('hostile compositions through the real server: no canary in any result 
       if (real) expect(r.method === 'GET' && (r.path === '/auth/v1.0/user/me' || (r.path === '/storage/v1.0/content' && new URLSearchParams(r.query).get('uid') === thief)), `${r.method} ${r.path}`).to.equal(true);
     }
     expect(server.logs().some((l) => l['message'] === 'Refused API calls from a read-only page')).to.equal(true);
+    standin.setAppScript(undefined);
     const next = await call('composer_open_composition', { uid: victim });
     expect(next.isError).to.not.equal(true);
     expect((next.structuredContent as { ready: boolean }).ready).to.equal(true);
@@ -69,7 +77,9 @@ describe('hostile compositions through the real server: no canary in any result 
   });
 
   it('a spinning composition answers within the lease deadline, and the pool is whole again', async () => {
-    const uid = standin.storeRaw(spinningComposition());
+    const saved = await call('composer_save_composition', { composition: everyWidgetComposition('Gira') });
+    const uid = (saved.structuredContent as { uid: string }).uid;
+    standin.setAppScript(APP_SCRIPTS.spin);
     const started = Date.now();
     const result = await call('composer_preview_composition', { uid, format: 'pdf' });
     expect(result.isError).to.equal(true);

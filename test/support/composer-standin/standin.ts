@@ -51,6 +51,11 @@ export interface ComposerStandin {
    * project, bypassing every check of the upload route; returns its uid.
    */
   storeRaw(content: string): string;
+  /**
+   * Makes the app page run `source` after its own script (undefined: stop), as an XSS hole in the real app would:
+   * script in the Composer's origin that no sanitising of the composition can stop.
+   */
+  setAppScript(source: string | undefined): void;
   /** The last 10 000 requests the API received (admin routes excluded), oldest first, with their credentials. */
   apiRequests(): RecordedApiRequest[];
   /** Stops both servers and drops open connections. */
@@ -75,6 +80,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   const faults = { current: applyFaultsPatch(noFaults(), options.faults ?? {}) };
   const store = new CompositionStore();
   const recorded: RecordedApiRequest[] = [];
+  let appScript: string | undefined;
   const urls = { app: '', api: '' };
   const api = await listen(
     createApiApp({
@@ -96,7 +102,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   urls.api = api.url;
   let app: { server: Server; url: string };
   try {
-    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults }), host, options.appPort ?? 0);
+    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults, extraScript: () => appScript }), host, options.appPort ?? 0);
   } catch (error) {
     await close(api.server);
     throw error;
@@ -119,6 +125,9 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
       return uid;
     },
     apiRequests: () => [...recorded],
+    setAppScript: (source) => {
+      appScript = source;
+    },
     stop: async () => {
       await Promise.all([close(app.server), close(api.server)]);
     },

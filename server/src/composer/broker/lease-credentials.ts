@@ -44,10 +44,10 @@ export interface LeaseCredentialsOptions {
   /** Most calls relayed for one lease (a page in a loop must not turn the server into a flood). */
   maxRelayedCalls: number;
   /**
-   * Applied to the composition document the read returns before the page gets it (the HTML sanitiser for viewing);
-   * a throw means the document cannot be shown, and the page gets a 502 instead of an unsanitised document.
+   * Applied to the composition the read returns (JSON text) before the page gets it: the HTML sanitiser for
+   * viewing. `ok: false` means it cannot be shown, and the page gets a 502 instead of an unsanitised document.
    */
-  viewDocument?: (document: unknown) => unknown;
+  viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
   fetch?: typeof fetch;
 }
 
@@ -84,6 +84,8 @@ export class LeaseCredentials {
   readonly projectKey: string | undefined;
   readonly refused: RefusedApiCall[] = [];
   readonly failedRelays: FailedApiRelay[] = [];
+  /** JSONPaths of the composition's values the view sanitiser changed before the page got it. */
+  readonly sanitizedFields: string[] = [];
   private refusedCount = 0;
   private relayed = 0;
   private readonly options: LeaseCredentialsOptions;
@@ -145,12 +147,13 @@ export class LeaseCredentials {
     }
     let body = outcome.body;
     if (kind === 'read' && outcome.status >= 200 && outcome.status <= 299 && this.options.viewDocument) {
-      try {
-        body = Buffer.from(JSON.stringify(this.options.viewDocument(JSON.parse(body.toString('utf8')))));
-      } catch {
+      const viewed = this.options.viewDocument(body.toString('utf8'));
+      if (!viewed.ok) {
         this.recordFailure(request, 'the composition could not be prepared for viewing');
         return { kind: 'fulfil', status: 502, headers: [{ name: 'Content-Type', value: 'application/json' }, ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from('{"error":"The composition could not be prepared for viewing.","status":502}') };
       }
+      for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
+      body = Buffer.from(viewed.json, 'utf8');
     }
     return { kind: 'fulfil', status: outcome.status, headers: relayedHeaders(outcome.headers, this.pairs), body: scrubBytes(body, this.pairs) };
   }

@@ -5,6 +5,7 @@ import type { BrowserLease, BrowserLeaser, ComposerServices, ComposerSettings } 
 import { BrowserCredentialBroker, type BrokeredLease } from '../broker/browser-broker.ts';
 import type { RefusedApiCall } from '../broker/lease-credentials.ts';
 import { pageAccessRules, resolvePageAccess } from '../broker/page-access-settings.ts';
+import { sanitizeCompositionJsonForView } from '../html/sanitize-composition.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
@@ -108,6 +109,8 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
     upstreamTimeoutMs: access.upstreamTimeoutMs,
     maxResponseBytes: access.maxResponseBytes,
     maxRelayedCalls: access.maxApiCallsPerLease,
+    // The document is hostile whoever saved it: the app gets it sanitised, so its HTML cannot run script.
+    viewDocument: sanitizeCompositionJsonForView,
   });
 }
 
@@ -129,8 +132,11 @@ export interface ComposerPageWork<T> {
   (lease: BrowserLease, visit: CompositionVisit): Promise<T>;
 }
 
-/** A visit as tools report it: page-made URLs reduced to origin and path, and the API calls the server refused. */
-export type ReportedVisit = CompositionVisit & { refusedApiCalls: RefusedApiCall[] };
+/**
+ * A visit as tools report it: page-made URLs reduced to origin and path, the API calls the server refused, and
+ * the values of the composition the view sanitiser changed before the app got it.
+ */
+export type ReportedVisit = CompositionVisit & { refusedApiCalls: RefusedApiCall[]; sanitizedFields: string[] };
 
 /**
  * Leases a browser, opens `uid` in the given view (signed in with look-alike credentials, ready per composer.md),
@@ -160,7 +166,7 @@ export async function withComposerPage<T>(
           await options.reportProgress(2, 3, 'Capturing the page');
           const captured = await Promise.race([options.capture(lease, visit), crash.crashed]);
           await options.reportProgress(3, 3, 'Done');
-          const reported: ReportedVisit = { ...visit, blockedNavigations: visit.blockedNavigations.map(reportedBlock), refusedApiCalls: [...credentials.refused] };
+          const reported: ReportedVisit = { ...visit, blockedNavigations: visit.blockedNavigations.map(reportedBlock), refusedApiCalls: [...credentials.refused], sanitizedFields: [...credentials.sanitizedFields] };
           return { visit: reported, captured, browserId: lease.browserId };
         } catch (error) {
           if (error instanceof ToolError && error.code !== 'CANCELLED') {
