@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { pngSize } from '#server/composer/session/page-capture.ts';
+import { DOM_READ_LIMITS } from '#server/composer/session/visit-composition.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
@@ -100,6 +101,16 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     expect(report.preview.truncated?.total).to.be.greaterThan(29_000_000);
     const image = result.content.find((c) => c.type === 'image') as { data: string };
     expect(pngSize(Buffer.from(image.data, 'base64'))?.height).to.equal(3_000);
+  });
+
+  it('a page with 50 000 widget-like elements is read up to the DOM read limits', async () => {
+    const uid = await normalUid();
+    standin.setAppScript(APP_SCRIPTS.manyWidgets);
+    const { result } = await callTool(open, { uid }, services());
+    expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
+    const rendered = (result.structuredContent as { renderedWidgets: { type: string; id: string | null }[] }).renderedWidgets;
+    expect(rendered).to.have.length(DOM_READ_LIMITS.elements);
+    expect(Math.max(...rendered.map((w) => w.type.length))).to.equal(DOM_READ_LIMITS.attributeChars);
   });
 
   it('a renderer that crashes during the call answers BROWSER_FAILED with a fix, and the browser serves the next call', async () => {

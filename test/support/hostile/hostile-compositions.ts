@@ -86,4 +86,6 @@ export const APP_SCRIPTS = {
   spin: 'setTimeout(() => { for (;;) { /* spin */ } }, 300);',
   /** The page becomes 30 000 000 px tall (the issue's PDF of ~27 000 pages, 22 MB in 6 min 40 s). */
   tall: "document.body.insertAdjacentHTML('beforeend', '<div style=\"height:30000000px\"><p>Fim</p></div>');",
+  /** 50 000 elements that look like rendered widgets, each with a 1 000-character type. */
+  manyWidgets: "for (let i = 0; i < 50000; i++) { const s = document.createElement('section'); s.setAttribute('data-widget-type', 'x'.repeat(1000)); s.setAttribute('data-widget-id', String(i)); document.body.appendChild(s); }",
 } as const;
