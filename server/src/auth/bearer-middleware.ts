@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '#common/logger.ts';
 import { sendJsonRpcError } from '#server/http/json-rpc-error.ts';
 import { InvalidTokenError, type BearerVerifier } from './bearer-verifier.ts';

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { sendJsonRpcError } from '#server/http/json-rpc-error.ts';
 
 /** JSON-RPC error code of a rate-limited request (server-defined range). */

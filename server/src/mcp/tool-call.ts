@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import type { Logger } from '#common/logger.ts';
+import { secretRedactor } from '#common/redaction.ts';
 import { withLogContext } from '#common/log-context.ts';
 import type { InFlightTracker } from '#common/shutdown.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ProgressReporter, type ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { RunningCalls } from './running-calls.ts';
+import { redactToolResult } from './redact-tool-result.ts';
 import { markCheckedOutput, type InputIssue, type ParsedToolInput } from './tool-contract.ts';
 import type { ToolMetrics } from './tool-metrics.ts';
 
@@ -113,18 +115,20 @@ function progressReporter(call: CallContext): ProgressReporter {
 }
 
 /**
- * The one place every tool result leaves the tool layer (to the client, or into a task record): whatever must hold
- * for every result, whichever tool made it, is applied here.
+ * The one place every tool result leaves the tool layer (to the client, or into a task record): the secret redactor
+ * (text, structuredContent and _meta; binary payloads pass unchanged). Whatever must hold for every result, whichever
+ * tool made it, is applied here.
  */
 export function resultLeavingToolLayer(result: CallToolResult): CallToolResult {
-  return result;
+  return redactToolResult(result, secretRedactor);
 }
 
 /**
  * Runs one tool call with everything around it: the parsed input or INVALID_INPUT naming each bad argument, a span, a
  * cancellation signal (client cancel, client gone, shutdown), progress notifications when the client asked for them,
  * ToolError → `isError` result, unexpected error or structured content that breaks the output schema → INTERNAL result
- * (logged once, no stack to the client), one audit line and the call metrics — for every call, valid or not.
+ * (logged once, no stack to the client), one audit line and the call metrics — for every call, valid or not. Every
+ * result leaves through resultLeavingToolLayer (the secret redactor).
  */
 export async function runToolCall<Services>(tool: ToolDefinition<Services>, input: ParsedToolInput, call: CallContext, env: ToolCallEnvironment<Services>): Promise<CallToolResult> {
   const started = performance.now();
@@ -138,16 +142,19 @@ export async function runToolCall<Services>(tool: ToolDefinition<Services>, inpu
   return tracer.startActiveSpan(`tools/call ${tool.name}`, { attributes }, (span) =>
     withLogContext({ tool: tool.name, callId, traceId: span.spanContext().traceId }, async () => {
       let result: CallToolResult | undefined;
+      let outgoing: CallToolResult | undefined;
       const value = input.valid ? input.value : undefined;
       try {
         if (!input.valid) throw invalidInputError(tool.name, input.issues);
         signal.throwIfAborted();
-        result = await tool.handler(input.value as never, { services: env.services, logger: env.logger, signal, reportProgress: progressReporter(call), subject });
+        // The outgoing (redacted) result is what is checked against the output schema, once: the SDK skips it then.
+        result = resultLeavingToolLayer(await tool.handler(input.value as never, { services: env.services, logger: env.logger, signal, reportProgress: progressReporter(call), subject }));
         if (!result.isError && tool.outputSchema) {
           const checked = await tool.outputSchema.safeParseAsync(result.structuredContent);
           if (!checked.success) throw new Error(`structured content does not match the output schema: ${describeIssues(checked.error.issues)}`);
           markCheckedOutput(result.structuredContent);
         }
+        outgoing = result;
       } catch (error) {
         if (error instanceof ToolError) {
           result = toolErrorResult(error);
@@ -173,7 +180,7 @@ export async function runToolCall<Services>(tool: ToolDefinition<Services>, inpu
       span.end();
       env.metrics.record(tool.name, outcome, durationMs);
       env.logger.info('Tool call completed', { subject, tool: tool.name, ...(uid ? { compositionUid: uid } : {}), outcome, durationMs, protocol: call.era });
-      return resultLeavingToolLayer(result);
+      return outgoing === result ? result : resultLeavingToolLayer(result);
     }),
   );
 }
