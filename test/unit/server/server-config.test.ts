@@ -119,6 +119,8 @@ describe('server configuration', () => {
       expect(offline).to.include('/repo/server/src/main.ts');
       expect(offline).to.include('--transport=stdio');
       expect(offline).to.match(/catalog, guidance, build and validate work offline/);
+      expect(offline).to.match(/Protocol: MCP 2026-07-28 \(stateless, server\/discover\) and 2025-11-25, 2025-06-18, 2025-03-26/);
+      expect(offline).to.include('/.well-known/mcp/server-card.json');
       const online = runBanner(load({ COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: 'secret-token-xyz', COMPOSER_MCP_COMPOSER__PROJECT_KEY: 'secret-key-xyz', COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'c1' }), {
         node: '/n',
         main: '/m',
@@ -127,5 +129,27 @@ describe('server configuration', () => {
       expect(online).to.not.include('secret-key-xyz');
       expect(online).to.include('configured (values not shown)');
     });
+  });
+});
+
+describe('server configuration: what pages may ask of the API, capture bounds, lease deadline', () => {
+  it('defaults to no extra API calls, bounded captures and a 60 s lease deadline', () => {
+    const config = load();
+    expect(config.composer.pageAccess.readOnlyApiCalls).to.deep.equal([]);
+    expect(config.composer.capture).to.include({ maxPdfPages: 50, maxScreenshotHeightPx: 16384 });
+    expect(config.browsers.leaseDeadlineMs).to.equal(60000);
+  });
+
+  it('takes extra read-only calls as a list and refuses a write with the entry and the reason', () => {
+    const config = load({ COMPOSER_MCP_COMPOSER__PAGE_ACCESS__READ_ONLY_API_CALLS: 'GET /storage/v1.0/assets/**, HEAD /x' });
+    expect(config.composer.pageAccess.readOnlyApiCalls).to.deep.equal(['GET /storage/v1.0/assets/**', 'HEAD /x']);
+    let error: unknown;
+    try {
+      load({ COMPOSER_MCP_COMPOSER__PAGE_ACCESS__READ_ONLY_API_CALLS: 'GET /ok,POST /storage/v1.0/upload/**' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.contain('composer.pageAccess.readOnlyApiCalls.1').and.contain('read-only');
   });
 });
