@@ -104,12 +104,20 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     requests,
     isShuttingDown: () => !accepting,
   });
-  // While draining, every answer closes its connection: a client's next call opens a new one, which the Service
-  // sends to a ready replica, instead of reusing one that this replica closes when it stops accepting (a request
-  // already on such a connection's wire then fails with a reset: seen in the cluster tier during helm rollback).
+  // From the start of the drain, every answer closes its connection, so that a client's next call opens a new one,
+  // which the Service sends to a ready replica, instead of reusing this one until it is refused (503) or closed
+  // under a request already on the wire (reset): both seen in the cluster tier during helm rollback. Answers whose
+  // headers went out before the drain (a long call's stream) close their connection once they end.
   let draining = false;
   const httpServer = createServer((req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: typeof res, ...args: Parameters<typeof res.writeHead>) {
+      if (draining && !this.headersSent) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as typeof res.writeHead;
+    res.once('finish', () => {
+      if (draining && res.getHeader('Connection') !== 'close') res.socket?.end();
+    });
     app(req, res);
   });
   httpServer.keepAliveTimeout = 5000;
