@@ -147,6 +147,8 @@ export function teardownNode(state: OwnerState | undefined, paths: NodePaths, ne
     }
   }
   const left: string[] = [...cgroupsLeft.map((c) => `cgroup ${c}`), ...mountsBelow([RUN_DIR, DATA_DIR, paths.containerdRoot]).map((m) => `mount ${m}`)];
+  for (const p of state?.processes ?? []) if (isRunning(p.pid, p.binary)) left.push(`process ${p.name} (pid ${p.pid})`);
+  for (const pid of pidsWithArgument(paths.containerdSocket)) left.push(`containerd shim (pid ${pid})`);
   left.push(...nftTablesPresent(network).map((t) => `nft table ${t}`));
   if (linkExists(network.bridge)) left.push(`interface ${network.bridge}`);
   if (left.length === 0) {
