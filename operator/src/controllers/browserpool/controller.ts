@@ -3,10 +3,10 @@ import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { Informer } from '#kube/runtime/informer.ts';
-import { Controller } from '#kube/runtime/controller.ts';
 import { byOwnerUid } from '#kube/runtime/indexed-cache.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
-import { ControllerMetrics, type ReconcileOutcome } from '#kube/runtime/metrics.ts';
+import type { ReconcileOutcome } from '#kube/runtime/metrics.ts';
+import type { ManagedInformer, Manager } from '#kube/runtime/manager.ts';
 import { leanListWatchClient } from '#kube/runtime/lean-client.ts';
 import { shareDispatcher } from '#kube/runtime/shared-dispatcher.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
@@ -37,19 +37,14 @@ export interface BrowserPoolControllerOptions {
   clock?: Clock;
   /** Identity for Events (`reportingInstance`). */
   identity?: string;
-  /** Where reconcile and work-queue metrics go (default the runtime's, on the global meter provider). */
-  metrics?: ControllerMetrics;
-  /** How long stopping the workers waits for in-flight reconciles (default 30 s). */
-  stopDeadlineMs?: number;
   /** Called after every reconcile (for benchmarks). */
   onReconcile?: (key: string, durationMs: number, result: ReconcileOutcome) => void;
 }
 
 /**
- * The BrowserPool controller: informers for BrowserPools, browser Pods and token Secrets (they run from `start()`
- * on, leader or not, so a standby takes over with warm caches), and the runtime {@link Controller} reconciling
- * pools with {@link BrowserPoolReconciler} only while `runWorkers(signal)` is active (i.e. while this instance
- * leads). Pods and Secrets wake the pool that owns them.
+ * The BrowserPool controller: informers for BrowserPools, browser Pods and token Secrets, and the
+ * {@link BrowserPoolReconciler}; {@link register} hands both to a {@link Manager}, which runs the informers on
+ * standbys too (a takeover starts from warm caches) and reconciles only while it leads.
  */
 export class BrowserPoolController {
   readonly pools: Informer<BrowserPool>;
@@ -58,15 +53,10 @@ export class BrowserPoolController {
   readonly reconciler: BrowserPoolReconciler;
   readonly #options: BrowserPoolControllerOptions;
   readonly #clock: Clock;
-  readonly #metrics: ControllerMetrics;
-  readonly #stopped = new AbortController();
-  /** The runtime controller of the current leadership term, and the promise of its `runWorkers`. */
-  #term: { controller: Controller; done: Promise<void> } | undefined;
 
   constructor(options: BrowserPoolControllerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
-    this.#metrics = options.metrics ?? new ControllerMetrics();
     const ns = options.namespace ? { namespace: options.namespace } : {};
     const kc = shareDispatcher(options.kubeConfig);
     this.pools = new Informer<BrowserPool>({
@@ -100,74 +90,27 @@ export class BrowserPoolController {
     });
   }
 
-  /** Starts the informers (idempotent). */
-  start(): void {
-    this.pools.start();
-    this.pods.start();
-    this.secrets.start();
-  }
-
-  /** True once every informer has listed at least once. */
-  hasSynced(): boolean {
-    return this.pools.hasSynced() && this.pods.hasSynced() && this.secrets.hasSynced();
-  }
-
-  /** Resolves true once synced, false if `signal` aborts first. */
-  async waitForSync(signal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all([this.pools.waitForSync(signal), this.pods.waitForSync(signal), this.secrets.waitForSync(signal)]);
-    return results.every(Boolean);
-  }
-
-  /** Keys waiting in the queue (0 when not leading). */
-  queueDepth(): number {
-    return this.#term?.controller.queueLength() ?? 0;
+  /** The informers, for the manager to start and stop. */
+  informers(): ManagedInformer[] {
+    return [this.pools, this.pods, this.secrets];
   }
 
   /**
-   * Runs the reconcile workers until `signal` aborts or {@link stop} is called: waits for the caches, queues
-   * every pool, then reconciles. Resolves after in-flight reconciles finish (or the stop deadline passes).
-   * One term at a time: call again only after the previous call resolved.
+   * Registers the informers and the pool controller with `manager`: while the manager leads, pools are reconciled
+   * (each term's writes fenced); pods and token Secrets wake the pool that owns them.
    */
-  runWorkers(signal: AbortSignal): Promise<void> {
-    if (this.#term) throw new Error('BrowserPoolController.runWorkers is already running');
-    const controller = new Controller({
+  register(manager: Manager): void {
+    for (const informer of this.informers()) manager.addInformer(informer);
+    manager.addController({
       name: CONTROLLER_NAME,
       sources: [
         { informer: this.pools },
         { informer: this.pods, keysFor: poolKeysFor },
         { informer: this.secrets, keysFor: poolKeysFor },
       ],
-      reconcile: (key) => this.reconciler.reconcile(key),
+      reconcile: (key, context) => this.reconciler.reconcile(key, context),
       workers: this.#options.workers ?? 4,
-      clock: this.#clock,
-      logger: this.#options.logger,
-      metrics: this.#metrics,
       ...(this.#options.onReconcile ? { onReconcile: this.#options.onReconcile } : {}),
     });
-    const term = { controller, done: this.#runTerm(controller, AbortSignal.any([signal, this.#stopped.signal])) };
-    this.#term = term;
-    return term.done.finally(() => {
-      if (this.#term === term) this.#term = undefined;
-    });
-  }
-
-  /** Stops the workers (letting in-flight reconciles finish) and then the informers. */
-  async stop(): Promise<void> {
-    this.#stopped.abort();
-    await this.#term?.done;
-    await Promise.all([this.pools.stop(), this.pods.stop(), this.secrets.stop()]);
-  }
-
-  async #runTerm(controller: Controller, signal: AbortSignal): Promise<void> {
-    const ended = new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    try {
-      if (!signal.aborted) await controller.start(signal);
-      await ended;
-    } finally {
-      await controller.stop(this.#options.stopDeadlineMs);
-    }
   }
 }

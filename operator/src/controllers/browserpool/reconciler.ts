@@ -4,6 +4,7 @@ import type { Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
 import { describeKubeError, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
+import type { WriteFence } from '#kube/runtime/write-fence.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
 import { desiredSecret } from './desired-secret.ts';
 import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
@@ -11,7 +12,7 @@ import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { validateSpec } from './validate-spec.ts';
-import type { KubeWriter } from './kube-writer.ts';
+import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
 import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 import { canonicalJson, networkPolicyName } from './names.ts';
@@ -47,6 +48,14 @@ export interface ReconcilerDeps {
 /** What a reconcile asks of the queue. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+}
+
+/** The leadership term a reconcile runs in (the runtime's ReconcileContext); without it writes are not fenced. */
+export interface ReconcileTerm {
+  /** Aborts when the term ends: session reads stop. */
+  signal: AbortSignal;
+  /** Every write goes through it. */
+  fence: WriteFence;
 }
 
 interface PoolMemory {
@@ -85,11 +94,12 @@ export class BrowserPoolReconciler {
     this.#clock = deps.clock ?? realClock;
   }
 
-  /** Reconciles the pool `namespace/name`. */
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** Reconciles the pool `namespace/name`; within `term`, every write is fenced and reads stop when it ends. */
+  async reconcile(key: string, term?: ReconcileTerm): Promise<ReconcileResult> {
+    const writer = term ? fencedWriter(this.#deps.writer, term.fence) : this.#deps.writer;
     const pool = this.#deps.caches.getPool(key);
     if (!pool) {
-      await this.#cleanUpAfter(key);
+      await this.#cleanUpAfter(writer, key);
       this.#memory.delete(key);
       return {};
     }
@@ -107,11 +117,11 @@ export class BrowserPoolReconciler {
     if (!validation.ok) {
       const browsers = this.#observe(ref.uid, memory, new Map(), pool.status);
       const status = computeStatus({ poolName: ref.name, generation, problems: validation.problems, browsers, previous: pool.status, now });
-      if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+      if (statusChanged(pool.status, status)) await this.#writeStatus(writer, pool, status, log);
       if (memory.invalidGeneration !== generation) {
         memory.invalidGeneration = generation;
         log.warn('Rejected invalid BrowserPool spec', { generation, problems: validation.problems });
-        await this.#deps.writer.event(pool, 'Warning', 'InvalidSpec', validation.problems.join('; '));
+        await writer.event(pool, 'Warning', 'InvalidSpec', validation.problems.join('; '));
       }
       return {};
     }
@@ -123,8 +133,8 @@ export class BrowserPoolReconciler {
     let failure: unknown;
     let token: string | undefined;
     try {
-      token = await this.#ensureSecret(pool, ref, log);
-      await this.#ensureNetworkPolicy(ref, spec, memory);
+      token = await this.#ensureSecret(writer, pool, ref, log);
+      await this.#ensureNetworkPolicy(writer, ref, spec, memory);
     } catch (err) {
       if (!isConflict(err)) {
         failure = err;
@@ -132,7 +142,7 @@ export class BrowserPoolReconciler {
       }
     }
 
-    const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token);
+    const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token, term?.signal);
     const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
     const plan = makePlan({
       poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial,
@@ -141,7 +151,7 @@ export class BrowserPoolReconciler {
 
     if (!failure) {
       try {
-        await this.#apply(pool, ref, spec, plan, browsers, memory, now, log);
+        await this.#apply(writer, pool, ref, spec, plan, browsers, memory, now, log);
       } catch (err) {
         if (!isConflict(err)) {
           failure = err;
@@ -157,7 +167,7 @@ export class BrowserPoolReconciler {
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
-    if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+    if (statusChanged(pool.status, status)) await this.#writeStatus(writer, pool, status, log);
     if (failure) throw failure;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
@@ -198,7 +208,7 @@ export class BrowserPoolReconciler {
     return observed;
   }
 
-  async #readSessions(uid: string, port: number, token: string | undefined): Promise<Map<string, number | undefined>> {
+  async #readSessions(uid: string, port: number, token: string | undefined, signal?: AbortSignal): Promise<Map<string, number | undefined>> {
     const out = new Map<string, number | undefined>();
     if (!token) return out;
     const ttl = this.#deps.sessionTtlMs ?? 1000;
@@ -214,7 +224,7 @@ export class BrowserPoolReconciler {
         out.set(b.name, cached.value);
         return;
       }
-      const value = await this.#deps.sessions.read(endpoint, token);
+      const value = await this.#deps.sessions.read(endpoint, token, signal);
       this.#sessionCache.set(cacheKey, { value, at: this.#clock.now() });
       out.set(b.name, value);
     }));
@@ -224,35 +234,34 @@ export class BrowserPoolReconciler {
     return out;
   }
 
-  async #ensureSecret(pool: BrowserPool, ref: PoolRef, log: Logger): Promise<string | undefined> {
+  async #ensureSecret(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, log: Logger): Promise<string | undefined> {
     const existing = this.#deps.caches.getSecret(`${ref.namespace}/${tokenSecretName(ref.name)}`);
     const wanted = desiredSecret(ref, existing);
     let token = tokenOf(existing);
     if (wanted) {
-      const stored = await this.#deps.writer.createSecret(wanted);
+      const stored = await writer.createSecret(wanted);
       token = tokenOf(stored);
       if (stored.metadata?.uid && stored.metadata.creationTimestamp && tokenOf(stored) === tokenOf(wanted)) {
         log.info('Created CDP token Secret', { secret: wanted.metadata?.name });
-        await this.#deps.writer.event(pool, 'Normal', 'CreatedTokenSecret', `Created Secret ${wanted.metadata?.name ?? ''} with the pool's CDP token`);
+        await writer.event(pool, 'Normal', 'CreatedTokenSecret', `Created Secret ${wanted.metadata?.name ?? ''} with the pool's CDP token`);
       }
     }
     if (token) secretRedactor.add(token);
     return token;
   }
 
-  async #ensureNetworkPolicy(ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], memory: PoolMemory): Promise<void> {
+  async #ensureNetworkPolicy(writer: KubeWriter, ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], memory: PoolMemory): Promise<void> {
     const np = desiredNetworkPolicy(ref, spec, this.#deps.operator);
     const hash = canonicalJson(np);
     if (memory.networkPolicyHash === hash) return;
-    await this.#deps.writer.apply(np);
+    await writer.apply(np);
     memory.networkPolicyHash = hash;
   }
 
   async #apply(
-    pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredPod>[1], plan: Plan, browsers: ObservedBrowser[],
+    writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredPod>[1], plan: Plan, browsers: ObservedBrowser[],
     memory: PoolMemory, now: Date, log: Logger,
   ): Promise<void> {
-    const writer = this.#deps.writer;
     const errors: unknown[] = [];
     const run = async (fn: () => Promise<void>): Promise<void> => {
       try {
@@ -300,9 +309,9 @@ export class BrowserPoolReconciler {
     if (errors.length > 0) throw errors[0];
   }
 
-  async #writeStatus(pool: BrowserPool, status: NonNullable<BrowserPool['status']>, log: Logger): Promise<void> {
+  async #writeStatus(writer: KubeWriter, pool: BrowserPool, status: NonNullable<BrowserPool['status']>, log: Logger): Promise<void> {
     try {
-      await this.#deps.writer.writeStatus(pool, status);
+      await writer.writeStatus(pool, status);
     } catch (err) {
       if (isNotFound(err)) return; // the pool was deleted meanwhile: nothing to report
       log.warn('Failed to write BrowserPool status', { error: describeKubeError(err) });
@@ -311,7 +320,7 @@ export class BrowserPoolReconciler {
   }
 
   /** After a pool is gone: delete what it owned (there may be no garbage collector, as in tests). */
-  async #cleanUpAfter(key: string): Promise<void> {
+  async #cleanUpAfter(writer: KubeWriter, key: string): Promise<void> {
     const slash = key.indexOf('/');
     const namespace = slash < 0 ? 'default' : key.slice(0, slash);
     const name = slash < 0 ? key : key.slice(slash + 1);
@@ -321,7 +330,7 @@ export class BrowserPoolReconciler {
       return owner !== undefined && !live.has(owner.uid) && !p.metadata?.deletionTimestamp;
     });
     for (const pod of orphans) {
-      if (await this.#deps.writer.deletePod(namespace, pod.metadata?.name ?? '', pod.metadata?.uid ?? '')) {
+      if (await writer.deletePod(namespace, pod.metadata?.name ?? '', pod.metadata?.uid ?? '')) {
         this.#deps.logger.info('Deleted orphaned browser pod', { namespace, pool: name, pod: pod.metadata?.name });
       }
     }
@@ -335,7 +344,7 @@ export class BrowserPoolReconciler {
       const secretOwner = secret?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
       for (const child of children) {
         if (child.kind === 'Secret' && (!secret || (secretOwner && live.has(secretOwner)))) continue;
-        await this.#deps.writer.deleteObject(child).catch(() => false);
+        await writer.deleteObject(child).catch(() => false);
       }
     }
   }

@@ -2,8 +2,11 @@ import http from 'node:http';
 
 /** Reads how many pages a browser's gateway has open (its `/status`), for draining and autoscaling. */
 export interface SessionReader {
-  /** Open pages on the gateway at `endpoint` (`http://ip:port`), or undefined when it cannot be read in time. */
-  read(endpoint: string, token: string): Promise<number | undefined>;
+  /**
+   * Open pages on the gateway at `endpoint` (`http://ip:port`), or undefined when it cannot be read in time or
+   * `signal` aborts first.
+   */
+  read(endpoint: string, token: string, signal?: AbortSignal): Promise<number | undefined>;
 }
 
 /** Options of {@link httpSessionReader}. */
@@ -17,9 +20,13 @@ export interface HttpSessionReaderOptions {
 /** Largest /status body accepted (the gateway's is a few KB). */
 const MAX_BODY_BYTES = 1 << 20;
 
-function getJson(url: string, token: string, timeoutMs: number): Promise<unknown> {
+function getJson(url: string, token: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+    if (signal?.aborted) {
+      resolve(undefined);
+      return;
+    }
+    const req = http.get(url, { agent: false, ...(signal ? { signal } : {}), headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         resolve(undefined);
@@ -68,11 +75,11 @@ export function httpSessionReader(options: HttpSessionReaderOptions = {}): Sessi
     else active--;
   };
   return {
-    async read(endpoint, token) {
-      if (!endpoint) return undefined;
+    async read(endpoint, token, signal) {
+      if (!endpoint || signal?.aborted) return undefined;
       await acquire();
       try {
-        const body = (await getJson(`${endpoint}/status`, token, timeoutMs)) as { pages?: unknown } | undefined;
+        const body = (await getJson(`${endpoint}/status`, token, timeoutMs, signal)) as { pages?: unknown } | undefined;
         const pages = body?.pages;
         return typeof pages === 'number' && Number.isFinite(pages) && pages >= 0 ? pages : undefined;
       } finally {
