@@ -12,6 +12,8 @@ export const operatorConfigSchema = z.object({
     .describe('Namespace whose BrowserPools are reconciled; unset or empty watches all namespaces.'),
   workers: z.coerce.number().int().min(1).max(64).default(4)
     .describe('Concurrent reconciles (always of different pools; one pool is never reconciled twice at once).'),
+  wedgedAfterSeconds: z.coerce.number().int().min(1).default(300)
+    .describe('A reconcile running longer than this makes /healthz fail, so the kubelet restarts a wedged operator.'),
   leaderElection: z.object({
     enabled: z.boolean().default(true)
       .describe('Elect a leader on a coordination.k8s.io Lease so only one replica reconciles; false for a single replica.'),

@@ -3,11 +3,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
 import { ConfigError } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
+import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { startOpsServer, type OpsServer } from '#common/ops-server.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
 import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
-import { httpSessionReader } from '#operator/controllers/browserpool/session-reader.ts';
+import { httpSessionReader, type SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
 import type { LeaderElector } from '#kube/runtime/leader-election.ts';
 import type { Manager } from '#kube/runtime/manager.ts';
 import { createBrowserPoolOperator } from './browserpool-operator.ts';
@@ -29,7 +30,12 @@ export interface RunningOperator {
  * disabled, reconciles only while leading, ordered hand-over), /healthz and /readyz on the health port, /metrics on
  * the metrics port.
  */
-export async function startOperator(config: OperatorConfig, logger = createLogger({ component: 'operator' })): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  logger = createLogger({ component: 'operator' }),
+  /** Stand-ins for tests: how gateways' sessions are read. */
+  overrides: { sessions?: SessionReader } = {},
+): Promise<RunningOperator> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
@@ -41,8 +47,9 @@ export async function startOperator(config: OperatorConfig, logger = createLogge
     ...(config.namespace ? { namespace: config.namespace } : {}),
     logger,
     workers: config.workers,
+    wedgedAfterMs: config.wedgedAfterSeconds * 1000,
     identity,
-    sessions: httpSessionReader({ timeoutMs: config.sessionReadTimeoutMs }),
+    sessions: overrides.sessions ?? httpSessionReader({ timeoutMs: config.sessionReadTimeoutMs }),
     operator: { namespace: config.operatorPods.namespace ?? ownNamespace, podLabels: config.operatorPods.labels },
     ...(config.leaderElection.enabled ? {
       leaderElection: {
@@ -59,6 +66,7 @@ export async function startOperator(config: OperatorConfig, logger = createLogge
   const health = new HealthRegistry();
   health.addCheck('operator', manager.readiness);
   health.addLivenessCheck('reconcilers', manager.liveness);
+  health.addLivenessCheck('event-loop', eventLoopLivenessCheck());
   const servers: OpsServer[] = [];
   const healthServer = await startOpsServer({ host: config.listenHost, port: config.healthPort, health });
   servers.push(healthServer);

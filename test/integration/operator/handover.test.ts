@@ -31,6 +31,7 @@ function recordingWriter(kc: KubeConfig, who: string, log: WriteRecord[]): KubeW
     apply: (o) => record(`apply ${o.kind} ${o.metadata?.name}`, () => real.apply(o)),
     createSecret: (s) => record(`create Secret ${s.metadata?.name}`, () => real.createSecret(s)),
     annotatePod: (ns, name, a) => record(`annotate ${name}`, () => real.annotatePod(ns, name, a)),
+    labelPod: (ns, name, l) => record(`label ${name}`, () => real.labelPod(ns, name, l)),
     deletePod: (ns, name, uid) => record(`delete ${name}`, () => real.deletePod(ns, name, uid)),
     deleteObject: (o) => record(`delete ${o.kind} ${o.metadata?.name}`, () => real.deleteObject(o)),
     writeStatus: (p, s) => record(`status ${p.metadata.name}`, () => real.writeStatus(p, s)),

@@ -1,4 +1,4 @@
-import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
@@ -28,6 +28,8 @@ export interface BrowserPoolControllerOptions {
   logger: Logger;
   /** Concurrent reconciles (different pools only; default 4). */
   workers?: number;
+  /** A reconcile running longer than this makes liveness fail (default 5 min). */
+  wedgedAfterMs?: number;
   operator?: OperatorIdentity;
   planOptions?: PlanOptions;
   /** Defaults to HTTP with a 1 s timeout and 16 requests in flight. */
@@ -42,14 +44,15 @@ export interface BrowserPoolControllerOptions {
 }
 
 /**
- * The BrowserPool controller: informers for BrowserPools, browser Pods and token Secrets, and the
- * {@link BrowserPoolReconciler}; {@link register} hands both to a {@link Manager}, which runs the informers on
- * standbys too (a takeover starts from warm caches) and reconciles only while it leads.
+ * The BrowserPool controller: informers for BrowserPools and what they own (browser Pods, token Secrets,
+ * NetworkPolicies), and the {@link BrowserPoolReconciler}; {@link register} hands both to a {@link Manager}, which
+ * runs the informers on standbys too (a takeover starts from warm caches) and reconciles only while it leads.
  */
 export class BrowserPoolController {
   readonly pools: Informer<BrowserPool>;
   readonly pods: Informer<V1Pod>;
   readonly secrets: Informer<V1Secret>;
+  readonly networkPolicies: Informer<V1NetworkPolicy>;
   readonly reconciler: BrowserPoolReconciler;
   readonly #options: BrowserPoolControllerOptions;
   readonly #clock: Clock;
@@ -72,12 +75,17 @@ export class BrowserPoolController {
       client: leanListWatchClient(kc, { version: 'v1', plural: 'secrets', ...ns }),
       name: 'secrets', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
     });
+    this.networkPolicies = new Informer<V1NetworkPolicy>({
+      client: leanListWatchClient(kc, { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', ...ns }),
+      name: 'networkpolicies', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+    });
     const caches: PoolCaches = {
       getPool: (key) => this.pools.get(key),
       listPools: () => this.pools.list(),
       podsOwnedBy: (uid) => this.pods.byIndex('owner', uid),
       podsLabelled: (namespace, pool) => this.pods.byIndex('pool', `${namespace}/${pool}`),
       getSecret: (key) => this.secrets.get(key),
+      getNetworkPolicy: (key) => this.networkPolicies.get(key),
     };
     this.reconciler = new BrowserPoolReconciler({
       caches,
@@ -88,16 +96,22 @@ export class BrowserPoolController {
       ...(options.operator ? { operator: options.operator } : {}),
       ...(options.planOptions ? { planOptions: options.planOptions } : {}),
     });
+    // A pod whose labels were edited so it no longer matches the pods informer leaves the cache as if deleted; the
+    // reconciler puts its labels back (else it would be replaced, and left running outside its NetworkPolicy).
+    this.pods.onEvent((event) => {
+      if (event.type === 'delete' && !event.object.metadata?.deletionTimestamp) this.reconciler.noticeUnlabelledPod(event.object);
+    });
   }
 
   /** The informers, for the manager to start and stop. */
   informers(): ManagedInformer[] {
-    return [this.pools, this.pods, this.secrets];
+    return [this.pools, this.pods, this.secrets, this.networkPolicies];
   }
 
   /**
    * Registers the informers and the pool controller with `manager`: while the manager leads, pools are reconciled
-   * (each term's writes fenced); pods and token Secrets wake the pool that owns them.
+   * (each term's writes fenced); pods, token Secrets and NetworkPolicies wake the pool that owns them, so an edit or
+   * a delete of any of them is undone at once.
    */
   register(manager: Manager): void {
     for (const informer of this.informers()) manager.addInformer(informer);
@@ -107,9 +121,11 @@ export class BrowserPoolController {
         { informer: this.pools },
         { informer: this.pods, keysFor: poolKeysFor },
         { informer: this.secrets, keysFor: poolKeysFor },
+        { informer: this.networkPolicies, keysFor: poolKeysFor },
       ],
       reconcile: (key, context) => this.reconciler.reconcile(key, context),
       workers: this.#options.workers ?? 4,
+      ...(this.#options.wedgedAfterMs !== undefined ? { wedgedAfterMs: this.#options.wedgedAfterMs } : {}),
       ...(this.#options.onReconcile ? { onReconcile: this.#options.onReconcile } : {}),
     });
   }

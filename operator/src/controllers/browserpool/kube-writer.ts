@@ -14,12 +14,14 @@ export type EventType = 'Normal' | 'Warning';
 
 /** Every write the BrowserPool reconciler makes; an interface so tests can count and fail writes. */
 export interface KubeWriter {
-  /** Server-side applies an object the operator owns (pods, NetworkPolicy) with field manager browserpool-operator. */
+  /** Server-side applies an object the operator owns (pods, NetworkPolicy, token Secret) with field manager browserpool-operator. */
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Creates a Secret; resolves to the stored one. If it already exists, reads and returns the existing one. */
   createSecret(secret: V1Secret): Promise<V1Secret>;
   /** Sets (merge patch) annotations on a pod. NotFound resolves to false. */
   annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<boolean>;
+  /** Sets (merge patch) labels on a pod, restoring the pool's labels after an edit. NotFound resolves to false. */
+  labelPod(namespace: string, name: string, labels: Record<string, string>): Promise<boolean>;
   /** Deletes a pod if it still has `uid`. NotFound and a changed uid resolve to false. */
   deletePod(namespace: string, name: string, uid: string): Promise<boolean>;
   /** Deletes an object by kind if it exists (used to clean up after a pool that is gone). */
@@ -57,6 +59,15 @@ export function kubeWriter(kubeConfig: KubeConfig, reportingInstance = 'browserp
     async annotatePod(namespace, name, annotations) {
       try {
         await core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER }, mergePatch);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    async labelPod(namespace, name, labels) {
+      try {
+        await core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } }, fieldManager: FIELD_MANAGER }, mergePatch);
         return true;
       } catch (err) {
         if (isNotFound(err)) return false;
@@ -127,6 +138,7 @@ export function fencedWriter(writer: KubeWriter, fence: WriteFence): KubeWriter 
     apply: (object) => fence.run(`apply of ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`, () => writer.apply(object)),
     createSecret: (secret) => fence.run(`create of Secret ${secret.metadata?.name ?? ''}`, () => writer.createSecret(secret)),
     annotatePod: (namespace, name, annotations) => fence.run(`annotation of pod ${name}`, () => writer.annotatePod(namespace, name, annotations)),
+    labelPod: (namespace, name, labels) => fence.run(`labels of pod ${name}`, () => writer.labelPod(namespace, name, labels)),
     deletePod: (namespace, name, uid) => fence.run(`delete of pod ${name}`, () => writer.deletePod(namespace, name, uid)),
     deleteObject: (object) => fence.run(`delete of ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`, () => writer.deleteObject(object)),
     writeStatus: (pool, status) => fence.run(`status write of BrowserPool ${pool.metadata.name ?? ''}`, () => writer.writeStatus(pool, status)),

@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
@@ -6,7 +6,8 @@ import { describeKubeError, isConflict, isNotFound } from '#kube/runtime/kube-er
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
 import type { WriteFence } from '#kube/runtime/write-fence.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
-import { desiredSecret } from './desired-secret.ts';
+import { desiredSecret, generateToken } from './desired-secret.ts';
+import { holdsDeclared, missingLabels } from './drift.ts';
 import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
@@ -14,8 +15,9 @@ import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { validateSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
-import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
-import { canonicalJson, networkPolicyName } from './names.ts';
+import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { BROWSERPOOL_KIND } from '#kube/api/v1alpha1/browserpool.ts';
+import { networkPolicyName } from './names.ts';
 
 /** Read access to the informer caches the reconciler works from. */
 export interface PoolCaches {
@@ -29,6 +31,8 @@ export interface PoolCaches {
   podsLabelled(namespace: string, pool: string): V1Pod[];
   /** A Secret by `namespace/name`. */
   getSecret(key: string): V1Secret | undefined;
+  /** A NetworkPolicy by `namespace/name`. */
+  getNetworkPolicy(key: string): V1NetworkPolicy | undefined;
 }
 
 /** What the reconciler needs. */
@@ -66,8 +70,8 @@ interface PoolMemory {
   expectedCreates: Map<string, { pod: V1Pod; at: number }>;
   /** Pods deleted but maybe still in the cache without a deletionTimestamp. */
   expectedDeletes: Map<string, number>;
-  /** Hash of the NetworkPolicy last applied. */
-  networkPolicyHash?: string;
+  /** The pool's token as last seen: a deleted token Secret is recreated with it, so gateways and servers keep working. */
+  token?: string;
   /** Browsers this process has offered to servers (Ready or Draining in a status it computed). */
   offered: Set<string>;
   /** Generation for which an InvalidSpec event was recorded. */
@@ -88,6 +92,8 @@ export class BrowserPoolReconciler {
   readonly #clock: Clock;
   readonly #memory = new Map<string, PoolMemory>();
   readonly #sessionCache = new Map<string, { value: number | undefined; at: number }>();
+  /** Pods (by owning pool uid, then name) that left the pods cache without being deleted: labels edited. */
+  readonly #unlabelled = new Map<string, Map<string, { pod: V1Pod; at: number }>>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -133,12 +139,13 @@ export class BrowserPoolReconciler {
     let failure: unknown;
     let token: string | undefined;
     try {
-      token = await this.#ensureSecret(writer, pool, ref, log);
-      await this.#ensureNetworkPolicy(writer, ref, spec, memory);
+      token = await this.#ensureSecret(writer, pool, ref, memory, log);
+      await this.#ensureNetworkPolicy(writer, pool, ref, spec, log);
+      await this.#restorePodLabels(writer, pool, ref, log);
     } catch (err) {
       if (!isConflict(err)) {
         failure = err;
-        reconcileError = `Could not create the token Secret or NetworkPolicy: ${describeKubeError(err)}`;
+        reconcileError = `Could not keep the token Secret, the NetworkPolicy or the browser pods' labels as declared: ${describeKubeError(err)}`;
       }
     }
 
@@ -200,6 +207,10 @@ export class BrowserPoolReconciler {
       if (offered.has(b.name)) b.everReady = true;
       return b;
     });
+    // Pods whose labels were edited away are still browsers of the pool (their labels are being restored).
+    for (const { pod } of this.#unlabelled.get(uid)?.values() ?? []) {
+      if (!seen.has(pod.metadata?.name ?? '')) observed.push(observeBrowser(pod, sessions.get(pod.metadata?.name ?? '')));
+    }
     for (const { pod, at } of memory.expectedCreates.values()) {
       const b = observeBrowser({ ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(at) } });
       observed.push(b);
@@ -234,28 +245,83 @@ export class BrowserPoolReconciler {
     return out;
   }
 
-  async #ensureSecret(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, log: Logger): Promise<string | undefined> {
-    const existing = this.#deps.caches.getSecret(`${ref.namespace}/${tokenSecretName(ref.name)}`);
-    const wanted = desiredSecret(ref, existing);
-    let token = tokenOf(existing);
-    if (wanted) {
-      const stored = await writer.createSecret(wanted);
-      token = tokenOf(stored);
-      if (stored.metadata?.uid && stored.metadata.creationTimestamp && tokenOf(stored) === tokenOf(wanted)) {
-        log.info('Created CDP token Secret', { secret: wanted.metadata?.name });
-        await writer.event(pool, 'Normal', 'CreatedTokenSecret', `Created Secret ${wanted.metadata?.name ?? ''} with the pool's CDP token`);
+  /**
+   * Keeps the token Secret as declared. Missing: created, with the token last seen if there was one (a deleted
+   * Secret comes back unchanged), else a new one. Present: its token is the pool's token (writing a new token into
+   * it rotates it); its labels and owner reference are put back when edited, and a lost token is restored.
+   */
+  async #ensureSecret(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, memory: PoolMemory, log: Logger): Promise<string | undefined> {
+    const name = tokenSecretName(ref.name);
+    let secret = this.#deps.caches.getSecret(`${ref.namespace}/${name}`);
+    if (!secret) {
+      const wanted = desiredSecret(ref, memory.token ?? generateToken());
+      secret = await writer.createSecret(wanted);
+      if (tokenOf(secret) === tokenOf(wanted)) {
+        const restored = memory.token !== undefined;
+        log.info(restored ? 'Restored the deleted CDP token Secret with the same token' : 'Created CDP token Secret', { secret: name });
+        await writer.event(pool, restored ? 'Warning' : 'Normal', restored ? 'RestoredTokenSecret' : 'CreatedTokenSecret',
+          restored ? `Secret ${name} was deleted; recreated it with the pool's CDP token` : `Created Secret ${name} with the pool's CDP token`);
       }
     }
-    if (token) secretRedactor.add(token);
+    const ownedByOther = secret.metadata?.ownerReferences?.some((o) => o.controller && o.uid !== ref.uid) ?? false;
+    const token = tokenOf(secret) ?? memory.token ?? generateToken();
+    const declared = desiredSecret(ref, token);
+    if (!ownedByOther && (!tokenOf(secret) || !holdsDeclared(declared.metadata, secret.metadata))) {
+      await writer.apply(declared);
+      log.warn('Restored the CDP token Secret as declared (labels, owner or token had been changed)', { secret: name });
+      await writer.event(pool, 'Warning', 'RestoredTokenSecret', `Secret ${name} had been edited; put back its labels, owner reference and token`);
+    }
+    memory.token = token;
+    secretRedactor.add(token);
     return token;
   }
 
-  async #ensureNetworkPolicy(writer: KubeWriter, ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], memory: PoolMemory): Promise<void> {
+  /** Keeps the pool's NetworkPolicy as declared: applied when missing or when any field it declares differs. */
+  async #ensureNetworkPolicy(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], log: Logger): Promise<void> {
     const np = desiredNetworkPolicy(ref, spec, this.#deps.operator);
-    const hash = canonicalJson(np);
-    if (memory.networkPolicyHash === hash) return;
+    const name = np.metadata?.name ?? '';
+    const current = this.#deps.caches.getNetworkPolicy(`${ref.namespace}/${name}`);
+    if (current && holdsDeclared(np, current)) return;
     await writer.apply(np);
-    memory.networkPolicyHash = hash;
+    if (current) {
+      log.warn('Restored the NetworkPolicy as declared (it had been edited)', { networkPolicy: name });
+      await writer.event(pool, 'Warning', 'RestoredNetworkPolicy', `NetworkPolicy ${name} had been edited; put it back as declared`);
+    }
+  }
+
+  /** Records a pod of a pool that left the pods cache without being deleted (its labels were edited). */
+  noticeUnlabelledPod(pod: V1Pod): void {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === BROWSERPOOL_KIND);
+    const name = pod.metadata?.name;
+    if (!owner || !name) return;
+    const pods = this.#unlabelled.get(owner.uid) ?? new Map<string, { pod: V1Pod; at: number }>();
+    pods.set(name, { pod, at: this.#clock.now() });
+    this.#unlabelled.set(owner.uid, pods);
+  }
+
+  /** Puts the pool's labels back on its pods (the NetworkPolicy and the servers select browsers by them). */
+  async #restorePodLabels(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, log: Logger): Promise<void> {
+    const labels = poolLabels(ref.name);
+    const cached = this.#deps.caches.podsOwnedBy(ref.uid);
+    const seen = new Set(cached.map((p) => p.metadata?.name));
+    const unlabelled = this.#unlabelled.get(ref.uid);
+    const nowMs = this.#clock.now();
+    for (const [name, e] of unlabelled ?? []) if (seen.has(name) || nowMs - e.at > EXPECTATION_TTL_MS) unlabelled?.delete(name);
+    const candidates = [
+      ...cached.filter((p) => !p.metadata?.deletionTimestamp && missingLabels(labels, p.metadata?.labels).length > 0),
+      ...[...(unlabelled?.values() ?? [])].map((e) => e.pod),
+    ];
+    for (const pod of candidates) {
+      const name = pod.metadata?.name ?? '';
+      const missing = missingLabels(labels, pod.metadata?.labels);
+      if (!(await writer.labelPod(ref.namespace, name, labels))) {
+        unlabelled?.delete(name);
+        continue;
+      }
+      const what = missing.length > 0 ? missing.join(', ') : 'the operator lost sight of it';
+      log.warn('Restored the labels of a browser pod', { pod: name, labels: what });
+      await writer.event(pool, 'Warning', 'RestoredPodLabels', `Pod ${name} had its labels edited (${what}); put them back`);
+    }
   }
 
   async #apply(

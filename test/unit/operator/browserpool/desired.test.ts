@@ -4,6 +4,7 @@ import { desiredSecret, generateToken } from '#operator/controllers/browserpool/
 import { tokenOf } from '#kube/api/v1alpha1/contract.ts';
 import { desiredNetworkPolicy } from '#operator/controllers/browserpool/desired-network-policy.ts';
 import { podName } from '#operator/controllers/browserpool/names.ts';
+import { holdsDeclared, missingLabels } from '#operator/controllers/browserpool/drift.ts';
 import { resolved } from './fixtures.ts';
 
 const pool: PoolRef = { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', name: 'pool', namespace: 'ns', uid: 'uid-1' };
@@ -80,24 +81,58 @@ describe('desiredPod', () => {
 });
 
 describe('desiredSecret', () => {
-  it('generates a 32-byte base64url token once', () => {
-    const s = desiredSecret(pool, undefined)!;
-    const token = tokenOf(s)!;
-    expect(Buffer.from(token, 'base64url')).to.have.length(32);
-    expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
+  it('holds the given token under `token`, with the pool labels and a controller owner reference', () => {
+    const token = generateToken();
+    const s = desiredSecret(pool, token);
+    expect(tokenOf(s)).to.equal(token);
     expect(s.metadata!.name).to.equal('pool-cdp-token');
+    expect(s.metadata!.labels).to.include({ 'app.kubernetes.io/managed-by': 'browserpool-operator', 'browser.composer-mcp.io/pool': 'pool' });
     expect(s.metadata!.ownerReferences![0]).to.include({ uid: 'uid-1', controller: true });
   });
 
-  it('never regenerates a token that exists', () => {
-    const s = desiredSecret(pool, undefined)!;
-    expect(desiredSecret(pool, s)).to.equal(undefined);
-    expect(desiredSecret(pool, { stringData: { token: 'abc' } })).to.equal(undefined);
+  it('generates 32-byte base64url tokens', () => {
+    const token = generateToken();
+    expect(Buffer.from(token, 'base64url')).to.have.length(32);
+    expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(generateToken(() => Buffer.alloc(32, 1))).to.equal(Buffer.alloc(32, 1).toString('base64url'));
+  });
+});
+
+describe('holdsDeclared (drift of an owned object)', () => {
+  const np = desiredNetworkPolicy(pool, resolved(), { namespace: 'ops', podLabels: { app: 'operator' } });
+  /** The policy as the API server returns it: wire names, defaults and other managers' fields added. */
+  interface WirePolicy {
+    metadata: { labels: Record<string, string> } & Record<string, unknown>;
+    spec: { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> };
+  }
+  const stored = (): WirePolicy => {
+    const wire = JSON.parse(JSON.stringify(np).replaceAll('"_from"', '"from"')) as WirePolicy;
+    wire.metadata = { ...wire.metadata, uid: 'np-1', resourceVersion: '7', labels: { ...wire.metadata.labels, team: 'x' } };
+    return wire;
+  };
+
+  it('accepts the stored object with defaults and extra fields', () => {
+    expect(holdsDeclared(np, stored())).to.equal(true);
   });
 
-  it('makes a new token when the Secret has none', () => {
-    expect(desiredSecret(pool, { data: {} })).to.not.equal(undefined);
-    expect(generateToken(() => Buffer.alloc(32, 1))).to.equal(Buffer.alloc(32, 1).toString('base64url'));
+  it('sees an edited port, an added rule, a dropped peer and a changed label', () => {
+    const port = stored();
+    port.spec.ingress[0]!.ports[0]!.port = 9999;
+    expect(holdsDeclared(np, port)).to.equal(false);
+    const added = stored();
+    added.spec.ingress.push({ ports: [], from: [] });
+    expect(holdsDeclared(np, added)).to.equal(false);
+    const dropped = stored();
+    dropped.spec.ingress[0]!.from.pop();
+    expect(holdsDeclared(np, dropped)).to.equal(false);
+    const label = stored();
+    label.metadata.labels['browser.composer-mcp.io/pool'] = 'other';
+    expect(holdsDeclared(np, label)).to.equal(false);
+  });
+
+  it('names the pool labels a pod lacks or has changed', () => {
+    expect(missingLabels({ a: '1', b: '2' }, { a: '1', b: 'x', c: '3' })).to.deep.equal(['b']);
+    expect(missingLabels({ a: '1' }, undefined)).to.deep.equal(['a']);
   });
 });
 
