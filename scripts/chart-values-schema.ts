@@ -140,8 +140,13 @@ const browserPool = z.strictObject({
   namespace: z.union([z.literal(''), dnsLabel]),
   replicas: nonNegativeInt,
   maxSessionsPerBrowser: z.number().int().min(1).max(64),
-  autoscaling: z.strictObject({ enabled: z.boolean(), minReplicas: nonNegativeInt, maxReplicas: positiveInt, targetSessionsPerBrowser: positiveInt }),
-  recycle: z.strictObject({ maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt }),
+  autoscaling: z.strictObject({
+    enabled: z.boolean(), minReplicas: nonNegativeInt, maxReplicas: positiveInt, minIdle: nonNegativeInt, targetSessionsPerBrowser: positiveInt,
+  }),
+  recycle: z.strictObject({
+    maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt,
+    maxLeases: nonNegativeInt, maxMemory: z.union([z.literal(''), str.regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/)]),
+  }),
   browser: z.strictObject({ repository: str.min(1), resources }),
   gateway: z.strictObject({ repository: str.min(1), resources }),
   nodeSelector: stringMap,

@@ -9,6 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '#common/logger.ts';
 import { operatorConfigSchema } from '#operator/config.ts';
+import { SERVER_QUEUE_METRIC } from '#kube/api/v1alpha1/contract.ts';
+import { sumOfMetric } from '#operator/controllers/browserpool/demand-reader.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
 import { settingRows } from '../../../scripts/config-reference.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
@@ -387,6 +389,13 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         }
       }
       expect(wrongLabels, 'alert label selectors that no scraped sample carries').to.deep.equal([]);
+      // The KEDA example and the operator's demand-driven autoscaling read metrics the server really exports.
+      const keda = await readFile(path.join(CHART_DIR, 'examples', 'keda-scaledobject.yaml'), 'utf8');
+      const kedaMetrics = [...keda.matchAll(/\b(composer_mcp_[a-z0-9_]+)\{/g)].map((m) => m[1]!);
+      expect(kedaMetrics).to.include(SERVER_QUEUE_METRIC);
+      const serverText = await scrape(serverMetricsUrl);
+      expect(kedaMetrics.filter((n) => !new RegExp(`^${n}(\\{| )`, 'm').test(serverText)), 'KEDA example metrics missing from the server').to.deep.equal([]);
+      expect(sumOfMetric(serverText, SERVER_QUEUE_METRIC), 'the operator reads the server\'s queue depth').to.equal(0);
     });
   });
 
@@ -409,7 +418,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
 
     it('keeps existing BrowserPools (same uid) across helm upgrade and helm uninstall, and keeps the CRD', async () => {
       const custom = kc.makeApiClient(CustomObjectsApi);
-      await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      // The shared control plane already serves this branch's CRD (applied by other tests): the previous chart's CRD
+      // is forced over it, so the cluster looks as a user's would before the upgrade, whatever the CRD gained since.
+      await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership', '--force-conflicts'], admin, 90_000);
       await custom.createNamespacedCustomObject({
         ...POOL_API, namespace: ns.name,
         body: { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: 'lessons' }, spec: { browser: { image: 'example/chromium:1' }, gateway: { image: 'example/gateway:1' } } },

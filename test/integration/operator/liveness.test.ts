@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { GatewayLoad } from '#common/gateway-status.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startOperator, type RunningOperator } from '#operator/main.ts';
 import { loadOperatorConfig } from '#operator/config.ts';
@@ -23,10 +24,10 @@ class HangingSessions implements SessionReader {
     this.#release();
   }
 
-  async read(): Promise<number | undefined> {
+  async read(): Promise<GatewayLoad | undefined> {
     this.hanging++;
     await this.#released;
-    return 0;
+    return { leased: 0 };
   }
 }
 

@@ -3,7 +3,7 @@ import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { Informer } from '#kube/runtime/informer.ts';
-import { byOwnerUid } from '#kube/runtime/indexed-cache.ts';
+import { byNamespace, byOwnerUid } from '#kube/runtime/indexed-cache.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
 import type { ReconcileOutcome } from '#kube/runtime/metrics.ts';
 import type { ManagedInformer, Manager } from '#kube/runtime/manager.ts';
@@ -12,10 +12,11 @@ import { shareDispatcher } from '#kube/runtime/shared-dispatcher.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { httpSessionReader, type SessionReader } from './session-reader.ts';
+import { httpDemandReader, type DemandReader } from './demand-reader.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { poolKeysFor } from './pool-keys.ts';
-import { APP_NAME, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL, MANAGED_BY } from '#kube/api/v1alpha1/contract.ts';
+import { APP_NAME, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL, MANAGED_BY, SERVER_APP_NAME } from '#kube/api/v1alpha1/contract.ts';
 
 /** The `controller` label of this controller's metrics and logs. */
 export const CONTROLLER_NAME = 'browserpool';
@@ -34,6 +35,8 @@ export interface BrowserPoolControllerOptions {
   planOptions?: PlanOptions;
   /** Defaults to HTTP with a 1 s timeout and 16 requests in flight. */
   sessions?: SessionReader;
+  /** Defaults to the servers' /metrics (their lease queue depth), read over HTTP. */
+  demand?: DemandReader;
   /** Defaults to the real API writer. */
   writer?: KubeWriter;
   clock?: Clock;
@@ -53,6 +56,8 @@ export class BrowserPoolController {
   readonly pods: Informer<V1Pod>;
   readonly secrets: Informer<V1Secret>;
   readonly networkPolicies: Informer<V1NetworkPolicy>;
+  /** The composer-mcp server pods (their lease queues are the demand of autoscaled pools). */
+  readonly serverPods: Informer<V1Pod>;
   readonly reconciler: BrowserPoolReconciler;
   readonly #options: BrowserPoolControllerOptions;
   readonly #clock: Clock;
@@ -79,6 +84,10 @@ export class BrowserPoolController {
       client: leanListWatchClient(kc, { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', ...ns }),
       name: 'networkpolicies', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
     });
+    this.serverPods = new Informer<V1Pod>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...ns }),
+      name: 'server-pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}`, indexers: { namespace: byNamespace },
+    });
     const caches: PoolCaches = {
       getPool: (key) => this.pools.get(key),
       listPools: () => this.pools.list(),
@@ -91,6 +100,7 @@ export class BrowserPoolController {
       caches,
       writer: options.writer ?? kubeWriter(kc, options.identity),
       sessions: options.sessions ?? httpSessionReader(),
+      demand: options.demand ?? httpDemandReader({ serverPods: (namespace) => this.serverPods.byIndex('namespace', namespace) }),
       logger: options.logger,
       clock: this.#clock,
       ...(options.operator ? { operator: options.operator } : {}),
@@ -105,7 +115,7 @@ export class BrowserPoolController {
 
   /** The informers, for the manager to start and stop. */
   informers(): ManagedInformer[] {
-    return [this.pools, this.pods, this.secrets, this.networkPolicies];
+    return [this.pools, this.pods, this.secrets, this.networkPolicies, this.serverPods];
   }
 
   /**

@@ -8,13 +8,15 @@ import type { WriteFence } from '#kube/runtime/write-fence.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
 import { desiredSecret, generateToken } from './desired-secret.ts';
 import { holdsDeclared, missingLabels } from './drift.ts';
-import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
+import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { validateSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
+import type { DemandReader } from './demand-reader.ts';
+import type { GatewayLoad } from '#common/gateway-status.ts';
 import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 import { BROWSERPOOL_KIND } from '#kube/api/v1alpha1/browserpool.ts';
 import { networkPolicyName } from './names.ts';
@@ -40,6 +42,8 @@ export interface ReconcilerDeps {
   caches: PoolCaches;
   writer: KubeWriter;
   sessions: SessionReader;
+  /** The servers' queued demand, for autoscaled pools (default: none, only leased sessions count). */
+  demand?: DemandReader;
   logger: Logger;
   clock?: Clock;
   /** The operator's own pods, admitted by each pool's NetworkPolicy. */
@@ -91,7 +95,7 @@ export class BrowserPoolReconciler {
   readonly #deps: ReconcilerDeps;
   readonly #clock: Clock;
   readonly #memory = new Map<string, PoolMemory>();
-  readonly #sessionCache = new Map<string, { value: number | undefined; at: number }>();
+  readonly #sessionCache = new Map<string, { value: GatewayLoad | undefined; at: number }>();
   /** Pods (by owning pool uid, then name) that left the pods cache without being deleted: labels edited. */
   readonly #unlabelled = new Map<string, Map<string, { pod: V1Pod; at: number }>>();
 
@@ -149,10 +153,15 @@ export class BrowserPoolReconciler {
       }
     }
 
-    const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token, term?.signal);
+    const [sessions, queued] = await Promise.all([
+      this.#readSessions(ref.uid, spec.gateway.port, token, term?.signal),
+      spec.autoscaling && this.#deps.demand
+        ? this.#deps.demand.queued({ namespace: ref.namespace, selector: spec.access.podSelector ?? DEFAULT_CLIENT_SELECTOR }, term?.signal)
+        : Promise.resolve(0),
+    ]);
     const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
     const plan = makePlan({
-      poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial,
+      poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial, queued: queued ?? 0,
       ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
     });
 
@@ -188,7 +197,7 @@ export class BrowserPoolReconciler {
     return m;
   }
 
-  #observe(uid: string, memory: PoolMemory, sessions: Map<string, number | undefined>, previous: BrowserPool['status']): ObservedBrowser[] {
+  #observe(uid: string, memory: PoolMemory, sessions: Map<string, GatewayLoad | undefined>, previous: BrowserPool['status']): ObservedBrowser[] {
     const nowMs = this.#clock.now();
     const offered = new Set(memory.offered);
     for (const x of previous?.browsers ?? []) if (x.state === 'Ready' || x.state === 'Draining') offered.add(x.name);
@@ -219,8 +228,8 @@ export class BrowserPoolReconciler {
     return observed;
   }
 
-  async #readSessions(uid: string, port: number, token: string | undefined, signal?: AbortSignal): Promise<Map<string, number | undefined>> {
-    const out = new Map<string, number | undefined>();
+  async #readSessions(uid: string, port: number, token: string | undefined, signal?: AbortSignal): Promise<Map<string, GatewayLoad | undefined>> {
+    const out = new Map<string, GatewayLoad | undefined>();
     if (!token) return out;
     const ttl = this.#deps.sessionTtlMs ?? 1000;
     const nowMs = this.#clock.now();
@@ -360,7 +369,7 @@ export class BrowserPoolReconciler {
         if (!ok) return;
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
-        await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} open sessions`);
+        await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
       })),
       ...plan.delete.map((d) => run(async () => {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);

@@ -8,11 +8,11 @@ import { CHROMIUM_PORT } from './names.ts';
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
 export interface ResolvedPoolSpec {
   replicas: number;
-  autoscaling?: { minReplicas: number; maxReplicas: number; targetSessionsPerBrowser: number };
+  autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number };
   maxSessionsPerBrowser: number;
   browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
   gateway: { image: string; port: number; resources?: V1ResourceRequirements };
-  recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number };
+  recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number; maxLeases: number; maxMemoryBytes?: number };
   scheduling: {
     nodeSelector?: Record<string, string>;
     tolerations?: V1Toleration[];
@@ -146,11 +146,19 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
       problems.push(`spec.autoscaling: minReplicas (${minReplicas}) is greater than maxReplicas (${maxReplicas}); make minReplicas ≤ maxReplicas`);
     }
     if (!isInt(target, 1, 64)) problems.push(`spec.autoscaling.targetSessionsPerBrowser: ${String(target)} must be a whole number from 1 to 64`);
-    autoscaling = { minReplicas, maxReplicas, targetSessionsPerBrowser: target };
+    const minIdle = a.minIdle ?? 1;
+    if (!isInt(minIdle, 0, 1000)) problems.push(`spec.autoscaling.minIdle: ${String(minIdle)} must be a whole number from 0 to 1000`);
+    else if (isInt(maxReplicas, 1) && minIdle > maxReplicas) {
+      problems.push(`spec.autoscaling: minIdle (${minIdle}) is greater than maxReplicas (${maxReplicas}); make minIdle ≤ maxReplicas`);
+    }
+    autoscaling = { minReplicas, maxReplicas, minIdle, targetSessionsPerBrowser: target };
   }
 
   const maxSessionsPerBrowser = spec.maxSessionsPerBrowser ?? 4;
   if (!isInt(maxSessionsPerBrowser, 1, 64)) problems.push(`spec.maxSessionsPerBrowser: ${String(maxSessionsPerBrowser)} must be a whole number from 1 to 64`);
+  else if (autoscaling && isInt(autoscaling.targetSessionsPerBrowser, 1) && autoscaling.targetSessionsPerBrowser > maxSessionsPerBrowser) {
+    problems.push(`spec.autoscaling.targetSessionsPerBrowser (${autoscaling.targetSessionsPerBrowser}) is greater than spec.maxSessionsPerBrowser (${maxSessionsPerBrowser}); lower the target or raise the maximum`);
+  }
 
   const browserImage = spec.browser?.image ?? DEFAULT_BROWSER_IMAGE;
   if (typeof browserImage !== 'string' || !IMAGE_REF.test(browserImage)) problems.push(`spec.browser.image: "${browserImage}" is not an image reference like registry/name:tag`);
@@ -179,6 +187,15 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   if (!isInt(maxAgeSeconds, 10)) problems.push(`spec.recycle.maxAgeSeconds: ${String(maxAgeSeconds)} must be a whole number of at least 10`);
   if (!isInt(drainTimeoutSeconds, 0)) problems.push(`spec.recycle.drainTimeoutSeconds: ${String(drainTimeoutSeconds)} must be a whole number of at least 0`);
   if (!isInt(unhealthyAfterSeconds, 1)) problems.push(`spec.recycle.unhealthyAfterSeconds: ${String(unhealthyAfterSeconds)} must be a whole number of at least 1`);
+  const maxLeases = spec.recycle?.maxLeases ?? 0;
+  if (!isInt(maxLeases, 0, 1_000_000)) problems.push(`spec.recycle.maxLeases: ${String(maxLeases)} must be a whole number from 0 (no limit) to 1000000`);
+  let maxMemoryBytes: number | undefined;
+  if (spec.recycle?.maxMemory !== undefined) {
+    maxMemoryBytes = parseQuantity(spec.recycle.maxMemory);
+    if (maxMemoryBytes === undefined || !(maxMemoryBytes > 0)) {
+      problems.push(`spec.recycle.maxMemory: "${String(spec.recycle.maxMemory)}" is not a positive quantity; use e.g. "1536Mi" or "2Gi"`);
+    }
+  }
 
   const scheduling = spec.scheduling ?? {};
   for (const [k, v] of Object.entries(scheduling.nodeSelector ?? {})) {
@@ -200,7 +217,7 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     maxSessionsPerBrowser,
     browser: { image: browserImage, args: [...args], env: [...env], ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}) },
     gateway: { image: gatewayImage, port, ...(spec.gateway?.resources ? { resources: spec.gateway.resources } : {}) },
-    recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds },
+    recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds, maxLeases, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) },
     scheduling: { ...scheduling },
     access: spec.access?.podSelector ? { podSelector: spec.access.podSelector } : {},
   };
