@@ -11,7 +11,7 @@
  *    gracefully: the reconcile gap and the old leader's writes after the new leader's first (target: 0).
  */
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '#common/logger.ts';
 import {
   BROWSERPOOL_API_VERSION, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION, type BrowserPool, type BrowserPoolSpec,
@@ -28,6 +28,10 @@ import { fmt, summarize, type BenchReport, type TargetCheck } from './support/st
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_SESSIONS = 4;
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const progress = (message: string): void => {
+  process.stderr.write(`  … ${message}\n`);
+};
 
 async function until<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -95,12 +99,14 @@ async function burst(env: Env, spec: Partial<BrowserPoolSpec>, holdMs: number, q
   manager.start();
   env.cleanups.push(() => manager.stop());
   await createPool(env, ns, 'burst', spec);
+  progress(`burst: pool created (${spec.autoscaling ? 'demand-driven' : 'fixed'})`);
   const startBrowsers = await until(() => {
     const p = pool();
     const ready = readyEndpoints(p).length;
     return ready > 0 && ready === serving(p) && p?.status?.conditions?.find((c) => c.type === 'Progressing')?.status === 'False' ? ready : undefined;
   }, 60_000, 'the pool to settle');
   const callers = 2 * startBrowsers * MAX_SESSIONS;
+  progress(`burst: ${startBrowsers} browsers ready; ${callers} callers arrive`);
   sim.start();
   const t0 = performance.now();
   sim.arrive(callers);
@@ -174,12 +180,13 @@ async function handover(env: Env): Promise<{ gapMs: number; overlapping: number;
       const name = names[i % names.length]!;
       await env.custom.patchNamespacedCustomObject({
         group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: ns, name,
-        body: [{ op: 'replace', path: '/spec/replicas', value: 2 + (i % 2) }],
-      }).catch(() => undefined);
+        body: [{ op: 'replace', path: '/spec/replicas', value: 2 + (Math.floor(i / names.length) % 2) }],
+      }, jsonPatch).catch(() => undefined);
       await sleep(100);
     }
   })();
   await sleep(5000);
+  progress(`hand-over: ${log.filter((w) => w.who === 'operator-a').length} writes by the leader under load; stopping it`);
   const stoppedAt = performance.now();
   await a.stop();
   await until(() => b.isLeader(), 20_000, 'B to lead');
@@ -200,7 +207,7 @@ async function handover(env: Env): Promise<{ gapMs: number; overlapping: number;
 
 /** Runs the autoscaling and hand-over benchmarks and returns their tables and target checks. */
 export async function run(): Promise<BenchReport> {
-  const logger = createLogger({ component: 'autoscaling-bench', level: 'error', format: 'json' });
+  const logger = createLogger({ component: 'autoscaling-bench', level: process.env['BENCH_LOG_LEVEL'] ?? 'error', format: 'json' });
   const podStartMs = num('AUTOSCALING_BENCH_POD_START_MS', 2000);
   const holdMs = num('AUTOSCALING_BENCH_HOLD_MS', 15_000);
   const quietMs = num('AUTOSCALING_BENCH_QUIET_MS', 20_000);
@@ -210,15 +217,18 @@ export async function run(): Promise<BenchReport> {
   const env: Env = { kc, logger, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), cleanups: [] };
   const targets: TargetCheck[] = [];
   try {
+    progress('control plane up');
     await applyBrowserPoolCrd(kc);
     const runner = await startPodRunner({ kubeconfigPath: cp.kubeconfigPath, browserless: true, readyDelayMs: podStartMs, logger });
     env.cleanups.push(() => runner.stop());
 
     const recycle = { maxAgeSeconds: 86_400, drainTimeoutSeconds: 60, unhealthyAfterSeconds: 600 };
+    const hand = await handover(env);
+    progress(`hand-over: gap ${fmt(hand.gapMs)} ms, ${hand.overlapping} overlapping writes`);
     const demandDriven = await burst(env, { replicas: 2, recycle, autoscaling: { minReplicas: 0, maxReplicas: 20, minIdle: 2, targetSessionsPerBrowser: MAX_SESSIONS } }, holdMs, quietMs);
     const fixed = await burst(env, { replicas: 2, recycle }, holdMs, quietMs);
     const cold = await coldStart(env);
-    const hand = await handover(env);
+    progress(`cold start: ${fmt(cold)} ms`);
 
     const row = (name: string, r: BurstResult) => [
       name, r.startBrowsers, r.callers, Number.isNaN(r.enoughReadyMs) ? 'never' : r.enoughReadyMs / 1000, r.lastServedMs / 1000,

@@ -108,6 +108,30 @@ describe('every object a pool owns is kept as declared: deleted or edited, it is
     expect(tokenOf(after)).to.equal(tokenOf(before));
   });
 
+  it('every pool gets an egress NetworkPolicy: DNS plus its allowed origins\' addresses and ports, never 0.0.0.0/0, kept as declared', async () => {
+    await pools.create('out', { replicas: 0, egress: { allowedOrigins: ['https://127.0.0.1:8443', 'http://localhost:9000'] } });
+    const read = () => net.readNamespacedNetworkPolicy({ namespace: ns.name, name: 'out-egress' }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    const np = await eventually(read, 15_000, () => 'no egress NetworkPolicy');
+    expect(np.spec?.policyTypes).to.deep.equal(['Egress']);
+    expect(np.spec?.podSelector?.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'composer-mcp-browser', 'browser.composer-mcp.io/pool': 'out' });
+    const [dns, ...origins] = np.spec?.egress ?? [];
+    expect(dns?.ports?.map((p) => `${p.protocol}/${p.port}`)).to.deep.equal(['UDP/53', 'TCP/53']);
+    const allowed = origins.flatMap((r) => (r.to ?? []).flatMap((peer) => (r.ports ?? []).map((p) => `${peer.ipBlock?.cidr} ${p.protocol}/${p.port}`)));
+    expect(allowed).to.include('127.0.0.1/32 TCP/8443');
+    expect(allowed.filter((a) => a.endsWith('TCP/9000')).length, 'localhost resolved').to.be.greaterThan(0);
+    expect(JSON.stringify(np.spec)).to.not.include('0.0.0.0/0');
+    // The default pool of this suite allows no origin: DNS only.
+    expect((await net.readNamespacedNetworkPolicy({ namespace: ns.name, name: `${POOL}-egress` })).spec?.egress).to.have.length(1);
+    await net.deleteNamespacedNetworkPolicy({ namespace: ns.name, name: 'out-egress' });
+    await eventually(async () => {
+      const again = await read();
+      return again && again.metadata?.uid !== np.metadata?.uid ? again : undefined;
+    }, 15_000, () => 'the egress NetworkPolicy was not recreated');
+  });
+
   it('a pod whose labels were edited gets them back, and is not replaced', async () => {
     const [first, second] = await livePods();
     const uids = new Set((await livePods()).map((p) => p.metadata?.uid));

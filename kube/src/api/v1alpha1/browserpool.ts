@@ -114,6 +114,15 @@ export interface BrowserPoolAccess {
   podSelector?: V1LabelSelector;
 }
 
+/** Where the browsers may connect to (besides DNS): the Composer and API origins their pages need. */
+export interface BrowserPoolEgress {
+  /**
+   * Origins (`https://host[:port]`) the browsers may reach. The operator writes the pool's egress NetworkPolicy from
+   * them (DNS plus these hosts' addresses on these ports); empty allows DNS only.
+   */
+  allowedOrigins?: string[];
+}
+
 /** Desired state of a BrowserPool (after API-server defaulting every non-optional field is present). */
 export interface BrowserPoolSpec {
   /** Warm browsers wanted (default 2, >= 0); the scale subresource points here. */
@@ -126,6 +135,7 @@ export interface BrowserPoolSpec {
   recycle: BrowserPoolRecycle;
   scheduling?: BrowserPoolScheduling;
   access?: BrowserPoolAccess;
+  egress?: BrowserPoolEgress;
 }
 
 /** A condition in `status.conditions` (the shape of metav1.Condition; times are RFC 3339 strings). */

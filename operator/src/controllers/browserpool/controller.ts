@@ -13,6 +13,8 @@ import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { httpSessionReader, type SessionReader } from './session-reader.ts';
 import { httpDemandReader, type DemandReader } from './demand-reader.ts';
+import type { DnsPeer } from './desired-egress-policy.ts';
+import type { OriginResolver } from './origin-resolver.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { poolKeysFor } from './pool-keys.ts';
@@ -37,6 +39,10 @@ export interface BrowserPoolControllerOptions {
   sessions?: SessionReader;
   /** Defaults to the servers' /metrics (their lease queue depth), read over HTTP. */
   demand?: DemandReader;
+  /** The cluster's DNS pods the egress NetworkPolicies admit (default kube-system, k8s-app=kube-dns). */
+  dns?: DnsPeer;
+  /** Resolves allowed origins for the egress NetworkPolicies (default DNS). */
+  resolver?: OriginResolver;
   /** Defaults to the real API writer. */
   writer?: KubeWriter;
   clock?: Clock;
@@ -101,6 +107,8 @@ export class BrowserPoolController {
       writer: options.writer ?? kubeWriter(kc, options.identity),
       sessions: options.sessions ?? httpSessionReader(),
       demand: options.demand ?? httpDemandReader({ serverPods: (namespace) => this.serverPods.byIndex('namespace', namespace) }),
+      ...(options.dns ? { dns: options.dns } : {}),
+      ...(options.resolver ? { resolver: options.resolver } : {}),
       logger: options.logger,
       clock: this.#clock,
       ...(options.operator ? { operator: options.operator } : {}),

@@ -12,14 +12,16 @@ import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } 
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
-import { validateSpec } from './validate-spec.ts';
+import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
 import type { DemandReader } from './demand-reader.ts';
 import type { GatewayLoad } from '#common/gateway-status.ts';
 import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 import { BROWSERPOOL_KIND } from '#kube/api/v1alpha1/browserpool.ts';
-import { networkPolicyName } from './names.ts';
+import { egressPolicyName, networkPolicyName } from './names.ts';
+import { desiredEgressPolicy, type DnsPeer } from './desired-egress-policy.ts';
+import { dnsOriginResolver, type OriginResolver } from './origin-resolver.ts';
 
 /** Read access to the informer caches the reconciler works from. */
 export interface PoolCaches {
@@ -44,6 +46,10 @@ export interface ReconcilerDeps {
   sessions: SessionReader;
   /** The servers' queued demand, for autoscaled pools (default: none, only leased sessions count). */
   demand?: DemandReader;
+  /** Resolves the allowed origins' hosts for the egress NetworkPolicy (default DNS, cached a minute). */
+  resolver?: OriginResolver;
+  /** The cluster's DNS pods, which the egress NetworkPolicy admits (default kube-system, k8s-app=kube-dns). */
+  dns?: DnsPeer;
   logger: Logger;
   clock?: Clock;
   /** The operator's own pods, admitted by each pool's NetworkPolicy. */
@@ -83,6 +89,10 @@ interface PoolMemory {
 }
 
 const EXPECTATION_TTL_MS = 30_000;
+/** How often the allowed origins' addresses are looked up again. */
+const EGRESS_REFRESH_MS = 60_000;
+/** The cluster DNS of most distributions (CoreDNS keeps the kube-dns label). */
+export const DEFAULT_DNS_PEER: DnsPeer = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
 
 /**
  * Level-based reconciler of one BrowserPool: reads the pool, its pods (from the informer caches) and the
@@ -96,12 +106,14 @@ export class BrowserPoolReconciler {
   readonly #clock: Clock;
   readonly #memory = new Map<string, PoolMemory>();
   readonly #sessionCache = new Map<string, { value: GatewayLoad | undefined; at: number }>();
+  readonly #resolver: OriginResolver;
   /** Pods (by owning pool uid, then name) that left the pods cache without being deleted: labels edited. */
   readonly #unlabelled = new Map<string, Map<string, { pod: V1Pod; at: number }>>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#clock = deps.clock ?? realClock;
+    this.#resolver = deps.resolver ?? dnsOriginResolver();
   }
 
   /** Reconciles the pool `namespace/name`; within `term`, every write is fenced and reads stop when it ends. */
@@ -145,6 +157,7 @@ export class BrowserPoolReconciler {
     try {
       token = await this.#ensureSecret(writer, pool, ref, memory, log);
       await this.#ensureNetworkPolicy(writer, pool, ref, spec, log);
+      await this.#ensureEgressPolicy(writer, pool, ref, spec, log);
       await this.#restorePodLabels(writer, pool, ref, log);
     } catch (err) {
       if (!isConflict(err)) {
@@ -185,7 +198,9 @@ export class BrowserPoolReconciler {
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
     if (statusChanged(pool.status, status)) await this.#writeStatus(writer, pool, status, log);
     if (failure) throw failure;
-    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+    // Allowed origins' addresses are looked up again every minute.
+    const wake = spec.egress.origins.length > 0 ? Math.min(plan.requeueAfterMs ?? EGRESS_REFRESH_MS, EGRESS_REFRESH_MS) : plan.requeueAfterMs;
+    return wake !== undefined ? { requeueAfterMs: wake } : {};
   }
 
   #memoryFor(key: string, uid: string): PoolMemory {
@@ -296,6 +311,22 @@ export class BrowserPoolReconciler {
       log.warn('Restored the NetworkPolicy as declared (it had been edited)', { networkPolicy: name });
       await writer.event(pool, 'Warning', 'RestoredNetworkPolicy', `NetworkPolicy ${name} had been edited; put it back as declared`);
     }
+  }
+
+  /**
+   * Keeps the pool's egress NetworkPolicy as declared: DNS plus the allowed origins' current addresses on their
+   * ports. Applied when missing, edited, or when an origin's addresses changed.
+   */
+  async #ensureEgressPolicy(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: ResolvedPoolSpec, log: Logger): Promise<void> {
+    const resolver = this.#resolver;
+    const origins = await Promise.all(spec.egress.origins.map(async (o) => ({ origin: o.origin, port: o.port, addresses: await resolver.addresses(o.host) })));
+    for (const o of origins) if (o.addresses.length === 0) log.warn('An allowed origin does not resolve; the browsers cannot reach it', { origin: o.origin });
+    const np = desiredEgressPolicy(ref, origins, this.#deps.dns ?? DEFAULT_DNS_PEER);
+    const name = np.metadata?.name ?? '';
+    const current = this.#deps.caches.getNetworkPolicy(`${ref.namespace}/${name}`);
+    if (current && holdsDeclared(np, current)) return;
+    await writer.apply(np);
+    if (current) log.info('Updated the egress NetworkPolicy (edited, or the allowed origins\' addresses changed)', { networkPolicy: name });
   }
 
   /** Records a pod of a pool that left the pods cache without being deleted (its labels were edited). */
@@ -414,6 +445,7 @@ export class BrowserPoolReconciler {
       const children: KubernetesObject[] = [
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: tokenSecretName(name), namespace } },
         { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: networkPolicyName(name), namespace } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: egressPolicyName(name), namespace } },
       ];
       const secret = this.#deps.caches.getSecret(`${namespace}/${tokenSecretName(name)}`);
       const secretOwner = secret?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;

@@ -3,6 +3,7 @@ import {
   BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
 } from '#kube/api/v1alpha1/browserpool.ts';
 import { CHROMIUM_PORT } from './names.ts';
+import { refusedEnv, refusedFlag, switchName } from './browser-hardening.ts';
 
 
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
@@ -20,6 +21,30 @@ export interface ResolvedPoolSpec {
     priorityClassName?: string;
   };
   access: { podSelector?: V1LabelSelector };
+  egress: { origins: AllowedOrigin[] };
+}
+
+/** One origin the browsers may reach: its text, host and TCP port. */
+export interface AllowedOrigin {
+  origin: string;
+  host: string;
+  port: number;
+}
+
+/** Reads `scheme://host[:port]` (http or https, no path, no user info); undefined when it is not one. Pure. */
+export function parseAllowedOrigin(text: string): AllowedOrigin | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) return undefined;
+  if (url.pathname !== '/' && url.pathname !== '') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host || host === '0.0.0.0' || host === '::') return undefined;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { origin: url.origin, host, port };
 }
 
 /** Result of validating a spec: the resolved spec, or every problem found (each naming the field and the fix). */
@@ -35,8 +60,6 @@ const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-
 export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
 /** Environment variables of the browser container that the operator sets itself. */
 const RESERVED_BROWSER_ENV = new Set(['CHROMIUM_PORT', 'HOME']);
-/** Chromium flags the pod layout depends on; setting them breaks the gateway. */
-const RESERVED_ARGS = ['--remote-debugging-port', '--remote-debugging-address', '--remote-debugging-pipe', '--user-data-dir'];
 
 const QUANTITY = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const MULTIPLIER: Record<string, number> = {
@@ -164,13 +187,17 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   if (typeof browserImage !== 'string' || !IMAGE_REF.test(browserImage)) problems.push(`spec.browser.image: "${browserImage}" is not an image reference like registry/name:tag`);
   const args = listOf<string>('spec.browser.args', spec.browser?.args, problems).filter((a) => typeof a === 'string');
   args.forEach((arg, i) => {
-    const bad = RESERVED_ARGS.find((r) => arg === r || arg.startsWith(`${r}=`));
-    if (bad) problems.push(`spec.browser.args[${i}]: "${bad}" is set by the operator (the gateway depends on it); remove it`);
+    const refused = refusedFlag(arg);
+    if (refused) problems.push(`spec.browser.args[${i}]: --${switchName(arg)} is refused: ${refused.why}; remove it`);
   });
   const env = listOf<V1EnvVar>('spec.browser.env', spec.browser?.env, problems).filter((e) => typeof e?.name === 'string');
   env.forEach((e, i) => {
     if (!ENV_NAME.test(e.name)) problems.push(`spec.browser.env[${i}].name: "${e.name}" is not a valid environment variable name`);
     else if (RESERVED_BROWSER_ENV.has(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
+    else if (refusedEnv(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is refused: ${refusedEnv(e.name)}; remove it`);
+    if (e.valueFrom !== undefined) {
+      problems.push(`spec.browser.env[${i}].valueFrom is refused: a browser runs untrusted pages and may not read Secrets, ConfigMaps or pod fields; give a literal value`);
+    }
   });
   checkResources('spec.browser.resources', spec.browser?.resources, problems);
 
@@ -210,6 +237,12 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     if (t.key !== undefined && t.key !== '' && !isLabelKey(t.key)) problems.push(`spec.scheduling.tolerations[${i}].key: "${t.key}" is not a valid key`);
   });
   checkSelector('spec.access.podSelector', spec.access?.podSelector, problems);
+  const origins: AllowedOrigin[] = [];
+  listOf<string>('spec.egress.allowedOrigins', spec.egress?.allowedOrigins, problems).forEach((text, i) => {
+    const origin = typeof text === 'string' ? parseAllowedOrigin(text) : undefined;
+    if (origin) origins.push(origin);
+    else problems.push(`spec.egress.allowedOrigins[${i}]: "${String(text)}" is not an origin like https://composer.example.com or https://api.example.com:8443`);
+  });
 
   if (problems.length > 0) return { ok: false, problems };
   const resolved: ResolvedPoolSpec = {
@@ -220,6 +253,7 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds, maxLeases, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) },
     scheduling: { ...scheduling },
     access: spec.access?.podSelector ? { podSelector: spec.access.podSelector } : {},
+    egress: { origins },
   };
   if (autoscaling) resolved.autoscaling = autoscaling;
   return { ok: true, spec: resolved };

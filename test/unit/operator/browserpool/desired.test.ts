@@ -5,6 +5,9 @@ import { tokenOf } from '#kube/api/v1alpha1/contract.ts';
 import { desiredNetworkPolicy } from '#operator/controllers/browserpool/desired-network-policy.ts';
 import { podName } from '#operator/controllers/browserpool/names.ts';
 import { holdsDeclared, missingLabels } from '#operator/controllers/browserpool/drift.ts';
+import { desiredEgressPolicy } from '#operator/controllers/browserpool/desired-egress-policy.ts';
+import { dnsOriginResolver } from '#operator/controllers/browserpool/origin-resolver.ts';
+import { parseAllowedOrigin } from '#operator/controllers/browserpool/validate-spec.ts';
 import { resolved } from './fixtures.ts';
 
 const pool: PoolRef = { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', name: 'pool', namespace: 'ns', uid: 'uid-1' };
@@ -149,5 +152,55 @@ describe('desiredNetworkPolicy', () => {
       { podSelector: { matchLabels: { app: 'composer-mcp-server' } } },
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } }, podSelector: { matchLabels: { app: 'operator' } } },
     ]);
+  });
+});
+
+describe('desiredEgressPolicy', () => {
+  const dns = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
+
+  it('admits DNS and each allowed origin\'s addresses on its port over TCP, and nothing else', () => {
+    const np = desiredEgressPolicy(pool, [
+      { origin: 'https://composer.example.com', port: 443, addresses: ['203.0.113.7', '2001:db8::7'] },
+      { origin: 'https://api.example.com', port: 443, addresses: ['203.0.113.9'] },
+      { origin: 'http://storage.example.com:8080', port: 8080, addresses: ['198.51.100.1'] },
+    ], dns);
+    expect(np.metadata!.name).to.equal('pool-egress');
+    expect(np.spec!.policyTypes).to.deep.equal(['Egress']);
+    expect(np.spec!.podSelector!.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'composer-mcp-browser', 'browser.composer-mcp.io/pool': 'pool' });
+    const [dnsRule, https, http] = np.spec!.egress!;
+    expect(dnsRule!.ports).to.deep.equal([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(dnsRule!.to![0]!.namespaceSelector!.matchLabels).to.deep.equal({ 'kubernetes.io/metadata.name': 'kube-system' });
+    expect(https!.to!.map((p) => p.ipBlock!.cidr)).to.deep.equal(['2001:db8::7/128', '203.0.113.7/32', '203.0.113.9/32']);
+    expect(https!.ports).to.deep.equal([{ protocol: 'TCP', port: 443 }]);
+    expect(http!.ports).to.deep.equal([{ protocol: 'TCP', port: 8080 }]);
+    expect(JSON.stringify(np)).to.not.include('0.0.0.0/0');
+  });
+
+  it('admits DNS only when no origin is allowed or none resolves', () => {
+    expect(desiredEgressPolicy(pool, [], dns).spec!.egress).to.have.length(1);
+    expect(desiredEgressPolicy(pool, [{ origin: 'https://gone.example', port: 443, addresses: [] }], dns).spec!.egress).to.have.length(1);
+  });
+
+  it('reads allowed origins: scheme, host and port, refusing paths, credentials and the unspecified address', () => {
+    expect(parseAllowedOrigin('https://composer.example.com')).to.deep.equal({ origin: 'https://composer.example.com', host: 'composer.example.com', port: 443 });
+    expect(parseAllowedOrigin('http://api.example.com:8080/')).to.deep.equal({ origin: 'http://api.example.com:8080', host: 'api.example.com', port: 8080 });
+    expect(parseAllowedOrigin('https://[2001:db8::1]')?.host).to.equal('2001:db8::1');
+    for (const bad of ['https://x.example/path', 'https://user:pw@x.example', 'ftp://x.example', 'https://0.0.0.0', 'not a url', 'https://x.example?q=1']) {
+      expect(parseAllowedOrigin(bad), bad).to.equal(undefined);
+    }
+  });
+
+  it('resolves hosts through DNS with a cache, IP literals as themselves, never the unspecified address', async () => {
+    let now = 0;
+    let calls = 0;
+    const resolver = dnsOriginResolver({ now: () => now, ttlMs: 1000, lookupAll: async () => { calls++; return ['203.0.113.7', '0.0.0.0', '203.0.113.7']; } });
+    expect(await resolver.addresses('composer.example.com')).to.deep.equal(['203.0.113.7']);
+    expect(await resolver.addresses('composer.example.com')).to.deep.equal(['203.0.113.7']);
+    expect(calls).to.equal(1);
+    now = 2000;
+    await resolver.addresses('composer.example.com');
+    expect(calls).to.equal(2);
+    expect(await resolver.addresses('192.0.2.1')).to.deep.equal(['192.0.2.1']);
+    expect(await resolver.addresses('0.0.0.0')).to.deep.equal([]);
   });
 });
