@@ -35,6 +35,8 @@ export function releaseValues(settings: ReleaseSettings): Record<string, unknown
       // cores shared by several test runs that took longer than the chart's default 5 s: calls then reached a
       // replica that had stopped accepting (seen as 503s and resets during helm rollback).
       shutdownDrainSeconds: 15,
+      // The tier's MCP client runs on the node, without a token: auth none, confirmed as the chart requires.
+      auth: { mode: 'none', allowUnauthenticated: true },
       composer: {
         composerUrl: settings.composerUrl,
         apiUrl: settings.apiUrl,
