@@ -78,6 +78,11 @@ typecheck: setup ## Type-check everything with TypeScript 7
 lint: setup ## Lint with oxlint
 	oxlint --deny-warnings -c .oxlintrc.json kube operator server browser common test bench
 
+.PHONY: lint-workflows
+lint-workflows: ## Lint the GitHub Actions workflows with actionlint (built from its Go module, cached)
+	@bash scripts/tools/build.sh actionlint
+	actionlint
+
 # ---------------------------------------------------------------- tests
 .PHONY: test
 test: setup system-deps control-plane typecheck lint lint-workflows test-unit test-integration test-e2e test-cluster ## Set up and run every check and test tier
