@@ -83,7 +83,7 @@ const idempotencySchema = z
 const pageAccessSchema = z
   .object({
     readOnlyApiCalls: csv(
-      'Extra storage API calls a page opened by composer_open_composition or composer_preview_composition may make, each "GET /path" or "HEAD /path" relative to composer.apiUrl (`*` matches within one path segment, `**` anything), e.g. "GET /storage/v1.0/assets/**". The sign-in check (GET /auth/v1.0/user/me) and the read of the composition being viewed are always allowed; every other call is refused with 403, never sent upstream, and reported in refusedApiCalls.',
+      'Extra storage API calls a page opened by composer_open_composition or composer_preview_composition may make, each "GET /path" or "HEAD /path" relative to composer.apiUrl (`*` matches within one path segment, `**` anything), e.g. "GET /storage/v1.0/assets/**". The sign-in check (GET /auth/v1.0/user/me) and the read of the composition being viewed are always allowed; every other call is refused with 403, never sent upstream, and reported in refusedApiCalls. A configured call goes upstream with the page\'s path and query (credentials removed), so it matches only a canonical path: no `..;`, no encoded `/`, `\\`, `.` or `;`, no empty segment; allow only endpoints whose every query is harmless.',
     ).superRefine((calls, ctx) => {
       for (const [index, call] of calls.entries()) {
         try {
