@@ -12,6 +12,10 @@ const JWT_SECRET = 'red-team-floods-secret-0123456789abcdef';
 const FLOODS = {
   /** One 8 MB console message and one 8 MB uncaught error. */
   hugeMessages: "const big = 'x'.repeat(8000000); console.error(big); setTimeout(() => { throw new Error(big); }, 0);",
+  /** console.error in a loop for 15 s, 2 KB a message. */
+  consoleLoop: "const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());",
+  /** The same loop in a dedicated worker. */
+  workerConsoleLoop: "new Worker(URL.createObjectURL(new Blob([\"const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());\"])));",
   /** 400 requests outside the allowlist, each with a 100 KB URL. */
   blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://127.0.0.1:9/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
 } as const;
@@ -92,4 +96,19 @@ describe('red team: a page that floods the server with what it collects', functi
     expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
     await assertServerWhole();
   });
+
+  for (const flood of ['consoleLoop', 'workerConsoleLoop'] as const) {
+    it(`${flood}: the page is closed past 5 000 messages with BROWSER_FAILED and a fix (before: the server grew by about 1 GB and the browser failed its health check)`, async () => {
+      standin.setAppScript(FLOODS[flood]);
+      const started = Date.now();
+      const result = await open();
+      expect(result.isError).to.equal(true);
+      const text = JSON.stringify(result.content);
+      expect(text).to.contain('BROWSER_FAILED').and.contain('more than 5000').and.contain('Fix:');
+      expect(Date.now() - started, 'answered long before the loop would end').to.be.below(12_000);
+      const status = (await client.callTool({ name: 'composer_status', arguments: {} })) as CallToolResult;
+      expect((status.structuredContent as { browsers: { healthy: number } }).browsers.healthy, 'the browser is still healthy').to.equal(1);
+      await assertServerWhole();
+    });
+  }
 });
