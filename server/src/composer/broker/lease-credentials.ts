@@ -156,6 +156,11 @@ export class LeaseCredentials {
       this.recordFailure(request, outcome.detail);
       return { kind: 'fail', errorReason: outcome.reason === 'timeout' ? 'TimedOut' : 'Failed' };
     }
+    if (outcome.status < 200 || outcome.status > 599) {
+      // Not an HTTP status a browser knows (fetch passes 600–999 from a server; Chromium refuses to fulfil them).
+      this.recordFailure(request, `the API answered with status ${outcome.status}`);
+      return { kind: 'fail', errorReason: 'Failed' };
+    }
     let body = outcome.body;
     let headers = relayedHeaders(outcome.headers, this.pairs);
     const treatment = answerTreatment(kind, outcome.headers, body);
