@@ -1,9 +1,11 @@
 import { expect } from 'chai';
+import { chromium } from 'playwright-core';
 import { createLogger } from '#common/logger.ts';
 import { BrowserCredentialBroker } from '#server/composer/broker/browser-broker.ts';
 import { sanitizeCompositionJsonForView } from '#server/composer/html/sanitize-composition.ts';
 import { BrowserRouter, type Lease } from '#server/browsers/router.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { StaticEndpointSource } from '#server/browsers/static-source.ts';
 import { LeaseDeadlineError } from '#server/browsers/errors.ts';
 import { startSite, type TestSite } from '../browsers/gateway-probe.ts';
 
@@ -47,8 +49,8 @@ describe('red team: the credential broker with a hostile upstream and leases tha
   });
 
   /** Opens a brokered lease whose relays go to `fetchImpl`, loads the app page, and runs `work`. */
-  const withBrokeredPage = <T>(fetchImpl: typeof fetch, work: (lease: Lease, lookAlike: string, broker: BrowserCredentialBroker) => Promise<T>, options: { deadlineMs?: number; signal?: AbortSignal } = {}) =>
-    router.withLease(async (lease) => {
+  const withBrokeredPage = <T>(fetchImpl: typeof fetch, work: (lease: Lease, lookAlike: string, broker: BrowserCredentialBroker) => Promise<T>, options: { deadlineMs?: number; signal?: AbortSignal; on?: BrowserRouter } = {}) =>
+    (options.on ?? router).withLease(async (lease) => {
       const broker = await BrowserCredentialBroker.forBrowser(lease.context.browser()!, quiet());
       const brokered = await broker.open({ uid: UID, apiUrl: api.origin, apiEnv: 'prd', accessToken: TOKEN, projectKey: KEY, rules: [], upstreamTimeoutMs: 3_000, maxResponseBytes: 1_000_000, maxRelayedCalls: 20, viewDocument: sanitizeCompositionJsonForView, fetch: fetchImpl });
       try {
@@ -57,7 +59,7 @@ describe('red team: the credential broker with a hostile upstream and leases tha
       } finally {
         brokered.release();
       }
-    }, options);
+    }, { ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 
   /** The page's fetch of the sign-in check: its status and text, or "hung" when it has no answer within 6 s. */
   const pageSignIn = (lease: Lease, lookAlike: string) =>
@@ -123,5 +125,30 @@ describe('red team: the credential broker with a hostile upstream and leases tha
     while ((broker!.activeLeases > 0 || !aborted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(broker!.activeLeases).to.equal(0);
     expect(aborted).to.equal(true);
+  });
+
+  it('another replica that holds the page\'s call and then dies: Chromium resumes the call and the page gets its answer', async () => {
+    // A replica sharing the browser whose process hangs: its browser-level Fetch session pauses every API request of
+    // every page on the browser and answers none. (While it lives, pages of every replica wait: see docs/security.md.)
+    const [endpoint] = source.current();
+    const hung = await chromium.connectOverCDP(endpoint!.url, { headers: { Authorization: `Bearer ${endpoint!.token}` } });
+    // This replica connects after the hung one, so its broker's Fetch session comes after it in Chromium's chain.
+    const replica = new BrowserRouter({ source: new StaticEndpointSource({ endpoints: [endpoint!.url], token: endpoint!.token }), logger: quiet(), prewarmPerBrowser: 0, allowedOrigins: [app.origin, api.origin] });
+    let pausedAtHung = 0;
+    try {
+      const session = await hung.newBrowserCDPSession();
+      session.on('Fetch.requestPaused', () => {
+        pausedAtHung += 1;
+        setTimeout(() => void hung.close(), 500);
+      });
+      await session.send('Fetch.enable', { patterns: [{ urlPattern: `${api.origin}/*`, requestStage: 'Request' }] });
+      await replica.start();
+      const got = await withBrokeredPage((async () => answer(200, '{"uid":"u"}')) as unknown as typeof fetch, (lease, lookAlike) => pageSignIn(lease, lookAlike), { on: replica });
+      expect(pausedAtHung, 'the hung replica held the call').to.equal(1);
+      expect(got).to.match(/^200 /);
+    } finally {
+      await replica.stop();
+      await hung.close().catch(() => undefined);
+    }
   });
 });
