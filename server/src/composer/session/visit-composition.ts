@@ -54,13 +54,20 @@ type Outcome =
   | { kind: 'timeout' }
   | { kind: 'cancelled' };
 
-/** The widgets listed in a composition's `structure` (anything else yields none). */
+/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
+export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+
+/**
+ * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
+ * a stored document is hostile too (a 10 MB read can list 300 000 widgets with long types, which went whole into
+ * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars.
+ */
 export function widgetsOf(document: unknown): WidgetRef[] {
   const structure = (document as { structure?: unknown } | null)?.structure;
   if (!Array.isArray(structure)) return [];
-  return structure.map((w: unknown) => {
+  return structure.slice(0, DOM_READ_LIMITS.elements).map((w: unknown) => {
     const widget = (w ?? {}) as { type?: unknown; id?: unknown };
-    return { type: typeof widget.type === 'string' ? widget.type : 'unknown', id: typeof widget.id === 'string' ? widget.id : null };
+    return { type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null };
   });
 }
 
@@ -83,9 +90,6 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
       return new ToolError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
   }
 }
-
-/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
-export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
 
 async function readWidgetsFromDom(page: Page, settings: ComposerPageSettings): Promise<WidgetRef[]> {
   if (!settings.widgetSelector) return [];
