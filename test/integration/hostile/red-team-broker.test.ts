@@ -127,6 +127,34 @@ describe('red team: the credential broker with a hostile upstream and leases tha
     expect(aborted).to.equal(true);
   });
 
+  it('held: a request carrying the look-alikes of two leases is refused; a look-alike beside garbage is this lease\'s, and nothing of the page\'s credentials goes upstream', async () => {
+    const urls: string[] = [];
+    const recording = (async (url: string, init: RequestInit) => {
+      urls.push(`${url} ${JSON.stringify(init.headers)}`);
+      return answer(200, '{"uid":"u"}');
+    }) as unknown as typeof fetch;
+    const got = await withBrokeredPage(recording, async (lease, lookAlike, broker) => {
+      const other = await broker.open({ uid: 'another', apiUrl: api.origin, apiEnv: 'prd', accessToken: TOKEN, projectKey: KEY, rules: [], upstreamTimeoutMs: 3_000, maxResponseBytes: 1_000_000, maxRelayedCalls: 20, fetch: recording });
+      try {
+        return await lease.page.evaluate(async ({ url, mine, theirs }) => {
+          const status = (r: Promise<Response>) => r.then((x) => String(x.status), (e: Error) => `ERR ${e.message}`);
+          return {
+            mixed: await status(fetch(`${url}?access_token=${encodeURIComponent(theirs)}`, { headers: { Authorization: `Bearer ${mine}` } })),
+            garbage: await status(fetch(`${url}?access_token=garbage&project_key=x`, { headers: { Authorization: `Bearer ${mine}` } })),
+          };
+        }, { url: `${api.origin}/auth/v1.0/user/me`, mine: lookAlike, theirs: other.credentials.token });
+      } finally {
+        other.release();
+      }
+    });
+    expect(got.mixed).to.match(/^ERR /);
+    expect(got.garbage).to.equal('200');
+    expect(urls).to.have.length(1);
+    expect(urls[0]).to.not.include('garbage');
+    expect(urls[0]).to.not.include('access_token');
+    expect(urls[0]).to.include(`Bearer ${TOKEN}`);
+  });
+
   it('another replica that holds the page\'s call and then dies: Chromium resumes the call and the page gets its answer', async () => {
     // A replica sharing the browser whose process hangs: its browser-level Fetch session pauses every API request of
     // every page on the browser and answers none. (While it lives, pages of every replica wait: see docs/security.md.)
