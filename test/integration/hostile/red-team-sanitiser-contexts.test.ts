@@ -4,7 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { DEFAULT_CHROMIUM_PATH } from '#browser/launcher/chromium-args.ts';
 import { sanitizeHtml } from '#server/composer/html/sanitize-html.ts';
-import { HOSTILE_HTML } from '#support/fixtures/hostile-html.ts';
+import { HOSTILE_HTML as FIXTURE_PAYLOADS, type HostilePayload } from '#support/fixtures/hostile-html.ts';
+
+/** More payloads: NUL bytes, control and Unicode characters, encodings of `javascript:` and of handler names. */
+const ENCODING_PAYLOADS: readonly HostilePayload[] = [
+  { class: 'entity', name: 'NUL inside a tag name', html: (js) => `<img\u0000 src=x onerror=${js}><scr\u0000ipt>${js}</scr\u0000ipt>` },
+  { class: 'entity', name: 'NUL inside a handler name', html: (js) => `<img src=x o\u0000nerror=${js}><img src=x on\u0000error=${js}>` },
+  { class: 'attribute', name: 'slashes for spaces', html: (js) => `<img/src/onerror=${js}><svg/onload=${js}>` },
+  { class: 'url', name: 'javascript: split by newline, tab and control references', html: (js) => `<a href="java&#x0A;script:${js}">a</a><a href="java&#9;script:${js}">b</a><a href=" &#14;javascript:${js}">c</a><a href="&#x6A;avascript&colon;${js}">d</a>` },
+  { class: 'attribute', name: 'handler name as a character reference', html: (js) => `<img src=x o&#110;error=${js}><p title="x" &#111;nclick=${js}>p</p>` },
+  { class: 'entity', name: 'Unicode look-alikes of < and line separators', html: (js) => `\uff1cimg src=x onerror=${js}\uff1e\u2028<img src=x\u2028onerror=${js}>` },
+  { class: 'context', name: 'unclosed attribute glued to the next field', html: (js) => `<p title="x>` + `"><img src=x onerror=${js}>` },
+  { class: 'foreign-content', name: 'select with elements inside (customizable select)', html: (js) => `<select><button><img src=x onerror=${js}></button><option><img src=x onerror=${js}></option></select>` },
+];
+const HOSTILE_HTML: readonly HostilePayload[] = [...FIXTURE_PAYLOADS, ...ENCODING_PAYLOADS];
 
 /**
  * Red team: the sanitiser parses lesson HTML as `innerHTML` on a `<div>` (and the differential test adds a table
