@@ -1,7 +1,8 @@
 /**
  * Which API answers the broker serves a page through the view sanitiser, and how it labels what it serves. The read
- * of the composition always; any other 2xx answer that says it is JSON or looks like it (the sign-in check's user,
- * a configured read's listing): HTML in JSON is hostile whichever call brings it. What the broker serves after
+ * of the composition always; any other answer, error answers included, that says it is JSON or looks like it (the
+ * sign-in check's user, a configured read's listing, an error's message): HTML in JSON is hostile whichever call
+ * brings it. What the broker serves after
  * sanitising is its own serialisation, so it says so: UTF-8 JSON, never sniffed, whatever type and charset the
  * upstream claimed (an upstream that calls it text/html or UTF-7 would have the page read other text than the
  * sanitiser checked). Pure.

@@ -45,9 +45,9 @@ export interface LeaseCredentialsOptions {
   /** Most calls relayed for one lease (a page in a loop must not turn the server into a flood). */
   maxRelayedCalls: number;
   /**
-   * Applied to the composition the read returns (JSON text), and to every other 2xx JSON answer, before the page
-   * gets it: the HTML sanitiser for viewing (answer-view.ts). `ok: false` means it cannot be shown, and the page
-   * gets a 502 instead of an unsanitised document.
+   * Applied to the composition the read returns (JSON text), and to every other JSON answer (error answers
+   * included), before the page gets it: the HTML sanitiser for viewing (answer-view.ts). `ok: false` for a 2xx
+   * answer that must be JSON means it cannot be shown, and the page gets a 502 instead of an unsanitised document.
    */
   viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
   fetch?: typeof fetch;
@@ -164,13 +164,15 @@ export class LeaseCredentials {
     let body = outcome.body;
     let headers = relayedHeaders(outcome.headers, this.pairs);
     const treatment = answerTreatment(kind, outcome.headers, body);
-    if (outcome.status >= 200 && outcome.status <= 299 && this.options.viewDocument && treatment !== 'as-is') {
+    const success = outcome.status >= 200 && outcome.status <= 299;
+    // Error answers too: an app may show an error's message, and an upstream may echo into it what a page sent.
+    if (this.options.viewDocument && treatment !== 'as-is') {
       const viewed = this.options.viewDocument(body.toString('utf8'));
       if (viewed.ok) {
-        if (kind === 'read') for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
+        if (kind === 'read' && success) for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
         body = Buffer.from(viewed.json, 'utf8');
         headers = sanitisedHeaders(headers);
-      } else if (treatment === 'sanitise-required') {
+      } else if (treatment === 'sanitise-required' && success) {
         const what = kind === 'read' ? 'The composition' : 'The API\'s answer';
         this.recordFailure(request, `${kind === 'read' ? 'the composition' : 'the API\'s answer'} could not be prepared for viewing`);
         return { kind: 'fulfil', status: 502, headers: [...sanitisedHeaders([]), ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from(JSON.stringify({ error: `${what} could not be prepared for viewing: it is not JSON.`, status: 502 })) };

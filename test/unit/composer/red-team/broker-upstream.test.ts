@@ -77,6 +77,10 @@ describe('red team: upstream answers that attack the broker', () => {
     const configured = lease(upstream({ body: hostile }), { rules: [parseApiCallRule('GET /storage/v1.0/assets/**')] });
     const asset = await served(configured.answer({ method: 'GET', url: `${API}/storage/v1.0/assets/list`, headers: { Authorization: `Bearer ${configured.token}` } }));
     expect(asset.body).to.not.include('onload');
+    // An error answer whose message carries HTML (an upstream echoing what it was sent) keeps its status, sanitised.
+    const notFound = await served(read(lease(upstream({ status: 404, body: '{"error":"No content <img src=x onerror=alert(1)>"}' }))));
+    expect(notFound.status).to.equal(404);
+    expect(notFound.body).to.not.include('onerror');
     // A binary answer (an image) is relayed as it is.
     const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 3]);
     const image = lease(upstream({ headers: { 'content-type': 'image/png' }, body: png }), { rules: [parseApiCallRule('GET /storage/v1.0/assets/**')] });
