@@ -100,7 +100,8 @@ describe('red team: the credential broker with a hostile upstream and leases tha
     }, { deadlineMs: 1_500 }).then(() => 'finished', (error: unknown) => error);
     expect(outcome).to.be.instanceOf(LeaseDeadlineError);
     const deadline = Date.now() + 10_000;
-    while ((broker!.activeLeases > 0 || !aborted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const settled = () => broker!.activeLeases === 0 && aborted;
+    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(broker!.activeLeases, 'leases the broker still answers for').to.equal(0);
     expect(aborted, 'the relay in flight was aborted').to.equal(true);
   });
@@ -122,7 +123,8 @@ describe('red team: the credential broker with a hostile upstream and leases tha
     }, { signal: controller.signal }).then(() => 'finished', (error: unknown) => (error as Error).name);
     expect(outcome).to.equal('AbortError');
     const deadline = Date.now() + 10_000;
-    while ((broker!.activeLeases > 0 || !aborted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const settled = () => broker!.activeLeases === 0 && aborted;
+    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(broker!.activeLeases).to.equal(0);
     expect(aborted).to.equal(true);
   });

@@ -14,7 +14,7 @@ const ENCODING_PAYLOADS: readonly HostilePayload[] = [
   { class: 'url', name: 'javascript: split by newline, tab and control references', html: (js) => `<a href="java&#x0A;script:${js}">a</a><a href="java&#9;script:${js}">b</a><a href=" &#14;javascript:${js}">c</a><a href="&#x6A;avascript&colon;${js}">d</a>` },
   { class: 'attribute', name: 'handler name as a character reference', html: (js) => `<img src=x o&#110;error=${js}><p title="x" &#111;nclick=${js}>p</p>` },
   { class: 'entity', name: 'Unicode look-alikes of < and line separators', html: (js) => `\uff1cimg src=x onerror=${js}\uff1e\u2028<img src=x\u2028onerror=${js}>` },
-  { class: 'context', name: 'unclosed attribute glued to the next field', html: (js) => `<p title="x>` + `"><img src=x onerror=${js}>` },
+  { class: 'context', name: 'unclosed attribute glued to the next field', html: (js) => `<p title="x>"><img src=x onerror=${js}>` },
   { class: 'foreign-content', name: 'select with elements inside (customizable select)', html: (js) => `<select><button><img src=x onerror=${js}></button><option><img src=x onerror=${js}></option></select>` },
 ];
 const HOSTILE_HTML: readonly HostilePayload[] = [...FIXTURE_PAYLOADS, ...ENCODING_PAYLOADS];

@@ -10,7 +10,7 @@
 const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
 
 /** Decoded characters that change how a server splits or walks a path, or end a string: never allowed encoded. */
-const STRUCTURAL = /[/\\.;%\u0000-\u001f\u007f]/;
+const STRUCTURAL = /[/\\.;%\p{Cc}]/u;
 
 /**
  * True when every segment of `path` (which starts with `/`) is non-empty, is not `.` or `..`, and holds only plain

@@ -36,9 +36,9 @@ export function guardAgainstFloods(page: Page, limits: PageFloodLimits = DEFAULT
   let chars = 0;
   let stop = (): void => undefined;
   const promise = new Promise<never>((_resolve, reject) => {
-    const trip = (error: ToolError) => {
+    const trip = (failure: ToolError) => {
       stop();
-      reject(error);
+      reject(failure);
       void page.close().catch(() => undefined);
     };
     const count = (textLength: number) => {

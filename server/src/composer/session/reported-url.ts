@@ -64,10 +64,10 @@ export function reportedOrigin(url: string): string {
 
 /**
  * Characters of page text that are never reported: C0 and C1 controls other than whitespace (terminal escapes such
- * as ESC `[2J`, BEL), zero-width and direction marks, and bidi embeddings, overrides and isolates (text that reads
- * other than it is). Whitespace controls are collapsed to spaces separately.
+ * as ESC `[2J`, BEL) and Unicode format characters (zero-width and direction marks, bidi embeddings, overrides and
+ * isolates: text that reads other than it is). Whitespace controls are collapsed to spaces separately.
  */
-const INVISIBLE = /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+const INVISIBLE = /(?![\t\n\v\f\r])[\p{Cc}\p{Cf}]/gu;
 
 /** How much of a page message is looked at: the report keeps `max` characters, and opaque runs shrink at most to about a tenth. */
 const READ_FACTOR = 16;

@@ -29,7 +29,7 @@ describe('red team: page text that attacks its own reduction', () => {
 
   it('terminal escapes, other control characters and bidi overrides never reach a result', () => {
     const out = reportedText('ok\u001b[2J\u001b]0;owned\u0007 \u009b31m red\u202e txet desrever\u2066x\u2069 \u200b\u0000end');
-    expect(out).to.not.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(out).to.not.match(/[\p{Cc}\p{Cf}]/u);
     expect(out).to.include('ok');
     expect(out).to.include('end');
     // An opaque run split by invisible characters into pieces shorter than the elision length is still one run.
