@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { decideApiCall, parseApiCallRule } from '#server/composer/broker/read-only-policy.ts';
+import { relayRequestHeaders } from '#server/composer/broker/upstream-relay.ts';
 
 const API = 'http://127.0.0.1:8443';
 const UID = 'this-composition';
@@ -85,5 +86,31 @@ describe('red team: URLs that try to get a refused call relayed with the real cr
         expect(decide('GET', `${API}${path}?size=2`, ASSETS).allowed, path).to.equal(true);
       }
     });
+  });
+});
+
+describe('red team (held): page headers that try to change what the relayed call does', () => {
+  it('Range, method overrides, forwarding, cookies and a second Authorization never go upstream', () => {
+    const sent = relayRequestHeaders(
+      {
+        Accept: 'application/json',
+        Range: 'bytes=0-10',
+        'If-Range': 'x',
+        'X-HTTP-Method-Override': 'DELETE',
+        'X-Method-Override': 'PUT',
+        'X-Forwarded-For': '10.0.0.1',
+        'X-Forwarded-Host': 'evil.example',
+        Forwarded: 'for=10.0.0.1',
+        Host: 'evil.example',
+        Cookie: 'session=x',
+        authorization: 'Bearer page-value',
+        'Project-Key': 'page-value',
+        'Api-Env': 'dev',
+        'Content-Type': 'multipart/form-data; boundary=x',
+        'Transfer-Encoding': 'chunked',
+      },
+      { accessToken: 'real-token', projectKey: 'real-key', apiEnv: 'prd' },
+    );
+    expect(sent).to.deep.equal({ accept: 'application/json', authorization: 'Bearer real-token', 'project-key': 'real-key', 'api-env': 'prd' });
   });
 });
