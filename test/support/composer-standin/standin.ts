@@ -3,12 +3,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createApiApp } from './api-app.ts';
-import { createComposerApp } from './composer-app.ts';
+import { createComposerApp, type AppRequestCounts } from './composer-app.ts';
 import { CompositionStore, type StoredComposition } from './composition-store.ts';
 import { applyFaultsPatch, noFaults, type StandinFaults, type StandinFaultsPatch } from './faults.ts';
+import { RenderLog, type RenderRecord } from './render-log.ts';
 
-export type { StandinFaults, StandinFaultsPatch, StandinRoute } from './faults.ts';
+export type { StandinFaults, StandinFaultsPatch, StandinRoute, StandinRender, StandinAppKind } from './faults.ts';
 export type { StoredComposition } from './composition-store.ts';
+export type { RenderRecord } from './render-log.ts';
+export type { AppRequestCounts } from './composer-app.ts';
 
 /** How to start the Composer stand-in. At least one of `jwtSecret` and `tokens` should be given. */
 export interface ComposerStandinOptions {
@@ -44,6 +47,12 @@ export interface ComposerStandin {
   resetFaults(): void;
   /** Every composition stored so far, oldest first. */
   compositions(): StoredComposition[];
+  /** Every render the app reported finishing (when the lesson was in the DOM and painted), oldest first. */
+  renders(): RenderRecord[];
+  /** The first render of `uid` reported at or after `since` (epoch ms), waiting up to `timeoutMs` for it. */
+  waitForRender(uid: string, since: number, timeoutMs?: number): Promise<RenderRecord | undefined>;
+  /** How many times the app origin served its page and its script. */
+  appRequests(): AppRequestCounts;
   /** Stops both servers and drops open connections. */
   stop(): Promise<void>;
 }
@@ -65,11 +74,14 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   const host = options.host ?? '127.0.0.1';
   const faults = { current: applyFaultsPatch(noFaults(), options.faults ?? {}) };
   const store = new CompositionStore();
+  const renders = new RenderLog();
+  const counts: AppRequestCounts = { assets: 0, pages: 0 };
   const urls = { app: '', api: '' };
   const api = await listen(
     createApiApp({
       tokens: { jwtSecret: options.jwtSecret, tokens: options.tokens },
       store,
+      renders,
       faults,
       appOrigin: () => urls.app,
       projectKey: options.projectKey,
@@ -82,7 +94,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   urls.api = api.url;
   let app: { server: Server; url: string };
   try {
-    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults }), host, options.appPort ?? 0);
+    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults, counts }), host, options.appPort ?? 0);
   } catch (error) {
     await close(api.server);
     throw error;
@@ -99,6 +111,9 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
       faults.current = noFaults();
     },
     compositions: () => store.list(),
+    renders: () => renders.list(),
+    waitForRender: (uid, since, timeoutMs = 10_000) => renders.waitFor(uid, since, timeoutMs),
+    appRequests: () => ({ ...counts }),
     stop: async () => {
       await Promise.all([close(app.server), close(api.server)]);
     },
