@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
+import { DEFAULT_PAGE_SETTINGS } from '#server/composer/session/page-settings.ts';
 
 /** Environment variable prefix of the server's configuration (e.g. `COMPOSER_MCP_COMPOSER__ACCESS_TOKEN`). */
 export const SERVER_ENV_PREFIX = 'COMPOSER_MCP';
@@ -77,6 +78,33 @@ const idempotencySchema = z
   })
   .strict();
 
+const selector = (description: string) => z.string().default('').describe(description);
+
+const pageSchema = z
+  .object({
+    readyTimeoutMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.readyTimeoutMs).describe('Longest wait of open and preview, from navigation until the composition is seen rendered; after it the capture is returned with ready=false and what was not seen.'),
+    domQuietMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.domQuietMs).describe('The page counts as rendered only after its DOM has not changed for this long (ms), once the content is seen.'),
+    partialRenderSettleMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.partialRenderSettleMs).describe('With some widgets seen and others not, report the partial render (ready=false) once the DOM has not changed for this long (ms) instead of waiting for the deadline.'),
+    requireTitle: z
+      .boolean()
+      .default(DEFAULT_PAGE_SETTINGS.requireTitle)
+      .describe('Require the composition\'s title to be seen on the page before it counts as rendered (set false if the Composer view does not show the title).'),
+    readySelector: selector('Optional CSS selector that must be visible before the page counts as rendered (a DOM-specific signal of the real Composer; empty: none).'),
+    loadingSelector: selector('Optional CSS selector of the Composer\'s loading placeholder: while a visible element matches it the page is not rendered (empty: none).'),
+    widgetSelector: selector('Optional CSS selector of one rendered widget. Empty (the default): widgets are found by their own text and media, in any DOM; set: by this selector.'),
+    widgetTypeAttribute: selector('With widgetSelector: the attribute of a widget element that holds its type (empty: the type comes from the document).'),
+    widgetIdAttribute: selector('With widgetSelector: the attribute of a widget element that holds its id (empty: widgets are matched to the document by page order).'),
+    viewport: z
+      .object({
+        width: positiveInt.default(DEFAULT_PAGE_SETTINGS.viewport.width).describe('Viewport width of screenshots, in CSS pixels.'),
+        height: positiveInt.default(DEFAULT_PAGE_SETTINGS.viewport.height).describe('Viewport height of screenshots, in CSS pixels.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Viewport of the browser tools\' screenshots.'),
+  })
+  .strict();
+
 const composerSchema = z
   .object({
     composerUrl: z.url().default('https://composer.euconquisto.com').describe('Base URL of the Composer web app.'),
@@ -87,7 +115,11 @@ const composerSchema = z
     projectKeyFile: z.string().optional().describe('File holding the Project-Key.'),
     connectorUid: z.string().min(1).optional().describe('Connector uid of the upload route.'),
     apiEnv: z.string().min(1).default('prd').describe('`Api-Env` header value of the storage API.'),
-    requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
+    requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API read, per attempt (and of reaching the API for an upload).'),
+    uploadTimeoutMs: positiveInt
+      .default(60000)
+      .describe('How long an upload may take before its outcome counts as unknown. An upload that was sent and got no answer is never repeated blindly: the save answers SAVE_OUTCOME_UNKNOWN and its idempotency key stays pending.'),
+    page: pageSchema.prefault({}).describe('How open and preview recognise that the Composer has rendered a composition (optional DOM-specific signals of the real Composer).'),
     limits: limitsSchema.prefault({}).describe('Content limits the validator applies.'),
     idempotency: idempotencySchema.prefault({}).describe('Idempotency of composer_save_composition: where keys are remembered and for how long.'),
   })

@@ -28,6 +28,7 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
     composerUrl: c.composerUrl,
     apiUrl: c.apiUrl,
     apiEnv: c.apiEnv,
+    page: c.page,
     ...(c.accessToken ? { accessToken: c.accessToken } : {}),
     ...(c.projectKey ? { projectKey: c.projectKey } : {}),
     ...(c.connectorUid ? { connectorUid: c.connectorUid } : {}),

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ValidationLimits } from '#server/composer/validator/limits.ts';
+import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import type { RouterStats } from '#server/browsers/router.ts';
 
 export type { ValidationLimits } from '#server/composer/validator/limits.ts';
@@ -22,6 +23,8 @@ export interface ComposerSettings {
   connectorUid?: string;
   /** The `Api-Env` header value; `'prd'` by default. */
   apiEnv: string;
+  /** How the browser tools recognise a rendered composition (`composer.page.*`; defaults in page-settings.ts). */
+  page?: Partial<ComposerPageSettings>;
 }
 
 /** A composition as stored and read back: a JSON object (its shape is checked by the validator, not by storage). */

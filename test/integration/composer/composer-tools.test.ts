@@ -155,13 +155,17 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(progress.at(-1)).to.include({ progress: 3, total: 3 });
     });
 
-    it('renders a widget of an unknown type as a placeholder and still reports it', async () => {
+    it('reports a widget of an unknown type with nothing to look for as unverified by content, and as rendered by a configured selector', async () => {
       const doc = everyWidgetComposition('Desconhecido');
       (doc['structure'] as unknown[]).push({ id: 'c0ffee00-0000-11ef-8000-000000000001', type: 'mystery-1', foo: 'bar' });
       const uid = await saved(doc);
-      const { result } = await callTool(open, { uid }, services());
-      const report = result.structuredContent as { renderedWidgets: { type: string }[] };
-      expect(report.renderedWidgets.map((w) => w.type)).to.include('mystery-1');
+      const byContent = (await callTool(open, { uid }, services())).result.structuredContent as { ready: boolean; renderedWidgets: { type: string }[]; unverifiedWidgetIds: string[] };
+      expect(byContent.ready).to.equal(true);
+      expect(byContent.renderedWidgets.map((w) => w.type)).to.not.include('mystery-1');
+      expect(byContent.unverifiedWidgetIds).to.deep.equal(['c0ffee00-0000-11ef-8000-000000000001']);
+      const page = { widgetSelector: '[data-widget-type]', widgetTypeAttribute: 'data-widget-type', widgetIdAttribute: 'data-widget-id' };
+      const bySelector = (await callTool(open, { uid }, services({ page } as Partial<ComposerSettings>))).result.structuredContent as { renderedWidgets: { type: string }[] };
+      expect(bySelector.renderedWidgets.map((w) => w.type)).to.include('mystery-1');
     });
 
     it('previews the learner view as a full-page PNG and as a PDF', async () => {
