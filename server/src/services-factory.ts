@@ -122,8 +122,8 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
   return new KubernetesIdempotencyStore({
     kubeConfig,
     namespace,
-    // The storage client's defaults: 2 retries, backoff up to 4 s.
-    staleAfterMs: staleClaimAfterMs(config.composer.requestTimeoutMs, 2, 4_000),
+    // The storage client's defaults: 2 retries, backoff up to 4 s, each upload attempt bounded by uploadTimeoutMs.
+    staleAfterMs: staleClaimAfterMs(config.composer.uploadTimeoutMs, 2, 4_000),
     ttlMs: idem.ttlSeconds * 1000,
     sweepIntervalMs: idem.sweepIntervalSeconds * 1000,
     logger,
@@ -141,7 +141,7 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
   const missingCredentials = missingComposerCredentials(config);
   const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
   const idempotencyStore = missingCredentials.length === 0 ? await buildIdempotencyStore(config, logger, env) : undefined;
-  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
+  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
   const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
   const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };

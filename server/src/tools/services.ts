@@ -39,11 +39,15 @@ export interface UploadResult {
 }
 
 /**
- * The storage API client (implemented in `server/src/composer/storage-client.ts`). Upload is idempotent per
+ * The storage API client (implemented in `server/src/composer/storage-client.ts`). Upload is exactly-once per
  * idempotency key (a content hash when the caller gives none).
  */
 export interface StorageClient {
-  upload(composition: StoredComposition, options?: { idempotencyKey?: string; signal?: AbortSignal }): Promise<UploadResult>;
+  /**
+   * Throws SAVE_OUTCOME_UNKNOWN when the upload (or an earlier one under the same key) was sent and got no answer;
+   * `retryUnknown` uploads such a key again (the caller checked that it is not stored).
+   */
+  upload(composition: StoredComposition, options?: { idempotencyKey?: string; signal?: AbortSignal; retryUnknown?: boolean }): Promise<UploadResult>;
   read(uid: string, options?: { signal?: AbortSignal }): Promise<StoredComposition>;
 }
 

@@ -84,7 +84,28 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(error?.code).to.equal('INVALID_COMPOSITION');
       const problems = (error?.details?.['problems'] ?? []) as { path: string }[];
       expect(problems.some((p) => p.path.startsWith('$.structure[2].questions'))).to.equal(true);
+      // A client that passes only text content to the model still sees every problem, with its path and fix.
+      const text = (result.content[0] as { text: string }).text;
+      for (const p of problems as { path: string; rule: string }[]) expect(text).to.contain(p.path).and.to.contain(p.rule);
+      expect(text).to.contain('Fix:');
       expect(standin.compositions().length).to.equal(before);
+    });
+
+    it('answers SAVE_OUTCOME_UNKNOWN, in text a model can act on, when the upload was stored and never answered; the retry uploads nothing until retryUnknown', async () => {
+      const svc = composerServices({ settings, storage: new HttpStorageClient(settings, { uploadTimeoutMs: 400, minRetryDelayMs: 10 }) });
+      const doc = everyWidgetComposition('Sem resposta');
+      const before = standin.compositions().length;
+      standin.setFaults({ storeThenHangNext: 1 });
+      const first = await callTool(save, { composition: doc }, svc);
+      expect(errorOf(first.result)?.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+      const text = (first.result.content[0] as { text: string }).text;
+      expect(text).to.contain('SAVE_OUTCOME_UNKNOWN').and.to.contain('"Sem resposta"').and.to.contain('retryUnknown=true');
+      const second = await callTool(save, { composition: doc }, svc);
+      expect(errorOf(second.result)?.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+      expect(standin.compositions().length - before).to.equal(1);
+      const confirmed = await callTool(save, { composition: doc, retryUnknown: true }, svc);
+      expect((confirmed.result.structuredContent as { created: boolean }).created).to.equal(true);
+      expect(standin.compositions().length - before).to.equal(2);
     });
 
     it('answers NOT_CONFIGURED naming the exact setting when credentials are missing', async () => {

@@ -110,8 +110,10 @@ export function createApiApp(options: ApiAppOptions): Express {
 
   app.post(
     '/storage/v1.0/upload/connector/uid/:connectorUid',
-    faulty('upload'),
+    // The body is received first, then the latency: a slow platform is slow to process, and still stores an upload
+    // whose client stopped waiting (as a server does that does not watch its client's connection).
     express.raw({ type: () => true, limit: options.maxUploadBytes }),
+    faulty('upload'),
     handle(async (req, res) => {
       const user = await authorized(bearerToken(req.headers.authorization));
       if (!user) return problem(res, 401, 'Invalid or missing bearer token');
