@@ -295,12 +295,37 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(out.composer.api.reachable).to.equal(true);
     });
 
+    it('tells a slow API (2 s) from a down one: slow, not unreachable, while saves succeed', async () => {
+      standin.setFaults({ latencyMs: { api: 2_000 } });
+      const { result } = await callTool(status, {}, services());
+      const out = result.structuredContent as { composer: { app: { state: string }; api: { state: string; reachable: boolean; latencyMs: number } } };
+      expect(out.composer.api).to.include({ state: 'slow', reachable: true });
+      expect(out.composer.api.latencyMs).to.be.at.least(1_900);
+      expect(out.composer.app.state).to.equal('ok');
+      const text = (result.content[0] as { text: string }).text;
+      expect(text).to.contain('API up but slow').and.to.not.contain('unreachable');
+      const saved = await callTool(save, { composition: everyWidgetComposition('Lenta') }, services());
+      expect(errorOf(saved.result)).to.equal(undefined);
+    });
+
+    it('reports a probe with no answer as a timeout and a refused connection as unreachable, apart', async () => {
+      const { checkReachability } = await import('#server/composer/storage/reachability.ts');
+      standin.setFaults({ latencyMs: { api: 1_000 } });
+      const timedOut = await checkReachability(standin.apiUrl, { timeoutMs: 300, slowAfterMs: 100 });
+      expect(timedOut).to.include({ state: 'timeout', reachable: false });
+      const refused = await checkReachability('http://127.0.0.1:1', { timeoutMs: 300, slowAfterMs: 100 });
+      expect(refused).to.include({ state: 'unreachable', reachable: false });
+      standin.setFaults({ latencyMs: { api: 0 }, failNext: { api: 1 } });
+      expect(await checkReachability(standin.apiUrl)).to.include({ state: 'failing', reachable: true, status: 503 });
+    });
+
     it('says the Composer is unreachable instead of failing', async () => {
       const { result } = await callTool(status, {}, composerServices({ settings: { ...settings, apiUrl: 'http://127.0.0.1:1', accessToken: undefined } }));
       expect(result.isError).to.not.equal(true);
       const out = result.structuredContent as { browsers: { configured: boolean }; composer: { missingSettings: string[]; api: { reachable: boolean; error: string } } };
       expect(out.browsers.configured).to.equal(false);
       expect(out.composer.api.reachable).to.equal(false);
+      expect((out.composer.api as unknown as { state: string }).state).to.equal('unreachable');
       expect(out.composer.missingSettings).to.include('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
     });
   });

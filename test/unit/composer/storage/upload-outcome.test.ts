@@ -71,3 +71,14 @@ describe('the in-memory idempotency store', () => {
     expect(await store.get('b')).to.deep.equal({ uid: 'B', contentKey: 'x' });
   });
 });
+
+describe('reachability of the Composer and its API', () => {
+  it('calls an answer within the limit ok, a later one slow, a 5xx failing, whatever the latency', async () => {
+    const { answeredState, describeReachability } = await import('#server/composer/storage/reachability.ts');
+    expect(answeredState(404, 20, 1_000)).to.equal('ok');
+    expect(answeredState(200, 2_000, 1_000)).to.equal('slow');
+    expect(answeredState(503, 20, 1_000)).to.equal('failing');
+    expect(describeReachability({ url: 'u', state: 'slow', reachable: true, status: 404, latencyMs: 2013 })).to.contain('slow').and.to.contain('2013 ms');
+    expect(describeReachability({ url: 'u', state: 'timeout', reachable: false, latencyMs: 5001 })).to.contain('not answering within 5000 ms');
+  });
+});
