@@ -73,7 +73,7 @@ export const saveCompositionTool: ToolDefinition<ComposerServices, typeof inputS
     };
     const note = result.warnings.length ? ` ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.path} ${w.message}`).join('; ')}` : '';
     return {
-      content: [{ type: 'text', text: `${saved.created ? 'Saved' : 'Already saved (same idempotency key)'}: uid ${saved.uid}\nEditor: ${saved.editorUrl}${note}` }],
+      content: [{ type: 'text', text: `${saved.created ? 'Saved' : 'Already saved (same idempotency key; nothing uploaded)'}: uid ${saved.uid}\nEditor: ${saved.editorUrl}\nLearner view: ${result.embedUrl}\nIdempotency key: ${result.idempotencyKey}\nNext: composer_open_composition or composer_preview_composition with this uid to check it renders.${note}` }],
       structuredContent: result,
     };
   },
