@@ -26,7 +26,11 @@ const httpSchema = z
     allowedOrigins: csv(
       'Origin header values accepted from browsers, e.g. "https://claude.ai". Requests without an Origin header (non-browser clients) are always accepted.',
     ),
-    bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "1mb"').default('1mb').describe('Largest request body accepted on /mcp; bigger requests get 413.'),
+    bodyLimit: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "4mb"')
+      .default('4mb')
+      .describe('Largest request body accepted on /mcp; bigger requests get 413. Must leave room for a composition of composer.limits.maxDocumentBytes in a save (about twice it: clients may escape non-ASCII text).'),
   })
   .strict();
 
@@ -190,7 +194,22 @@ export const serverConfigSchema = z
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    const body = bodyLimitBytes(config.http.bodyLimit);
+    const room = config.composer.limits.maxDocumentBytes + 64 * 1024;
+    if (body < room) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'bodyLimit'], message: `${config.http.bodyLimit} cannot carry a save of a composition of composer.limits.maxDocumentBytes (${config.composer.limits.maxDocumentBytes} bytes) plus its JSON-RPC envelope; set it to at least ${Math.ceil(room / 1024)}kb (about twice maxDocumentBytes is safer), or lower maxDocumentBytes` });
+    }
+  })
   .describe('Configuration of the composer-mcp server.');
+
+/** The bytes of a body limit like "512kb" or "4mb" (the units express.json uses: 1kb = 1024 bytes). */
+export function bodyLimitBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(limit.trim());
+  if (!match) return Number.NaN;
+  const unit = match[2]!.toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
 
 /** Variables that share the prefix but belong to the build tooling (the Makefile exports them), not to the server. */
 export const NON_CONFIG_ENV = ['COMPOSER_MCP_TOOLS', 'COMPOSER_MCP_CACHE'];

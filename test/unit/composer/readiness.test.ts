@@ -139,3 +139,16 @@ describe('readiness from the document itself', () => {
     expect(config.composer.page.viewport).to.deep.equal({ width: 1024, height: 800 });
   });
 });
+
+describe('request body limit and document size', () => {
+  it('defaults to a body limit that carries a save of the largest composition the validator accepts', async () => {
+    const { bodyLimitBytes } = await import('#server/config.ts');
+    const config = loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: {} });
+    expect(bodyLimitBytes(config.http.bodyLimit)).to.be.at.least(2 * config.composer.limits.maxDocumentBytes);
+  });
+
+  it('refuses a body limit below maxDocumentBytes at start, naming both settings', () => {
+    expect(() => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '1mb' } })).to.throw(/http.bodyLimit: 1mb cannot carry a save of a composition of composer.limits.maxDocumentBytes/);
+    expect(() => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '1mb', COMPOSER_MCP_COMPOSER__LIMITS__MAX_DOCUMENT_BYTES: '500000' } })).to.not.throw();
+  });
+});
