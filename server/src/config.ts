@@ -98,6 +98,12 @@ const pageSchema = z
     widgetSelector: selector('Optional CSS selector of one rendered widget. Empty (the default): widgets are found by their own text and media, in any DOM; set: by this selector.'),
     widgetTypeAttribute: selector('With widgetSelector: the attribute of a widget element that holds its type (empty: the type comes from the document).'),
     widgetIdAttribute: selector('With widgetSelector: the attribute of a widget element that holds its id (empty: widgets are matched to the document by page order).'),
+    assetCacheBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_PAGE_SETTINGS.assetCacheBytes)
+      .describe('Bytes of the Composer app\'s immutable assets (scripts, styles, fonts, images marked immutable or fresh for an hour or more) kept in the server\'s memory and served to every browser lease, whose fresh context starts with an empty HTTP cache; never API answers. 0 turns it off.'),
     viewport: z
       .object({
         width: positiveInt.default(DEFAULT_PAGE_SETTINGS.viewport.width).describe('Viewport width of screenshots, in CSS pixels.'),

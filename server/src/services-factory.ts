@@ -156,7 +156,10 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
       if (!browsers) return;
       try {
         const { startBrowserPool } = await import('#server/browsers/create-router.ts');
-        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger });
+        // Contexts made ahead with the screenshots' viewport (no resize per call) and no service workers (a page
+        // cannot answer its own asset requests, nor outlive its lease in one).
+        const contextOptions = { viewport: { ...config.composer.page.viewport }, serviceWorkers: 'block' as const };
+        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions } });
         if (stopping) await pool?.stop();
         else browsers.settle(pool);
       } catch (error) {

@@ -146,6 +146,24 @@ describe('browser tools against every Composer stand-in variant (real Chromium)'
     expect(report.renderedWidgets).to.deep.equal([]);
   });
 
+  it('serves the app bundle of a far-away Composer to the next lease from the shared cache, and never an API answer', async () => {
+    // A unique bundle size gives a content-hashed URL no earlier test has cached.
+    standin.setFaults({ render: { bundleBytes: 400_000 + Math.floor(Math.random() * 100_000) }, latencyMs: { asset: 300 } });
+    const first = await saveFresh('Cache 1');
+    const second = await saveFresh('Cache 2');
+    const before = standin.appRequests().assets;
+    const a = await callTool(open, { uid: first.uid }, services());
+    expect((a.result.structuredContent as unknown as VisitReport).ready).to.equal(true);
+    expect(standin.appRequests().assets - before).to.equal(1);
+    const b = await callTool(preview, { uid: second.uid }, services());
+    expect((b.result.structuredContent as unknown as VisitReport).ready).to.equal(true);
+    expect(standin.appRequests().assets - before, 'the second lease got the bundle from the cache').to.equal(1);
+    // The read of a composition always goes to the API: a failing API fails the open.
+    standin.setFaults({ failNext: { read: 1 }, failStatus: 500 });
+    const c = await callTool(open, { uid: first.uid }, services());
+    expect(errorOf(c.result)?.code).to.equal('UPSTREAM_ERROR');
+  });
+
   it('reports widgets by the configured selector and attributes on a DOM that has them', async () => {
     const { uid } = await saveFresh('Por seletor');
     const selector = { widgetSelector: '[data-widget-type]', widgetTypeAttribute: 'data-widget-type', widgetIdAttribute: 'data-widget-id' };

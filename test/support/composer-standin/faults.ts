@@ -1,11 +1,12 @@
 /**
  * The routes of the stand-in whose behaviour tests can change. `api` is every request to the API origin (a slow or
- * failing platform as a whole, e.g. a health probe of its base URL); the others are single routes.
+ * failing platform as a whole, e.g. a health probe of its base URL); `asset` is the app's static files (a Composer
+ * far away: its bundle takes time to arrive); the others are single routes.
  */
-export type StandinRoute = 'app' | 'me' | 'upload' | 'read' | 'api';
+export type StandinRoute = 'app' | 'asset' | 'me' | 'upload' | 'read' | 'api';
 
 /** Every stand-in route name, for validation of admin requests. */
-export const STANDIN_ROUTES: readonly StandinRoute[] = ['app', 'me', 'upload', 'read', 'api'];
+export const STANDIN_ROUTES: readonly StandinRoute[] = ['app', 'asset', 'me', 'upload', 'read', 'api'];
 
 /** Which app renders compositions: ours (`data-widget-*` attributes) or a second one written apart from it. */
 export type StandinAppKind = 'standin' | 'foreign';

@@ -3,7 +3,7 @@ import { loadConfig } from '#common/config.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
 import type { ProbeResult } from '#server/composer/session/readiness-probe.ts';
 import { readinessOf } from '#server/composer/session/readiness-report.ts';
-import { chooseSnippets, normalizeText, renderExpectationOf, widgetEvidence } from '#server/composer/session/render-evidence.ts';
+import { chooseEvidence, normalizeText, renderExpectationOf, widgetEvidence } from '#server/composer/session/render-evidence.ts';
 import { probeSpecOf } from '#server/composer/session/visit-composition.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { widgetTally } from '#server/composer/session/visit-schema.ts';
@@ -57,19 +57,30 @@ describe('readiness from the document itself', () => {
       expect(normalizeText('Fotossi\u0301ntese')).to.equal(normalizeText('Fotossíntese'));
     });
 
-    it('prefers the snippets no other widget shares, and keeps the shared ones when a widget has nothing else', () => {
-      const chosen = chooseSnippets([
-        ['cloroplasto', 'organelaverde'],
-        ['noscloroplastos', 'raízes'],
-        ['cloroplasto'],
+    it('prefers the evidence no other widget shares, and keeps the shared when a widget has nothing else', () => {
+      const chosen = chooseEvidence([
+        { texts: ['cloroplasto', 'organelaverde'], media: [] },
+        { texts: ['noscloroplastos', 'raízes'], media: [] },
+        { texts: ['cloroplasto'], media: [] },
       ]);
-      expect(chosen[0]).to.deep.equal(['organelaverde']);
-      expect(chosen[1]).to.deep.equal(['raízes']);
-      expect(chosen[2]).to.deep.equal(['cloroplasto']);
+      expect(chosen[0]).to.deep.equal({ texts: ['organelaverde'], media: [], unique: true });
+      expect(chosen[1]).to.deep.equal({ texts: ['raízes'], media: [], unique: true });
+      expect(chosen[2]).to.deep.equal({ texts: ['cloroplasto'], media: [], unique: false });
+    });
+
+    it('never lets a media URL another widget shows count for a widget that has evidence of its own', () => {
+      const chosen = chooseEvidence([
+        { texts: ['observe'], media: ['https://x/cell.png'] },
+        { texts: ['partesdacélula', 'vacúolo'], media: ['https://x/cell.png'] },
+        { texts: [], media: ['https://x/cell.png', 'https://x/leaf.png'] },
+      ]);
+      expect(chosen[0]).to.deep.equal({ texts: ['observe'], media: [], unique: true });
+      expect(chosen[1]).to.deep.equal({ texts: ['partesdacélula', 'vacúolo'], media: [], unique: true });
+      expect(chosen[2]).to.deep.equal({ texts: [], media: ['https://x/leaf.png'], unique: true });
     });
 
     it('cuts long texts to a prefix and drops one-character ones', () => {
-      expect(chooseSnippets([['a', 'x'.repeat(100)]], 48)).to.deep.equal([['x'.repeat(48)]]);
+      expect(chooseEvidence([{ texts: ['a', 'x'.repeat(100)], media: [] }], 48)[0]!.texts).to.deep.equal(['x'.repeat(48)]);
     });
   });
 

@@ -23,6 +23,8 @@ export interface ComposerPageSettings {
   widgetTypeAttribute: string;
   /** Attribute of a widget element holding its id (with widgetSelector; empty = match widgets by page order). */
   widgetIdAttribute: string;
+  /** Bytes of the Composer's immutable app assets kept in memory and served to every lease (0 = off). */
+  assetCacheBytes: number;
   /** Viewport of screenshots. */
   viewport: { width: number; height: number };
 }
@@ -30,7 +32,7 @@ export interface ComposerPageSettings {
 /** The defaults: nothing DOM-specific, so they hold for a Composer we did not write. */
 export const DEFAULT_PAGE_SETTINGS: Readonly<ComposerPageSettings> = Object.freeze({
   readyTimeoutMs: 30_000,
-  domQuietMs: 100,
+  domQuietMs: 50,
   partialRenderSettleMs: 3_000,
   requireTitle: true,
   readySelector: '',
@@ -38,6 +40,7 @@ export const DEFAULT_PAGE_SETTINGS: Readonly<ComposerPageSettings> = Object.free
   widgetSelector: '',
   widgetTypeAttribute: '',
   widgetIdAttribute: '',
+  assetCacheBytes: 64 * 1024 * 1024,
   viewport: Object.freeze({ width: 1280, height: 800 }),
 });
 

@@ -1,5 +1,5 @@
 import type { CDPSession } from 'playwright-core';
-import { chooseSnippets, normalizeText, type RenderExpectation } from './render-evidence.ts';
+import { chooseEvidence, normalizeText, type RenderExpectation } from './render-evidence.ts';
 
 /**
  * The page side of readiness. A probe installed at document start in an isolated world of the page (its own
@@ -67,7 +67,7 @@ export interface ProbeResult {
  * The probe: runs in the isolated world (at document start, or later if it was not there). Self-contained; the
  * snippet helpers are passed in (as source text of this module, never page data) because they run in the page too.
  */
-function installProbe(key: string, norm: (s: string) => string, choose: (perWidget: string[][], maxChars?: number) => string[][]): void {
+function installProbe(key: string, norm: (s: string) => string, choose: (perWidget: { texts: string[]; media: string[] }[], maxChars?: number) => { texts: string[]; media: string[]; unique: boolean }[]): void {
   const g = globalThis as unknown as Record<string, unknown>;
   if (g[key]) return;
   const state = { lastChange: performance.now() };
@@ -123,8 +123,16 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
     const deadline = started + Math.max(0, spec.timeoutMs);
     const toText = (html: string) => new DOMParser().parseFromString(String(html), 'text/html').body?.textContent ?? '';
     const widgets = spec.expectation.widgets;
-    const snippets = choose(widgets.map((w) => w.texts.map((t) => norm(toText(t)))));
-    const mediaUrls = widgets.map((w) => w.media.map((m) => { try { return new URL(m, location.href).href; } catch { return m; } }));
+    const absolute = (m: string) => {
+      try {
+        return new URL(m, location.href).href;
+      } catch {
+        return m;
+      }
+    };
+    const evidence = choose(widgets.map((w) => ({ texts: w.texts.map((t) => norm(toText(t))), media: w.media.map(absolute) })));
+    const snippets = evidence.map((e) => e.texts);
+    const mediaUrls = evidence.map((e) => e.media);
     const title = spec.requireTitle && spec.expectation.title !== null ? norm(spec.expectation.title) : null;
     // The title may also be the text of some widget: then it must be seen once more than those.
     const titleNeeded = title === null ? 0 : 1 + widgets.reduce((n, w) => n + w.texts.filter((t) => norm(toText(t)) === title).length, 0);
@@ -273,7 +281,7 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
 
 /** The probe's source, to run at document start in the isolated world. */
 export function probeSource(): string {
-  return `(${installProbe.toString()})(${JSON.stringify(PROBE_KEY)}, ${normalizeText.toString()}, ${chooseSnippets.toString()});`;
+  return `(${installProbe.toString()})(${JSON.stringify(PROBE_KEY)}, ${normalizeText.toString()}, ${chooseEvidence.toString()});`;
 }
 
 /** Installs the probe for every document the page will load (call before navigating). */

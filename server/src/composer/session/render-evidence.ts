@@ -91,15 +91,21 @@ export function normalizeText(text: string): string {
 }
 
 /**
- * Chooses, per widget, the snippets to look for among its normalised texts: prefixes of at most `maxChars` (an app
- * may cut long text), at least 2 characters, those no other widget shares (neither contains the other) when it has
- * any, else all of them, at most 12. Pure and self-contained: it also runs in the page.
+ * Chooses, per widget, what to look for: among its normalised texts, prefixes of at most `maxChars` (an app may
+ * cut long text) of at least 2 characters; among its media, absolute URLs. What no other widget shares (texts:
+ * neither contains the other; media: the same URL) is preferred: a widget with unique evidence is looked for by that
+ * alone (another widget's rendering must not count for it), one without by everything it has (at most 12 texts).
+ * Pure and self-contained: it also runs in the page.
  */
-export function chooseSnippets(perWidget: string[][], maxChars = 48): string[][] {
-  const prefixes = perWidget.map((texts) => [...new Set(texts.filter((t) => t.length >= 2).map((t) => t.slice(0, maxChars)))]);
+export function chooseEvidence(perWidget: { texts: string[]; media: string[] }[], maxChars = 48): { texts: string[]; media: string[]; unique: boolean }[] {
+  const prefixes = perWidget.map((w) => [...new Set(w.texts.filter((t) => t.length >= 2).map((t) => t.slice(0, maxChars)))]);
+  const media = perWidget.map((w) => [...new Set(w.media)]);
   return prefixes.map((mine, i) => {
-    const shared = (s: string) => prefixes.some((theirs, j) => j !== i && theirs.some((t) => t.includes(s) || s.includes(t)));
-    const unique = mine.filter((s) => !shared(s));
-    return (unique.length > 0 ? unique : mine).slice(0, 12);
+    const sharedText = (s: string) => prefixes.some((theirs, j) => j !== i && theirs.some((t) => t.includes(s) || s.includes(t)));
+    const sharedMedia = (u: string) => media.some((theirs, j) => j !== i && theirs.includes(u));
+    const texts = mine.filter((s) => !sharedText(s));
+    const urls = media[i]!.filter((u) => !sharedMedia(u));
+    if (texts.length > 0 || urls.length > 0) return { texts: texts.slice(0, 12), media: urls, unique: true };
+    return { texts: mine.slice(0, 12), media: media[i]!, unique: false };
   });
 }

@@ -4,6 +4,7 @@ import type { BlockedNavigationLike, BrowserLease, ComposerSettings } from '#ser
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
+import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
 import { awaitRendered, installReadinessProbe, ProbeLostError, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
@@ -53,6 +54,8 @@ export interface VisitOptions {
   uid: string;
   view: CompositionView;
   signal?: AbortSignal;
+  /** The asset cache to serve the app's assets from (default: the process's, when composer.page.assetCacheBytes > 0). */
+  assetCache?: SharedAssetCache;
 }
 
 type Outcome =
@@ -142,9 +145,18 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const { settings, uid } = options;
   const started = Date.now();
   const deadline = started + options.page.readyTimeoutMs;
-  await installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings));
-  const cdp = await lease.context.newCDPSession(page);
-  await Promise.all([page.setViewportSize(options.page.viewport), installReadinessProbe(cdp)]);
+  // Independent set-up steps, at once: the session seed, the probe (both before the app's first script) and the viewport.
+  const viewport = page.viewportSize();
+  const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
+  const [cdp] = await Promise.all([
+    lease.context.newCDPSession(page).then(async (session) => {
+      const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
+      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl)]);
+      return session;
+    }),
+    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)),
+    sameViewport ? undefined : page.setViewportSize(options.page.viewport),
+  ]);
   const watcher = new PageWatcher(page);
   const url = options.view === 'editor' ? editorUrl(settings.composerUrl, uid) : embedUrl(settings.composerUrl, uid);
   const { promise: outcome, resolve: settle } = Promise.withResolvers<Outcome>();
