@@ -266,7 +266,17 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
         }
         if (last.complete) {
           const m = media();
-          if (m.fontsLoaded && m.imagesPending === 0) return finish('ready', last);
+          if (m.fontsLoaded && m.imagesPending === 0) {
+            // Rendered means painted: wait until a frame with it has been produced (bounded: a page that produces
+            // no frame — hidden, starved — is decided on the DOM), then make sure nothing changed meanwhile.
+            const changedAt = state.lastChange;
+            await Promise.race([
+              new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+              new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, Math.min(500, deadline - performance.now())))),
+            ]);
+            if (state.lastChange === changedAt) return finish('ready', last);
+            continue;
+          }
         }
         if (last.anySeen && !last.complete && quietFor >= spec.settleMs) return finish('stopped-changing', last);
       }

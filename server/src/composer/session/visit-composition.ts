@@ -193,7 +193,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const document: unknown = await first.response.json().catch(() => undefined);
     const expectation = renderExpectationOf(document);
     const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal);
-    const readyAt = Date.now();
+    const readyAt = performance.timeOrigin + performance.now();
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {
       url,
@@ -203,7 +203,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
       documentWidgets: widgetsOf(document),
       ...watcher.diagnostics,
       blockedNavigations: [...lease.blocked],
-      timings: { readMs, readyMs: readyAt - started, readyAt },
+      timings: { readMs, readyMs: Math.round(readyAt - started), readyAt },
     };
   } finally {
     clearTimeout(timer);
