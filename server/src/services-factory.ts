@@ -29,6 +29,8 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
     apiUrl: c.apiUrl,
     apiEnv: c.apiEnv,
     page: c.page,
+    pageAccess: c.pageAccess,
+    capture: c.capture,
     ...(c.accessToken ? { accessToken: c.accessToken } : {}),
     ...(c.projectKey ? { projectKey: c.projectKey } : {}),
     ...(c.connectorUid ? { connectorUid: c.connectorUid } : {}),

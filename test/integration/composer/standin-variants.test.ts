@@ -128,22 +128,24 @@ describe('browser tools against every Composer stand-in variant (real Chromium)'
     }
   });
 
-  it('is not fooled by a document whose script hides the lesson and patches the DOM APIs of the page', async () => {
-    const storage = new HttpStorageClient(settings);
-    const doc = everyWidgetComposition('Hostil');
-    const attack = [
-      "Element.prototype.checkVisibility=function(){return true};",
+  it('is not fooled by a page script (an XSS hole of the app) that hides the lesson and patches the page\'s DOM APIs', async () => {
+    const { uid } = await saveFresh('Hostil');
+    // The probe lives in an isolated world: patched prototypes and globals of the page's world do not reach it.
+    standin.setAppScript([
+      'Element.prototype.checkVisibility=function(){return true};',
       "Object.defineProperty(HTMLElement.prototype,'innerText',{get(){return document.documentElement.textContent}});",
-      "window.MutationObserver=function(){return {observe(){},disconnect(){}}};",
-      "document.elementFromPoint=function(){return null};",
-      "var m=document.querySelector('main');if(m)m.style.visibility='hidden';",
-    ].join('');
-    (doc['structure'] as Record<string, unknown>[])[1]!['content'] = `<p>Texto</p><img src="x-missing.png" onerror="${attack}">`;
-    const { uid } = await storage.upload(doc);
-    const { result } = await callTool(open, { uid }, services({ readyTimeoutMs: 2_500 }));
-    const report = result.structuredContent as unknown as VisitReport;
-    expect(report.ready).to.equal(false);
-    expect(report.renderedWidgets).to.deep.equal([]);
+      'window.MutationObserver=function(){return {observe(){},disconnect(){}}};',
+      'document.elementFromPoint=function(){return null};',
+      "var style=document.createElement('style');style.textContent='#composition{visibility:hidden}';document.head.appendChild(style);",
+    ].join(''));
+    try {
+      const { result } = await callTool(open, { uid }, services({ readyTimeoutMs: 2_500, partialRenderSettleMs: 1_000 }));
+      const report = result.structuredContent as unknown as VisitReport;
+      expect(report.ready).to.equal(false);
+      expect(report.renderedWidgets).to.deep.equal([]);
+    } finally {
+      standin.setAppScript(undefined);
+    }
   });
 
   it('serves the app bundle of a far-away Composer to the next lease from the shared cache, and never an API answer', async () => {

@@ -28,9 +28,13 @@ export function appAsset(app: StandinAppKind, bundleBytes: number): AppAsset {
   return { path: `/static/${app}-app.${hash}.js`, body };
 }
 
-/** The HTML shell of the app: a root element, the API base URL and render switches, and the app script. */
-export function appHtml(apiUrl: string, render: StandinRender, scriptPath: string): string {
+/**
+ * The HTML shell of the app: a root element, the API base URL and render switches, and the app script — plus
+ * `extraScript` when a test set one (a script the app itself runs, as an XSS hole in the real app would).
+ */
+export function appHtml(apiUrl: string, render: StandinRender, scriptPath: string, extraScript?: string): string {
   const config = JSON.stringify({ apiUrl, render }).replace(/</g, '\\u003c');
+  const extra = extraScript ? `\n<script>${extraScript.replace(/<\/script/gi, '<\\/script')}</script>` : '';
   return `<!doctype html>
 <html lang="pt-BR">
 <head>
@@ -50,7 +54,7 @@ main { max-width: 960px; margin: 0 auto; background: #fff; padding: 16px; }
 <body data-app-state="loading">
 <div id="root"></div>
 <script>window.COMPOSER_STANDIN_CONFIG = ${config};</script>
-<script src="${scriptPath}"></script>
+<script src="${scriptPath}"></script>${extra}
 </body>
 </html>`;
 }
@@ -65,9 +69,9 @@ export interface AppRequestCounts {
 
 /**
  * The Composer app stand-in: the page at `/` and its content-hashed script (the `app` latency switch slows the
- * page load; `render.app` chooses which app's script the page loads).
+ * page load; `render.app` chooses which app's script the page loads; `extraScript` adds a test's own script).
  */
-export function createComposerApp(options: { apiUrl: () => string; faults: { current: StandinFaults }; counts: AppRequestCounts }): Express {
+export function createComposerApp(options: { apiUrl: () => string; faults: { current: StandinFaults }; counts: AppRequestCounts; extraScript?: () => string | undefined }): Express {
   const app = express();
   app.disable('x-powered-by');
   const builds = new Map<string, AppAsset>();
@@ -86,7 +90,7 @@ export function createComposerApp(options: { apiUrl: () => string; faults: { cur
     if (delay > 0) await sleep(delay);
     const render = options.faults.current.render;
     res.setHeader('Cache-Control', 'no-cache');
-    res.type('html').send(appHtml(options.apiUrl(), render, build(render).path));
+    res.type('html').send(appHtml(options.apiUrl(), render, build(render).path, options.extraScript?.()));
   });
   app.get('/static/:file', (req, res) => {
     const asset = [...builds.values()].find((a) => a.path === `/static/${req.params['file']}`);

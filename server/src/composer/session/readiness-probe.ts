@@ -39,6 +39,8 @@ export interface ProbeSpec {
   /** Time left until the deadline. */
   timeoutMs: number;
   selectors: ProbeSelectors;
+  /** Most widget elements read by selector, and longest attribute value kept (a hostile page can make millions). */
+  readLimits: { elements: number; attributeChars: number };
 }
 
 /** What the probe saw when it stopped waiting. */
@@ -215,8 +217,10 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
       let found: Check['found'] = null;
       let seen: boolean[];
       if (sel.widget) {
-        const elements = query(sel.widget).filter((el) => visible(el) || mediaVisible(el));
-        found = elements.map((el) => ({ type: sel.typeAttribute ? el.getAttribute(sel.typeAttribute) : null, id: sel.idAttribute ? el.getAttribute(sel.idAttribute) : null }));
+        const limits = spec.readLimits;
+        const attribute = (el: Element, name: string) => (name ? (el.getAttribute(name)?.slice(0, limits.attributeChars) ?? null) : null);
+        const elements = query(sel.widget).slice(0, limits.elements).filter((el) => visible(el) || mediaVisible(el));
+        found = elements.map((el) => ({ type: attribute(el, sel.typeAttribute), id: attribute(el, sel.idAttribute) }));
         const ids = new Set(found.map((f) => f.id));
         seen = sel.idAttribute ? widgets.map((w) => w.id !== null && ids.has(w.id)) : widgets.map((_w, i) => i < elements.length);
       } else {
@@ -319,6 +323,7 @@ export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec): Promise<P
     const world = (await cdp.send('Page.createIsolatedWorld', { frameId: tree.frameTree.frame.id, worldName: READINESS_WORLD })) as { executionContextId: number };
     contextId = world.executionContextId;
   } catch (error) {
+    if (/crash|closed|detached/i.test((error as Error).message)) throw error;
     throw new ProbeLostError(`The page went away before it could be checked: ${(error as Error).message}`, { cause: error });
   }
   // The probe's own source is part of the function: a document created before the install gets it now.
@@ -336,6 +341,8 @@ export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec): Promise<P
       returnByValue: true,
     })) as typeof answer;
   } catch (error) {
+    // A closed page or a crashed renderer is not coming back: only a replaced document is worth asking again.
+    if (/crash|closed|detached/i.test((error as Error).message)) throw error;
     throw new ProbeLostError(`The page went away while it was being checked: ${(error as Error).message}`, { cause: error });
   }
   if (answer.exceptionDetails) {

@@ -96,6 +96,9 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
   }
 }
 
+/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
+export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+
 /** The probe's instructions for one visit (pure). */
 export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSettings, timeoutMs: number): ProbeSpec {
   const nothingToSee = expectation.widgets.length === 0 && (expectation.title === null || !page.requireTitle);
@@ -107,6 +110,7 @@ export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSe
     // With nothing to look for, waiting for the deadline would prove nothing: stop after a settle window.
     timeoutMs: nothingToSee ? Math.min(timeoutMs, page.domQuietMs + page.partialRenderSettleMs) : timeoutMs,
     selectors: { widget: page.widgetSelector, typeAttribute: page.widgetTypeAttribute, idAttribute: page.widgetIdAttribute, ready: page.readySelector, loading: page.loadingSelector },
+    readLimits: DOM_READ_LIMITS,
   };
 }
 
@@ -114,8 +118,11 @@ function cancelledError(): ToolError {
   return new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
 }
 
-/** Waits for the probe's verdict until `deadline`, asking again when the document was replaced; cancellable. */
-async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined): Promise<ProbeResult> {
+/**
+ * Waits for the probe's verdict until `deadline`, asking again when the document was replaced; cancellable. Stops
+ * asking once the page is closed (the lease ended, the renderer crashed).
+ */
+async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean): Promise<ProbeResult> {
   for (;;) {
     if (signal?.aborted) throw cancelledError();
     const spec = probeSpecOf(expectation, page, Math.max(0, deadline - Date.now()));
@@ -125,7 +132,7 @@ async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, pa
     try {
       return await Promise.race([awaitRendered(cdp, spec), aborted]);
     } catch (error) {
-      if (!(error instanceof ProbeLostError) || Date.now() >= deadline) throw error;
+      if (!(error instanceof ProbeLostError) || Date.now() >= deadline || isClosed()) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -192,7 +199,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const readMs = Date.now() - started;
     const document: unknown = await first.response.json().catch(() => undefined);
     const expectation = renderExpectationOf(document);
-    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal);
+    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed());
     const readyAt = performance.timeOrigin + performance.now();
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {

@@ -3,6 +3,11 @@ import type { CompositionVisit, WidgetRef } from './visit-composition.ts';
 
 const widgetRef = z.object({ type: z.string(), id: z.string().nullable() });
 
+/** A capture cut at a limit (see page-capture.ts). */
+export const truncationSchema = z
+  .object({ limit: z.enum(['maxScreenshotHeightPx', 'maxPdfPages']), kept: z.number().int(), total: z.number().int().optional() })
+  .describe('Set when the capture was cut at a configured limit: which limit, and the pixels or pages kept (of the total, when known).');
+
 /** The structured report of a visit (CompositionVisit) as tools return it. */
 export const visitReportSchema = z.object({
   uid: z.string(),
@@ -30,7 +35,13 @@ export const visitReportSchema = z.object({
   consoleErrors: z.array(z.string()),
   pageErrors: z.array(z.string()),
   failedRequests: z.array(z.object({ url: z.string(), method: z.string(), status: z.number().int().optional(), failure: z.string().optional() })),
-  blockedNavigations: z.array(z.object({ url: z.string() }).loose()).describe('Requests aborted because their origin is not the Composer or its API.'),
+  blockedNavigations: z.array(z.object({ url: z.string() }).loose()).describe('Requests aborted because their origin is not the Composer or its API (origin and path only).'),
+  refusedApiCalls: z
+    .array(z.object({ method: z.string(), origin: z.string(), path: z.string() }))
+    .describe('API calls the page made that the server refused: open and preview are read-only (only the sign-in check and the read of this composition reach the API). Origin and path only.'),
+  sanitizedFields: z
+    .array(z.string())
+    .describe('JSONPaths of the values of the stored composition that the server sanitised before the app got it (script, event handlers, disallowed elements or URLs removed): the composition holds HTML that the validator would refuse.'),
   timings: z.object({ readMs: z.number(), readyMs: z.number(), readyAt: z.number().describe('When readiness was decided (epoch ms).') }),
   browserId: z.string(),
 });
@@ -44,7 +55,7 @@ export function widgetTally(widgets: readonly WidgetRef[]): string {
 }
 
 /** The text a tool result leads with: whether the lesson was seen rendered, what was seen, what was not, and the errors. */
-export function visitSummary(report: CompositionVisit & { uid: string }): string {
+export function visitSummary(report: CompositionVisit & { uid: string; refusedApiCalls: unknown[]; sanitizedFields: unknown[] }): string {
   const where = report.view === 'editor' ? 'the editor' : 'the learner view';
   const rendered = `${report.renderedWidgets.length} of ${report.documentWidgets.length} seen rendered (by ${report.evidence.method === 'content' ? 'their content' : 'the configured selector'})`;
   const unverified = report.unverifiedWidgetIds.length ? `, ${report.unverifiedWidgetIds.length} with nothing to look for` : '';
@@ -55,8 +66,9 @@ export function visitSummary(report: CompositionVisit & { uid: string }): string
     head,
     `Document: ${widgetTally(report.documentWidgets)}; ${rendered}${unverified}.`,
     ...(report.ready ? [] : [`Not seen: ${report.notSeen.join('; ')}.`]),
-    `Page: ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins).`,
+    `Page: ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins), ${report.refusedApiCalls.length} refused API calls (read-only view).`,
   ];
+  if (report.sanitizedFields.length > 0) lines.push(`${report.sanitizedFields.length} fields of the stored composition were sanitised before display (it holds HTML the validator would refuse).`);
   if (report.pageErrors.length) lines.push(`Uncaught errors: ${report.pageErrors.slice(0, 3).join(' | ')}`);
   return lines.join('\n');
 }
