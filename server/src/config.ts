@@ -237,7 +237,7 @@ export const serverConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const body = bodyLimitBytes(config.http.bodyLimit);
-    const room = config.composer.limits.maxDocumentBytes + 64 * 1024;
+    const room = config.composer.limits.maxDocumentBytes + 16 * 1024;
     if (body < room) {
       ctx.addIssue({ code: 'custom', path: ['http', 'bodyLimit'], message: `${config.http.bodyLimit} cannot carry a save of a composition of composer.limits.maxDocumentBytes (${config.composer.limits.maxDocumentBytes} bytes) plus its JSON-RPC envelope; set it to at least ${Math.ceil(room / 1024)}kb (about twice maxDocumentBytes is safer), or lower maxDocumentBytes` });
     }
