@@ -112,7 +112,7 @@ export async function run(): Promise<BenchReport> {
         { name: 'ready before the render finished (false ready)', measured: String(falseReady), target: '0', met: falseReady === 0 },
       ],
       notes: [
-        `Calls not ready: ${notReady} (every variant renders fully; any would be a miss). The lag is readiness's cost: the DOM-quiet window (composer.page.domQuietMs, 50 ms by default) after the last change, image/font settling, and the return to the server.`,
+        `Calls not ready: ${notReady} (every variant renders fully; any would be a miss). The lag is readiness's cost: the DOM-quiet window (composer.page.domQuietMs, 30 ms by default), a painted frame after the last change, image/font settling, and the return to the server.`,
         `Machine during the timed calls: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} on ${cores.length} cores shared with other work.`,
       ],
     };

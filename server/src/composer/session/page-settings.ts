@@ -32,7 +32,7 @@ export interface ComposerPageSettings {
 /** The defaults: nothing DOM-specific, so they hold for a Composer we did not write. */
 export const DEFAULT_PAGE_SETTINGS: Readonly<ComposerPageSettings> = Object.freeze({
   readyTimeoutMs: 30_000,
-  domQuietMs: 50,
+  domQuietMs: 30,
   partialRenderSettleMs: 3_000,
   requireTitle: true,
   readySelector: '',

@@ -72,7 +72,17 @@ export interface ProbeResult {
 function installProbe(key: string, norm: (s: string) => string, choose: (perWidget: { texts: string[]; media: string[] }[], maxChars?: number) => { texts: string[]; media: string[]; unique: boolean }[]): void {
   const g = globalThis as unknown as Record<string, unknown>;
   if (g[key]) return;
-  const state = { lastChange: performance.now() };
+  const state = { lastChange: performance.now(), frames: [] as number[], framing: true };
+  // The start times of the last frames the page produced (a frame that starts after a change paints it; the next
+  // one's start means that paint is done). Runs for the first minute of the document, or until a wait decides.
+  const installedAt = performance.now();
+  const frame = () => {
+    state.frames.push(performance.now());
+    if (state.frames.length > 8) state.frames.shift();
+    if (state.framing && performance.now() - installedAt < 60_000) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  const framesSince = (t: number) => state.frames.filter((f) => f > t).length;
   const touch = () => {
     state.lastChange = performance.now();
   };
@@ -270,22 +280,23 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
         }
         if (last.complete) {
           const m = media();
-          if (m.fontsLoaded && m.imagesPending === 0) {
-            // Rendered means painted: wait until a frame with it has been produced (bounded: a page that produces
-            // no frame — hidden, starved — is decided on the DOM), then make sure nothing changed meanwhile.
-            const changedAt = state.lastChange;
-            await Promise.race([
-              new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
-              new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, Math.min(500, deadline - performance.now())))),
-            ]);
-            if (state.lastChange === changedAt) return finish('ready', last);
-            continue;
+          // Rendered means painted: a frame started after the last change and the next one began (that paint is
+          // done). A page producing no frame (hidden, starved) for 500 ms is decided on the DOM.
+          if (m.fontsLoaded && m.imagesPending === 0 && (framesSince(state.lastChange) >= 2 || quietFor >= 500)) {
+            state.framing = false;
+            return finish('ready', last);
           }
         }
-        if (last.anySeen && !last.complete && quietFor >= spec.settleMs) return finish('stopped-changing', last);
+        if (last.anySeen && !last.complete && quietFor >= spec.settleMs) {
+          state.framing = false;
+          return finish('stopped-changing', last);
+        }
       }
-      if (now >= deadline) return finish('deadline', check());
-      const delay = quietFor < spec.quietMs ? spec.quietMs - quietFor : poll;
+      if (now >= deadline) {
+        state.framing = false;
+        return finish('deadline', check());
+      }
+      const delay = quietFor < spec.quietMs ? spec.quietMs - quietFor : last?.complete ? Math.min(poll, 8) : poll;
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(delay, deadline - now))));
     }
   }
@@ -303,6 +314,16 @@ export async function installReadinessProbe(cdp: CDPSession): Promise<void> {
   await cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: probeSource(), worldName: READINESS_WORLD });
 }
 
+/**
+ * The execution context of the probe's world in the page's current main document (ask early, e.g. once the
+ * navigation committed, so the wait itself costs one round trip).
+ */
+export async function probeWorld(cdp: CDPSession): Promise<number> {
+  const tree = (await cdp.send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } };
+  const world = (await cdp.send('Page.createIsolatedWorld', { frameId: tree.frameTree.frame.id, worldName: READINESS_WORLD })) as { executionContextId: number };
+  return world.executionContextId;
+}
+
 /** Thrown when the page went away (navigated, closed) while the probe waited. */
 export class ProbeLostError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -312,16 +333,14 @@ export class ProbeLostError extends Error {
 }
 
 /**
- * Asks the probe of the page's current document to wait for `spec` (installing it there if it was not: a document
- * created before the install). Resolves what it saw. Rejects with ProbeLostError when the document went away
+ * Asks the probe of the page's current document (in `world`, when already known) to wait for `spec` (installing it
+ * there if it was not: a document created before the install). Resolves what it saw. Rejects with ProbeLostError when the document went away
  * during the wait (the caller may ask again, with the time left).
  */
-export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec): Promise<ProbeResult> {
+export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec, world?: Promise<number>): Promise<ProbeResult> {
   let contextId: number;
   try {
-    const tree = (await cdp.send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } };
-    const world = (await cdp.send('Page.createIsolatedWorld', { frameId: tree.frameTree.frame.id, worldName: READINESS_WORLD })) as { executionContextId: number };
-    contextId = world.executionContextId;
+    contextId = await (world ?? probeWorld(cdp));
   } catch (error) {
     if (/crash|closed|detached/i.test((error as Error).message)) throw error;
     throw new ProbeLostError(`The page went away before it could be checked: ${(error as Error).message}`, { cause: error });

@@ -6,7 +6,7 @@ import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
-import { awaitRendered, installReadinessProbe, ProbeLostError, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
+import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
@@ -122,7 +122,8 @@ function cancelledError(): ToolError {
  * Waits for the probe's verdict until `deadline`, asking again when the document was replaced; cancellable. Stops
  * asking once the page is closed (the lease ended, the renderer crashed).
  */
-async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean): Promise<ProbeResult> {
+async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean, world: Promise<number> | undefined): Promise<ProbeResult> {
+  let known = world;
   for (;;) {
     if (signal?.aborted) throw cancelledError();
     const spec = probeSpecOf(expectation, page, Math.max(0, deadline - Date.now()));
@@ -130,7 +131,9 @@ async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, pa
     const onAbort = () => reject(cancelledError());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await Promise.race([awaitRendered(cdp, spec), aborted]);
+      const asking = known;
+      known = undefined; // a second attempt is for a replaced document: its world is found afresh
+      return await Promise.race([awaitRendered(cdp, spec, asking), aborted]);
     } catch (error) {
       if (!(error instanceof ProbeLostError) || Date.now() >= deadline || isClosed()) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -185,9 +188,13 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked] });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
-    page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs }).catch((error: unknown) => {
+    const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
+    committed.catch((error: unknown) => {
       settle({ kind: 'navigation-failed', error: error instanceof Error ? error : new Error(String(error)) });
     });
+    // The probe's world in the new document, found while the app loads (off the path from the read to ready).
+    const world = committed.then(() => probeWorld(cdp));
+    world.catch(() => undefined);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
       throw new ToolError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
@@ -199,7 +206,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const readMs = Date.now() - started;
     const document: unknown = await first.response.json().catch(() => undefined);
     const expectation = renderExpectationOf(document);
-    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed());
+    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
     const readyAt = performance.timeOrigin + performance.now();
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {

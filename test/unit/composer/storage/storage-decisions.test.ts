@@ -95,7 +95,7 @@ describe('composer storage and session decisions', () => {
 
   it('merges page setting overrides over the defaults', () => {
     // Nothing DOM-specific by default: widgets are found by their content on any Composer.
-    expect(resolvePageSettings({ readyTimeoutMs: 5 })).to.include({ readyTimeoutMs: 5, widgetSelector: '', domQuietMs: 50 });
+    expect(resolvePageSettings({ readyTimeoutMs: 5 })).to.include({ readyTimeoutMs: 5, widgetSelector: '', domQuietMs: 30 });
     expect(resolvePageSettings({ viewport: { width: 640 } as never }).viewport).to.deep.equal({ width: 640, height: 800 });
     expect(resolvePageSettings(undefined).viewport).to.deep.equal({ width: 1280, height: 800 });
   });
