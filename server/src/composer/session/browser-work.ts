@@ -16,9 +16,9 @@ import { visitComposition, type CompositionView, type CompositionVisit } from '.
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
 
-/** The page settings of `settings` (an optional `page` object in the Composer configuration) over the defaults. */
+/** The page settings of `settings` (`composer.page.*` in configuration) over the defaults. */
 export function pageSettingsOf(settings: ComposerSettings): ComposerPageSettings {
-  return resolvePageSettings((settings as ComposerSettings & { page?: Partial<ComposerPageSettings> }).page);
+  return resolvePageSettings(settings.page);
 }
 
 /** The capture limits of `settings` (an optional `capture` object in the Composer configuration) over the defaults. */
