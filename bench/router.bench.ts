@@ -44,7 +44,7 @@ export async function run(): Promise<BenchReport> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const local = new LocalEndpointSource({ browsers: 2, logger });
+  const local = new LocalEndpointSource({ browsers: 2, allowedOrigins: [origin], logger });
   await local.start();
   const endpoints = local.current();
   const routerOver = async (count: number, options: { prewarm: number; cap: number }) => {

@@ -143,7 +143,7 @@ const browserPool = z.strictObject({
   autoscaling: z.strictObject({ enabled: z.boolean(), minReplicas: nonNegativeInt, maxReplicas: positiveInt, targetSessionsPerBrowser: positiveInt }),
   recycle: z.strictObject({ maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt }),
   browser: z.strictObject({ repository: str.min(1), resources }),
-  gateway: z.strictObject({ repository: str.min(1), resources }),
+  egress: z.strictObject({ extraAllowedOrigins: z.array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/)).max(30) }),
   nodeSelector: stringMap,
   tolerations: z.array(toleration),
   priorityClassName: str,

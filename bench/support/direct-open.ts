@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext } from 'playwright-core';
-import { installNavigationAllowlist, normaliseOrigins } from '#server/browsers/navigation-allowlist.ts';
+import { normaliseOrigins, watchBlockedRequests } from '#server/browsers/blocked-requests.ts';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import { visitComposition, type CompositionVisit } from '#server/composer/session/visit-composition.ts';
@@ -20,9 +20,9 @@ export interface DirectOpen {
  * Playwright script on an already connected `browser`, with no MCP server, router or lease — a new context and
  * page, the same sign-in init script, editor URL and readiness waits (the server's own `visitComposition`), the
  * same viewport PNG screenshot (`capturePng`), then the context closed. Throws the ToolError the server would
- * return when the page does not load. With `allowedOrigins`, the context also gets the router's navigation
- * allowlist (every request through a route handler), as a pooled context has — to measure what that costs. With
- * `refillAlongside`, another context and page (with the allowlist when given) are created while the page loads, as
+ * return when the page does not load. With `allowedOrigins`, the context also gets the router's watch for requests
+ * the egress proxy refused (response and requestfailed listeners), as a pooled context has — to measure what that
+ * costs. With `refillAlongside`, another context and page (watched when given) are created while the page loads, as
  * the router's pre-warm refill does when a lease takes the warm page; it is closed after the timed part.
  */
 export async function openDirectly(
@@ -33,7 +33,7 @@ export async function openDirectly(
   const marks = [started];
   const newContext = async () => {
     const created = await browser.newContext();
-    if (options.allowedOrigins) await installNavigationAllowlist(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
+    if (options.allowedOrigins) watchBlockedRequests(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
     return created;
   };
   const context = await newContext();

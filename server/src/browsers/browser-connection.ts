@@ -2,7 +2,7 @@ import { chromium, type Browser, type BrowserContextOptions } from 'playwright-c
 import type { Logger } from '#common/logger.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
 import { BrowserFailedError } from './errors.ts';
-import { installNavigationAllowlist, type AllowlistGuard } from './navigation-allowlist.ts';
+import { watchBlockedRequests, type BlockedRequestSink } from './blocked-requests.ts';
 import type { PlacementCandidate } from './placement.ts';
 import { PrewarmPool, closeQuietly, type WarmPage } from './prewarm-pool.ts';
 
@@ -242,8 +242,8 @@ export class BrowserConnection {
   private async createPage(browser: Browser): Promise<WarmPage> {
     const context = await browser.newContext(this.options.contextOptions);
     try {
-      const guard: AllowlistGuard = { allowedOrigins: undefined, blocked: [] };
-      await installNavigationAllowlist(context, guard);
+      const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [] };
+      watchBlockedRequests(context, guard);
       const page = await context.newPage();
       return { context, page, guard };
     } catch (error) {

@@ -1,17 +1,17 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import type { AllowlistGuard } from './navigation-allowlist.ts';
+import type { BlockedRequestSink } from './blocked-requests.ts';
 
 /** A context with its page, ready to be handed to a lease. */
 export interface WarmPage {
   context: BrowserContext;
   page: Page;
-  /** The allowlist policy the context's route handler reads; the lease fills it in at hand-over. */
-  guard: AllowlistGuard;
+  /** Where the context's refused requests are reported; the lease fills it in at hand-over. */
+  guard: BlockedRequestSink;
 }
 
 /** Options of a {@link PrewarmPool}. */
 export interface PrewarmPoolOptions {
-  /** Creates one context + page (with the allowlist route installed). */
+  /** Creates one context + page (watched for refused requests). */
   create: () => Promise<WarmPage>;
   /** How many unclaimed warm pages to keep. */
   target: number;

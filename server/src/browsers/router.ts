@@ -7,13 +7,13 @@ import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
 import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
-import { normaliseOrigins, type BlockedNavigation } from './navigation-allowlist.ts';
+import { normaliseOrigins, type BlockedNavigation } from './blocked-requests.ts';
 import { chooseBrowser } from './placement.ts';
 import { shouldRetryLease } from './retry-policy.ts';
 import { RouterTelemetry, type LeaseOutcome } from './router-telemetry.ts';
 import type { WarmPage } from './prewarm-pool.ts';
 
-export type { BlockedNavigation } from './navigation-allowlist.ts';
+export type { BlockedNavigation } from './blocked-requests.ts';
 
 /** What a lease's work gets: an isolated context and page on one browser, closed when the work returns. */
 export interface Lease {
@@ -23,7 +23,7 @@ export interface Lease {
   browserId: string;
   context: BrowserContext;
   page: Page;
-  /** Requests the navigation allowlist aborted during this lease. */
+  /** Requests the browser pool's egress proxy refused during this lease (origin, truncated path, resource type). */
   blocked: BlockedNavigation[];
 }
 
@@ -36,7 +36,10 @@ export interface LeaseOptions {
    * at once and the context is closed (so the work's pending page operations fail).
    */
   signal?: AbortSignal;
-  /** Origins the lease may load (`https://host[:port]`); default the router's; undefined everywhere = no limit. */
+  /**
+   * Origins the browser pool admits (`https://host[:port]`; default the router's). The gateway's egress proxy
+   * enforces the pool's list; here it only tells a refusal from an allowed origin's upstream failure.
+   */
   allowedOrigins?: string[];
   /** Hard deadline of the work once the lease is granted, in ms (default the router's `leaseDeadlineMs`). */
   deadlineMs?: number;
@@ -71,7 +74,7 @@ export interface RouterOptions {
   queueMaxDepth?: number;
   /** How long a caller waits for a browser before a busy error (default 30 s). */
   queueTimeoutMs?: number;
-  /** Default navigation allowlist for leases (undefined = no limit). */
+  /** Origins the browser pool admits (see LeaseOptions.allowedOrigins); enforced by the gateways, not here. */
   allowedOrigins?: string[];
   /** Health probe period (default 5 s; 0 = off), timeout (default 3 s), failures before removal (default 2). */
   healthIntervalMs?: number;
@@ -100,8 +103,8 @@ type Grant = BrowserConnection;
 
 /**
  * Hands out leases on a pool of browsers: one CDP connection per browser, least-loaded placement under a
- * per-browser cap, a bounded queue with a deadline, pre-warmed contexts, allowlisted navigation, and failover of
- * idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
+ * per-browser cap, a bounded queue with a deadline, pre-warmed contexts, a report of the requests the gateways'
+ * egress proxies refused, and failover of idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
  */
 export class BrowserRouter {
   private readonly options: Required<Omit<RouterOptions, 'allowedOrigins' | 'contextOptions' | 'logger'>>;
@@ -284,7 +287,7 @@ export class BrowserRouter {
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
       warm.guard.allowedOrigins = origins;
       // Origin and type only: a page can pack anything into the path or query of a URL it requests.
-      warm.guard.onBlocked = (blocked) => this.logger.warn('Blocked request outside the navigation allowlist', { browserId, leaseId, origin: originOf(blocked.url), method: blocked.method.slice(0, 16), resourceType: blocked.resourceType });
+      warm.guard.onBlocked = (blocked) => this.logger.warn('Browser egress refused a request of the lease', { browserId, leaseId, origin: blocked.origin, resourceType: blocked.resourceType });
       heldFrom = performance.now();
       const waitMs = heldFrom - requestedAt;
       span.setAttribute('browser.id', browserId);
@@ -473,16 +476,6 @@ function deadlinePromise(browserId: string, deadlineMs: number): { promise: Prom
   });
   promise.catch(() => undefined);
   return { promise, dispose: () => clearTimeout(timer) };
-}
-
-/** The origin of a URL for a log line (never its path or query), or its scheme when it has no origin. */
-function originOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin !== 'null' ? parsed.origin : `${parsed.protocol}…`;
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 /** A promise that rejects with an AbortError when `signal` aborts (never, without a signal). */

@@ -1,8 +1,7 @@
 import type { V1EnvVar, V1LabelSelector, V1ResourceRequirements, V1Toleration, V1Affinity } from '@kubernetes/client-node';
 import {
-  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
+  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, MAX_ALLOWED_ORIGINS, type BrowserPoolSpec,
 } from '#kube/api/v1alpha1/browserpool.ts';
-import { CHROMIUM_PORT } from './names.ts';
 
 
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
@@ -11,7 +10,9 @@ export interface ResolvedPoolSpec {
   autoscaling?: { minReplicas: number; maxReplicas: number; targetSessionsPerBrowser: number };
   maxSessionsPerBrowser: number;
   browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
-  gateway: { image: string; port: number; resources?: V1ResourceRequirements };
+  gateway: { port: number };
+  /** Origins the browsers may reach, normalised (`scheme://host[:port]`); empty = none. */
+  egress: { allowedOrigins: string[] };
   recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number };
   scheduling: {
     nodeSelector?: Record<string, string>;
@@ -33,8 +34,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Longest pool name (the CRD's limit): it is a label value and a prefix of pod and Secret names. */
 export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
-/** Environment variables of the browser container that the operator sets itself. */
-const RESERVED_BROWSER_ENV = new Set(['CHROMIUM_PORT', 'HOME']);
+/** Environment variables of the browser container that the operator sets itself (and every GATEWAY_* one). */
+const RESERVED_BROWSER_ENV = new Set(['HOME', 'POD_IP', 'CHROMIUM_PATH', 'TMPDIR']);
 /** Chromium flags the pod layout depends on; setting them breaks the gateway. */
 const RESERVED_ARGS = ['--remote-debugging-port', '--remote-debugging-address', '--remote-debugging-pipe', '--user-data-dir'];
 
@@ -119,6 +120,31 @@ function checkSelector(path: string, s: V1LabelSelector | undefined, problems: s
 }
 
 /**
+ * Checks `spec.egress.allowedOrigins` (the CRD's rule checks the shape; this checks ports and duplicates) and
+ * returns the origins normalised as the gateway reads them.
+ */
+function checkOrigins(entries: unknown[], problems: string[]): string[] {
+  if (entries.length > MAX_ALLOWED_ORIGINS) problems.push(`spec.egress.allowedOrigins: ${entries.length} entries; at most ${MAX_ALLOWED_ORIGINS}`);
+  const out: string[] = [];
+  entries.forEach((entry, i) => {
+    const path = `spec.egress.allowedOrigins[${i}]`;
+    let url: URL | undefined;
+    try {
+      url = typeof entry === 'string' ? new URL(entry) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin === 'null' || `${url.origin}/` !== url.href || url.hostname.includes('*')) {
+      problems.push(`${path}: "${String(entry)}" is not an origin; write scheme://host[:port] exactly, e.g. https://api.example.com`);
+      return;
+    }
+    if (out.includes(url.origin)) problems.push(`${path}: "${String(entry)}" is listed twice`);
+    else out.push(url.origin);
+  });
+  return out;
+}
+
+/**
  * Checks what the CRD's OpenAPI schema and CEL rules cannot (pool name length, quantities, requests ≤ limits,
  * image references, env names, selectors, reserved flags) and fills every default. Pure; never throws.
  */
@@ -162,16 +188,13 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   const env = listOf<V1EnvVar>('spec.browser.env', spec.browser?.env, problems).filter((e) => typeof e?.name === 'string');
   env.forEach((e, i) => {
     if (!ENV_NAME.test(e.name)) problems.push(`spec.browser.env[${i}].name: "${e.name}" is not a valid environment variable name`);
-    else if (RESERVED_BROWSER_ENV.has(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
+    else if (RESERVED_BROWSER_ENV.has(e.name) || e.name.startsWith('GATEWAY_')) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
   });
   checkResources('spec.browser.resources', spec.browser?.resources, problems);
 
-  const gatewayImage = spec.gateway?.image ?? DEFAULT_GATEWAY_IMAGE;
-  if (typeof gatewayImage !== 'string' || !IMAGE_REF.test(gatewayImage)) problems.push(`spec.gateway.image: "${gatewayImage}" is not an image reference like registry/name:tag`);
   const port = spec.gateway?.port ?? 9222;
   if (!isInt(port, 1, 65535)) problems.push(`spec.gateway.port: ${String(port)} must be a port number from 1 to 65535`);
-  else if (port === CHROMIUM_PORT) problems.push(`spec.gateway.port: ${port} is chromium's own DevTools port inside the pod; choose another (default 9222)`);
-  checkResources('spec.gateway.resources', spec.gateway?.resources, problems);
+  const allowedOrigins = checkOrigins(listOf<string>('spec.egress.allowedOrigins', spec.egress?.allowedOrigins, problems), problems);
 
   const maxAgeSeconds = spec.recycle?.maxAgeSeconds ?? 3600;
   const drainTimeoutSeconds = spec.recycle?.drainTimeoutSeconds ?? 300;
@@ -199,7 +222,8 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     replicas,
     maxSessionsPerBrowser,
     browser: { image: browserImage, args: [...args], env: [...env], ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}) },
-    gateway: { image: gatewayImage, port, ...(spec.gateway?.resources ? { resources: spec.gateway.resources } : {}) },
+    gateway: { port },
+    egress: { allowedOrigins },
     recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds },
     scheduling: { ...scheduling },
     access: spec.access?.podSelector ? { podSelector: spec.access.podSelector } : {},

@@ -64,7 +64,7 @@ function corsHeaders(origin: string | undefined): Array<{ name: string; value: s
 }
 
 /** The answer to an allowed preflight: the announced method and headers, from the page's origin. */
-function preflightHeaders(request: PausedRequestLike, method: string): Array<{ name: string; value: string }> {
+export function preflightHeaders(request: PausedRequestLike, method: string): Array<{ name: string; value: string }> {
   const requested = headerValue(request.headers, 'access-control-request-headers');
   return [
     ...corsHeaders(headerValue(request.headers, 'origin')),

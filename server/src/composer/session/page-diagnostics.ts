@@ -33,6 +33,11 @@ function push<T>(list: T[], item: T): void {
   if (list.length < MAX_ENTRIES) list.push(item);
 }
 
+/** True for URLs whose load never touches the network (`blob:`, `data:`). */
+function isLocalUrl(url: string): boolean {
+  return url.startsWith('blob:') || url.startsWith('data:');
+}
+
 /**
  * Collects a page's console errors, uncaught errors and failed requests from now until `stop()` (bounded to 50
  * entries each; text as reported-url.ts reduces it: URLs to origin and path, opaque runs elided, truncated). Also
@@ -49,16 +54,20 @@ export class PageWatcher {
   private readonly onPageError = (error: Error) => {
     push(this.diagnostics.pageErrors, reportedText(`${error.name}: ${error.message}`));
   };
-  private readonly onRequest = () => {
+  // Only network requests count: a `blob:` or `data:` load never leaves the browser, and Playwright never reports
+  // the end of a SharedWorker's `blob:` script unless request interception is on (which pooled contexts no longer have).
+  private readonly onRequest = (request: Request) => {
+    if (isLocalUrl(request.url())) return;
     this.inFlight += 1;
     this.lastActivity = Date.now();
   };
-  private readonly onRequestDone = () => {
+  private readonly onRequestDone = (request: Request) => {
+    if (isLocalUrl(request.url())) return;
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.lastActivity = Date.now();
   };
   private readonly onRequestFailed = (request: Request) => {
-    this.onRequestDone();
+    this.onRequestDone(request);
     push(this.diagnostics.failedRequests, { url: safeUrl(request.url()), method: request.method(), failure: reportedText(request.failure()?.errorText ?? 'failed', 120) });
   };
   private readonly onResponse = (response: Response) => {
