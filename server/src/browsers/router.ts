@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
-import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
+import { BrowserAtCapacityError, BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
 import { normaliseOrigins, type BlockedNavigation } from './blocked-requests.ts';
 import { chooseBrowser } from './placement.ts';
@@ -226,7 +226,7 @@ export class BrowserRouter {
       if (c.state !== 'ready') continue;
       healthy++;
       if (c.draining) draining++;
-      else capacity += c.cap;
+      else capacity += Math.min(c.cap, c.ownCap);
     }
     for (const c of this.retiring) sessionsInUse += c.inUse;
     return { browsers: this.connections.size, healthy, draining, sessionsInUse, capacity, queueDepth: this.queue.depth, prewarmed };
@@ -255,12 +255,22 @@ export class BrowserRouter {
     span: Span,
   ): Promise<T> {
     const avoid = new Set<string>();
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       const requestedAt = performance.now();
       const connection = await this.acquireSlot(options.signal, avoid);
       try {
         return await this.runLease(connection, work, origins, leaseId, requestedAt, span, options.signal, options.deadlineMs ?? this.options.leaseDeadlineMs);
       } catch (error) {
+        // Another server took the browser's last slot first: its gateway refused, nothing ran; place again (the
+        // browser counts as full until its gateway reports room).
+        if (error instanceof BrowserAtCapacityError && refusals < MAX_CAPACITY_REFUSALS) {
+          refusals++;
+          attempt--;
+          avoid.add(connection.id);
+          this.logger.debug('Placed a lease again after a browser refused it at its cap', { browserId: connection.id, refusals });
+          continue;
+        }
         if (!shouldRetryLease({ error, idempotent: options.idempotent === true, attempt })) throw error;
         avoid.add(connection.id);
         this.logger.warn('Retried lease on another browser', { browserId: connection.id, attempt, error: errorMessage(error) });
@@ -454,6 +464,9 @@ export class BrowserRouter {
     }
   }
 }
+
+/** How many times one lease is placed again after gateways refused it at their cap before it gives up (busy). */
+const MAX_CAPACITY_REFUSALS = 8;
 
 function outcomeOf(error: unknown): LeaseOutcome {
   if (error instanceof LeaseDeadlineError) return 'deadline';

@@ -25,3 +25,14 @@ describe('reporting requests the egress proxy refused', () => {
     expect(isEgressRefusal(undefined, 'https://evil.example/x', allowed)).to.equal(false);
   });
 });
+
+describe('a gateway\'s load report', () => {
+  it('reads contexts, own contexts and the cap, and refuses what is not a report', async () => {
+    const { parseLoadReport } = await import('#server/browsers/browser-connection.ts');
+    expect(parseLoadReport({ contexts: 3, yours: 1, maxContexts: 4, leased: 2, warm: 1 })).to.deep.equal({ contexts: 3, yours: 1, maxContexts: 4 });
+    expect(parseLoadReport({ contexts: 1, yours: 5, maxContexts: 4 })?.yours, 'never more of ours than there are').to.equal(1);
+    for (const bad of [undefined, null, 'x', {}, { contexts: -1, yours: 0, maxContexts: 4 }, { contexts: 1, yours: 0, maxContexts: 0 }, { contexts: 1.5, yours: 0, maxContexts: 4 }]) {
+      expect(parseLoadReport(bad), JSON.stringify(bad)).to.equal(undefined);
+    }
+  });
+});
