@@ -191,4 +191,26 @@ describe('CDP multiplexer: several clients on one Chromium pipe', function () {
       await healthy.close();
     }
   });
+
+  it('ends what a departed client set up in nested browser sessions: its request interception no longer holds other clients\' requests', async function () {
+    this.timeout(30_000);
+    const interceptor = await connect();
+    const session = await interceptor.newBrowserCDPSession();
+    let paused = 0;
+    session.on('Fetch.requestPaused', () => { paused++; }); // pauses every request and never answers
+    await session.send('Fetch.enable', { patterns: [{ urlPattern: '*', requestStage: 'Request' }] });
+    const other = await connect();
+    try {
+      const context = await other.newContext();
+      const tab = await context.newPage();
+      const stuck = await tab.goto(site.url, { timeout: 2000 }).then(() => false, () => true);
+      expect(stuck && paused > 0, 'the interceptor holds requests while it is connected').to.equal(true);
+      await interceptor.close();
+      const next = await context.newPage();
+      await next.goto(site.url, { timeout: 10_000 });
+      expect(await next.textContent('#p'), 'requests flow once it is gone').to.equal('page');
+    } finally {
+      await other.close();
+    }
+  });
 });
