@@ -41,7 +41,7 @@ export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1Pod
     { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: 'GATEWAY_PORT', value: String(spec.gateway.port) },
     { name: 'GATEWAY_TOKEN_FILE', value: `${TOKEN_MOUNT_DIR}/${TOKEN_KEY}` },
-    { name: 'GATEWAY_ALLOWED_ORIGINS', value: spec.egress.allowedOrigins.join(',') },
+    { name: 'GATEWAY_ALLOWED_ORIGINS', value: spec.egress.origins.map((o) => o.origin).join(',') },
     { name: 'GATEWAY_MAX_SESSIONS_PER_BROWSER', value: String(spec.maxSessionsPerBrowser) },
     { name: 'GATEWAY_CHROMIUM_ARGS', value: JSON.stringify(spec.browser.args) },
     { name: 'HOME', value: '/tmp' },
