@@ -33,7 +33,7 @@ export async function openDirectly(
   const marks = [started];
   const newContext = async () => {
     const created = await browser.newContext();
-    if (options.allowedOrigins) watchBlockedRequests(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
+    if (options.allowedOrigins) watchBlockedRequests(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [], blockedTotal: 0 });
     return created;
   };
   const context = await newContext();

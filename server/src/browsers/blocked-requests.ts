@@ -11,12 +11,22 @@ export interface BlockedNavigation {
   origin: string;
   /** Path only, at most {@link MAX_PATH_CHARS} characters. */
   path: string;
+  /** The request's method, at most {@link MAX_METHOD_CHARS} characters (a page may send any token). */
+  method: string;
   /** Playwright's resource type (document, script, fetch, xhr, websocket, ...). */
   resourceType: string;
 }
 
 /** Longest path reported. */
 export const MAX_PATH_CHARS = 64;
+/** Longest method reported. */
+export const MAX_METHOD_CHARS = 16;
+
+/**
+ * Most refused requests recorded per lease. A page in a loop can make thousands (400 with 100 KB URLs held 40 MB in
+ * the server and 400 report entries before); the rest are only counted ({@link BlockedRequestSink.blockedTotal}).
+ */
+export const MAX_RECORDED_BLOCKS = 50;
 
 /** Chromium's error for a CONNECT the proxy refused (TLS and WebSockets go through CONNECT). */
 const TUNNEL_FAILURE = /ERR_TUNNEL_CONNECTION_FAILED/;
@@ -35,8 +45,8 @@ export function normaliseOrigins(origins: readonly string[]): string[] {
   });
 }
 
-/** The report of a refused request: origin (host reduced), truncated path, resource type. Undefined for a non-URL. Pure. */
-export function describeBlocked(rawUrl: string, resourceType: string): BlockedNavigation | undefined {
+/** The report of a refused request: origin (host reduced), truncated path, method, resource type. Undefined for a non-URL. Pure. */
+export function describeBlocked(rawUrl: string, method: string, resourceType: string): BlockedNavigation | undefined {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -45,7 +55,7 @@ export function describeBlocked(rawUrl: string, resourceType: string): BlockedNa
   }
   const origin = `${url.protocol}//${describeHost(url.hostname).host}${url.port === '' ? '' : `:${url.port}`}`;
   const path = url.pathname.length > MAX_PATH_CHARS ? `${url.pathname.slice(0, MAX_PATH_CHARS - 1)}…` : url.pathname;
-  return { url: `${origin}${path}`, origin, path, resourceType };
+  return { url: `${origin}${path}`, origin, path, method: method.slice(0, MAX_METHOD_CHARS), resourceType };
 }
 
 /**
@@ -65,10 +75,19 @@ export function isEgressRefusal(errorText: string | undefined, url: string, allo
 export interface BlockedRequestSink {
   /** Origins the pool admits (to tell a refusal from an upstream failure of an allowed origin). */
   allowedOrigins: readonly string[] | undefined;
-  /** The lease's `blocked` list. */
+  /** The lease's `blocked` list: the first {@link MAX_RECORDED_BLOCKS} refused requests. */
   blocked: BlockedNavigation[];
-  /** Called for each refused request (for logging). */
+  /** Every refused request, recorded or not. */
+  blockedTotal: number;
+  /** Called for each refused request, recorded or not (for logging, which bounds itself: blocked-request-log.ts). */
   onBlocked?: (blocked: BlockedNavigation) => void;
+}
+
+/** Records one refused request in `sink` (at most {@link MAX_RECORDED_BLOCKS} kept, every one counted) and tells its listener. */
+export function recordBlocked(sink: BlockedRequestSink, blocked: BlockedNavigation): void {
+  sink.blockedTotal += 1;
+  if (sink.blocked.length < MAX_RECORDED_BLOCKS) sink.blocked.push(blocked);
+  sink.onBlocked?.(blocked);
 }
 
 /**
@@ -79,10 +98,8 @@ export interface BlockedRequestSink {
  */
 export function watchBlockedRequests(context: BrowserContext, sink: BlockedRequestSink): void {
   const record = (request: Request): void => {
-    const blocked = describeBlocked(request.url(), request.resourceType());
-    if (blocked === undefined) return;
-    sink.blocked.push(blocked);
-    sink.onBlocked?.(blocked);
+    const blocked = describeBlocked(request.url(), request.method(), request.resourceType());
+    if (blocked !== undefined) recordBlocked(sink, blocked);
   };
   context.on('requestfailed', (request: Request) => {
     if (isEgressRefusal(request.failure()?.errorText, request.url(), sink.allowedOrigins)) record(request);

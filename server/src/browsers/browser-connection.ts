@@ -357,7 +357,7 @@ export class BrowserConnection {
       throw error;
     }
     try {
-      const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [] };
+      const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [], blockedTotal: 0 };
       watchBlockedRequests(context, guard);
       const page = await context.newPage();
       let marker: CDPSession | undefined;

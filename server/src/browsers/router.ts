@@ -3,6 +3,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
+import { BlockedRequestLog } from './blocked-request-log.ts';
 import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
@@ -23,7 +24,10 @@ export interface Lease {
   browserId: string;
   context: BrowserContext;
   page: Page;
-  /** Requests the browser pool's egress proxy refused during this lease (origin, truncated path, resource type). */
+  /**
+   * Requests the browser pool's egress proxy refused during this lease (origin, truncated path, method, resource
+   * type): the first 50 (`MAX_RECORDED_BLOCKS`); the rest are counted and summed up in the lease's log.
+   */
   blocked: BlockedNavigation[];
 }
 
@@ -290,14 +294,14 @@ export class BrowserRouter {
   ): Promise<T> {
     const browserId = connection.id;
     let warm: WarmPage | undefined;
+    const blockedLog = new BlockedRequestLog(this.logger, { browserId, leaseId });
     let heldFrom = 0;
     let outcome: LeaseOutcome = 'ok';
     try {
       warm = await connection.openPage();
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
       warm.guard.allowedOrigins = origins;
-      // Origin and type only: a page can pack anything into the path or query of a URL it requests.
-      warm.guard.onBlocked = (blocked) => this.logger.warn('Browser egress refused a request of the lease', { browserId, leaseId, origin: blocked.origin, resourceType: blocked.resourceType });
+      warm.guard.onBlocked = (blocked) => blockedLog.record(blocked);
       heldFrom = performance.now();
       const waitMs = heldFrom - requestedAt;
       span.setAttribute('browser.id', browserId);
@@ -337,6 +341,7 @@ export class BrowserRouter {
         warm.guard.allowedOrigins = [];
         warm.guard.onBlocked = undefined;
       }
+      blockedLog.close();
       await connection.finish(warm);
       if (heldFrom > 0) {
         const holdMs = performance.now() - heldFrom;

@@ -215,8 +215,8 @@ describe('browser router over real browsers behind gateways', function () {
     expect(result.title).to.equal('ok');
     expect(result.status, 'the proxy answers a refused navigation itself').to.equal(403);
     expect(result.egress).to.equal('refused');
-    expect(result.blocked).to.deep.include({ url: `${other.origin}/pixel.svg`, origin: other.origin, path: '/pixel.svg', resourceType: 'image' });
-    expect(result.blocked).to.deep.include({ url: `${other.origin}/direct`, origin: other.origin, path: '/direct', resourceType: 'document' });
+    expect(result.blocked).to.deep.include({ url: `${other.origin}/pixel.svg`, origin: other.origin, path: '/pixel.svg', method: 'GET', resourceType: 'image' });
+    expect(result.blocked).to.deep.include({ url: `${other.origin}/direct`, origin: other.origin, path: '/direct', method: 'GET', resourceType: 'document' });
     expect(JSON.stringify(result.blocked), 'no query string reported').to.not.include('SECRET');
     expect(other.requests, 'the refused origin never saw a request').to.deep.equal([]);
     expect(site.requests).to.include('/foreign');
