@@ -50,7 +50,8 @@ function refusalBody(decision: Extract<EgressDecision, { allowed: false }>): str
  * allowed origin. The decision is made on the names the browser sent, before anything is resolved; the proxy
  * never follows a redirect (answers go back to the browser as they are). Refusals are logged by origin and kind
  * only (full URLs carry whatever a page put in them), counted, and marked: HTTP refusals answer 403 with
- * `x-composer-mcp-egress: refused`; a refused CONNECT answers 403, which Chromium reports as a tunnel failure.
+ * `x-composer-mcp-egress: refused` (431 or 400, also marked, for a request too large or malformed to judge); a
+ * refused CONNECT answers 403, which Chromium reports as a tunnel failure.
  */
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const { allowed, logger } = options;
@@ -182,8 +183,16 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     tunnel(client, head, decision.host, decision.port, decision.origin, `${lines.join('\r\n')}\r\n\r\n`, 'upgrade');
   });
 
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  // A request the proxy cannot read (a URL or headers past maxHeaderSize, garbage) is refused like any other: it is
+  // answered with the refusal marker (and CORS headers, as above), so the server reports it among the lease's
+  // refused requests instead of seeing an unexplained failure — a page can make URLs of megabytes.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const oversized = error.code === 'HPE_HEADER_OVERFLOW';
+    refused++;
+    options.onRefused?.('http', oversized ? 'oversized' : 'malformed');
+    throttle.warn(`egress:http:${oversized ? 'oversized' : 'malformed'}`, 'Refused browser egress', { kind: 'http', reason: oversized ? 'oversized' : 'malformed' });
+    const status = oversized ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\n${EGRESS_REFUSAL_HEADER}: ${EGRESS_REFUSAL_VALUE}\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: ${EGRESS_REFUSAL_HEADER}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
   });
   server.on('connection', (socket: Socket) => track(socket));

@@ -105,6 +105,7 @@ export function watchBlockedRequests(context: BrowserContext, sink: BlockedReque
     if (isEgressRefusal(request.failure()?.errorText, request.url(), sink.allowedOrigins)) record(request);
   });
   context.on('response', (response: Response) => {
-    if (response.status() === 403 && response.headers()[EGRESS_REFUSAL_HEADER] === EGRESS_REFUSAL_VALUE) record(response.request());
+    // 403 for an origin the pool does not admit; 431 or 400 for a request too large or malformed to judge.
+    if (response.status() >= 400 && response.headers()[EGRESS_REFUSAL_HEADER] === EGRESS_REFUSAL_VALUE) record(response.request());
   });
 }

@@ -140,9 +140,25 @@ describe('the gateway\'s egress proxy (HTTP, CONNECT, Upgrade)', function () {
     expect(refusals).to.include('upgrade:not-allowed');
   });
 
-  it('answers garbage with 400 and keeps serving', async () => {
+  it('refuses a request too large to judge (a page can make 100 KB URLs) with a marked answer the server reports, and forwards nothing', async () => {
+    const before = proxy.refusals();
+    for (const target of [`http://127.0.0.2:${refused.port}/${'a'.repeat(100_000)}`, `http://127.0.0.1:${allowed.port}/${'a'.repeat(100_000)}`]) {
+      const answer = await raw(proxy.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(answer.head).to.match(/^HTTP\/1\.1 431 /);
+      expect(answer.head.toLowerCase()).to.include('x-composer-mcp-egress: refused').and.include('access-control-expose-headers: x-composer-mcp-egress');
+      answer.socket.destroy();
+    }
+    expect(proxy.refusals() - before, 'counted as refusals').to.equal(2);
+    expect(refusals).to.include('http:oversized');
+    expect(refused.seen).to.deep.equal([]);
+    expect(allowed.seen.some((line) => line.includes('aaaa'))).to.equal(false);
+    expect(logLines.join('')).to.not.include('aaaaaaaa');
+  });
+
+  it('answers garbage with a marked 400 and keeps serving', async () => {
     const junk = await raw(proxy.port, 'NOT HTTP AT ALL\r\n\r\n');
     expect(junk.head).to.match(/^HTTP\/1\.1 400 /);
+    expect(junk.head.toLowerCase()).to.include('x-composer-mcp-egress: refused');
     junk.socket.destroy();
     expect((await viaProxy(proxy.port, `http://127.0.0.1:${allowed.port}/still`)).status).to.equal(200);
   });
