@@ -99,8 +99,8 @@ describe('red team: a page that floods the server with what it collects', functi
     const summary = lines.find((l) => l['message'] === 'Browser egress refused more requests of the lease than were logged one by one');
     const total = summary?.['blocked'] as number | undefined;
     expect(total, 'the summary counts every blocked request').to.be.a('number');
+    // (The report is a snapshot taken when the page was captured; the total is counted until the lease ends.)
     expect(total!).to.be.above(summary!['loggedOneByOne'] as number).and.at.least(report.blockedNavigations.length);
-    if (total! >= 50) expect(report.blockedNavigations.length, 'the first 50 recorded').to.equal(50);
     expect(server.stderr().length, 'log bytes').to.be.below(2_000_000);
     expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
     await assertServerWhole();
