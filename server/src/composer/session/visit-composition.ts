@@ -7,7 +7,7 @@ import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
 import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
-import { readinessOf, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
+import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
 
@@ -72,14 +72,15 @@ export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
 /**
  * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
  * a stored document is hostile too (a 10 MB read can list 300 000 widgets with long types, which went whole into
- * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars.
+ * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars, without
+ * control or format characters (reportedWidget).
  */
 export function widgetsOf(document: unknown): WidgetRef[] {
   const structure = (document as { structure?: unknown } | null)?.structure;
   if (!Array.isArray(structure)) return [];
   return structure.slice(0, DOM_READ_LIMITS.elements).map((w: unknown) => {
     const widget = (w ?? {}) as { type?: unknown; id?: unknown };
-    return { type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null };
+    return reportedWidget({ type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null });
   });
 }
 
