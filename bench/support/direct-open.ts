@@ -50,7 +50,7 @@ export async function openDirectly(
       }, () => undefined);
     }
     marks.push(performance.now());
-    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [] }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
+    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [], blockedTotal: 0 }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
     marks.push(performance.now());
     png = (await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS })).bytes;
     marks.push(performance.now());

@@ -24,8 +24,10 @@ export interface Lease {
   browserId: string;
   context: BrowserContext;
   page: Page;
-  /** Requests the navigation allowlist aborted during this lease. */
+  /** Requests the navigation allowlist aborted during this lease (the first ones: the list is bounded). */
   blocked: BlockedNavigation[];
+  /** Every request the allowlist aborted during this lease, listed or not. */
+  readonly blockedTotal: number;
 }
 
 /** Options of one `withLease` call. */
@@ -283,7 +285,8 @@ export class BrowserRouter {
     let outcome: LeaseOutcome = 'ok';
     try {
       warm = await connection.openPage();
-      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
+      const { guard } = warm;
+      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: guard.blocked, get blockedTotal() { return guard.blockedTotal ?? 0; } };
       warm.guard.allowedOrigins = origins;
       warm.guard.onBlocked = (blocked) => blockedLog.record(blocked);
       heldFrom = performance.now();

@@ -10,6 +10,7 @@ import { multipartFile, nodeHttpSender, SendError, type Sender, type SendRespons
 import { classifyUploadAnswer, classifyUploadFailure, redirectOrigin, type UploadAttempt } from './storage/upload-outcome.ts';
 import { isRetryableStatus, networkToolError, SETTING_ENV, statusToToolError, timeoutToolError } from './storage/upstream-errors.ts';
 import { staleClaimAfterMs } from './storage/claim-decision.ts';
+import { jsonValueKind, notACompositionError } from './storage/stored-content.ts';
 
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome, UnknownOutcome } from './storage/idempotency-store.ts';
 
@@ -244,13 +245,11 @@ export class HttpStorageClient implements StorageClient {
     const text = await this.readWithRetries(uid, options.signal);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
     } catch {
-      throw new ToolError('UPSTREAM_ERROR', `The Composer storage API answered the read of ${JSON.stringify(uid)} with something that is not JSON.`, 'Check that the uid names a composition (not another kind of file) and that the API URL points at the storage API.');
+      throw notACompositionError(uid, 'not JSON');
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new ToolError('UPSTREAM_ERROR', `The content stored under ${JSON.stringify(uid)} is not a composition (a JSON object).`, 'Check the uid: it must be one composer_save_composition returned.');
-    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw notACompositionError(uid, jsonValueKind(parsed));
     return parsed as StoredComposition;
   }
 

@@ -70,8 +70,10 @@ export interface BrowserLease {
   browserId: string;
   context: BrowserContext;
   page: Page;
-  /** Requests aborted because they went outside the allowed origins. */
+  /** Requests aborted because they went outside the allowed origins (the first ones: the list is bounded). */
   blocked: BlockedNavigationLike[];
+  /** Every request aborted so far, listed in `blocked` or not. */
+  readonly blockedTotal: number;
 }
 
 /** Pool figures tools report: the router's own snapshot type. */

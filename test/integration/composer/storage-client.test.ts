@@ -163,6 +163,16 @@ describe('storage client against the Composer stand-in', function () {
     await expectToolError(client().read('H4sIAAAAAAAAAunknown+/='), 'NOT_FOUND');
   });
 
+  it('says what is stored under a uid that is not a composition, and what to do (not "platform trouble")', async () => {
+    for (const [content, found] of [['this is not JSON', 'not JSON'], ['[1,2,3]', 'a JSON array'], ['"text"', 'a JSON string'], ['null', 'JSON null'], ['42', 'a JSON number']] as const) {
+      const uid = standin.storeRaw(content);
+      const error = await expectToolError(client().read(uid), 'INVALID_COMPOSITION');
+      expect(error.message, content).to.include(`uid ${JSON.stringify(uid)} is not a composition: it is ${found}`);
+      expect(error.fix).to.match(/^Check the uid/).and.to.include('save the lesson again').and.not.match(/try again|trouble/i);
+      expect(error.details).to.deep.equal({ found });
+    }
+  });
+
   it('reports a network failure as UPSTREAM_ERROR after retrying', async () => {
     const error = await expectToolError(client({ apiUrl: 'http://127.0.0.1:1' }, { retries: 1 }).read('H4sIx'), 'UPSTREAM_ERROR');
     expect(error.message).to.match(/Could not reach/);
@@ -170,7 +180,15 @@ describe('storage client against the Composer stand-in', function () {
 
   describe('exactly once when the outcome is unknown', () => {
     const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    const storedWithTitle = (title: string) => standin.compositions().filter((c) => (JSON.parse(c.content) as { metadata: { title: string } }).metadata.title === title);
+    // Raw content stored by other tests (not a composition) has no title.
+    const titleOf = (content: string) => {
+      try {
+        return (JSON.parse(content) as { metadata?: { title?: string } } | null)?.metadata?.title;
+      } catch {
+        return undefined;
+      }
+    };
+    const storedWithTitle = (title: string) => standin.compositions().filter((c) => titleOf(c.content) === title);
 
     it('never repeats an upload sent to an API slower than its timeout: one copy, SAVE_OUTCOME_UNKNOWN, and the suggested retry uploads nothing', async () => {
       standin.setFaults({ latencyMs: { upload: 1_200 } });

@@ -3,15 +3,16 @@ import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDea
 import { ToolError, type ProgressReporter } from '#server/tools/tool-definition.ts';
 import type { BrowserLease, BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import { BrowserCredentialBroker, type BrokeredLease } from '../broker/browser-broker.ts';
-import type { RefusedApiCall } from '../broker/lease-credentials.ts';
+import type { FailedApiRelay, LeaseCredentials, RefusedApiCall } from '../broker/lease-credentials.ts';
 import { pageAccessRules, resolvePageAccess } from '../broker/page-access-settings.ts';
 import { sanitizeCompositionJsonForView } from '../html/sanitize-composition.ts';
+import { notACompositionError } from '../storage/stored-content.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
 import { reportedUrl } from './reported-url.ts';
-import { visitComposition, type CompositionView, type CompositionVisit } from './visit-composition.ts';
+import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
 
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
@@ -115,10 +116,15 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
   });
 }
 
-/** `details` of a visit failure with every page-made URL reduced to origin and path, and the refused API calls. */
-function reportedDetails(details: Record<string, unknown> | undefined, refusedApiCalls: RefusedApiCall[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...details, refusedApiCalls };
+/**
+ * `details` of a visit failure with every page-made URL reduced to origin and path, the API calls the server refused
+ * and those it could not complete, and their totals.
+ */
+function reportedDetails(details: Record<string, unknown> | undefined, credentials: LeaseCredentials): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...details, refusedApiCalls: [...credentials.refused], failedApiRelays: [...credentials.failedRelays] };
   if (Array.isArray(out['blockedNavigations'])) out['blockedNavigations'] = out['blockedNavigations'].map(reportedBlock);
+  const totals = typeof out['totals'] === 'object' && out['totals'] !== null ? out['totals'] : {};
+  out['totals'] = { ...totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal };
   return out;
 }
 
@@ -134,10 +140,16 @@ export interface ComposerPageWork<T> {
 }
 
 /**
- * A visit as tools report it: page-made URLs reduced to origin and path, the API calls the server refused, and
- * the values of the composition the view sanitiser changed before the app got it.
+ * A visit as tools report it: page-made URLs reduced to origin and path, the API calls the server refused, the
+ * allowed ones it could not complete, the values of the composition the view sanitiser changed before the app got
+ * it, and how many of each there were (the lists are bounded).
  */
-export type ReportedVisit = CompositionVisit & { refusedApiCalls: RefusedApiCall[]; sanitizedFields: string[] };
+export type ReportedVisit = Omit<CompositionVisit, 'totals'> & {
+  refusedApiCalls: RefusedApiCall[];
+  failedApiRelays: FailedApiRelay[];
+  sanitizedFields: string[];
+  totals: VisitTotals & { refusedApiCalls: number; failedApiRelays: number };
+};
 
 /**
  * Leases a browser, opens `uid` in the given view (signed in with look-alike credentials, ready per composer.md),
@@ -168,11 +180,22 @@ export async function withComposerPage<T>(
           await options.reportProgress(2, 3, 'Capturing the page');
           const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
           await options.reportProgress(3, 3, 'Done');
-          const reported: ReportedVisit = { ...visit, blockedNavigations: visit.blockedNavigations.map(reportedBlock), refusedApiCalls: [...credentials.refused], sanitizedFields: [...credentials.sanitizedFields] };
+          const reported: ReportedVisit = {
+            ...visit,
+            blockedNavigations: visit.blockedNavigations.map(reportedBlock),
+            refusedApiCalls: [...credentials.refused],
+            failedApiRelays: [...credentials.failedRelays],
+            sanitizedFields: [...credentials.sanitizedFields],
+            totals: { ...visit.totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal },
+          };
           return { visit: reported, captured, browserId: lease.browserId };
         } catch (error) {
+          // The app's read was answered 502 because what is stored is not a composition: say that, not "platform trouble".
+          if (credentials.notAComposition !== undefined && error instanceof ToolError && error.code !== 'CANCELLED') {
+            throw notACompositionError(options.uid, credentials.notAComposition, reportedDetails(error.details, credentials));
+          }
           if (error instanceof ToolError && error.code !== 'CANCELLED') {
-            throw new ToolError(error.code, error.message, error.fix, { details: reportedDetails(error.details, credentials.refused), ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}), cause: error.cause });
+            throw new ToolError(error.code, error.message, error.fix, { details: reportedDetails(error.details, credentials), ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}), cause: error.cause });
           }
           throw error;
         } finally {

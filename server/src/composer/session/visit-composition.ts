@@ -5,7 +5,7 @@ import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-url
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
-import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
+import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
 import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
@@ -43,8 +43,26 @@ export interface CompositionVisit {
   pageErrors: string[];
   failedRequests: FailedRequest[];
   blockedNavigations: BlockedNavigationLike[];
+  /** How many of each the visit saw: the lists above keep only the first ones. */
+  totals: VisitTotals;
   /** readMs: navigation → the app's read answered; readyMs: navigation → readiness decided; readyAt: that moment (epoch ms). */
   timings: { readMs: number; readyMs: number; readyAt: number };
+}
+
+/**
+ * How many of each thing a visit saw. The lists of a visit are bounded (widgets by {@link DOM_READ_LIMITS}, page
+ * errors and requests to the first 50), so their lengths are not the counts.
+ */
+export interface VisitTotals extends PageDiagnosticTotals {
+  /** Widgets the document lists in its structure. */
+  documentWidgets: number;
+  blockedNavigations: number;
+}
+
+/** Widgets a composition lists in its `structure` (0 for anything else), however many are reported. */
+export function documentWidgetCount(document: unknown): number {
+  const structure = (document as { structure?: unknown } | null)?.structure;
+  return Array.isArray(structure) ? structure.length : 0;
 }
 
 /** Options of one visit. */
@@ -190,7 +208,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   page.on('requestfailed', onRequestFailed);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => settle({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
-  const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked] });
+  const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked], totals: { ...watcher.totals, blockedNavigations: lease.blockedTotal } });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
     const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
@@ -222,6 +240,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
       documentWidgets: widgetsOf(document),
       ...watcher.diagnostics,
       blockedNavigations: [...lease.blocked],
+      totals: { documentWidgets: documentWidgetCount(document), ...watcher.totals, blockedNavigations: lease.blockedTotal },
       timings: { readMs, readyMs: Math.round(readyAt - started), readyAt },
     };
   } finally {

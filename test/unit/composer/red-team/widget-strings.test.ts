@@ -46,7 +46,8 @@ describe('red team: control characters in widget types and ids', () => {
     expect(widgetTally(widgets)).to.not.match(INVISIBLE);
     const summary = visitSummary({
       uid: 'H4sIuid', url: 'https://composer.example/#/composer/H4sIuid', view: 'editor', readStatus: 200, documentWidgets: widgets, ...readiness,
-      consoleErrors: [], pageErrors: [], failedRequests: [], blockedNavigations: [], refusedApiCalls: [], sanitizedFields: [],
+      consoleErrors: [], pageErrors: [], failedRequests: [], blockedNavigations: [], refusedApiCalls: [], failedApiRelays: [], sanitizedFields: [],
+      totals: { documentWidgets: 1, consoleErrors: 0, pageErrors: 0, failedRequests: 0, blockedNavigations: 0, refusedApiCalls: 0, failedApiRelays: 0 },
       timings: { readMs: 1, readyMs: 2, readyAt: 3 },
     });
     // Line breaks separate the summary's own lines; nothing else invisible is in it.
