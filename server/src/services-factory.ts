@@ -128,6 +128,7 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
     staleAfterMs: staleClaimAfterMs(config.composer.uploadTimeoutMs, 2, 4_000),
     ttlMs: idem.ttlSeconds * 1000,
     sweepIntervalMs: idem.sweepIntervalSeconds * 1000,
+    maxRecords: idem.maxRecords,
     logger,
   });
 }
@@ -141,9 +142,11 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
 export async function buildServices(config: ServerConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuiltServices> {
   const settings = composerSettingsOf(config);
   const missingCredentials = missingComposerCredentials(config);
-  const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
+  const [{ HttpStorageClient }, { LruIdempotencyStore }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/storage/idempotency-store.ts'), import('#server/composer/catalog.ts')]);
   const idempotencyStore = missingCredentials.length === 0 ? await buildIdempotencyStore(config, logger, env) : undefined;
-  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
+  const storage = missingCredentials.length === 0
+    ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, idempotencyStore: idempotencyStore ?? new LruIdempotencyStore(config.composer.idempotency.maxRecords) })
+    : undefined;
   const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
   const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };

@@ -4,7 +4,7 @@ import type { Logger } from '#common/logger.ts';
 import { ToolError } from '#server/tools/tool-definition.ts';
 import type { ComposerSettings, StorageClient, StoredComposition, UploadResult } from '#server/tools/services.ts';
 import { contentIdempotencyKey, keyDigest } from './storage/idempotency-key.ts';
-import { LruIdempotencyStore, type IdempotencyStore, type UnknownOutcome } from './storage/idempotency-store.ts';
+import { IdempotencyStoreFullError, LruIdempotencyStore, type IdempotencyStore, type UnknownOutcome } from './storage/idempotency-store.ts';
 import { editorUrl, readUrl, uploadUrl } from './storage/composer-urls.ts';
 import { multipartFile, nodeHttpSender, SendError, type Sender, type SendResponse } from './storage/http-sender.ts';
 import { classifyUploadAnswer, classifyUploadFailure, redirectOrigin, type UploadAttempt } from './storage/upload-outcome.ts';
@@ -36,7 +36,7 @@ export interface StorageClientOptions {
   /** First backoff delay in milliseconds (default 250), doubling up to `maxRetryDelayMs` (default 4000). */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
-  /** Where idempotency keys are remembered (default: an in-memory LRU of 10 000 keys, per process). */
+  /** Where idempotency keys are remembered (default: an in-memory store of 10 000 keys, per process). */
   idempotencyStore?: IdempotencyStore;
   /**
    * How long a save waits for another process's upload of the same key before UPSTREAM_TIMEOUT ("call again later")
@@ -90,6 +90,25 @@ export function saveOutcomeUnknown(options: { idempotencyKey: string; title: str
     { details: { idempotencyKey: options.idempotencyKey, title: options.title, sentAt: unknown.since, fileName: unknown.fileName, ...(options.reason ? { reason: options.reason } : {}) } },
   );
 }
+
+/**
+ * The IDEMPOTENCY_STORE_FULL error: a save with a new key cannot be made exactly-once, so nothing was uploaded. Says
+ * what is full (this process's memory, the namespace's records, the namespace's ConfigMap quota) and what to do.
+ */
+export function idempotencyStoreFull(error: IdempotencyStoreFullError): ToolError {
+  const details = { store: error.store, reason: error.reason, ...(error.limit !== undefined ? { limit: error.limit } : {}), ...(error.held !== undefined ? { held: error.held } : {}), ...(error.pending !== undefined ? { pending: error.pending } : {}), ...(error.namespace ? { namespace: error.namespace } : {}) };
+  const raise = `An operator can raise composer.idempotency.maxRecords (${MAX_RECORDS_ENV})`;
+  if (error.reason === 'quota') {
+    return new ToolError('IDEMPOTENCY_STORE_FULL', `No idempotency record can be created for this save: namespace ${error.namespace ?? '(unknown)'} has reached its ConfigMap quota. Nothing was uploaded.`, 'Try again after older records expire (composer.idempotency.ttlSeconds). An operator can raise the namespace\'s ConfigMap quota (the chart\'s server.idempotency.maxConfigMaps) or delete ConfigMaps it no longer needs, and should keep composer.idempotency.maxRecords below the quota so the server refuses first, with its own count.', { details, cause: error });
+  }
+  if (error.store === 'kubernetes') {
+    return new ToolError('IDEMPOTENCY_STORE_FULL', `The cluster-wide store of save keys is full: ${error.held ?? '?'} records in namespace ${error.namespace ?? '(unknown)'} reach composer.idempotency.maxRecords (${error.limit ?? '?'}). A save with a new idempotency key cannot be made exactly-once, so nothing was uploaded.`, `Try again later: records expire after composer.idempotency.ttlSeconds and are deleted every sweepIntervalSeconds. Saves with a key already recorded still answer. ${raise}; with the chart, server.idempotency.maxRecords, below server.idempotency.maxConfigMaps.`, { details, cause: error });
+  }
+  return new ToolError('IDEMPOTENCY_STORE_FULL', `This server's memory of save keys is full: all ${error.held ?? '?'} of its ${error.limit ?? '?'} records are saves still uploading or whose outcome is unknown, and those are never forgotten (a retry could store a second copy). A save with a new idempotency key cannot be made exactly-once, so nothing was uploaded.`, `Settle the saves whose outcome is unknown: look for each in the Composer and, if it is not there, save it again with retryUnknown=true. ${raise} and restart the server.`, { details, cause: error });
+}
+
+/** The environment variable of composer.idempotency.maxRecords. */
+const MAX_RECORDS_ENV = 'COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS';
 
 /** Thrown inside an upload when its outcome became unknown (internal). */
 class UnknownUpload extends Error {
@@ -235,6 +254,7 @@ export class HttpStorageClient implements StorageClient {
       return await call();
     } catch (error) {
       if (error instanceof ToolError) throw error;
+      if (error instanceof IdempotencyStoreFullError) throw idempotencyStoreFull(error);
       this.logger?.warn('Failed idempotency store call', { error: (error as Error).message });
       throw new ToolError('UPSTREAM_ERROR', `The idempotency store failed: ${(error as Error).message}`, 'Retry the save with the same idempotency key (it stays exactly-once). If it keeps failing, check that the server may create, get, update and delete ConfigMaps in its namespace (the chart\'s server Role).', { cause: error });
     }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { ToolError } from '#server/tools/tool-definition.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
@@ -216,6 +217,21 @@ describe('storage client against the Composer stand-in', function () {
       expect(confirmed.created).to.equal(true);
       expect(await storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1' })).to.include({ uid: confirmed.uid, created: false });
       expect(storedWithTitle('stored-then-silent')).to.have.length(2);
+    });
+
+    it('with its memory of keys full of unknown outcomes, refuses a save with a new key (IDEMPOTENCY_STORE_FULL: what is full, what to do), uploading nothing and forgetting nothing', async () => {
+      standin.setFaults({ storeThenHangNext: 1 });
+      const storage = client({}, { uploadTimeoutMs: 300, retries: 0, idempotencyStore: new LruIdempotencyStore(1) });
+      await expectToolError(storage.upload(sampleComposition('full-1'), { idempotencyKey: 'full-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      const before = standin.compositions().length;
+      const error = await expectToolError(storage.upload(sampleComposition('full-2')), 'IDEMPOTENCY_STORE_FULL');
+      expect(error.message).to.include('memory of save keys is full').and.include('outcome is unknown').and.include('nothing was uploaded');
+      expect(error.fix).to.include('retryUnknown=true').and.include('COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS');
+      expect(error.details).to.deep.include({ store: 'memory', reason: 'cap', limit: 1, held: 1, pending: 1 });
+      expect(standin.compositions().length).to.equal(before);
+      // The unknown outcome was not evicted to make room: its key still answers SAVE_OUTCOME_UNKNOWN.
+      await expectToolError(storage.upload(sampleComposition('full-1'), { idempotencyKey: 'full-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      expect(standin.compositions().length).to.equal(before);
     });
 
     it('refuses a key pending an unknown outcome for different content', async () => {
