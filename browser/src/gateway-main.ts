@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '#common/config.ts';
 import { createLogger } from '#common/logger.ts';
+import { ProcessFailurePolicy } from '#common/process-failure.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
 import { startGateway } from './gateway/gateway.ts';
 
@@ -42,6 +43,8 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv, argv: string[] = []): Ga
 
 async function main(): Promise<void> {
   const logger = createLogger({ component: 'gateway' });
+  // An unhandled rejection is logged and survived; an uncaught exception closes the gateway and exits 70.
+  const failures = new ProcessFailurePolicy({ logger }).install();
   let settings: GatewayEnv;
   try {
     settings = parseGatewayEnv(process.env, process.argv.slice(2));
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
   const shutdown = new GracefulShutdown({ graceMs: 10_000, logger });
   shutdown.onShutdown('gateway', () => gateway.close());
   shutdown.install();
+  failures.drainWith(shutdown);
 }
 
 if (import.meta.main) {
