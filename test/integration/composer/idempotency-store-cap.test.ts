@@ -7,7 +7,7 @@ import { createTestNamespace, eventually, sharedKubeConfig, type TestNamespace }
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { IdempotencyStoreFullError } from '#server/composer/storage/idempotency-store.ts';
 import { IDEMPOTENCY_LABELS, KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '#server/composer/composer-error.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
 import { quietLogger, standinToken } from './composer-fixtures.ts';
 
@@ -23,14 +23,14 @@ function composition(title: string): Record<string, unknown> {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ToolError> {
+async function failure(promise: Promise<unknown>): Promise<ComposerError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).to.be.instanceOf(ToolError);
-    return error as ToolError;
+    expect(error).to.be.instanceOf(ComposerError);
+    return error as ComposerError;
   }
-  return expect.fail('expected a ToolError');
+  return expect.fail('expected a ComposerError');
 }
 
 /** A logger whose JSON lines the test reads. */

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '#server/composer/composer-error.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
 import { nodeHttpSender, type Sender } from '#server/composer/storage/http-sender.ts';
 
@@ -19,15 +19,15 @@ function sampleComposition(title = 'Fotossíntese'): Record<string, unknown> {
   };
 }
 
-async function expectToolError(promise: Promise<unknown>, code: string): Promise<ToolError> {
+async function expectToolError(promise: Promise<unknown>, code: string): Promise<ComposerError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).to.be.instanceOf(ToolError);
-    expect((error as ToolError).code, (error as Error).message).to.equal(code);
-    return error as ToolError;
+    expect(error).to.be.instanceOf(ComposerError);
+    expect((error as ComposerError).code, (error as Error).message).to.equal(code);
+    return error as ComposerError;
   }
-  expect.fail(`expected a ${code} ToolError`);
+  expect.fail(`expected a ${code} ComposerError`);
 }
 
 describe('storage client against the Composer stand-in', function () {
@@ -72,9 +72,9 @@ describe('storage client against the Composer stand-in', function () {
     } catch (e) {
       error = e;
     }
-    expect(error).to.be.instanceOf(ToolError);
-    expect((error as ToolError).code).to.equal('NOT_CONFIGURED');
-    expect((error as ToolError).message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
+    expect(error).to.be.instanceOf(ComposerError);
+    expect((error as ComposerError).code).to.equal('NOT_CONFIGURED');
+    expect((error as ComposerError).message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
   });
 
   it('surfaces the platform refusing a request without Project-Key as a clear error, without retrying', async () => {

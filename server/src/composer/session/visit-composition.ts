@@ -1,6 +1,7 @@
 import type { CDPSession, Request, Response } from 'playwright-core';
-import { ToolError } from '#server/tools/tool-definition.ts';
-import type { BlockedNavigationLike, BrowserLease, ComposerSettings } from '#server/tools/services.ts';
+import { ComposerError } from '../composer-error.ts';
+import type { BlockedNavigationLike, BrowserLease } from '../ports/browser-leaser.ts';
+import type { ComposerSettings } from '../ports/composer-settings.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
@@ -102,23 +103,23 @@ export function widgetsOf(document: unknown): WidgetRef[] {
   });
 }
 
-/** The ToolError for an app-side failure of the sign-in check or the read. */
-export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ToolError {
+/** The ComposerError for an app-side failure of the sign-in check or the read. */
+export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ComposerError {
   switch (outcome.kind) {
     case 'me-failed':
       return outcome.status === 401 || outcome.status === 403
-        ? new ToolError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
-        : new ToolError('UPSTREAM_ERROR', `The Composer's sign-in check failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
+        ? new ComposerError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
+        : new ComposerError('UPSTREAM_ERROR', `The Composer's sign-in check failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'read-status':
-      if (outcome.status === 401 || outcome.status === 403) return new ToolError('UNAUTHORIZED', `The Composer could not read the composition: the storage API refused the token (HTTP ${outcome.status}).`, `Set a valid access token in ${SETTING_ENV.accessToken} and the matching ${SETTING_ENV.projectKey}.`, { details });
-      if (outcome.status === 404) return new ToolError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
-      return new ToolError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
+      if (outcome.status === 401 || outcome.status === 403) return new ComposerError('UNAUTHORIZED', `The Composer could not read the composition: the storage API refused the token (HTTP ${outcome.status}).`, `Set a valid access token in ${SETTING_ENV.accessToken} and the matching ${SETTING_ENV.projectKey}.`, { details });
+      if (outcome.status === 404) return new ComposerError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
+      return new ComposerError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'request-failed':
       return /BLOCKED_BY_CLIENT/i.test(outcome.failure)
-        ? new ToolError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
-        : new ToolError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
+        ? new ComposerError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
+        : new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
     case 'timeout':
-      return new ToolError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
+      return new ComposerError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
   }
 }
 
@@ -137,8 +138,8 @@ export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSe
   };
 }
 
-function cancelledError(): ToolError {
-  return new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
+function cancelledError(): ComposerError {
+  return new ComposerError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
 }
 
 /**
@@ -169,7 +170,7 @@ async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, pa
 /**
  * Signs the lease's context in (localStorage seeded before the app loads), opens the editor or embed route of
  * `uid`, waits for the app's read of the uid to answer, then for the composition to be seen rendered (see
- * CompositionVisit.ready), bounded by the page's ready timeout. Throws a ToolError when the app cannot sign in or
+ * CompositionVisit.ready), bounded by the page's ready timeout. Throws a ComposerError when the app cannot sign in or
  * read the composition, or does not read it within the timeout; a read that answered but a lesson not seen in time
  * is reported with `ready: false` and what was not seen. The page stays open for capture.
  */
@@ -220,7 +221,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     world.catch(() => undefined);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
-      throw new ToolError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
+      throw new ComposerError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
     }
     if (first.kind === 'cancelled') throw cancelledError();
     if (first.kind !== 'read') throw visitFailure(first, uid, options.page.readyTimeoutMs, details());

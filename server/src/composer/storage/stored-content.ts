@@ -1,4 +1,4 @@
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '../composer-error.ts';
 import { SETTING_ENV } from './upstream-errors.ts';
 
 /**
@@ -29,9 +29,9 @@ export function serializedJsonKind(json: string): string {
  * array"…) and what to do. Not a platform failure, so nothing to retry: the uid or the stored file is the problem
  * (or, when every uid answers this, the API URL).
  */
-export function notACompositionError(uid: string, found: string, details: Record<string, unknown> = {}): ToolError {
+export function notACompositionError(uid: string, found: string, details: Record<string, unknown> = {}): ComposerError {
   const what = found === 'not JSON' ? 'not JSON' : `${found}, not a JSON object`;
-  return new ToolError(
+  return new ComposerError(
     'INVALID_COMPOSITION',
     `The content stored under uid ${JSON.stringify(uid)} is not a composition: it is ${what}. Nothing can be shown or edited from it.`,
     `Check the uid: use one composer_save_composition returned, copied unchanged. If it is one, what is stored under it is another kind of file or a damaged upload: save the lesson again (composer_save_composition) and use the new uid. If every uid answers this, check ${SETTING_ENV.apiUrl}: it must be the storage API's URL.`,
