@@ -81,6 +81,7 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
   /** Records in the namespace: the last count plus this process's creates, minus its deletes since. */
   private estimate: number | undefined;
   private countedAt = Number.NEGATIVE_INFINITY;
+  private counting: Promise<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
 
@@ -228,8 +229,18 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** Records in the namespace now: lists them by label, a page of 500 at a time (the count claims compare to the cap). */
-  async countRecords(): Promise<number> {
+  /**
+   * Records in the namespace now: lists them by label, a page of 500 at a time (the count claims compare to the cap).
+   * Claims that need a count at the same moment share one listing.
+   */
+  countRecords(): Promise<number> {
+    this.counting ??= this.listAndCount().finally(() => {
+      this.counting = undefined;
+    });
+    return this.counting;
+  }
+
+  private async listAndCount(): Promise<number> {
     let total = 0;
     let continueToken: string | undefined;
     do {
