@@ -27,7 +27,7 @@ import { createLogger } from '#common/logger.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { composerOrigins } from '#server/composer/session/browser-work.ts';
 import { DEFAULT_PAGE_SETTINGS, resolvePageSettings } from '#server/composer/session/page-settings.ts';
-import type { ComposerSettings } from '#server/tools/services.ts';
+import type { ComposerSettings } from '#server/composer/ports/composer-settings.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { coreUtilisation, formatUtilisation, processGroupCpuSeconds, readCpuTimes } from './support/cpu.ts';
 import { openDirectly, type DirectOpen } from './support/direct-open.ts';

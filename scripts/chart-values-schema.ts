@@ -128,7 +128,7 @@ const server = z.strictObject({
     targetCPUUtilizationPercentage: z.number().int().min(1).max(100),
   }),
   podDisruptionBudget: pdb,
-  idempotency: z.strictObject({ maxConfigMaps: nonNegativeInt }),
+  idempotency: z.strictObject({ maxConfigMaps: nonNegativeInt, maxRecords: positiveInt }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
     clientPodLabels: stringMap.refine((labels) => Object.keys(labels).length > 0, 'at least one label: without one every pod of the namespace could call the server'),

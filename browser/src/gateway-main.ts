@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '#common/config.ts';
 import { createLogger } from '#common/logger.ts';
+import { ProcessFailurePolicy } from '#common/process-failure.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
 import { startBrowserHost } from './browser-host.ts';
 import { startGateway } from './gateway/gateway.ts';
@@ -71,6 +72,8 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv, argv: string[] = []): Ga
  */
 async function main(): Promise<void> {
   const logger = createLogger({ component: 'gateway' });
+  // An unhandled rejection is logged and survived; an uncaught exception closes the gateway and exits 70.
+  const failures = new ProcessFailurePolicy({ logger }).install();
   let settings: GatewayEnv;
   try {
     settings = parseGatewayEnv(process.env, process.argv.slice(2));
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
     await host.stop();
     process.exit(1);
   });
+  failures.drainWith(shutdown);
 }
 
 if (import.meta.main) {

@@ -29,6 +29,8 @@ export interface Lease {
    * type): the first 50 (`MAX_RECORDED_BLOCKS`); the rest are counted and summed up in the lease's log.
    */
   blocked: BlockedNavigation[];
+  /** Every request the allowlist aborted during this lease, listed or not. */
+  readonly blockedTotal: number;
 }
 
 /** Options of one `withLease` call. */
@@ -299,7 +301,8 @@ export class BrowserRouter {
     let outcome: LeaseOutcome = 'ok';
     try {
       warm = await connection.openPage();
-      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
+      const { guard } = warm;
+      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: guard.blocked, get blockedTotal() { return guard.blockedTotal ?? 0; } };
       warm.guard.allowedOrigins = origins;
       warm.guard.onBlocked = (blocked) => blockedLog.record(blocked);
       heldFrom = performance.now();
