@@ -168,7 +168,7 @@ IMAGE_REGISTRY ?= ghcr.io/composer-mcp
 IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 .PHONY: images
-images: ## Build the operator, server, chromium and gateway images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
+images: ## Build the operator, server and browser images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
 	@bash scripts/tools/build.sh syft
 	@IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) bash scripts/images/build.sh
 

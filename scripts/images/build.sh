@@ -28,7 +28,7 @@ base_mode=${IMAGE_BASE:-auto}
 base_default=debian:trixie-slim
 out_dir=${IMAGE_OUT:-}
 sbom_dir=${IMAGE_SBOM_DIR:-$root/dist/sbom}
-read -r -a images <<<"${IMAGES:-operator:operator/Dockerfile server:server/Dockerfile chromium:browser/Dockerfile.chromium gateway:browser/Dockerfile.gateway}"
+read -r -a images <<<"${IMAGES:-operator:operator/Dockerfile server:server/Dockerfile browser:browser/Dockerfile}"
 started=$SECONDS
 log() { echo "images: $*" >&2; }
 

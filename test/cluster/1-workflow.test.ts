@@ -20,7 +20,7 @@ describe('cluster tier: the chart installed by helm, every component running as 
       const created = Date.parse(String(pod.metadata?.creationTimestamp));
       const ready = Date.parse(String(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime));
       startToReady.push(ready - created);
-      for (const container of ['chromium', 'gateway']) {
+      for (const container of ['browser']) {
         const pid = await containerPid(pod, container);
         // The container's init and every process below it (Chromium's browser, zygote, renderers; node).
         for (const p of [pid, ...descendants(pid)]) {

@@ -30,15 +30,15 @@ describe('cluster tier: browsers failing under the kubelet', function () {
   it('a browser container killed with SIGKILL is restarted by the kubelet, and the next call succeeds', async () => {
     const [victim] = (await poolPods()).filter((p) => !p.metadata?.deletionTimestamp);
     if (!victim) throw new Error(`no browser pod: ${await describePool()}`);
-    const restartsBefore = victim.status?.containerStatuses?.find((c) => c.name === 'chromium')?.restartCount ?? 0;
-    const pid = await containerPid(victim, 'chromium');
+    const restartsBefore = victim.status?.containerStatuses?.find((c) => c.name === 'browser')?.restartCount ?? 0;
+    const pid = await containerPid(victim, 'browser');
     process.kill(pid, 'SIGKILL');
     // The very next call: the router leaves the dead browser and uses the other one.
     const next = await callOk(client, 'composer_preview_composition', { uid, format: 'png' });
     expect(next.content.some((c) => c.type === 'image')).to.equal(true);
     const restarted = await eventually(async () => {
       const pod = (await poolPods()).find((p) => p.metadata?.uid === victim.metadata?.uid);
-      const status = pod?.status?.containerStatuses?.find((c) => c.name === 'chromium');
+      const status = pod?.status?.containerStatuses?.find((c) => c.name === 'browser');
       return (status?.restartCount ?? 0) > restartsBefore && status?.ready ? status : undefined;
     }, 90_000, () => describePool());
     expect(restarted.lastState?.terminated?.exitCode, 'the container died of the SIGKILL').to.equal(137);

@@ -42,25 +42,24 @@ describe('cluster tier: a browser container over its memory limit', function () 
 
   it(`is OOM-killed by the kernel (limit ${LIMIT}) and the browser recovers: the next page works`, async () => {
     const tier = clusterTier();
-    const chromiumImage = `composer-mcp.local/chromium:${tier.settings.tag}`;
+    const browserImage = `composer-mcp.local/browser:${tier.settings.tag}`;
     await apis().custom.createNamespacedCustomObject({
       group: 'browser.composer-mcp.io', version: 'v1alpha1', plural: 'browserpools', namespace: tier.settings.namespace,
       body: {
         apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: POOL },
         spec: {
           replicas: 1,
-          browser: { image: chromiumImage, resources: { requests: { memory: '256Mi' }, limits: { memory: LIMIT } } },
-          gateway: { image: `composer-mcp.local/gateway:${tier.settings.tag}` },
+          browser: { image: browserImage, resources: { requests: { memory: '256Mi' }, limits: { memory: LIMIT } } },
         },
       },
     });
     await eventually(() => poolSettled(POOL, 1), 120_000, () => describePool(POOL));
     const [pod] = await poolPods(POOL);
     if (!pod) throw new Error('no oom pool pod');
-    const pid = await containerPid(pod, 'chromium');
+    const pid = await containerPid(pod, 'browser');
     const cgroup = memoryCgroup(pid);
     const killsBefore = oomKills(cgroup);
-    const restartsBefore = pod.status?.containerStatuses?.find((c) => c.name === 'chromium')?.restartCount ?? 0;
+    const restartsBefore = pod.status?.containerStatuses?.find((c) => c.name === 'browser')?.restartCount ?? 0;
     const secret = await apis().core.readNamespacedSecret({ name: tokenSecretName(POOL), namespace: tier.settings.namespace });
     const token = Buffer.from(secret.data?.[TOKEN_KEY] ?? '', 'base64').toString();
     const endpoint = `http://${pod.status?.podIP}:9222`;
@@ -76,12 +75,12 @@ describe('cluster tier: a browser container over its memory limit', function () 
     const outcome = await Promise.race([grown, new Promise<string>((r) => setTimeout(() => r('still running after 120 s'), 120_000))]);
     expect(outcome, 'the allocating page ended by a crash, not by itself').to.match(/crash|closed|Target|disconnected/i);
     const kills = await eventually(() => (oomKills(cgroup) > killsBefore ? oomKills(cgroup) : undefined), 30_000, () => `oom_kill ${oomKills(cgroup)}`);
-    expect(kills - killsBefore, 'processes the kernel OOM-killed in the chromium container').to.be.at.least(1);
+    expect(kills - killsBefore, 'processes the kernel OOM-killed in the browser container').to.be.at.least(1);
 
     // Recovers: either Chromium lost only the renderer, or the kubelet restarted the container; a new page works.
     await eventually(() => poolSettled(POOL, 1), 120_000, () => describePool(POOL));
     const after = (await poolPods(POOL)).find((p) => p.metadata?.uid === pod.metadata?.uid);
-    const status = after?.status?.containerStatuses?.find((c) => c.name === 'chromium');
+    const status = after?.status?.containerStatuses?.find((c) => c.name === 'browser');
     const restarted = (status?.restartCount ?? 0) > restartsBefore;
     if (restarted) expect(status?.lastState?.terminated?.reason, 'the container died of the OOM kill').to.equal('OOMKilled');
     if (!browser.isConnected() || restarted) {
@@ -91,7 +90,7 @@ describe('cluster tier: a browser container over its memory limit', function () 
     const fresh = await (await browser.newContext()).newPage();
     expect(await fresh.evaluate(() => 6 * 7)).to.equal(42);
     await browser.close();
-    process.stdout.write(`      OOM: ${kills - killsBefore} process(es) killed by the kernel in the ${LIMIT} chromium container; ` +
+    process.stdout.write(`      OOM: ${kills - killsBefore} process(es) killed by the kernel in the ${LIMIT} browser container (gateway + Chromium); ` +
       `${restarted ? 'the kubelet restarted the container (OOMKilled)' : 'Chromium lost the renderer and kept running'}; the next page worked\n`);
   });
 });

@@ -23,7 +23,7 @@ function sandboxedBrowserPod(name: string, seccomp: 'RuntimeDefault' | 'Localhos
       securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
       containers: [{
         name: 'chromium',
-        image: `composer-mcp.local/chromium:${tier.settings.tag}`,
+        image: `composer-mcp.local/browser:${tier.settings.tag}`,
         // The image's entrypoint without --no-sandbox, and a page so that a renderer runs.
         command: ['/usr/bin/tini', '--', '/usr/lib/chromium/chromium-headless-shell', '--headless', '--disable-gpu', '--no-first-run',
           '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',

@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 /** One image `make images` built, as scripts/images/build.sh lists it in images.json. */
 export interface BuiltImage {
-  /** Short name: operator, server, chromium, gateway (the chart's repository names). */
+  /** Short name: operator, server, browser (the chart's repository names). */
   name: string;
   /** The content-keyed reference the archive carries, e.g. composer-mcp.local/cache/server:<inputs key>. */
   ref: string;
