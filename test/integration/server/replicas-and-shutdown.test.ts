@@ -146,7 +146,7 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await server?.stop();
     });
 
-    it('lets the in-flight call complete, refuses new work, then exits 0', async () => {
+    it('lets the in-flight call complete, serves a call that arrives meanwhile, then exits 0', async () => {
       server = await startServerProcess({ env: { ...standinEnv(standin), COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '20' } });
       const client = await connectHttp(server.url);
       const built = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, title: 'Slow save' } })) as CallToolResult;
@@ -157,12 +157,13 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await new Promise((r) => setTimeout(r, 700));
       server.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
-      // New work is refused while the old call finishes (503 or the listener is already closed).
-      const late = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }).then(
-        (r) => r.status,
-        () => 'refused',
-      );
-      expect([503, 'refused']).to.include(late);
+      // A call that still reaches the replica while it finishes the old one is served, not refused: a load balancer
+      // may route to a terminating replica for a while (endpoint removal lags SIGTERM), and the process is waiting
+      // anyway. (Until this changed, it was refused with 503 once the drain ended: calls failed during rollouts.)
+      const late = await connectHttp(server.url, { fetch: freshConnectionFetch });
+      const listed = (await late.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+      expect(listed.isError, 'a call arriving during the shutdown is served').to.not.equal(true);
+      await late.close().catch(() => undefined);
       const saved = await pending;
       expect(saved.isError, JSON.stringify(saved.content)).to.not.equal(true);
       expect(Date.now() - started).to.be.greaterThan(2500);
@@ -173,7 +174,7 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await client.close().catch(() => undefined);
     });
 
-    it('with a drain period: fails readiness at once but keeps serving new calls until the drain ends, then exits 0', async () => {
+    it('with a drain period: fails readiness at once, keeps serving new calls with answers that close their connection, then exits 0', async () => {
       server = await startServerProcess({ env: { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '2', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5' } });
       const readyz = new URL('/readyz', server.url);
       expect((await fetch(readyz)).status).to.equal(200);
@@ -191,6 +192,52 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await client.close();
       const exit = await server.exited;
       expect(exit).to.deep.equal({ code: 0, signal: null });
+    });
+
+    it('keeps serving the calls a lagging load balancer still sends after its drain, and exits 0 once they stop', async () => {
+      // Two replicas behind one address; the first is terminated, but the balancer (like kube-proxy before it sees
+      // the endpoint removed) keeps sending it new connections for 2 s past its 1 s drain.
+      const env = { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '1', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '20' };
+      const [leaving, staying] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
+      const balancer = await startRoundRobinProxy([leaving!.port, staying!.port]);
+      const client = await connectHttp(`${balancer.url}/mcp`, { fetch: freshConnectionFetch });
+      const failures: string[] = [];
+      let calls = 0;
+      // A call every 50 ms or so (each on a new connection), well inside the per-client rate limit.
+      const call = async (): Promise<void> => {
+        await new Promise((r) => setTimeout(r, 50));
+        calls++;
+        try {
+          const r = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+          if (r.isError) failures.push(JSON.stringify(r.content));
+        } catch (error) {
+          failures.push(String(error));
+        }
+      };
+      try {
+        leaving!.proc.kill('SIGTERM');
+        const drainEnds = Date.now() + 1000;
+        while (Date.now() < drainEnds) await call();
+        const atDrainEnd = balancer.connectionsPerBackend()[0] ?? 0;
+        while (Date.now() < drainEnds + 2000) await call();
+        const afterDrain = (balancer.connectionsPerBackend()[0] ?? 0) - atDrainEnd;
+        // The balancer catches up: no new connection goes to the leaving replica any more.
+        balancer.routeTo([staying!.port]);
+        const routedAway = Date.now();
+        const calling = (async () => { while (leaving!.proc.exitCode === null) await call(); })();
+        const exit = await leaving!.exited;
+        await calling;
+        expect(failures, `failed calls (of ${calls}): ${failures.slice(0, 3).join(' | ')}`).to.have.length(0);
+        expect(afterDrain, 'connections the leaving replica took after its drain').to.be.greaterThan(2);
+        expect(exit).to.deep.equal({ code: 0, signal: null });
+        // It left once nothing had arrived for a keep-alive timeout (5 s), not at the end of its 20 s grace.
+        expect(Date.now() - routedAway, 'time from the last routed call to the exit').to.be.within(4000, 15_000);
+        expect(leaving!.logs().some((l) => l['message'] === 'Cancelled in-flight calls after the shutdown grace')).to.equal(false);
+      } finally {
+        await client.close().catch(() => undefined);
+        await balancer.close();
+        await Promise.all([leaving!.stop(), staying!.stop()]);
+      }
     });
   });
 });

@@ -22,8 +22,8 @@ export interface ReleaseSettings {
 /**
  * The values the cluster tier installs the chart with: only what a platform team sets too (registry and tag,
  * the Composer origins, the credentials Secret), plus two replicas of the server without an autoscaler (there is
- * no metrics server) so that an upgrade rolls one replica while the other serves, and a drain long enough for a
- * loaded machine.
+ * no metrics server) so that an upgrade rolls one replica while the other serves. The shutdown drain is the chart's
+ * default: a terminating replica serves whatever still reaches it, however long endpoint propagation takes here.
  */
 export function releaseValues(settings: ReleaseSettings): Record<string, unknown> {
   return {
@@ -31,10 +31,6 @@ export function releaseValues(settings: ReleaseSettings): Record<string, unknown
     server: {
       replicas: 2,
       autoscaling: { enabled: false },
-      // The drain must outlast endpoint propagation (EndpointSlice → kube-proxy's rules). With this machine's two
-      // cores shared by several test runs that took longer than the chart's default 5 s: calls then reached a
-      // replica that had stopped accepting (seen as 503s and resets during helm rollback).
-      shutdownDrainSeconds: 15,
       // The tier's MCP client runs on the node, without a token: auth none, confirmed as the chart requires.
       auth: { mode: 'none', allowUnauthenticated: true },
       composer: {
