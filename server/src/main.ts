@@ -107,8 +107,12 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   // call's stream, end their connection when they finish). The listener stays open until the process is about to
   // exit, and every request that still arrives is served: see the steps below.
   let draining = false;
-  /** Every HTTP request, /mcp or not, from its start until its answer ends or its client leaves. */
+  /**
+   * Every HTTP request from clients (not the kubelet's probes or a metrics scrape, which go on during the shutdown
+   * and say nothing about routing), from its start until its answer ends or its client leaves.
+   */
   const httpWork = new InFlightTracker();
+  const notClientWork = new Set(['/healthz', '/readyz', config.telemetry.metricsPath]);
   const httpServer = createServer((req, res) => {
     const writeHead = res.writeHead;
     res.writeHead = function (this: typeof res, ...args: Parameters<typeof res.writeHead>) {
@@ -118,7 +122,7 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     res.once('finish', () => {
       if (draining && res.getHeader('Connection') !== 'close') res.socket?.end();
     });
-    res.once('close', httpWork.begin());
+    if (!notClientWork.has((req.url ?? '/').split('?', 1)[0] ?? '')) res.once('close', httpWork.begin());
     app(req, res);
   });
   httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
