@@ -4,7 +4,7 @@ import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-cor
 import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { BlockedRequestLog } from './blocked-request-log.ts';
-import { BrowserConnection, errorMessage } from './browser-connection.ts';
+import { BrowserConnection, errorMessage, type LeaseTracker } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
@@ -102,6 +102,11 @@ export interface RouterOptions {
    * LeaseDeadlineError and the context closed, even when its page spins and Playwright calls never return.
    */
   leaseDeadlineMs?: number;
+  /**
+   * After a lease's work fails, how long the router waits to see whether its browser fails too (default 1000 ms;
+   * 0 = not at all): a browser going away often aborts the page's navigation a moment before its connection closes.
+   */
+  browserFailureSettleMs?: number;
   logger?: Logger;
 }
 
@@ -145,6 +150,7 @@ export class BrowserRouter {
       reconnectMaxMs: options.reconnectMaxMs ?? 15_000,
       startTimeoutMs: options.startTimeoutMs ?? 20_000,
       leaseDeadlineMs: options.leaseDeadlineMs ?? 60_000,
+      browserFailureSettleMs: options.browserFailureSettleMs ?? 1000,
     };
     if (!(this.options.leaseDeadlineMs > 0)) throw new RangeError(`leaseDeadlineMs must be > 0, got ${this.options.leaseDeadlineMs}`);
     this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
@@ -319,7 +325,7 @@ export class BrowserRouter {
       try {
         return await Promise.race([running, tracker.failed, cancelled.promise, deadline.promise]);
       } catch (error) {
-        const failure = tracker.failure();
+        const failure = tracker.failure() ?? (await this.browserFailureAfter(tracker, error, signal));
         if (failure !== undefined) {
           outcome = 'browser_failed';
           throw new BrowserFailedError(browserId, 'work', failure.reason, { cause: error });
@@ -353,6 +359,25 @@ export class BrowserRouter {
       }
       this.logger.debug('Released browser lease', { browserId, leaseId, outcome });
     }
+  }
+
+  /**
+   * The work failed while its browser still looked alive. A browser that is going away often shows it to the page
+   * first (Chromium's shutdown or a child process's death aborts the navigation: net::ERR_ABORTED) and to the
+   * connection a moment later (the gateway's close), so the work's error is not trusted at once: if the browser's
+   * connection fails within `browserFailureSettleMs`, the lease failed with its browser (and idempotent work is
+   * retried elsewhere). A caller's cancellation and the lease's deadline are taken as they are.
+   */
+  private async browserFailureAfter(tracker: LeaseTracker, workError: unknown, signal: AbortSignal | undefined): Promise<BrowserFailedError | undefined> {
+    const settleMs = this.options.browserFailureSettleMs;
+    if (settleMs <= 0 || workError instanceof LeaseDeadlineError || signal?.aborted === true) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, settleMs);
+    });
+    await Promise.race([tracker.failed.catch(() => undefined), settled]);
+    clearTimeout(timer);
+    return tracker.failure();
   }
 
   /** Reserves a slot on the best browser now, or waits in the queue. */
@@ -430,24 +455,29 @@ export class BrowserRouter {
     for (const [id, connection] of this.connections) {
       if (seen.has(id)) continue;
       this.connections.delete(id);
-      this.retireWhenIdle(connection);
+      this.remove(connection);
     }
     this.dispatch();
   }
 
-  /** A browser gone from the source: no new leases; closed once its running leases have finished. */
-  private retireWhenIdle(connection: BrowserConnection): void {
+  /**
+   * A browser gone from the source (its pod deleted, failed or past its drain; a local browser that died): closed at
+   * once, so its running leases fail now as browser failures (idempotent work is retried elsewhere) instead of
+   * waiting on a browser that may never answer again. A browser being drained stays in the source (as Draining)
+   * until its leases have finished. It is counted until its last lease has ended.
+   */
+  private remove(connection: BrowserConnection): void {
     this.logger.info('Removed browser endpoint', { browserId: connection.id, runningLeases: connection.inUse });
     this.retiring.add(connection);
-    const check = (): void => {
-      if (connection.inUse > 0 && connection.state === 'ready' && !this.stopped) {
-        setTimeout(check, 200).unref();
+    void connection.close('browser removed from the pool');
+    const forget = (): void => {
+      if (connection.inUse > 0 && !this.stopped) {
+        setTimeout(forget, 200).unref();
         return;
       }
       this.retiring.delete(connection);
-      void connection.close('browser removed from the pool');
     };
-    check();
+    forget();
   }
 
   private refusal(reason: QueueExitReason, waitedMs: number): Error {
