@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import { NetworkingV1Api } from '@kubernetes/client-node';
+import { chromium } from 'playwright-core';
+import { TOKEN_KEY, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { egressPolicyName } from '#operator/controllers/browserpool/names.ts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { clusterTier } from '#support/cluster/shared.ts';
 import {
-  callOk, componentPods, containerPid, descendants, describePool, eventually, getPool, poolPods, poolSettled,
+  apis, callOk, componentPods, containerPid, descendants, describePool, eventually, getPool, poolPods, poolSettled,
   processConfinement, rootIsReadOnly, wholeWorkflow,
 } from './cluster-kit.ts';
 
@@ -51,6 +55,38 @@ describe('cluster tier: the chart installed by helm, every component running as 
       }
     }
     process.stdout.write(`      browser pod created → Ready: ${startToReady.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
+  });
+
+  it('the pool admits the Composer stand-in as the pods reach it (the chart\'s values), and its egress NetworkPolicy admits exactly that', async () => {
+    const tier = clusterTier();
+    // The stand-in listens on the node's bridge address, which is the address the pods reach it at.
+    const origins = [tier.standin.appUrl, tier.standin.apiUrl].map((u) => new URL(u));
+    expect(origins.every((u) => u.hostname === tier.cluster.network.nodeIP), 'the stand-in is on the node address').to.equal(true);
+    const pool = await getPool();
+    expect((pool.spec['egress'] as { allowedOrigins?: string[] }).allowedOrigins, 'spec.egress.allowedOrigins from server.composer.composerUrl and apiUrl')
+      .to.have.members(origins.map((u) => u.origin));
+    const policy = await tier.kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: egressPolicyName('default'), namespace: tier.settings.namespace });
+    expect(policy.spec?.policyTypes).to.deep.equal(['Egress']);
+    const admitted = (policy.spec?.egress ?? []).filter((r) => r.to?.some((peer) => peer.ipBlock))
+      .flatMap((r) => (r.to ?? []).flatMap((peer) => (r.ports ?? []).map((p) => `${peer.ipBlock?.cidr} ${p.protocol}/${p.port}`)));
+    expect(admitted, 'address blocks and ports the policy admits besides DNS')
+      .to.have.members([...new Set(origins.map((u) => `${tier.cluster.network.nodeIP}/32 TCP/${u.port}`))]);
+    // kube-proxy does not enforce NetworkPolicy (no policy-enforcing CNI here): what is shown is the policy the
+    // operator writes; the gateway's egress proxy is what refuses other origins in this tier (ADR 28).
+    const [pod] = (await poolPods()).filter((p) => !p.metadata?.deletionTimestamp);
+    const secret = await apis().core.readNamespacedSecret({ name: tokenSecretName('default'), namespace: tier.settings.namespace });
+    const token = Buffer.from(secret.data?.[TOKEN_KEY] ?? '', 'base64').toString();
+    const browser = await chromium.connectOverCDP(`http://${pod?.status?.podIP}:9222`, { headers: { authorization: `Bearer ${token}` }, timeout: 30_000 });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      expect((await page.goto(tier.standin.appUrl))?.status(), 'an allowed origin').to.equal(200);
+      // The API server on the same node address, another port: not an allowed origin.
+      const apiServer = new URL(tier.kc.getCurrentCluster()?.server ?? '');
+      const refused = await page.goto(`http://${apiServer.host}/version`);
+      expect([refused?.status(), refused?.headers()['x-composer-mcp-egress']], 'refused by the pod\'s egress proxy').to.deep.equal([403, 'refused']);
+    } finally {
+      await browser.close();
+    }
   });
 
   describe('an MCP client through the server Service (in-cluster DNS name → ClusterIP → kube-proxy)', () => {
