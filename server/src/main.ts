@@ -10,6 +10,7 @@ import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
 import { unsafeExposure } from '#server/auth/exposure-check.ts';
 import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { closeConnectionWhen } from '#server/http/connection-close.ts';
 import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
@@ -102,10 +103,11 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     requests,
     isShuttingDown: () => !accepting,
   });
-  // From SIGTERM on, every answer closes its connection, so that a client's next call opens a new one, which the
-  // Service sends to a ready replica, instead of reusing this one (answers whose headers went out before, a long
-  // call's stream, end their connection when they finish). The listener stays open until the process is about to
-  // exit, and every request that still arrives is served: see the steps below.
+  // From SIGTERM on, every answer closes its connection (whatever Connection header its handler writes: an event
+  // stream writes keep-alive), so that a client's next call opens a new one, which the Service sends to a ready
+  // replica: an open connection keeps reaching this replica whatever kube-proxy's rules say. A connection whose
+  // answer went out before SIGTERM is closed by the answer to its next request. The listener stays open until the
+  // process is about to exit, and every request that still arrives is served: see the steps below.
   let draining = false;
   /**
    * Every HTTP request from clients (not the kubelet's probes or a metrics scrape, which go on during the shutdown
@@ -114,14 +116,7 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   const httpWork = new InFlightTracker();
   const notClientWork = new Set(['/healthz', '/readyz', config.telemetry.metricsPath]);
   const httpServer = createServer((req, res) => {
-    const writeHead = res.writeHead;
-    res.writeHead = function (this: typeof res, ...args: Parameters<typeof res.writeHead>) {
-      if (draining && !this.headersSent) this.setHeader('Connection', 'close');
-      return writeHead.apply(this, args);
-    } as typeof res.writeHead;
-    res.once('finish', () => {
-      if (draining && res.getHeader('Connection') !== 'close') res.socket?.end();
-    });
+    closeConnectionWhen(res, () => draining);
     if (!notClientWork.has((req.url ?? '/').split('?', 1)[0] ?? '')) res.once('close', httpWork.begin());
     app(req, res);
   });

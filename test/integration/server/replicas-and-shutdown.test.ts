@@ -1,4 +1,4 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -8,6 +8,19 @@ import { freshConnectionFetch } from './fresh-connection-fetch.ts';
 import { connectHttp, SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
 
 const TOKEN = 'standin-token-for-replicas-0001';
+
+/** One MCP initialize POST (answered as an event stream) over `agent`: its status, Connection header, and whether it reused a connection. */
+function initializeOver(agent: Agent, url: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'drain-test', version: '1' } } });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 function standinEnv(standin: ComposerStandin): Record<string, string> {
   return {
@@ -178,6 +191,9 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       server = await startServerProcess({ env: { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '2', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5' } });
       const readyz = new URL('/readyz', server.url);
       expect((await fetch(readyz)).status).to.equal(200);
+      // A client holding a kept-alive connection from before SIGTERM.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      expect(await initializeOver(agent, server.url)).to.include({ status: 200, connection: 'keep-alive', reused: false });
       server.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       expect((await fetch(readyz)).status, 'readiness fails during the drain').to.equal(503);
@@ -186,6 +202,11 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       const answer = await new Promise<IncomingMessage>((resolve, reject) => httpGet(readyz, resolve).on('error', reject));
       answer.resume();
       expect(answer.headers.connection, 'Connection header of an answer during the drain').to.equal('close');
+      // The kept-alive connection's next MCP answer (an event stream, whose handler writes keep-alive) closes it, and
+      // the client's call after that opens a new connection (which a Service would send to a ready replica).
+      expect(await initializeOver(agent, server.url), 'the kept-alive connection\'s next answer').to.include({ status: 200, connection: 'close', reused: true });
+      expect(await initializeOver(agent, server.url), 'the call after it').to.include({ status: 200, reused: false });
+      agent.destroy();
       const client = await connectHttp(server.url);
       const listed = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
       expect(listed.isError, 'a new call during the drain is served').to.not.equal(true);
