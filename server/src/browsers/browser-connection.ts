@@ -286,6 +286,9 @@ export class BrowserConnection {
         await browser.close().catch(() => undefined);
         return;
       }
+      // A browser that went away while this connection was being set up (its 'disconnected' came before the
+      // connection was ready, when there was nothing to take down) is not ready: try again.
+      if (!browser.isConnected()) throw new Error('the browser disconnected while the connection was being set up');
       this.pool = new PrewarmPool({
         target: options.prewarm,
         create: (purpose) => this.createPage(browser, purpose),

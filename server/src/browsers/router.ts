@@ -12,7 +12,7 @@ import { normaliseOrigins, type BlockedNavigation } from './blocked-requests.ts'
 import { chooseBrowser } from './placement.ts';
 import { shouldRetryLease } from './retry-policy.ts';
 import { RouterTelemetry, type LeaseOutcome } from './router-telemetry.ts';
-import type { WarmPage } from './prewarm-pool.ts';
+import { closeQuietly, type WarmPage } from './prewarm-pool.ts';
 
 export type { BlockedNavigation } from './blocked-requests.ts';
 
@@ -107,6 +107,8 @@ export interface RouterOptions {
    * 0 = not at all): a browser going away often aborts the page's navigation a moment before its connection closes.
    */
   browserFailureSettleMs?: number;
+  /** How long opening a lease's page on its browser may take before the lease is placed on another (default 15 s). */
+  pageOpenTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -151,6 +153,7 @@ export class BrowserRouter {
       startTimeoutMs: options.startTimeoutMs ?? 20_000,
       leaseDeadlineMs: options.leaseDeadlineMs ?? 60_000,
       browserFailureSettleMs: options.browserFailureSettleMs ?? 1000,
+      pageOpenTimeoutMs: options.pageOpenTimeoutMs ?? 15_000,
     };
     if (!(this.options.leaseDeadlineMs > 0)) throw new RangeError(`leaseDeadlineMs must be > 0, got ${this.options.leaseDeadlineMs}`);
     this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
@@ -305,8 +308,11 @@ export class BrowserRouter {
     const blockedLog = new BlockedRequestLog(this.logger, { browserId, leaseId });
     let heldFrom = 0;
     let outcome: LeaseOutcome = 'ok';
+    // From its reservation on, the lease goes down with its browser: a disconnect, failed probes or the endpoint's
+    // removal fail it at once, also while its page is still being opened.
+    const tracker = connection.track();
     try {
-      warm = await connection.openPage();
+      warm = await this.openPageWhileAlive(connection, tracker);
       const { guard } = warm;
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: guard.blocked, get blockedTotal() { return guard.blockedTotal ?? 0; } };
       warm.guard.allowedOrigins = origins;
@@ -317,7 +323,6 @@ export class BrowserRouter {
       span.setAttribute('lease.wait_ms', Math.round(waitMs * 1000) / 1000);
       this.telemetry.recordWait(waitMs, { 'browser.id': browserId });
       this.logger.debug('Granted browser lease', { browserId, leaseId, waitMs: Math.round(waitMs) });
-      const tracker = connection.track();
       const cancelled = abortPromise(signal);
       const deadline = deadlinePromise(browserId, deadlineMs);
       const running = work(lease);
@@ -338,7 +343,6 @@ export class BrowserRouter {
         }
         throw error;
       } finally {
-        tracker.dispose();
         cancelled.dispose();
         deadline.dispose();
       }
@@ -346,6 +350,7 @@ export class BrowserRouter {
       if (outcome === 'ok') outcome = error instanceof BrowserFailedError ? 'browser_failed' : 'work_error';
       throw error;
     } finally {
+      tracker.dispose();
       if (warm !== undefined) {
         warm.guard.allowedOrigins = [];
         warm.guard.onBlocked = undefined;
@@ -378,6 +383,29 @@ export class BrowserRouter {
     await Promise.race([tracker.failed.catch(() => undefined), settled]);
     clearTimeout(timer);
     return tracker.failure();
+  }
+
+  /**
+   * The reserved browser's page for a lease, or a setup failure (always retried elsewhere) when the browser fails
+   * first or no page comes within `pageOpenTimeoutMs`. A page that comes after the lease gave up is closed.
+   */
+  private async openPageWhileAlive(connection: BrowserConnection, tracker: LeaseTracker): Promise<WarmPage> {
+    const opening = connection.openPage();
+    const timeoutMs = this.options.pageOpenTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new BrowserFailedError(connection.id, 'setup', `no page within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([opening, tracker.failed, timedOut]);
+    } catch (error) {
+      opening.then((late) => closeQuietly(late.context), () => undefined);
+      const failure = tracker.failure();
+      if (failure !== undefined) throw new BrowserFailedError(connection.id, 'setup', failure.reason, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Reserves a slot on the best browser now, or waits in the queue. */

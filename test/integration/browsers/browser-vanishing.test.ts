@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -34,6 +34,85 @@ async function startSlowSite(): Promise<{ origin: string; slowRequests: () => nu
     close: () => new Promise<void>((resolve) => {
       for (const res of held) res.destroy();
       server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A TCP proxy in front of a gateway that cuts the first connection carrying a load report (the gateway's answer to
+ * `Gateway.subscribeLoad`, the router's last step before it takes a browser as ready) before passing it on: the
+ * browser goes away while the router is still connecting. Later connections pass.
+ */
+async function startCuttingProxy(gatewayUrl: string): Promise<{ url: string; cuts: () => number; connections: () => number; close: () => Promise<void> }> {
+  const target = new URL(gatewayUrl);
+  const sockets = new Set<Socket>();
+  let cuts = 0;
+  let connections = 0;
+  const server = createNetServer((client) => {
+    connections++;
+    const upstream = netConnect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (cuts === 0 && chunk.includes('maxContexts')) {
+        cuts++;
+        drop();
+        return;
+      }
+      client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cuts: () => cuts,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A TCP proxy in front of a gateway that can go silent: after `freeze()` it passes no byte either way and closes
+ * nothing, as when a pod's network vanishes (its node lost, its IP gone). A WebSocket close then gets no answer.
+ */
+async function startFreezingProxy(gatewayUrl: string): Promise<{ url: string; freeze: () => void; close: () => Promise<void> }> {
+  const target = new URL(gatewayUrl);
+  const sockets = new Set<Socket>();
+  let frozen = false;
+  const server = createNetServer((client) => {
+    const upstream = netConnect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.on('data', (chunk: Buffer) => {
+      if (!frozen) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!frozen) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => {
+      frozen = true;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
       server.close(() => resolve());
     }),
   };
@@ -80,11 +159,12 @@ describe('browser router when a browser vanishes in the middle of a call', funct
   });
 
   /** Two real browsers (gateway + Chromium), only the first offered at first so that the first lease lands on it. */
-  async function twoBrowsers(routerOptions: Partial<ConstructorParameters<typeof BrowserRouter>[0]> = {}) {
+  async function twoBrowsers(routerOptions: Partial<ConstructorParameters<typeof BrowserRouter>[0]> = {}, victimUrl?: (victim: LocalBrowser) => Promise<string>) {
     const [victim, survivor] = await Promise.all([0, 1].map(() =>
       startLocalBrowser({ tokenFile: path.join(dir, 'token'), allowedOrigins: [site.origin], logger: quiet(), rootDir: dir })));
     started.push(victim!, survivor!);
-    const endpoint = (id: string, b: LocalBrowser) => ({ id, url: b.endpoint, token: TOKEN, state: 'Ready' as const });
+    const victimEndpoint = victimUrl === undefined ? victim!.endpoint : await victimUrl(victim!);
+    const endpoint = (id: string, b: LocalBrowser) => ({ id, url: b === victim ? victimEndpoint : b.endpoint, token: TOKEN, state: 'Ready' as const });
     const source = new ManualSource([endpoint('victim', victim!)]);
     const router = new BrowserRouter({ source, logger: quiet(), prewarmPerBrowser: 0, reconnectInitialMs: 200, ...routerOptions });
     routers.push(router);
@@ -179,5 +259,127 @@ describe('browser router when a browser vanishes in the middle of a call', funct
     expect((error as BrowserFailedError).phase).to.equal('work');
     expect(plainAttempts).to.deep.equal(['victim']);
     expect(router.stats().sessionsInUse, 'no lease left running').to.equal(0);
+  });
+
+  it('places a lease whose page is still being opened on a browser that stops answering and is removed on another browser at once', async () => {
+    const { victim, router, offerBoth, offerOnlySurvivor } = await twoBrowsers({ healthIntervalMs: 60_000 });
+    // The browser stops answering before the lease's context is made: the lease waits on its page.
+    await signalChromium(victim, 'SIGSTOP');
+    const attempts: string[] = [];
+    const result = router.withLease(async (lease) => {
+      attempts.push(lease.browserId);
+      await lease.page.goto(`${site.origin}/fast`);
+      return lease.page.title();
+    }, { idempotent: true });
+    result.catch(() => undefined);
+    await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+    await offerBoth();
+    const removedAt = Date.now();
+    offerOnlySurvivor();
+    const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+    expect(settled).to.equal('/fast');
+    expect(Date.now() - removedAt, 'placed elsewhere soon after the removal').to.be.below(5000);
+    expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
+  });
+
+  it('places a lease whose page is still being opened elsewhere at once when its browser\'s network goes silent and it is removed', async () => {
+    let proxy: Awaited<ReturnType<typeof startFreezingProxy>> | undefined;
+    const { router, offerBoth, offerOnlySurvivor } = await twoBrowsers({ healthIntervalMs: 60_000 }, async (victim) => {
+      proxy = await startFreezingProxy(victim.endpoint);
+      return proxy.url;
+    });
+    try {
+      // No byte reaches the browser any more: the lease's context is never made, and closing the connection waits
+      // for a close handshake that never comes.
+      proxy!.freeze();
+      const attempts: string[] = [];
+      const result = router.withLease(async (lease) => {
+        attempts.push(lease.browserId);
+        await lease.page.goto(`${site.origin}/fast`);
+        return lease.page.title();
+      }, { idempotent: true });
+      result.catch(() => undefined);
+      await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+      await offerBoth();
+      const removedAt = Date.now();
+      offerOnlySurvivor();
+      const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+      expect(settled).to.equal('/fast');
+      expect(Date.now() - removedAt, 'placed elsewhere soon after the removal').to.be.below(5000);
+      expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
+    } finally {
+      await proxy?.close();
+    }
+  });
+
+  it('places a lease elsewhere when its browser gives it no page within pageOpenTimeoutMs and nothing else notices', async () => {
+    let proxy: Awaited<ReturnType<typeof startFreezingProxy>> | undefined;
+    // No health probe and no removal: only the page-open bound can free the lease.
+    const { router, offerBoth } = await twoBrowsers({ healthIntervalMs: 0, pageOpenTimeoutMs: 1500 }, async (victim) => {
+      proxy = await startFreezingProxy(victim.endpoint);
+      return proxy.url;
+    });
+    try {
+      proxy!.freeze();
+      const attempts: string[] = [];
+      const result = router.withLease(async (lease) => {
+        attempts.push(lease.browserId);
+        await lease.page.goto(`${site.origin}/fast`);
+        return lease.page.title();
+      }, { idempotent: true });
+      result.catch(() => undefined);
+      await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+      await offerBoth();
+      const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+      expect(settled).to.equal('/fast');
+      expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
+    } finally {
+      await proxy?.close();
+    }
+  });
+
+  it('does not take a browser whose connection dropped while it was being set up as ready: it connects again and serves the lease', async () => {
+    const browser = await startLocalBrowser({ tokenFile: path.join(dir, 'token'), allowedOrigins: [site.origin], logger: quiet(), rootDir: dir });
+    started.push(browser);
+    const proxy = await startCuttingProxy(browser.endpoint);
+    try {
+      const source = new ManualSource([{ id: 'only', url: proxy.url, token: TOKEN, state: 'Ready' }]);
+      // Slow page-open bound and health probe: neither may be what rescues the lease.
+      const router = new BrowserRouter({ source, logger: quiet(), prewarmPerBrowser: 0, reconnectInitialMs: 200, healthIntervalMs: 60_000, pageOpenTimeoutMs: 60_000, queueTimeoutMs: 20_000 });
+      routers.push(router);
+      await router.start();
+      await until(() => proxy.cuts() === 1, 10_000, 'the first connection to be cut while connecting');
+      const lease = router.withLease(async (l) => {
+        await l.page.goto(`${site.origin}/fast`);
+        return l.page.title();
+      });
+      lease.catch(() => undefined);
+      const outcome = await Promise.race([lease.then((t) => t, (e: unknown) => `failed: ${String(e)}`), new Promise<string>((r) => setTimeout(() => r('still waiting after 15 s'), 15_000))]);
+      expect(outcome).to.equal('/fast');
+      expect(proxy.connections(), 'connected again after the cut').to.be.at.least(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('places a lease whose page is still being opened elsewhere at once when its browser\'s gateway closes the connection', async () => {
+    const { victim, router, offerBoth } = await twoBrowsers({ healthIntervalMs: 60_000 });
+    await signalChromium(victim, 'SIGSTOP');
+    const attempts: string[] = [];
+    const result = router.withLease(async (lease) => {
+      attempts.push(lease.browserId);
+      await lease.page.goto(`${site.origin}/fast`);
+      return lease.page.title();
+    }, { idempotent: true });
+    result.catch(() => undefined);
+    await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+    await offerBoth();
+    // The pod goes: its gateway closes every client (as on SIGTERM) while the lease's context is still being made.
+    const closedAt = Date.now();
+    await victim.gateway.close();
+    const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+    expect(settled).to.equal('/fast');
+    expect(Date.now() - closedAt, 'placed elsewhere soon after the disconnect').to.be.below(5000);
+    expect(attempts).to.deep.equal(['survivor']);
   });
 });
