@@ -82,6 +82,12 @@ test-e2e: setup system-deps control-plane ## End-to-end: control plane + operato
 bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 	node bench/run.ts
 
+USERS ?=
+CAPACITY_ARGS ?=
+.PHONY: capacity
+capacity: setup ## Capacity plan for given inputs from bench/results/capacity.json: make capacity USERS=1000 CAPACITY_ARGS='--node-memory-gi-b=32'
+	@node bench/capacity.ts $(if $(USERS),--active-users=$(USERS)) $(CAPACITY_ARGS)
+
 # ---------------------------------------------------------------- run
 RUN_HOST    ?= 127.0.0.1
 RUN_PORT    ?= 8080
