@@ -88,6 +88,10 @@ CAPACITY_ARGS ?=
 capacity: setup ## Capacity plan for given inputs from bench/results/capacity.json: make capacity USERS=1000 CAPACITY_ARGS='--node-memory-gi-b=32'
 	@node bench/capacity.ts $(if $(USERS),--active-users=$(USERS)) $(CAPACITY_ARGS)
 
+.PHONY: capacity-docs
+capacity-docs: setup ## Rewrite the measured figures and tables of docs/capacity.md from bench/results/capacity.json
+	node bench/capacity.ts --docs
+
 # ---------------------------------------------------------------- run
 RUN_HOST    ?= 127.0.0.1
 RUN_PORT    ?= 8080

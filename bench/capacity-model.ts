@@ -248,3 +248,49 @@ export function renderReferenceTable(m: CapacityMeasurements, inputs: CapacityIn
     '',
   ].join('\n');
 }
+
+/** The measured constants the model uses, as a Markdown table. Pure. */
+export function renderMeasurements(m: CapacityMeasurements): string {
+  const memory = fitBrowserMemory(m.browser.peakMiB);
+  const { open, previewPdf, noBrowser } = m.calls;
+  const top = m.throughput.at(-1);
+  return [
+    `Measured ${m.measuredAt.slice(0, 10)} by \`BENCH=capacity make bench\` on ${m.machine.cores} shared cores (1-minute load up to ${f(m.machine.loadAverage)}), Node ${m.machine.node}, ${m.machine.chromium}; workload: ${m.workload}.`,
+    '',
+    '| quantity | measured |',
+    '|---|---|',
+    `| one browser, just started (PSS of all its processes) | ${f(m.browser.idleMiB, 0)} MiB |`,
+    `| one browser, warm idle (one pre-warmed context) | ${f(m.browser.warmIdleMiB, 0)} MiB |`,
+    `| one browser under load: base + per concurrent session (least squares over ${m.browser.peakMiB.map((p) => p.sessions).join(', ')} sessions) | ${f(memory.baseMiB, 0)} MiB + ${f(memory.perSessionMiB, 1)} MiB per session |`,
+    `| peak of one browser at ${m.browser.peakMiB.map((p) => `${p.sessions}`).join(' / ')} sessions | ${m.browser.peakMiB.map((p) => f(p.mib, 0)).join(' / ')} MiB |`,
+    `| warm idle growth (creep) | ${f(m.browser.creepMiBPer100Leases, 2)} MiB per 100 leases (over ${m.browser.leasesServed}) |`,
+    `| composer_open_composition, one at a time: p50 / p95, lease hold | ${f(open.callMsP50, 0)} / ${f(open.callMsP95, 0)} ms, ${f(open.holdMs, 0)} ms |`,
+    `| its CPU: Chromium + server | ${f(open.chromiumCpuMs, 0)} + ${f(open.serverCpuMs, 0)} ms per call |`,
+    `| composer_preview_composition (PDF): p50 / p95, lease hold | ${f(previewPdf.callMsP50, 0)} / ${f(previewPdf.callMsP95, 0)} ms, ${f(previewPdf.holdMs, 0)} ms |`,
+    `| its CPU: Chromium + server | ${f(previewPdf.chromiumCpuMs, 0)} + ${f(previewPdf.serverCpuMs, 0)} ms per call |`,
+    `| a call with no browser (composer_validate_composition): p50, server CPU | ${f(noBrowser.callMsP50, 1)} ms, ${f(noBrowser.serverCpuMs, 1)} ms |`,
+    ...(top ? [`| one browser, ${top.sessions} concurrent callers: calls/s, p50 / p95 | ${f(top.callsPerSecond, 1)}/s, ${f(top.callMsP50, 0)} / ${f(top.callMsP95, 0)} ms (Chromium ${f(top.chromiumCores, 2)} cores) |`] : []),
+    `| cold browser: launch Chromium + gateway, connect, first page (p50 / p95) | ${f(m.coldStart.launchToPageMsP50, 0)} / ${f(m.coldStart.launchToPageMsP95, 0)} ms |`,
+    `| warm hand-over: mean lease wait on a settled pool | ${m.coldStart.warmHandOverMsMean < 1 ? m.coldStart.warmHandOverMsMean.toFixed(2) : f(m.coldStart.warmHandOverMsMean, 1)} ms |`,
+    `| server process RSS: idle / under load | ${f(m.server.idleRssMiB, 0)} / ${f(m.server.loadedRssMiB, 0)} MiB |`,
+    '',
+  ].join('\n');
+}
+
+/** The generated blocks of docs/capacity.md, by marker name. Pure. */
+export function capacityDocBlocks(m: CapacityMeasurements): Record<string, string> {
+  return {
+    measurements: renderMeasurements(m),
+    'default-plan': renderPlan(m, DEFAULT_INPUTS),
+    'reference-table': renderReferenceTable(m),
+  };
+}
+
+/** `doc` with every `<!-- capacity:NAME -->` … `<!-- /capacity:NAME -->` block replaced by its rendering. Pure. */
+export function fillCapacityDoc(doc: string, blocks: Record<string, string>): string {
+  return doc.replaceAll(/(<!-- capacity:([a-z-]+) -->\n)[\s\S]*?(<!-- \/capacity:\2 -->)/g, (whole, open: string, name: string, close: string) => {
+    const body = blocks[name];
+    if (body === undefined) throw new Error(`docs/capacity.md has a block "${name}" that the capacity model does not render`);
+    return `${open}${body}${close}`;
+  });
+}

@@ -3,11 +3,16 @@
  * session) for the given inputs, from the measurements in bench/results/capacity.json (`BENCH=capacity make bench`
  * refreshes them). Every input of `CapacityInputs` is a flag, e.g.
  * `node bench/capacity.ts --active-users=1000 --browser-calls-per-user-hour=20 --node-memory-gi-b=32`;
- * `make capacity USERS=1000` sets --active-users. `--reference` prints the reference table of docs/capacity.md.
+ * `make capacity USERS=1000` sets --active-users. `--reference` prints the reference table of docs/capacity.md;
+ * `--docs` (`make capacity-docs`) rewrites the generated blocks of docs/capacity.md from the measurements.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CAPACITY_RESULTS_PATH, DEFAULT_INPUTS, renderPlan, renderReferenceTable, type CapacityInputs, type CapacityMeasurements } from './capacity-model.ts';
+import { CAPACITY_RESULTS_PATH, capacityDocBlocks, DEFAULT_INPUTS, fillCapacityDoc, renderPlan, renderReferenceTable, type CapacityInputs, type CapacityMeasurements } from './capacity-model.ts';
+
+/** The capacity document whose generated blocks `--docs` rewrites. */
+export const CAPACITY_DOC_PATH = resolve(import.meta.dirname, '..', 'docs', 'capacity.md');
 
 const kebab = (s: string): string => s.replaceAll(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
@@ -19,7 +24,7 @@ export function loadMeasurements(path: string = CAPACITY_RESULTS_PATH): Capacity
 /** The inputs named by `argv` flags (kebab-case of each CapacityInputs key) over the defaults; throws on a bad value. */
 export function inputsFromArgs(argv: string[]): CapacityInputs {
   const keys = Object.keys(DEFAULT_INPUTS) as Array<keyof CapacityInputs>;
-  const { values } = parseArgs({ args: argv, options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), reference: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), reference: { type: 'boolean' }, docs: { type: 'boolean' } }, strict: true });
   const inputs: CapacityInputs = { ...DEFAULT_INPUTS };
   for (const key of keys) {
     const raw = (values as Record<string, string | undefined>)[kebab(key)];
@@ -36,7 +41,11 @@ if (import.meta.main) {
     const argv = process.argv.slice(2);
     const inputs = inputsFromArgs(argv);
     const m = loadMeasurements();
-    if (argv.includes('--reference')) {
+    if (argv.includes('--docs')) {
+      const before = readFileSync(CAPACITY_DOC_PATH, 'utf8');
+      writeFileSync(CAPACITY_DOC_PATH, fillCapacityDoc(before, capacityDocBlocks(m)));
+      process.stdout.write(`Wrote ${CAPACITY_DOC_PATH}\n`);
+    } else if (argv.includes('--reference')) {
       process.stdout.write(renderReferenceTable(m, inputs));
     } else {
       const given = Object.entries(inputs).map(([k, v]) => `--${kebab(k)}=${v}`).join(' ');

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_CLIENT_SELECTOR } from '#operator/controllers/browserpool/desired-network-policy.ts';
+import { anchorsOfMarkdown, checkDocument, referencesOf, type ProductNames } from './doc-references.ts';
+import { REPO } from './exported-metrics.ts';
+import { documents, readProductNames } from './product-names.ts';
+
+const read = (relative: string): string => readFileSync(path.join(REPO, relative), 'utf8');
+
+/** `names` with some metrics, settings or values taken away: what the docs would meet after a removal in the code. */
+function without(names: ProductNames, removed: { metrics?: string[]; settings?: string[]; values?: string[]; alerts?: string[] }): ProductNames {
+  const drop = (set: ReadonlySet<string>, gone: string[] = []) => new Set([...set].filter((x) => !gone.includes(x)));
+  return { ...names, metrics: drop(names.metrics, removed.metrics), settings: drop(names.settings, removed.settings), values: drop(names.values, removed.values), alerts: drop(names.alerts, removed.alerts) };
+}
+
+describe('docs name only what exists (metrics, settings, values, BrowserPool fields, alerts, make targets, files, ADRs, links)', () => {
+  let names: ProductNames;
+  before(async () => {
+    names = await readProductNames();
+  });
+
+  it('every Markdown document of the repository', () => {
+    const problems = documents().flatMap((doc) => checkDocument(doc, read(doc), names));
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('the architecture and operations docs name metrics, settings, values and alerts (so the check has something to hold)', () => {
+    const kinds = (doc: string) => new Set(referencesOf(read(doc), names).map((r) => r.kind));
+    expect([...kinds('docs/operations.md')]).to.include.members(['metric', 'value', 'crd', 'alert', 'make', 'link']);
+    expect([...kinds('docs/architecture.md')]).to.include.members(['metric', 'setting', 'value', 'crd', 'adr', 'link', 'path']);
+  });
+
+  it('fails when a metric or a setting the docs name is removed from the code', () => {
+    const doc = 'docs/operations.md';
+    const text = read(doc);
+    expect(text).to.include('composer_mcp_router_queue_depth');
+    expect(text).to.include('server.browsers.queueLimit');
+    const problems = checkDocument(doc, text, without(names, { metrics: ['composer_mcp_router_queue_depth'], values: ['server.browsers.queueLimit'], alerts: ['ComposerMcpNoReadyBrowsers'] }));
+    expect(problems.some((p) => p.includes('names metric composer_mcp_router_queue_depth, which no component exports'))).to.equal(true);
+    expect(problems.some((p) => p.includes('names chart value server.browsers.queueLimit'))).to.equal(true);
+    expect(problems.some((p) => p.includes('names alert ComposerMcpNoReadyBrowsers'))).to.equal(true);
+    const arch = read('docs/architecture.md');
+    expect(arch).to.match(/`browsers\.queueLimit`/);
+    expect(checkDocument('docs/architecture.md', arch, without(names, { settings: ['browsers.queueLimit'] })).some((p) => p.includes('names setting browsers.queueLimit'))).to.equal(true);
+  });
+
+  it('reports each kind of wrong name with the file and line', () => {
+    const doc = [
+      '# T',
+      'See `composer_mcp_router_queue_dept`, `browsers.queueLimt`, `server.browsers.queueLimt`, `spec.recycle.maxAge`,',
+      '`COMPOSER_MCP_BROWSERS__QUEUE_LIMT`, ComposerMcpNoBrowsers, `make capacty`, `bench/nothing.ts`, ADR 99,',
+      '[a link](missing.md), [an anchor](operations.md#no-such-heading).',
+    ].join('\n');
+    expect(checkDocument('docs/x.md', doc, names)).to.deep.equal([
+      'docs/x.md:2 names metric composer_mcp_router_queue_dept, which no component exports',
+      'docs/x.md:2 names setting browsers.queueLimt, which no component\'s config schema has',
+      'docs/x.md:2 names chart value server.browsers.queueLimt, which values.yaml does not have',
+      'docs/x.md:2 names BrowserPool field spec.recycle.maxAge, which the CRD does not have',
+      'docs/x.md:3 names env variable COMPOSER_MCP_BROWSERS__QUEUE_LIMT, which no component reads',
+      'docs/x.md:3 names make capacty, which the Makefile has no target for',
+      'docs/x.md:3 names bench/nothing.ts, which does not exist',
+      'docs/x.md:3 names alert ComposerMcpNoBrowsers, which charts/composer-mcp/files/alerts.yaml does not define',
+      'docs/x.md:3 names ADR 99, which docs/adr/ does not have',
+      'docs/x.md:4 links to missing.md, which does not exist (docs/missing.md)',
+      'docs/x.md:4 links to operations.md#no-such-heading, but docs/operations.md has no heading or anchor "no-such-heading"',
+    ]);
+  });
+
+  it('every alert has a runbook entry in docs/operations.md, and its runbook_url points at it', () => {
+    const rules = parseYaml(read('charts/composer-mcp/files/alerts.yaml').replaceAll(/\{\{[^}]*\}\}/g, 'X')) as Array<{ alert: string; annotations: { runbook_url: string } }>;
+    const ops = read('docs/operations.md');
+    const anchors = anchorsOfMarkdown(ops);
+    const problems: string[] = [];
+    for (const rule of rules) {
+      const id = `alert-${rule.alert.toLowerCase()}`;
+      if (!anchors.has(id)) problems.push(`${rule.alert}: no <a id="${id}"> in docs/operations.md`);
+      if (!new RegExp(`^### Alert: ${rule.alert}$`, 'm').test(ops)) problems.push(`${rule.alert}: no "### Alert: ${rule.alert}" heading in docs/operations.md`);
+      if (rule.annotations.runbook_url !== `X#${id}`) problems.push(`${rule.alert}: runbook_url ${rule.annotations.runbook_url} does not end in #${id}`);
+    }
+    expect(problems).to.deep.equal([]);
+    expect(rules.length).to.be.greaterThan(4);
+  });
+
+  it('the CRD describes the access.podSelector default the operator really uses', () => {
+    type Node = { description?: string; properties?: Record<string, Node> };
+    const crd = parseYaml(read('crds/browser.composer-mcp.io_browserpools.yaml')) as { spec: { versions: Array<{ schema: { openAPIV3Schema: Node } }> } };
+    const spec = crd.spec.versions[0]!.schema.openAPIV3Schema.properties!['spec']!;
+    const description = spec.properties!['access']!.properties!['podSelector']!.description ?? '';
+    const labels = Object.entries(DEFAULT_CLIENT_SELECTOR.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+    expect(description).to.include('Unset means');
+    for (const label of labels) expect(description, 'the default selector named in the CRD').to.include(label);
+    expect(description).to.not.match(/app\.kubernetes\.io\/component=server/);
+  });
+});
