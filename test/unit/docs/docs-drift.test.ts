@@ -15,6 +15,55 @@ function without(names: ProductNames, removed: { metrics?: string[]; settings?: 
   return { ...names, metrics: drop(names.metrics, removed.metrics), settings: drop(names.settings, removed.settings), values: drop(names.values, removed.values), alerts: drop(names.alerts, removed.alerts) };
 }
 
+/**
+ * Every decision area, key question, deliverable, success criterion, risk and background challenge of the brief
+ * (`seed-production-deployment-architecture.md`), as the first cell of a row of the checklist at the top of
+ * docs/architecture.md.
+ */
+const BRIEF_ITEMS = [
+  '**Objective**',
+  'Background: browser automation requires specific server environment setup',
+  'Background: no production configuration management system',
+  'Background: missing monitoring, logging, and alerting infrastructure',
+  'Background: security vulnerabilities (hardcoded secrets)',
+  'Background: no deployment automation or CI/CD pipeline',
+  'Background: single point of failure with no redundancy',
+  'Decision area 1: deployment model options',
+  'Decision area 2: infrastructure components, core services',
+  'Decision area 2: supporting infrastructure',
+  'Decision area 3: security architecture, network security',
+  'Decision area 3: security architecture, application security',
+  'Key decision 1: browser automation deployment',
+  'Key decision 2: scaling and load management',
+  'Key decision 3: configuration management',
+  'Infrastructure requirement: compute',
+  'Infrastructure requirement: monitoring and observability',
+  'Infrastructure requirement: logging and alerting',
+  'Security consideration: infrastructure security',
+  'Security consideration: application security',
+  'Security consideration: data security',
+  'Operational procedure: deployment process',
+  'Operational procedure: monitoring and maintenance',
+  ...['cloud provider', 'containerization', 'serverless', 'database', 'compliance', 'audit', 'authentication', 'network', 'SLA', 'support', 'backup', 'scaling'].map((q) => `Key question: ${q}`),
+  ...['infrastructure diagram', 'component specifications', 'security architecture', 'deployment strategy'].map((d) => `Deliverable 1: ${d}`),
+  'Deliverable 2: implementation plan', 'Deliverable 2: timeline',
+  ...['deployment procedures', 'monitoring setup', 'incident response', 'maintenance tasks'].map((d) => `Deliverable 3: ${d}`),
+  ...['production architecture designed and documented', 'infrastructure requirements specified', 'security architecture defined', 'deployment strategy planned', 'monitoring and alerting strategy outlined', 'operational procedures documented'].map((c) => `Success criterion: ${c}`),
+  ...['single point of failure', 'resource constraints', 'security vulnerabilities', 'deployment complexity', 'operational overhead'].map((r) => `Risk: ${r}`),
+];
+
+describe('docs/architecture.md answers every item of the brief', () => {
+  it('has a checklist row for each, pointing at the sections that answer it', () => {
+    const rows = read('docs/architecture.md').split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '')));
+    const problems = BRIEF_ITEMS.flatMap((item) => {
+      const row = rows.find((r) => r[0]!.startsWith(item));
+      if (!row) return [`no checklist row for "${item}"`];
+      return /\]\([^)]+\)|this document/.test(row[1] ?? '') ? [] : [`the row for "${item}" links to no section`];
+    });
+    expect(problems).to.deep.equal([]);
+  });
+});
+
 describe('docs name only what exists (metrics, settings, values, BrowserPool fields, alerts, make targets, files, ADRs, links)', () => {
   let names: ProductNames;
   before(async () => {
