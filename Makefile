@@ -60,7 +60,7 @@ typecheck: setup ## Type-check everything with TypeScript 7
 
 .PHONY: lint
 lint: setup ## Lint with oxlint
-	oxlint --deny-warnings -c .oxlintrc.json operator server browser common test bench
+	oxlint --deny-warnings -c .oxlintrc.json kube operator server browser common test bench
 
 # ---------------------------------------------------------------- tests
 .PHONY: test

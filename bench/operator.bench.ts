@@ -17,9 +17,9 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { createLogger } from '#common/logger.ts';
 import {
   BROWSERPOOL_API_VERSION, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION, type BrowserPool,
-} from '#operator/api/v1alpha1/browserpool.ts';
-import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
-import { createInformer } from '#operator/runtime/informer.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
+import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
+import { createInformer } from '#kube/runtime/informer.ts';
 import { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
 import { startControlPlane } from '#support/control-plane/control-plane.ts';
 import { startPodRunner } from '#support/pod-runner/pod-runner.ts';

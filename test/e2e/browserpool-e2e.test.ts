@@ -3,7 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
 import { KubernetesEndpointSource } from '#server/browsers/kubernetes-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
-import { ANNOTATION_DRAINING_SINCE } from '#operator/controllers/browserpool/names.ts';
+import { ANNOTATION_DRAINING_SINCE } from '#kube/api/v1alpha1/contract.ts';
 import { connectHttp, startServerProcess } from '../integration/server/server-harness.ts';
 import {
   Pools, condition, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
-import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
-import { createInformer, type Informer } from '#operator/runtime/informer.ts';
+import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
+import { TOKEN_KEY, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { createInformer, type Informer } from '#kube/runtime/informer.ts';
 import { EndpointListeners, type BrowserEndpoint, type EndpointSource } from './endpoint-source.ts';
 
 /** Options of {@link KubernetesEndpointSource}. */
@@ -36,12 +37,6 @@ export function endpointsFromPool(pool: BrowserPool | undefined, token: string |
   return out.toSorted((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function tokenFrom(secret: V1Secret | undefined, key: string): string | undefined {
-  const b64 = secret?.data?.[key];
-  const token = b64 ? Buffer.from(b64, 'base64').toString('utf8').trim() : secret?.stringData?.[key]?.trim();
-  return token || undefined;
-}
-
 function fingerprint(endpoints: BrowserEndpoint[]): string {
   return JSON.stringify(endpoints.map((e) => [e.id, e.url, e.state, e.maxSessions, createHash('sha256').update(e.token).digest('hex')]));
 }
@@ -65,7 +60,7 @@ export class KubernetesEndpointSource implements EndpointSource {
   constructor(options: KubernetesSourceOptions) {
     this.#options = options;
     this.#log = options.logger ?? createLogger({ component: 'kubernetes-source' });
-    this.#secretName = options.tokenSecret ?? `${options.pool}-cdp-token`;
+    this.#secretName = options.tokenSecret ?? tokenSecretName(options.pool);
     this.#pools = createInformer<BrowserPool>(options.kubeConfig, {
       group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: options.namespace,
     }, { name: `browserpool ${options.pool}`, fieldSelector: `metadata.name=${options.pool}`, logger: this.#log });
@@ -104,7 +99,7 @@ export class KubernetesEndpointSource implements EndpointSource {
   #refresh(): void {
     const { namespace, pool } = this.#options;
     const poolObject = this.#pools.get(`${namespace}/${pool}`);
-    const token = tokenFrom(this.#secrets.get(`${namespace}/${this.#secretName}`), this.#options.tokenKey ?? 'token');
+    const token = tokenOf(this.#secrets.get(`${namespace}/${this.#secretName}`), this.#options.tokenKey ?? TOKEN_KEY);
     if (token) {
       secretRedactor.add(token);
       this.#warnedNoToken = false;

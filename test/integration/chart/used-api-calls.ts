@@ -2,7 +2,7 @@
  * Every (verb, resource) the operator and the server use on the Kubernetes API, with where in the code; the chart's
  * Roles/ClusterRoles must grant exactly these (rbac.test.ts compares them) and the recording proxy checks the
  * processes really use them. `exercisedByScenario: false` marks calls only made on rare paths, with the reason.
- * Keep in step with operator/src (kube-writer.ts, controller.ts informers, runtime/lease-store.ts) and
+ * Keep in step with operator/src (kube-writer.ts, controller.ts informers), kube/src/runtime/lease-store.ts and
  * server/src/browsers/kubernetes-source.ts, server/src/composer/storage/kubernetes-idempotency-store.ts.
  */
 export interface UsedApiCall {
@@ -44,9 +44,9 @@ export const OPERATOR_POOL_CALLS: UsedApiCall[] = [
 
 /** The operator's leader-election calls on its Lease in the release namespace. */
 export const OPERATOR_LEASE_CALLS: UsedApiCall[] = [
-  { verb: 'get', resource: 'coordination.k8s.io/leases', where: 'runtime/lease-store.ts get', exercisedByScenario: true },
-  { verb: 'create', resource: 'coordination.k8s.io/leases', where: 'runtime/lease-store.ts create', exercisedByScenario: true },
-  { verb: 'update', resource: 'coordination.k8s.io/leases', where: 'runtime/lease-store.ts update (renew, release)', exercisedByScenario: true },
+  { verb: 'get', resource: 'coordination.k8s.io/leases', where: 'kube/src/runtime/lease-store.ts get', exercisedByScenario: true },
+  { verb: 'create', resource: 'coordination.k8s.io/leases', where: 'kube/src/runtime/lease-store.ts create', exercisedByScenario: true },
+  { verb: 'update', resource: 'coordination.k8s.io/leases', where: 'kube/src/runtime/lease-store.ts update (renew, release)', exercisedByScenario: true },
 ];
 
 /** The server's calls in the pool's namespace (name-selected informers of one BrowserPool and its token Secret). */

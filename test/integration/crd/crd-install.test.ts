@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { applyBrowserPoolCrd, isEstablished } from '#operator/api/v1alpha1/crd.ts';
-import { BROWSERPOOL_CRD_NAME, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
+import { applyBrowserPoolCrd, isEstablished } from '#support/kube/browserpool-crd.ts';
+import { BROWSERPOOL_CRD_NAME, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import { sharedKubeConfig } from '#support/control-plane/kube-test-kit.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { BROWSERPOOL_CRD_PATH } from '#operator/api/v1alpha1/crd.ts';
+import { BROWSERPOOL_CRD_PATH } from '#support/kube/browserpool-crd.ts';
 import {
   BROWSERPOOL_DEFAULTS,
   BROWSERPOOL_VERSION,
   BROWSER_STATES,
   DEFAULT_BROWSER_IMAGE,
   DEFAULT_GATEWAY_IMAGE,
-} from '#operator/api/v1alpha1/browserpool.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
 
 /** The raw OpenAPI schema as written in the manifest (keys as in YAML: default, enum, x-kubernetes-*). */
 interface Schema {

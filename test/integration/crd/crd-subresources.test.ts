@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
+import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
 import {
   BROWSERPOOL_API_VERSION,
   BROWSERPOOL_GROUP,
@@ -9,7 +9,7 @@ import {
   BROWSERPOOL_VERSION,
   type BrowserPool,
   type BrowserPoolStatus,
-} from '#operator/api/v1alpha1/browserpool.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
 import {
   createTestNamespace,
   expectApiFailure,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
+import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
 import {
   BROWSERPOOL_API_VERSION,
   BROWSERPOOL_GROUP,
@@ -10,7 +10,7 @@ import {
   DEFAULT_BROWSER_IMAGE,
   DEFAULT_GATEWAY_IMAGE,
   type BrowserPool,
-} from '#operator/api/v1alpha1/browserpool.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
 import { createTestNamespace, expectApiFailure, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
 
 function pool(name: string, spec: Record<string, unknown>): Record<string, unknown> {

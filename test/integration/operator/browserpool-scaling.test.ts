@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
 import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
 import {

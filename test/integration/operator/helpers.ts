@@ -4,11 +4,11 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import {
   BROWSERPOOL_API_VERSION, BROWSERPOOL_GROUP, BROWSERPOOL_KIND, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION,
   type BrowserPool, type BrowserPoolSpec, type Condition,
-} from '#operator/api/v1alpha1/browserpool.ts';
-import { applyBrowserPoolCrd } from '#operator/api/v1alpha1/crd.ts';
-import { isNotFound } from '#operator/runtime/kube-errors.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
+import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
+import { isNotFound } from '#kube/runtime/kube-errors.ts';
 import { ensureDefaultServiceAccount } from '#support/control-plane/kube-test-kit.ts';
-import { createLeaderElector } from '#operator/runtime/leader-election.ts';
+import { createLeaderElector } from '#kube/runtime/leader-election.ts';
 import { BrowserPoolController, type BrowserPoolControllerOptions } from '#operator/controllers/browserpool/controller.ts';
 
 /** A quiet logger for tests (set TEST_LOG_LEVEL=debug to see everything). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION, type BrowserPool, type BrowserStatus } from '#operator/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION, type BrowserPool, type BrowserStatus } from '#kube/api/v1alpha1/browserpool.ts';
 import { KubernetesEndpointSource, endpointsFromPool } from '#server/browsers/kubernetes-source.ts';
 import type { BrowserEndpoint } from '#server/browsers/endpoint-source.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';

@@ -8,9 +8,9 @@ import {
   CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Container, type V1Pod, type V1Probe, type V1Secret,
 } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.ts';
-import { createInformer, type Informer } from '#operator/runtime/informer.ts';
-import { objectKey } from '#operator/runtime/indexed-cache.ts';
-import { describeKubeError, isAlreadyExists, isConflict, isNotFound } from '#operator/runtime/kube-errors.ts';
+import { createInformer, type Informer } from '#kube/runtime/informer.ts';
+import { objectKey } from '#kube/runtime/indexed-cache.ts';
+import { describeKubeError, isAlreadyExists, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
 import { localCommand, programFor } from './container-command.ts';
 import { createPodNetwork, deletePodNetwork, type PodNetwork } from './netns.ts';
 import { podStatus, type ContainerState, type PodState } from './pod-status.ts';

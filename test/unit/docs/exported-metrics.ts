@@ -12,14 +12,14 @@ import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { GatewayMetrics } from '#browser/gateway/gateway-metrics.ts';
-import { ControllerMetrics } from '#operator/runtime/metrics.ts';
+import { ControllerMetrics } from '#kube/runtime/metrics.ts';
 import { RouterTelemetry } from '#server/browsers/router-telemetry.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 
 /** The repository root. */
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
 /** Folders whose sources ship in the images (tests and benchmarks excluded). */
-export const PRODUCT_SOURCE_DIRS = ['server/src', 'operator/src', 'browser/src', 'common/src'];
+export const PRODUCT_SOURCE_DIRS = ['server/src', 'operator/src', 'kube/src', 'browser/src', 'common/src'];
 
 /** One metric family of the exposition: name, type and the label names its samples carry. */
 export interface MetricFamily {
@@ -62,7 +62,7 @@ export async function productExposition(): Promise<string> {
     router.recordWait(1, { 'browser.id': 'b' });
     router.recordHold(1, { 'browser.id': 'b', outcome: 'ok' });
     router.recordFailure('busy');
-    // operator/src/runtime/controller.ts: recordReconcile(name, result, ms) and the work-queue hooks
+    // kube/src/runtime/controller.ts: recordReconcile(name, result, ms) and the work-queue hooks
     const controller = new ControllerMetrics(provider.getMeter('composer-mcp.operator'));
     controller.recordReconcile('browserpool', 'success', 1);
     const queue = controller.queueMetrics('browserpool');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { finalStageContextCopies, isCopied } from './dockerfile-copies.ts';
-import { readImportMap, resolveSpecifier, runtimeSpecifiers, transitiveImports } from './import-graph.ts';
+import { readImportMap, resolveSpecifier, runtimeSpecifiers, transitiveImports } from '#support/import-graph.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 
@@ -40,20 +40,20 @@ describe('import graph parsing (used by the Dockerfile check)', () => {
       "export * from './f.ts';",
       "import './g.ts';",
       "const h = await import('./h.ts');",
-      "import {\n  i,\n  j,\n} from '#operator/runtime/i.ts';",
+      "import {\n  i,\n  j,\n} from '#kube/runtime/i.ts';",
       "// import { k } from './k.ts';",
       "/** import { l } from './l.ts'; */",
       "const url = 'http://x/'; import m from 'node:fs';",
     ].join('\n');
     expect(runtimeSpecifiers(source)).to.have.members([
-      './a.ts', '#common/d.ts', './f.ts', './g.ts', './h.ts', '#operator/runtime/i.ts', 'node:fs',
+      './a.ts', '#common/d.ts', './f.ts', './g.ts', './h.ts', '#kube/runtime/i.ts', 'node:fs',
     ]);
   });
 
   it('resolves # imports through package.json and relative paths, and ignores packages', () => {
     const map = readImportMap(root);
     const from = path.join(root, 'server/src/browsers/x.ts');
-    expect(resolveSpecifier('#operator/runtime/informer.ts', from, map)).to.equal(path.join(root, 'operator/src/runtime/informer.ts'));
+    expect(resolveSpecifier('#kube/runtime/informer.ts', from, map)).to.equal(path.join(root, 'kube/src/runtime/informer.ts'));
     expect(resolveSpecifier('../y.ts', from, map)).to.equal(path.join(root, 'server/src/y.ts'));
     expect(resolveSpecifier('@kubernetes/client-node', from, map)).to.equal(undefined);
     expect(() => resolveSpecifier('#nope/z.ts', from, map)).to.throw(/matches no package.json "imports" pattern/);

@@ -1,21 +1,21 @@
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
-import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
+import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
-import { Informer } from '#operator/runtime/informer.ts';
-import { Controller } from '#operator/runtime/controller.ts';
-import { byOwnerUid } from '#operator/runtime/indexed-cache.ts';
-import { realClock, type Clock } from '#operator/runtime/clock.ts';
-import { ControllerMetrics, type ReconcileOutcome } from '#operator/runtime/metrics.ts';
-import { leanListWatchClient } from './lean-client.ts';
-import { shareDispatcher } from './shared-dispatcher.ts';
+import { Informer } from '#kube/runtime/informer.ts';
+import { Controller } from '#kube/runtime/controller.ts';
+import { byOwnerUid } from '#kube/runtime/indexed-cache.ts';
+import { realClock, type Clock } from '#kube/runtime/clock.ts';
+import { ControllerMetrics, type ReconcileOutcome } from '#kube/runtime/metrics.ts';
+import { leanListWatchClient } from '#kube/runtime/lean-client.ts';
+import { shareDispatcher } from '#kube/runtime/shared-dispatcher.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
 import { kubeWriter, type KubeWriter } from './kube-writer.ts';
 import { httpSessionReader, type SessionReader } from './session-reader.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { poolKeysFor } from './pool-keys.ts';
-import { APP_NAME, FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL } from './names.ts';
+import { APP_NAME, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL, MANAGED_BY } from '#kube/api/v1alpha1/contract.ts';
 
 /** The `controller` label of this controller's metrics and logs. */
 export const CONTROLLER_NAME = 'browserpool';
@@ -80,7 +80,7 @@ export class BrowserPoolController {
     });
     this.secrets = new Informer<V1Secret>({
       client: leanListWatchClient(kc, { version: 'v1', plural: 'secrets', ...ns }),
-      name: 'secrets', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
+      name: 'secrets', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
     });
     const caches: PoolCaches = {
       getPool: (key) => this.pools.get(key),

@@ -1,7 +1,8 @@
 import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { ownerReference, type PoolRef } from './desired-pods.ts';
 import type { ResolvedPoolSpec } from './validate-spec.ts';
-import { networkPolicyName, podSelectorLabels, poolLabels } from './names.ts';
+import { SERVER_APP_NAME, LABEL_NAME, podSelectorLabels, poolLabels } from '#kube/api/v1alpha1/contract.ts';
+import { networkPolicyName } from './names.ts';
 
 /** Where the operator's own pods run, so the policy lets them read the gateways' /status. */
 export interface OperatorIdentity {
@@ -12,7 +13,7 @@ export interface OperatorIdentity {
 }
 
 /** Pods admitted when `spec.access.podSelector` is unset: the composer-mcp server pods of the chart. */
-export const DEFAULT_CLIENT_SELECTOR: V1LabelSelector = { matchLabels: { 'app.kubernetes.io/name': 'composer-mcp-server' } };
+export const DEFAULT_CLIENT_SELECTOR: V1LabelSelector = { matchLabels: { [LABEL_NAME]: SERVER_APP_NAME } };
 
 /**
  * The pool's NetworkPolicy: ingress to the browser pods only on the gateway port, only from pods (in the pool's

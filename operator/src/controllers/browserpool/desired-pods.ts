@@ -1,8 +1,8 @@
 import type { V1EnvVar, V1OwnerReference, V1Pod, V1PodSpec, V1SecurityContext } from '@kubernetes/client-node';
 import type { ResolvedPoolSpec } from './validate-spec.ts';
+import { ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH, TOKEN_KEY, poolLabels, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 import {
-  ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH, CHROMIUM_CONTAINER, CHROMIUM_PORT, GATEWAY_CONTAINER, GATEWAY_PORT_NAME,
-  TOKEN_KEY, TOKEN_MOUNT_DIR, canonicalJson, podName, poolLabels, shortHash, tokenSecretName,
+  CHROMIUM_CONTAINER, CHROMIUM_PORT, GATEWAY_CONTAINER, GATEWAY_PORT_NAME, TOKEN_MOUNT_DIR, canonicalJson, podName, shortHash,
 } from './names.ts';
 
 /** The user and group every browser container runs as. */

@@ -1,22 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { ownerReference, type PoolRef } from './desired-pods.ts';
-import { TOKEN_KEY, poolLabels, tokenSecretName } from './names.ts';
+import { TOKEN_KEY, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 
 /** A new CDP token: 32 random bytes, base64url. */
 export function generateToken(random: (n: number) => Buffer = randomBytes): string {
   return random(32).toString('base64url');
-}
-
-/** The token stored in a Secret (from `data` or `stringData`), or undefined when it has none. */
-export function tokenOf(secret: V1Secret | undefined): string | undefined {
-  const b64 = secret?.data?.[TOKEN_KEY];
-  if (b64) {
-    const token = Buffer.from(b64, 'base64').toString('utf8').trim();
-    if (token) return token;
-  }
-  const plain = secret?.stringData?.[TOKEN_KEY]?.trim();
-  return plain || undefined;
 }
 
 /**

@@ -1,10 +1,10 @@
 import {
   CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type KubernetesObject, type V1Pod, type V1Secret,
+  type KubeConfig, type KubernetesObject, type V1Secret,
 } from '@kubernetes/client-node';
-import type { BrowserPool, BrowserPoolStatus } from '#operator/api/v1alpha1/browserpool.ts';
-import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#operator/api/v1alpha1/browserpool.ts';
-import { isAlreadyExists, isConflict, isNotFound } from '#operator/runtime/kube-errors.ts';
+import type { BrowserPool, BrowserPoolStatus } from '#kube/api/v1alpha1/browserpool.ts';
+import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
 import { FIELD_MANAGER } from './names.ts';
 
 /** Event type: Normal or Warning. */
@@ -110,14 +110,4 @@ export function kubeWriter(kubeConfig: KubeConfig, reportingInstance = 'browserp
       }
     },
   };
-}
-
-/** Reads the pod named by `pod` (for tests and tools); undefined when it does not exist. */
-export async function readPod(kubeConfig: KubeConfig, namespace: string, name: string): Promise<V1Pod | undefined> {
-  try {
-    return await kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ namespace, name });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }

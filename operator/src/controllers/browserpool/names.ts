@@ -1,29 +1,9 @@
 import { createHash } from 'node:crypto';
+import { MANAGED_BY } from '#kube/api/v1alpha1/contract.ts';
 
 /** Field manager of every write the BrowserPool operator makes (server-side apply and patches). */
-export const FIELD_MANAGER = 'browserpool-operator';
+export const FIELD_MANAGER = MANAGED_BY;
 
-/** `app.kubernetes.io/name` of every browser pod and of the objects the operator creates for a pool. */
-export const APP_NAME = 'composer-mcp-browser';
-/** Label key: the application name (`composer-mcp-browser`). */
-export const LABEL_NAME = 'app.kubernetes.io/name';
-/** Label key: the pool a browser belongs to (as the recommended `instance` label). */
-export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
-/** Label key: who manages the object (`browserpool-operator`). */
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
-/** Label key: the pool a browser belongs to (the key selectors and the NetworkPolicy use). */
-export const LABEL_POOL = 'browser.composer-mcp.io/pool';
-/** Annotation: hash of the pod template, so a spec change replaces (rolls) the browsers. */
-export const ANNOTATION_SPEC_HASH = 'browser.composer-mcp.io/spec-hash';
-/** Annotation: RFC 3339 time a browser was marked Draining; servers stop placing leases there. */
-export const ANNOTATION_DRAINING_SINCE = 'browser.composer-mcp.io/draining-since';
-/** Annotation: why a browser is draining (MaxAge, Unhealthy, SpecChanged, ScaleDown). */
-export const ANNOTATION_DRAIN_REASON = 'browser.composer-mcp.io/drain-reason';
-/** Annotation: the slot number the pod name was derived from (for deterministic names). */
-export const ANNOTATION_SERIAL = 'browser.composer-mcp.io/serial';
-
-/** Key of the token inside the pool's token Secret. */
-export const TOKEN_KEY = 'token';
 /** Directory the token Secret is mounted at inside the gateway container. */
 export const TOKEN_MOUNT_DIR = '/var/run/composer-mcp/cdp-token';
 /** Port chromium's DevTools listens on inside the pod (loopback only). */
@@ -35,29 +15,9 @@ export const GATEWAY_CONTAINER = 'gateway';
 /** Name of the gateway's container port (the readiness probe refers to it). */
 export const GATEWAY_PORT_NAME = 'cdp';
 
-/** Name of the pool's token Secret: `<pool>-cdp-token`. */
-export function tokenSecretName(pool: string): string {
-  return `${pool}-cdp-token`;
-}
-
 /** Name of the pool's NetworkPolicy: `<pool>-cdp`. */
 export function networkPolicyName(pool: string): string {
   return `${pool}-cdp`;
-}
-
-/** Labels every object of a pool carries; the first three also select its browser pods. */
-export function poolLabels(pool: string): Record<string, string> {
-  return { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: pool, [LABEL_POOL]: pool, [LABEL_MANAGED_BY]: FIELD_MANAGER };
-}
-
-/** Labels that select exactly the browser pods of a pool. */
-export function podSelectorLabels(pool: string): Record<string, string> {
-  return { [LABEL_NAME]: APP_NAME, [LABEL_POOL]: pool };
-}
-
-/** The pool's pod selector in label-selector string form (`status.selector`, for the scale subresource). */
-export function selectorString(pool: string): string {
-  return Object.entries(podSelectorLabels(pool)).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 /** Lower-case hex SHA-256 of `input`, cut to `length` characters. Stable across processes and versions. */

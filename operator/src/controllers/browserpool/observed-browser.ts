@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION_DRAINING_SINCE, ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH } from './names.ts';
+import { ANNOTATION_DRAINING_SINCE, ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH } from '#kube/api/v1alpha1/contract.ts';
 
 /** What the planner knows about one browser pod: a flat, clock-free view of the Pod plus observed sessions. */
 export interface ObservedBrowser {

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { BROWSERPOOL_KIND } from '#operator/api/v1alpha1/browserpool.ts';
-import type { InformerEvent } from '#operator/runtime/informer.ts';
-import { LABEL_POOL } from './names.ts';
+import { BROWSERPOOL_KIND } from '#kube/api/v1alpha1/browserpool.ts';
+import type { InformerEvent } from '#kube/runtime/informer.ts';
+import { LABEL_POOL } from '#kube/api/v1alpha1/contract.ts';
 
 /**
  * Key mapping for a pool's children (browser Pods, the token Secret): the `namespace/name` of the BrowserPool

@@ -1,11 +1,11 @@
 import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
-import type { BrowserPool } from '#operator/api/v1alpha1/browserpool.ts';
+import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
-import { describeKubeError, isConflict, isNotFound } from '#operator/runtime/kube-errors.ts';
-import { realClock, type Clock } from '#operator/runtime/clock.ts';
+import { describeKubeError, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
+import { realClock, type Clock } from '#kube/runtime/clock.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
-import { desiredSecret, tokenOf } from './desired-secret.ts';
+import { desiredSecret } from './desired-secret.ts';
 import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
@@ -13,9 +13,8 @@ import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { validateSpec } from './validate-spec.ts';
 import type { KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
-import {
-  ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, canonicalJson, networkPolicyName, tokenSecretName,
-} from './names.ts';
+import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { canonicalJson, networkPolicyName } from './names.ts';
 
 /** Read access to the informer caches the reconciler works from. */
 export interface PoolCaches {
@@ -161,11 +160,6 @@ export class BrowserPoolReconciler {
     if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
     if (failure) throw failure;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
-  }
-
-  /** Forgets what was remembered about a pool (after it is gone). */
-  forget(key: string): void {
-    this.#memory.delete(key);
   }
 
   #memoryFor(key: string, uid: string): PoolMemory {

@@ -1,8 +1,9 @@
-import type { BrowserPoolStatus, BrowserStatus, Condition } from '#operator/api/v1alpha1/browserpool.ts';
+import type { BrowserPoolStatus, BrowserStatus, Condition } from '#kube/api/v1alpha1/browserpool.ts';
 import type { ResolvedPoolSpec } from './validate-spec.ts';
 import type { ObservedBrowser } from './observed-browser.ts';
 import { classifyBrowser, type Plan } from './plan.ts';
-import { canonicalJson, selectorString } from './names.ts';
+import { selectorString } from '#kube/api/v1alpha1/contract.ts';
+import { canonicalJson } from './names.ts';
 
 /** Everything the status is computed from. */
 export interface StatusInput {

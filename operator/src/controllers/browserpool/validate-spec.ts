@@ -1,7 +1,7 @@
 import type { V1EnvVar, V1LabelSelector, V1ResourceRequirements, V1Toleration, V1Affinity } from '@kubernetes/client-node';
 import {
   BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
-} from '#operator/api/v1alpha1/browserpool.ts';
+} from '#kube/api/v1alpha1/browserpool.ts';
 import { CHROMIUM_PORT } from './names.ts';
 
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { desiredPod, specHash, type PoolRef } from '#operator/controllers/browserpool/desired-pods.ts';
-import { desiredSecret, tokenOf, generateToken } from '#operator/controllers/browserpool/desired-secret.ts';
+import { desiredSecret, generateToken } from '#operator/controllers/browserpool/desired-secret.ts';
+import { tokenOf } from '#kube/api/v1alpha1/contract.ts';
 import { desiredNetworkPolicy } from '#operator/controllers/browserpool/desired-network-policy.ts';
 import { podName } from '#operator/controllers/browserpool/names.ts';
 import { resolved } from './fixtures.ts';

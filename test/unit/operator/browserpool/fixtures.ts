@@ -1,6 +1,6 @@
 import type { ObservedBrowser } from '#operator/controllers/browserpool/observed-browser.ts';
 import { validateSpec, type ResolvedPoolSpec } from '#operator/controllers/browserpool/validate-spec.ts';
-import type { BrowserPoolSpec } from '#operator/api/v1alpha1/browserpool.ts';
+import type { BrowserPoolSpec } from '#kube/api/v1alpha1/browserpool.ts';
 
 /** A fixed "now" for the pure-function tests. */
 export const NOW = new Date('2026-01-01T12:00:00.000Z');

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { ApiException, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
-import type { BrowserPool, BrowserPoolStatus } from '#operator/api/v1alpha1/browserpool.ts';
-import { FakeClock } from '#operator/runtime/clock.ts';
+import type { BrowserPool, BrowserPoolStatus } from '#kube/api/v1alpha1/browserpool.ts';
+import { FakeClock } from '#support/fake-clock.ts';
 import { BrowserPoolReconciler } from '#operator/controllers/browserpool/reconciler.ts';
 import type { KubeWriter } from '#operator/controllers/browserpool/kube-writer.ts';
 

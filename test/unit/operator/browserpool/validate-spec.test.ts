@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { validateSpec, parseQuantity } from '#operator/controllers/browserpool/validate-spec.ts';
-import type { BrowserPoolSpec } from '#operator/api/v1alpha1/browserpool.ts';
+import type { BrowserPoolSpec } from '#kube/api/v1alpha1/browserpool.ts';
 
 function problems(spec: unknown, name = 'pool'): string[] {
   const v = validateSpec(name, spec as Partial<BrowserPoolSpec>);

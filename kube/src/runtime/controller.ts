@@ -50,25 +50,6 @@ export function ownKey(event: InformerEvent<KubernetesObject>): string[] {
   return [objectKey(event.object)];
 }
 
-/**
- * Key mapping for children: the keys of owners of kind `kind` (and `apiVersion` group/version if given), from
- * the object's owner references — both the new and, on update, the old owners.
- */
-export function ownerKeys(kind: string, apiVersion?: string): (event: InformerEvent<KubernetesObject>) => string[] {
-  return (event) => {
-    const objects = event.type === 'update' ? [event.object, event.old] : [event.object];
-    const keys = new Set<string>();
-    for (const object of objects) {
-      const namespace = object.metadata?.namespace;
-      for (const ref of object.metadata?.ownerReferences ?? []) {
-        if (ref.kind !== kind || (apiVersion && ref.apiVersion !== apiVersion)) continue;
-        keys.add(namespace ? `${namespace}/${ref.name}` : ref.name);
-      }
-    }
-    return [...keys];
-  };
-}
-
 /** Options of {@link Controller}. */
 export interface ControllerOptions {
   /** Name for logs and metrics, e.g. "browserpool". */

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { ApiException } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
-import { FakeClock } from '#operator/runtime/clock.ts';
-import { LeaderElector } from '#operator/runtime/leader-election.ts';
-import type { LeaseRecord } from '#operator/runtime/lease-decisions.ts';
-import type { LeaseStore, StoredLease } from '#operator/runtime/lease-store.ts';
+import { FakeClock } from '#support/fake-clock.ts';
+import { LeaderElector } from '#kube/runtime/leader-election.ts';
+import type { LeaseRecord } from '#kube/runtime/lease-decisions.ts';
+import type { LeaseStore, StoredLease } from '#kube/runtime/lease-store.ts';
 
 const quiet = createLogger({ component: 'test', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 

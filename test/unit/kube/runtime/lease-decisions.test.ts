@@ -9,8 +9,8 @@ import {
   shouldStepDown,
   validateTimings,
   type LeaseRecord,
-} from '#operator/runtime/lease-decisions.ts';
-import { leaseFromRecord, recordFromLease } from '#operator/runtime/lease-store.ts';
+} from '#kube/runtime/lease-decisions.ts';
+import { leaseFromRecord, recordFromLease } from '#kube/runtime/lease-store.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const held = (holder: string, renewTime = T0): LeaseRecord => ({

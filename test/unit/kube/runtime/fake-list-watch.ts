@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ListWatchClient, WatchEventType, WatchOptions } from '#operator/runtime/list-watch-client.ts';
+import type { ListWatchClient, WatchEventType, WatchOptions } from '#kube/runtime/list-watch-client.ts';
 
 /** Builds a namespaced test object. */
 export function testObject(name: string, rv: string, owner?: { kind: string; name: string }): KubernetesObject {

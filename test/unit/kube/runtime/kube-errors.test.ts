@@ -8,8 +8,8 @@ import {
   isGone,
   isNotFound,
   kubeErrorInfo,
-} from '#operator/runtime/kube-errors.ts';
-import { FakeClock } from '#operator/runtime/clock.ts';
+} from '#kube/runtime/kube-errors.ts';
+import { FakeClock } from '#support/fake-clock.ts';
 
 describe('kube-errors', () => {
   it('reads code, reason and the server message from an ApiException whose body is a JSON string', () => {

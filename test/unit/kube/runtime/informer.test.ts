@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
-import { FakeClock, flushMicrotasks } from '#operator/runtime/clock.ts';
-import { Informer, type InformerEvent } from '#operator/runtime/informer.ts';
-import { byOwnerUid } from '#operator/runtime/indexed-cache.ts';
+import { FakeClock, flushMicrotasks } from '#support/fake-clock.ts';
+import { Informer, type InformerEvent } from '#kube/runtime/informer.ts';
+import { byOwnerUid } from '#kube/runtime/indexed-cache.ts';
 import { ScriptedListWatch, testObject } from './fake-list-watch.ts';
 import { createLogger } from '#common/logger.ts';
 import { Writable } from 'node:stream';

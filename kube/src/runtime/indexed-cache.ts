@@ -10,12 +10,6 @@ export function objectKey(object: KubernetesObject): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-/** Splits a cache key into namespace (undefined when cluster-scoped) and name. */
-export function splitKey(key: string): { namespace: string | undefined; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
 /** Index function: the uids of an object's owner references (find pods by the uid of the pool that owns them). */
 export function byOwnerUid(object: KubernetesObject): string[] {
   return (object.metadata?.ownerReferences ?? []).map((ref) => ref.uid);

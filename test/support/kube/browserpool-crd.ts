@@ -10,12 +10,10 @@ import {
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { BROWSERPOOL_CRD_NAME, BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from './browserpool.ts';
+import { BROWSERPOOL_CRD_NAME, BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 
 /** Path of the BrowserPool CRD manifest in this repository. */
-export const BROWSERPOOL_CRD_PATH = path.resolve(
-  import.meta.dirname, '..', '..', '..', '..', 'crds', 'browser.composer-mcp.io_browserpools.yaml',
-);
+export const BROWSERPOOL_CRD_PATH = path.resolve(import.meta.dirname, '..', '..', '..', 'crds', 'browser.composer-mcp.io_browserpools.yaml');
 
 /** Field manager used when applying the CRD. */
 export const CRD_FIELD_MANAGER = 'composer-mcp-crd-installer';

@@ -30,8 +30,6 @@ export const BROWSERPOOL_CRD_NAME = `${BROWSERPOOL_PLURAL}.${BROWSERPOOL_GROUP}`
 export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/chromium:0.1.0';
 /** Default container image of the gateway sidecar. */
 export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/composer-mcp/gateway:0.1.0';
-/** Port Chromium listens on inside the pod (127.0.0.1 only); the gateway port must differ. */
-export const CHROMIUM_INTERNAL_PORT = 9223;
 /** Longest BrowserPool name the CRD accepts, so names derived from it (pods, labels) stay within 63 characters. */
 export const BROWSERPOOL_MAX_NAME_LENGTH = 52;
 
@@ -43,21 +41,6 @@ export const BROWSERPOOL_DEFAULTS = {
   gateway: { port: 9222 },
   recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 },
 } as const;
-
-/** Condition types the operator sets in `status.conditions`. */
-export const CONDITION_TYPES = {
-  /** Summary: the pool serves at least its desired number of ready browsers. */
-  Ready: 'Ready',
-  /** At least one browser is ready to take work. */
-  Available: 'Available',
-  /** The pool is moving towards its desired state (starting, draining or replacing browsers). */
-  Progressing: 'Progressing',
-  /** Something is wrong that needs attention (invalid spec, failing browsers). */
-  Degraded: 'Degraded',
-} as const;
-
-/** One of the condition types in CONDITION_TYPES. */
-export type BrowserPoolConditionType = (typeof CONDITION_TYPES)[keyof typeof CONDITION_TYPES];
 
 /** Lifecycle state of one browser in `status.browsers`. */
 export type BrowserState = 'Starting' | 'Ready' | 'Draining' | 'Failed';
@@ -181,19 +164,4 @@ export interface BrowserPool {
   metadata: V1ObjectMeta;
   spec: BrowserPoolSpec;
   status?: BrowserPoolStatus;
-}
-
-/** A list of BrowserPools as returned by list calls. */
-export interface BrowserPoolList {
-  apiVersion: string;
-  kind: string;
-  metadata: { resourceVersion?: string; continue?: string };
-  items: BrowserPool[];
-}
-
-/** Whether `value` looks like a BrowserPool object (apiVersion and kind match). */
-export function isBrowserPool(value: unknown): value is BrowserPool {
-  const object = value as Partial<BrowserPool> | null;
-  return typeof object === 'object' && object !== null && object.apiVersion === BROWSERPOOL_API_VERSION &&
-    object.kind === BROWSERPOOL_KIND;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { createLeaderElector, type LeaderElector } from '#operator/runtime/leader-election.ts';
+import { createLeaderElector, type LeaderElector } from '#kube/runtime/leader-election.ts';
 import { eventually, testKubeConfig, testNamespace } from './kube-test-kit.ts';
 
 const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 };

@@ -26,10 +26,19 @@ export function stripComments(source: string): string {
  * are erased by type stripping and so left out; `import { type X } from` still loads the module and is kept.
  */
 export function runtimeSpecifiers(source: string): string[] {
+  return specifiers(source, false);
+}
+
+/** Every module specifier a TypeScript file names: {@link runtimeSpecifiers} plus `import type` / `export type`. */
+export function allSpecifiers(source: string): string[] {
+  return specifiers(source, true);
+}
+
+function specifiers(source: string, withTypeOnly: boolean): string[] {
   const code = stripComments(source);
   const found: string[] = [];
   for (const m of code.matchAll(/(?:^|[;\n}])\s*(import|export)\s+(type\s+)?([^'"`;]*?)\bfrom\s*(['"])([^'"]+)\4/g)) {
-    if (m[2] === undefined) found.push(m[5]!);
+    if (withTypeOnly || m[2] === undefined) found.push(m[5]!);
   }
   for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(['"])([^'"]+)\1/g)) found.push(m[2]!);
   for (const m of code.matchAll(/\bimport\s*\(\s*(['"])([^'"]+)\1\s*\)/g)) found.push(m[2]!);

@@ -3,9 +3,9 @@ import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap } f
 import { Writable } from 'node:stream';
 import { createLogger } from '#common/logger.ts';
 import { sharedControlPlane } from '#support/control-plane/shared.ts';
-import { createInformer, Informer, type InformerEvent } from '#operator/runtime/informer.ts';
-import { isGone } from '#operator/runtime/kube-errors.ts';
-import { kubeListWatchClient, resourcePath, type ListWatchClient } from '#operator/runtime/list-watch-client.ts';
+import { createInformer, Informer, type InformerEvent } from '#kube/runtime/informer.ts';
+import { isGone } from '#kube/runtime/kube-errors.ts';
+import { kubeListWatchClient, resourcePath, type ListWatchClient } from '#kube/runtime/list-watch-client.ts';
 import { PROBE_GROUP, createProbeCrd, eventually, testKubeConfig, testNamespace } from './kube-test-kit.ts';
 
 function configMap(name: string, labels: Record<string, string>, data: Record<string, string> = {}): V1ConfigMap {

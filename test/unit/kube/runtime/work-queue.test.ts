@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { FakeClock, flushMicrotasks } from '#operator/runtime/clock.ts';
-import { WorkQueue } from '#operator/runtime/work-queue.ts';
+import { FakeClock, flushMicrotasks } from '#support/fake-clock.ts';
+import { WorkQueue } from '#kube/runtime/work-queue.ts';
 import {
   ExponentialBackoffRateLimiter,
   TokenBucketRateLimiter,
   defaultControllerRateLimiter,
-} from '#operator/runtime/rate-limiter.ts';
+} from '#kube/runtime/rate-limiter.ts';
 
 /** Resolves to the key if `get()` answered within the current turn, else 'pending'. */
 function getNow(queue: WorkQueue): Promise<string | undefined | 'pending'> {

@@ -2,10 +2,9 @@ import { expect } from 'chai';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { CollectingMetricReader as TestReader } from '#support/telemetry/collecting-metric-reader.ts';
-import { Controller } from '#operator/runtime/controller.ts';
-import { createInformer, type Informer } from '#operator/runtime/informer.ts';
-import { splitKey } from '#operator/runtime/indexed-cache.ts';
-import { ControllerMetrics } from '#operator/runtime/metrics.ts';
+import { Controller } from '#kube/runtime/controller.ts';
+import { createInformer, type Informer } from '#kube/runtime/informer.ts';
+import { ControllerMetrics } from '#kube/runtime/metrics.ts';
 import { eventually, testKubeConfig, testNamespace } from './kube-test-kit.ts';
 
 describe('Controller against a real kube-apiserver', function () {
@@ -39,17 +38,17 @@ describe('Controller against a real kube-apiserver', function () {
       sources: [{ informer }],
       metrics,
       reconcile: async (key) => {
-        const { namespace, name } = splitKey(key);
-        const current = await core.readNamespacedConfigMap({ name, namespace: namespace ?? '' });
+        const [namespace, name] = key.split('/') as [string, string];
+        const current = await core.readNamespacedConfigMap({ name, namespace });
         if (current.data?.['done'] === current.data?.['want']) return;
         attempts++;
         if (attempts === 1) {
           // Another writer changes the object between our read and our write: the write must get a 409.
-          await core.patchNamespacedConfigMap({ name, namespace: namespace ?? '', body: [{ op: 'add', path: '/data/other', value: 'y' }] });
+          await core.patchNamespacedConfigMap({ name, namespace, body: [{ op: 'add', path: '/data/other', value: 'y' }] });
         }
         await core.replaceNamespacedConfigMap({
           name,
-          namespace: namespace ?? '',
+          namespace,
           body: { ...current, data: { ...current.data, done: current.data?.['want'] ?? '' } },
         });
       },

@@ -4,11 +4,17 @@ import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { CollectingMetricReader as TestReader } from '#support/telemetry/collecting-metric-reader.ts';
 import { createLogger } from '#common/logger.ts';
-import { FakeClock } from '#operator/runtime/clock.ts';
-import { Controller, ownKey, ownerKeys, type Reconciler } from '#operator/runtime/controller.ts';
-import { Informer } from '#operator/runtime/informer.ts';
-import { ControllerMetrics } from '#operator/runtime/metrics.ts';
+import { FakeClock } from '#support/fake-clock.ts';
+import { Controller, ownKey, type Reconciler } from '#kube/runtime/controller.ts';
+import { Informer, type InformerEvent } from '#kube/runtime/informer.ts';
+import { ControllerMetrics } from '#kube/runtime/metrics.ts';
 import { ScriptedListWatch, testObject } from './fake-list-watch.ts';
+
+/** A keysFor mapping as a controller of children uses one: the owners' keys, of the new and (on update) the old object. */
+function ownerKeys(event: InformerEvent<KubernetesObject>): string[] {
+  const objects = event.type === 'update' ? [event.object, event.old] : [event.object];
+  return [...new Set(objects.flatMap((o) => (o.metadata?.ownerReferences ?? []).map((ref) => `${o.metadata?.namespace}/${ref.name}`)))];
+}
 
 function counterValues(metrics: ResourceMetrics, name: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -187,7 +193,7 @@ describe('Controller (fake reconcile, fake clock)', () => {
       async (key) => {
         seen.push(key);
       },
-      { sources: [{ informer, keysFor: ownerKeys('BrowserPool') }] },
+      { sources: [{ informer, keysFor: ownerKeys }] },
     );
     await c.start();
     await clock.tick(10);

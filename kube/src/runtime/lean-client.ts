@@ -1,5 +1,5 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { kubeListWatchClient, resourcePath, type ListWatchClient, type ResourceLocation } from '#operator/runtime/list-watch-client.ts';
+import { kubeListWatchClient, resourcePath, type ListWatchClient, type ResourceLocation } from './list-watch-client.ts';
 
 /** Drops `metadata.managedFields` (often most of an object's size, never read by the controller). */
 export function stripManagedFields(object: unknown): void {
