@@ -4,7 +4,8 @@
  * refreshes them). Every input of `CapacityInputs` is a flag, e.g.
  * `node bench/capacity.ts --active-users=1000 --browser-calls-per-user-hour=20 --node-memory-gi-b=32`;
  * `make capacity USERS=1000` sets --active-users. `--reference` prints the reference table of docs/capacity.md;
- * `--docs` (`make capacity-docs`) rewrites the generated blocks of docs/capacity.md from the measurements.
+ * `--docs` (`make capacity-docs`) rewrites the generated blocks of docs/capacity.md from the measurements;
+ * `--measurements=<file>` plans from another run (the bench writes each run to $TMPDIR/composer-mcp-capacity.json).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,7 +25,7 @@ export function loadMeasurements(path: string = CAPACITY_RESULTS_PATH): Capacity
 /** The inputs named by `argv` flags (kebab-case of each CapacityInputs key) over the defaults; throws on a bad value. */
 export function inputsFromArgs(argv: string[]): CapacityInputs {
   const keys = Object.keys(DEFAULT_INPUTS) as Array<keyof CapacityInputs>;
-  const { values } = parseArgs({ args: argv, options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), reference: { type: 'boolean' }, docs: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }])), reference: { type: 'boolean' }, docs: { type: 'boolean' }, measurements: { type: 'string' } }, strict: true });
   const inputs: CapacityInputs = { ...DEFAULT_INPUTS };
   for (const key of keys) {
     const raw = (values as Record<string, string | undefined>)[kebab(key)];
@@ -40,7 +41,8 @@ if (import.meta.main) {
   try {
     const argv = process.argv.slice(2);
     const inputs = inputsFromArgs(argv);
-    const m = loadMeasurements();
+    const file = parseArgs({ args: argv, options: { measurements: { type: 'string' } }, strict: false }).values['measurements'];
+    const m = loadMeasurements(typeof file === 'string' ? file : undefined);
     if (argv.includes('--docs')) {
       const before = readFileSync(CAPACITY_DOC_PATH, 'utf8');
       writeFileSync(CAPACITY_DOC_PATH, fillCapacityDoc(before, capacityDocBlocks(m)));
@@ -49,7 +51,7 @@ if (import.meta.main) {
       process.stdout.write(renderReferenceTable(m, inputs));
     } else {
       const given = Object.entries(inputs).map(([k, v]) => `--${kebab(k)}=${v}`).join(' ');
-      process.stdout.write(`Capacity plan for ${given}\n(change any of these flags; measurements from ${CAPACITY_RESULTS_PATH})\n\n${renderPlan(m, inputs)}`);
+      process.stdout.write(`Capacity plan for ${given}\n(change any of these flags; measurements from ${typeof file === 'string' ? file : CAPACITY_RESULTS_PATH})\n\n${renderPlan(m, inputs)}`);
     }
   } catch (error) {
     process.stderr.write(`capacity: ${(error as Error).message}\n`);
