@@ -33,7 +33,8 @@ function labelValuesMetric(query: string): { metric: string; label: string } | u
 
 /**
  * The panels issue 14 asks of the dashboard, each with a metric its queries must read (so a panel cannot pass by
- * title alone): tool calls and errors by tool, open/preview latency, browsers, sessions and queue depth, reconciles.
+ * title alone): tool calls and errors by tool, open/preview latency, browsers ready/draining/desired, sessions and
+ * queue depth, reconcile rate and errors, recycles by reason.
  */
 const REQUIRED_PANELS: Array<{ what: string; title: RegExp; reads: string }> = [
   { what: 'tool calls by tool', title: /^Tool calls by tool$/, reads: 'composer_mcp_tool_calls_total' },
@@ -42,6 +43,8 @@ const REQUIRED_PANELS: Array<{ what: string; title: RegExp; reads: string }> = [
   { what: 'browsers (known, healthy, not taking leases)', title: /^Browsers/, reads: 'composer_mcp_router_pool_healthy' },
   { what: 'sessions and queue depth', title: /^Sessions and queue depth$/, reads: 'composer_mcp_router_queue_depth' },
   { what: 'reconcile rate and errors', title: /^Reconciles by result$/, reads: 'composer_mcp_operator_reconciles_total' },
+  { what: 'browsers desired, ready and draining', title: /^BrowserPool: desired and browsers by state$/, reads: 'composer_mcp_operator_pool_browsers' },
+  { what: 'recycles by reason', title: /^Recycles by reason$/, reads: 'composer_mcp_operator_browser_drains_total' },
 ];
 
 describe('Grafana dashboard (charts/composer-mcp/files/dashboards/composer-mcp.json)', () => {

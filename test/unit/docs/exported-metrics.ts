@@ -13,6 +13,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { GatewayMetrics } from '#browser/gateway/gateway-metrics.ts';
 import { ControllerMetrics } from '#kube/runtime/metrics.ts';
+import { PoolMetrics } from '#operator/controllers/browserpool/pool-metrics.ts';
 import { RouterTelemetry } from '#server/browsers/router-telemetry.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 
@@ -71,6 +72,11 @@ export async function productExposition(): Promise<string> {
     queue.onLatency?.(1);
     queue.onWorkDuration?.(1);
     queue.onRetry?.('browserpool');
+    // operator/src/controllers/browserpool/reconciler.ts: observe(ref, desired, status.browsers), drained(ref, reason), deleted(ref, reason)
+    const pools = new PoolMetrics(provider.getMeter('composer-mcp.operator'));
+    pools.observe({ namespace: 'ns', name: 'pool' }, 1, [{ name: 'b', endpoint: 'http://b', state: 'Ready', sessions: 0, startedAt: '2026-01-01T00:00:00Z' }]);
+    pools.drained({ namespace: 'ns', name: 'pool' }, 'MaxAge');
+    pools.deleted({ namespace: 'ns', name: 'pool' }, 'Drained');
     const { resourceMetrics } = await exporter.collect();
     const otel = new PrometheusSerializer().serialize(resourceMetrics);
     return `${otel}\n${gatewayExposition()}`;
