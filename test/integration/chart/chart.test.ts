@@ -409,7 +409,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
 
     it('keeps existing BrowserPools (same uid) across helm upgrade and helm uninstall, and keeps the CRD', async () => {
       const custom = kc.makeApiClient(CustomObjectsApi);
-      await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      // The shared CRD was applied from this tree (field manager chart-test) before; the old chart's CRD differs from it
+      // whenever the CRD changed since 0.0.1, so its install takes the fields over, as a cluster that ran 0.0.1 had them.
+      await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership', '--force-conflicts'], admin, 90_000);
       await custom.createNamespacedCustomObject({
         ...POOL_API, namespace: ns.name,
         body: { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', metadata: { name: 'lessons' }, spec: { browser: { image: 'example/chromium:1' }, gateway: { image: 'example/gateway:1' } } },
