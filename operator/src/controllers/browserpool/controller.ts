@@ -7,7 +7,6 @@ import { Controller } from '#kube/runtime/controller.ts';
 import { byOwnerUid } from '#kube/runtime/indexed-cache.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
 import { ControllerMetrics, type ReconcileOutcome } from '#kube/runtime/metrics.ts';
-import { PoolMetrics } from './pool-metrics.ts';
 import { leanListWatchClient } from '#kube/runtime/lean-client.ts';
 import { shareDispatcher } from '#kube/runtime/shared-dispatcher.ts';
 import { BrowserPoolReconciler, type PoolCaches } from './reconciler.ts';
@@ -40,8 +39,6 @@ export interface BrowserPoolControllerOptions {
   identity?: string;
   /** Where reconcile and work-queue metrics go (default the runtime's, on the global meter provider). */
   metrics?: ControllerMetrics;
-  /** Where the pools' figures, drains and deletions go (default on the global meter provider). */
-  poolMetrics?: PoolMetrics;
   /** How long stopping the workers waits for in-flight reconciles (default 30 s). */
   stopDeadlineMs?: number;
   /** Called after every reconcile (for benchmarks). */
@@ -62,7 +59,6 @@ export class BrowserPoolController {
   readonly #options: BrowserPoolControllerOptions;
   readonly #clock: Clock;
   readonly #metrics: ControllerMetrics;
-  readonly #poolMetrics: PoolMetrics;
   readonly #stopped = new AbortController();
   /** The runtime controller of the current leadership term, and the promise of its `runWorkers`. */
   #term: { controller: Controller; done: Promise<void> } | undefined;
@@ -71,7 +67,6 @@ export class BrowserPoolController {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
     this.#metrics = options.metrics ?? new ControllerMetrics();
-    this.#poolMetrics = options.poolMetrics ?? new PoolMetrics();
     const ns = options.namespace ? { namespace: options.namespace } : {};
     const kc = shareDispatcher(options.kubeConfig);
     this.pools = new Informer<BrowserPool>({
@@ -102,7 +97,6 @@ export class BrowserPoolController {
       clock: this.#clock,
       ...(options.operator ? { operator: options.operator } : {}),
       ...(options.planOptions ? { planOptions: options.planOptions } : {}),
-      poolMetrics: this.#poolMetrics,
     });
   }
 
@@ -154,8 +148,6 @@ export class BrowserPoolController {
     this.#term = term;
     return term.done.finally(() => {
       if (this.#term === term) this.#term = undefined;
-      // Out of the term (lost the Lease, stopping): the pool gauges are the next leader's to report.
-      this.#poolMetrics.clear();
     });
   }
 

@@ -10,7 +10,7 @@ import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-p
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
-import type { PoolMetrics } from './pool-metrics.ts';
+import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec } from './validate-spec.ts';
 import type { KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
@@ -43,7 +43,7 @@ export interface ReconcilerDeps {
   planOptions?: PlanOptions;
   /** How long a session count read from a gateway is reused (default 1000 ms). */
   sessionTtlMs?: number;
-  /** Where pool figures, drains and deletions are counted (none: not counted). */
+  /** Where pool figures, drains and deletions are counted (default: one PoolMetrics per process, global meter). */
   poolMetrics?: PoolMetrics;
 }
 
@@ -94,7 +94,7 @@ export class BrowserPoolReconciler {
     if (!pool) {
       await this.#cleanUpAfter(key);
       this.#memory.delete(key);
-      this.#deps.poolMetrics?.forget(key);
+      poolMetricsOf(this.#deps).forget(key);
       return {};
     }
     if (pool.metadata.deletionTimestamp) return {};
@@ -158,10 +158,10 @@ export class BrowserPoolReconciler {
       poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
       ...(reconcileError ? { reconcileError } : {}),
     });
+    poolMetricsOf(this.#deps).observe(ref, plan.desiredReplicas, status.browsers ?? []);
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
-    this.#deps.poolMetrics?.observe(ref, plan.desiredReplicas, status.browsers ?? []);
     if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
     if (failure) throw failure;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
@@ -288,7 +288,7 @@ export class BrowserPoolReconciler {
           [ANNOTATION_DRAIN_REASON]: d.reason,
         });
         if (!ok) return;
-        this.#deps.poolMetrics?.drained(ref, d.reason);
+        poolMetricsOf(this.#deps).drained(ref, d.reason);
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
         await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} open sessions`);
@@ -297,7 +297,7 @@ export class BrowserPoolReconciler {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
         memory.expectedDeletes.set(d.name, this.#clock.now());
         if (!ok) return;
-        this.#deps.poolMetrics?.deleted(ref, d.reason);
+        poolMetricsOf(this.#deps).deleted(ref, d.reason);
         log.info('Deleted browser pod', { pod: d.name, reason: d.reason });
         await writer.event(pool, 'Normal', 'DeletedBrowser', `Deleted browser pod ${d.name} (${d.reason})`);
       })),

@@ -7,7 +7,7 @@ import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import { FakeClock } from '#support/fake-clock.ts';
 import { desiredPod } from '#operator/controllers/browserpool/desired-pods.ts';
 import type { KubeWriter } from '#operator/controllers/browserpool/kube-writer.ts';
-import { countByState, PoolMetrics } from '#operator/controllers/browserpool/pool-metrics.ts';
+import { countByState, POOL_FIGURES_STALE_AFTER_MS, PoolMetrics } from '#operator/controllers/browserpool/pool-metrics.ts';
 import { BrowserPoolReconciler } from '#operator/controllers/browserpool/reconciler.ts';
 import { validateSpec } from '#operator/controllers/browserpool/validate-spec.ts';
 
@@ -23,17 +23,19 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
       .to.deep.equal({ Starting: 0, Ready: 2, Draining: 1, Failed: 0 });
   });
 
-  it('reports zeros for every pool once the leadership term ends (clear), so the next leader\'s figures win under max', async () => {
+  it('reports a pool this process stopped reconciling (lost the Lease) as zeros after a minute, so max is the leader\'s', async () => {
     const exporter = new PrometheusExporter({ preventServerStart: true });
     const provider = new MeterProvider({ readers: [exporter] });
+    let now = 1_000_000;
     try {
-      const metrics = new PoolMetrics(provider.getMeter('composer-mcp.operator'));
+      const metrics = new PoolMetrics(provider.getMeter('composer-mcp.operator'), () => now);
       metrics.observe({ namespace: 'a', name: 'p' }, 3, [{ name: 'x', endpoint: 'http://x', state: 'Ready', sessions: 0, startedAt: '2026-01-01T00:00:00Z' }]);
+      now += POOL_FIGURES_STALE_AFTER_MS;
       expect(await scrape(exporter)).to.include('composer_mcp_operator_pool_desired_browsers{pool_namespace="a",pool="p"} 3');
-      metrics.clear();
+      now += 1;
       const lines = (await scrape(exporter)).filter((l) => l.includes('pool_'));
       expect(lines).to.have.length(5);
-      expect(lines.every((l) => l.endsWith(' 0'))).to.equal(true);
+      expect(lines.every((l) => l.endsWith(' 0')), lines.join('\n')).to.equal(true);
     } finally {
       await provider.shutdown();
     }
