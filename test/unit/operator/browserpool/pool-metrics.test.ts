@@ -74,8 +74,14 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
       async event() {},
     };
     const metrics = new PoolMetrics(provider.getMeter('composer-mcp.operator'));
+    // Caches as the informers serve them (a variable, so a cache lookup a newer reconciler asks for can be added).
+    const caches = {
+      getPool: (k: string) => (k === 'team-a/lessons' ? pool : undefined), listPools: () => [pool], podsOwnedBy: () => pods, podsLabelled: () => pods,
+      getSecret: () => undefined, getNetworkPolicy: () => undefined,
+    };
+    const empty = { getPool: () => undefined, listPools: () => [], podsOwnedBy: () => [], podsLabelled: () => [], getSecret: () => undefined, getNetworkPolicy: () => undefined };
     const reconciler = new BrowserPoolReconciler({
-      caches: { getPool: (k) => (k === 'team-a/lessons' ? pool : undefined), listPools: () => [pool], podsOwnedBy: () => pods, podsLabelled: () => pods, getSecret: () => undefined },
+      caches,
       writer, sessions: { read: async () => 0 }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
     });
     try {
@@ -89,7 +95,7 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
 
       // The pool goes away: its gauges fall to zero.
       const gone = new BrowserPoolReconciler({
-        caches: { getPool: () => undefined, listPools: () => [], podsOwnedBy: () => [], podsLabelled: () => [], getSecret: () => undefined },
+        caches: empty,
         writer, sessions: { read: async () => 0 }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
       });
       await gone.reconcile('team-a/lessons');
