@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { installNavigationAllowlist, normaliseOrigins } from '#server/browsers/navigation-allowlist.ts';
-import { capturePng, pngSize } from '#server/composer/session/page-capture.ts';
+import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import { visitComposition, type CompositionVisit } from '#server/composer/session/visit-composition.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
@@ -52,7 +52,7 @@ export async function openDirectly(
     marks.push(performance.now());
     visit = await visitComposition({ browserId: 'direct', context, page, blocked: [] }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
     marks.push(performance.now());
-    png = await capturePng(page, { fullPage: false, timeoutMs: 15_000 });
+    png = (await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS })).bytes;
     marks.push(performance.now());
   } finally {
     await context.close();

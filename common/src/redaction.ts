@@ -1,3 +1,5 @@
+import { encodedForms } from './secret-encodings.ts';
+
 /** Key names whose values are secrets wherever they appear in a log record. */
 const SECRET_KEY_PATTERN = /(token|secret|password|passwd|authorization|api[-_]?key|project[-_]?key|cookie|credential|private[-_]?key|bearer)/i;
 
@@ -6,14 +8,25 @@ export const REDACTED = '[REDACTED]';
 
 /**
  * Holds the known secret values (from configuration) and removes them, and values under secret-looking keys,
- * from anything about to be logged. Values shorter than 6 characters are not registered (they would match noise).
+ * from anything about to be logged. Each secret is registered with its encoded forms too (URL-encoded, base64 and
+ * base64url at every alignment), so a secret a page or an upstream packed into a URL is still caught. Values
+ * shorter than 6 characters are not registered (they would match noise).
  */
 export class SecretRedactor {
   private readonly values = new Set<string>();
 
-  /** Adds a secret value; every later log line has it replaced, wherever it appears inside a string. */
+  /** Adds a secret value and its encoded forms; every later log line has them replaced, wherever they appear. */
   add(value: string | undefined | null): void {
-    if (typeof value === 'string' && value.length >= 6) this.values.add(value);
+    if (typeof value !== 'string' || value.length < 6 || this.values.has(value)) return;
+    this.values.add(value);
+    for (const form of encodedForms(value)) this.values.add(form);
+    // A JWT's signature is what makes it a credential: caught on its own too (header and claims are not secret).
+    const segments = value.split('.');
+    if (segments.length === 3 && segments[2]!.length >= 16) this.add(segments[2]);
+    // Longest first, so a form that contains another is replaced whole.
+    const sorted = [...this.values].toSorted((a, b) => b.length - a.length);
+    this.values.clear();
+    for (const v of sorted) this.values.add(v);
   }
 
   /** True when `key` names a field whose value must never be logged. */

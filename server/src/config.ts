@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
+import { DEFAULT_PAGE_ACCESS } from '#server/composer/broker/page-access-settings.ts';
+import { parseApiCallRule } from '#server/composer/broker/read-only-policy.ts';
+import { DEFAULT_CAPTURE_LIMITS } from '#server/composer/session/page-capture.ts';
 
 /** Environment variable prefix of the server's configuration (e.g. `COMPOSER_MCP_COMPOSER__ACCESS_TOKEN`). */
 export const SERVER_ENV_PREFIX = 'COMPOSER_MCP';
@@ -77,6 +80,35 @@ const idempotencySchema = z
   })
   .strict();
 
+const pageAccessSchema = z
+  .object({
+    readOnlyApiCalls: csv(
+      'Extra storage API calls a page opened by composer_open_composition or composer_preview_composition may make, each "GET /path" or "HEAD /path" relative to composer.apiUrl (`*` matches within one path segment, `**` anything), e.g. "GET /storage/v1.0/assets/**". The sign-in check (GET /auth/v1.0/user/me) and the read of the composition being viewed are always allowed; every other call is refused with 403, never sent upstream, and reported in refusedApiCalls.',
+    ).superRefine((calls, ctx) => {
+      for (const [index, call] of calls.entries()) {
+        try {
+          parseApiCallRule(call);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: [index], message: (error as Error).message });
+        }
+      }
+    }),
+    upstreamTimeoutMs: positiveInt.default(DEFAULT_PAGE_ACCESS.upstreamTimeoutMs).describe('Timeout of one API call the server makes with the real credentials on behalf of a page.'),
+    maxResponseBytes: positiveInt.default(DEFAULT_PAGE_ACCESS.maxResponseBytes).describe('Largest API answer relayed to a page, in bytes; a larger one fails that request.'),
+    maxApiCallsPerLease: positiveInt.default(DEFAULT_PAGE_ACCESS.maxApiCallsPerLease).describe('Most API calls relayed for one open or preview; later calls of that page are refused.'),
+  })
+  .strict();
+
+const captureSchema = z
+  .object({
+    timeoutMs: positiveInt.default(DEFAULT_CAPTURE_LIMITS.timeoutMs).describe('Longest one screenshot, PDF or page read of open/preview may take; past it the call answers UPSTREAM_TIMEOUT.'),
+    maxScreenshotHeightPx: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxScreenshotHeightPx).describe('Tallest full-page screenshot in CSS pixels; a taller page is captured down to this height and the result says truncated.'),
+    maxScreenshotBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxScreenshotBytes).describe('Largest screenshot returned, in bytes; a larger one answers an error.'),
+    maxPdfPages: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxPdfPages).describe('Most pages of a PDF preview; a longer document gets its first pages and the result says truncated.'),
+    maxPdfBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxPdfBytes).describe('Largest PDF returned, in bytes; a larger one answers an error.'),
+  })
+  .strict();
+
 const composerSchema = z
   .object({
     composerUrl: z.url().default('https://composer.euconquisto.com').describe('Base URL of the Composer web app.'),
@@ -90,6 +122,8 @@ const composerSchema = z
     requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
     limits: limitsSchema.prefault({}).describe('Content limits the validator applies.'),
     idempotency: idempotencySchema.prefault({}).describe('Idempotency of composer_save_composition: where keys are remembered and for how long.'),
+    pageAccess: pageAccessSchema.prefault({}).describe('What a page in a pooled browser may ask of the storage API. Pages get look-alike credentials; the server puts the real ones only on the calls allowed here.'),
+    capture: captureSchema.prefault({}).describe('Bounds of the screenshots, PDFs and page reads of open and preview (time, pixels, pages, bytes).'),
   })
   .strict();
 
@@ -121,6 +155,7 @@ const browsersSchema = z
     queueLimit: z.coerce.number().int().min(0).default(32).describe('Lease requests that may wait when every browser is full; more get BROWSER_BUSY at once.'),
     queueTimeoutMs: positiveInt.default(20000).describe('How long a lease request waits for capacity before BROWSER_BUSY.'),
     prewarmPerBrowser: z.coerce.number().int().min(0).default(1).describe('Contexts kept ready per browser so a lease is a hand-over.'),
+    leaseDeadlineMs: positiveInt.default(60000).describe('Hard deadline of one open or preview once it has a browser: past it the page is closed (even one that spins in a script), its slot freed, and the call answers UPSTREAM_TIMEOUT.'),
   })
   .strict()
   .superRefine((b, ctx) => {

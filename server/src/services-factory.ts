@@ -28,6 +28,8 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
     composerUrl: c.composerUrl,
     apiUrl: c.apiUrl,
     apiEnv: c.apiEnv,
+    pageAccess: c.pageAccess,
+    capture: c.capture,
     ...(c.accessToken ? { accessToken: c.accessToken } : {}),
     ...(c.projectKey ? { projectKey: c.projectKey } : {}),
     ...(c.connectorUid ? { connectorUid: c.connectorUid } : {}),

@@ -14,6 +14,8 @@ export interface BrowserPoolSettings {
   queueLimit: number;
   queueTimeoutMs: number;
   prewarmPerBrowser: number;
+  /** Hard deadline of a lease's work (default 60 s when absent). */
+  leaseDeadlineMs?: number;
 }
 
 /** A started router with the source it owns. */
@@ -48,6 +50,7 @@ export async function startBrowserPool(settings: BrowserPoolSettings, options: S
     prewarmPerBrowser: settings.prewarmPerBrowser,
     queueMaxDepth: settings.queueLimit,
     queueTimeoutMs: settings.queueTimeoutMs,
+    ...(settings.leaseDeadlineMs !== undefined ? { leaseDeadlineMs: settings.leaseDeadlineMs } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
     ...options.router,
   });

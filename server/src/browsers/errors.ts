@@ -55,3 +55,23 @@ export class BrowserFailedError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * A lease's work ran past the lease deadline; the router closed its context (which ends a page that spins in
+ * `while (true) {}` too, where Playwright calls would wait forever) and freed its slot.
+ */
+export class LeaseDeadlineError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'LEASE_DEADLINE';
+  /** Id of the browser the lease ran on. */
+  readonly browserId: string;
+  /** The deadline that passed, in milliseconds. */
+  readonly deadlineMs: number;
+
+  constructor(browserId: string, deadlineMs: number) {
+    super(`The lease on browser ${browserId} ran past its deadline of ${deadlineMs} ms; its context was closed`);
+    this.name = 'LeaseDeadlineError';
+    this.browserId = browserId;
+    this.deadlineMs = deadlineMs;
+  }
+}

@@ -4,7 +4,7 @@ import { metrics, trace, type Attributes, type Tracer } from '@opentelemetry/api
 export const ROUTER_SCOPE = 'composer-mcp.router';
 
 /** How a lease ended (span attribute `lease.outcome`, metric attribute `outcome`). */
-export type LeaseOutcome = 'ok' | 'work_error' | 'browser_failed' | 'busy' | 'unavailable' | 'aborted';
+export type LeaseOutcome = 'ok' | 'work_error' | 'browser_failed' | 'busy' | 'unavailable' | 'aborted' | 'deadline';
 
 /** A snapshot the observable gauges read. */
 export interface PoolGaugeSnapshot {

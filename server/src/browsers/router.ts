@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
-import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError } from './errors.ts';
+import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
 import { normaliseOrigins, type BlockedNavigation } from './navigation-allowlist.ts';
 import { chooseBrowser } from './placement.ts';
@@ -38,6 +38,8 @@ export interface LeaseOptions {
   signal?: AbortSignal;
   /** Origins the lease may load (`https://host[:port]`); default the router's; undefined everywhere = no limit. */
   allowedOrigins?: string[];
+  /** Hard deadline of the work once the lease is granted, in ms (default the router's `leaseDeadlineMs`). */
+  deadlineMs?: number;
 }
 
 /** A snapshot of the pool as the router sees it. */
@@ -86,6 +88,11 @@ export interface RouterOptions {
   startTimeoutMs?: number;
   /** Options for every context (viewport, locale, ...). */
   contextOptions?: BrowserContextOptions;
+  /**
+   * Hard deadline of a lease's work from hand-over (default 60 s): past it the work is abandoned with a
+   * LeaseDeadlineError and the context closed, even when its page spins and Playwright calls never return.
+   */
+  leaseDeadlineMs?: number;
   logger?: Logger;
 }
 
@@ -128,7 +135,9 @@ export class BrowserRouter {
       reconnectInitialMs: options.reconnectInitialMs ?? 500,
       reconnectMaxMs: options.reconnectMaxMs ?? 15_000,
       startTimeoutMs: options.startTimeoutMs ?? 20_000,
+      leaseDeadlineMs: options.leaseDeadlineMs ?? 60_000,
     };
+    if (!(this.options.leaseDeadlineMs > 0)) throw new RangeError(`leaseDeadlineMs must be > 0, got ${this.options.leaseDeadlineMs}`);
     this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
     this.contextOptions = options.contextOptions;
     this.logger = options.logger ?? createLogger({ component: 'router' });
@@ -247,7 +256,7 @@ export class BrowserRouter {
       const requestedAt = performance.now();
       const connection = await this.acquireSlot(options.signal, avoid);
       try {
-        return await this.runLease(connection, work, origins, leaseId, requestedAt, span, options.signal);
+        return await this.runLease(connection, work, origins, leaseId, requestedAt, span, options.signal, options.deadlineMs ?? this.options.leaseDeadlineMs);
       } catch (error) {
         if (!shouldRetryLease({ error, idempotent: options.idempotent === true, attempt })) throw error;
         avoid.add(connection.id);
@@ -264,6 +273,7 @@ export class BrowserRouter {
     requestedAt: number,
     span: Span,
     signal: AbortSignal | undefined,
+    deadlineMs: number,
   ): Promise<T> {
     const browserId = connection.id;
     let warm: WarmPage | undefined;
@@ -273,7 +283,8 @@ export class BrowserRouter {
       warm = await connection.openPage();
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
       warm.guard.allowedOrigins = origins;
-      warm.guard.onBlocked = (blocked) => this.logger.warn('Blocked request outside the navigation allowlist', { browserId, leaseId, ...blocked });
+      // Origin and type only: a page can pack anything into the path or query of a URL it requests.
+      warm.guard.onBlocked = (blocked) => this.logger.warn('Blocked request outside the navigation allowlist', { browserId, leaseId, origin: originOf(blocked.url), method: blocked.method.slice(0, 16), resourceType: blocked.resourceType });
       heldFrom = performance.now();
       const waitMs = heldFrom - requestedAt;
       span.setAttribute('browser.id', browserId);
@@ -282,21 +293,28 @@ export class BrowserRouter {
       this.logger.debug('Granted browser lease', { browserId, leaseId, waitMs: Math.round(waitMs) });
       const tracker = connection.track();
       const cancelled = abortPromise(signal);
+      const deadline = deadlinePromise(browserId, deadlineMs);
       const running = work(lease);
       running.catch(() => undefined);
       try {
-        return await Promise.race([running, tracker.failed, cancelled.promise]);
+        return await Promise.race([running, tracker.failed, cancelled.promise, deadline.promise]);
       } catch (error) {
         const failure = tracker.failure();
         if (failure !== undefined) {
           outcome = 'browser_failed';
           throw new BrowserFailedError(browserId, 'work', failure.reason, { cause: error });
         }
-        outcome = signal?.aborted === true && isAbortError(error) ? 'aborted' : 'work_error';
+        if (error instanceof LeaseDeadlineError) {
+          outcome = 'deadline';
+          this.logger.warn('Closed a lease that ran past its deadline', { browserId, leaseId, deadlineMs });
+        } else {
+          outcome = signal?.aborted === true && isAbortError(error) ? 'aborted' : 'work_error';
+        }
         throw error;
       } finally {
         tracker.dispose();
         cancelled.dispose();
+        deadline.dispose();
       }
     } catch (error) {
       if (outcome === 'ok') outcome = error instanceof BrowserFailedError ? 'browser_failed' : 'work_error';
@@ -435,6 +453,7 @@ export class BrowserRouter {
 }
 
 function outcomeOf(error: unknown): LeaseOutcome {
+  if (error instanceof LeaseDeadlineError) return 'deadline';
   if (error instanceof BrowserBusyError) return 'busy';
   if (error instanceof BrowserUnavailableError) return 'unavailable';
   if (error instanceof BrowserFailedError) return 'browser_failed';
@@ -444,6 +463,26 @@ function outcomeOf(error: unknown): LeaseOutcome {
 
 function isAbortError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
+}
+
+/** A promise that rejects with a LeaseDeadlineError after `deadlineMs`. */
+function deadlinePromise(browserId: string, deadlineMs: number): { promise: Promise<never>; dispose: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new LeaseDeadlineError(browserId, deadlineMs)), deadlineMs);
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => clearTimeout(timer) };
+}
+
+/** The origin of a URL for a log line (never its path or query), or its scheme when it has no origin. */
+function originOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.origin !== 'null' ? parsed.origin : `${parsed.protocol}…`;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 /** A promise that rejects with an AbortError when `signal` aborts (never, without a signal). */

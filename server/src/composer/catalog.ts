@@ -6,6 +6,7 @@ import type { Confidence } from './model/common.ts';
 import { compositionSchema } from './model/document.ts';
 import { WIDGET_SCHEMAS, WIDGET_TYPES } from './model/widgets.ts';
 import type { KnownWidget, WidgetType } from './model/widgets.ts';
+import { allowedHtmlSummary } from './html/html-policy.ts';
 import { DEFAULT_VALIDATION_LIMITS } from './validator/limits.ts';
 import type { ValidationLimits } from './validator/limits.ts';
 
@@ -72,7 +73,7 @@ const EXAMPLE_SECTIONS: Record<Exclude<WidgetType, 'head-1'>, OutlineSection> = 
 export function exampleWidget(type: WidgetType): KnownWidget {
   const newId = deterministicIds(Date.UTC(2025, 0, 1) + WIDGET_TYPES.indexOf(type) * 60_000);
   if (type === 'head-1') return buildHeadWidget({ category: 'Ciências · 7º ano', authorName: 'Ana Souza', authorOffice: 'Professora de Ciências' }, newId);
-  return buildSectionWidget(EXAMPLE_SECTIONS[type], newId);
+  return buildSectionWidget(EXAMPLE_SECTIONS[type], newId, 'sections[0]');
 }
 
 /** Collects every `assumption` annotation of a JSON Schema with the location of the field that carries it. */
@@ -95,8 +96,9 @@ export function collectAssumptions(schema: unknown, path = '$'): CatalogAssumpti
 /** Rules the validator applies to a widget type beyond its JSON Schema. */
 export function widgetConstraints(type: WidgetType, limits: ValidationLimits): string[] {
   const common = [
-    'Every id is unique in the whole composition (the builder uses time-based UUID v1).',
-    'HTML values must be well-formed and safe: no <script>, <iframe> or other active elements, no on*= event handlers, no javascript: URLs.',
+    'Every id is unique in the whole composition (the builder derives version-1-layout UUIDs from the outline, so rebuilding an outline gives the same ids).',
+    'HTML values are parsed as a browser parses them and must be well-formed and clean: a value the sanitiser would change is refused (and shown sanitised if saved elsewhere).',
+    allowedHtmlSummary(),
   ];
   const specific: Record<WidgetType, string[]> = {
     'head-1': ['Must be the first widget of "structure", and the only head-1.'],

@@ -3,11 +3,13 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Logger } from '#common/logger.ts';
+import { secretRedactor } from '#common/redaction.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ProgressReporter, type ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { InFlightTracker } from '#common/shutdown.ts';
 import type { ToolMetrics } from './tool-metrics.ts';
 import type { RunningCalls } from './running-calls.ts';
+import { redactToolResult } from './redact-tool-result.ts';
 
 /** The SDK's per-request context handed to tool callbacks. */
 export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -88,7 +90,8 @@ function progressReporter(extra: RequestExtra): ProgressReporter {
  * Runs one tool call with everything around it: input validation (INVALID_INPUT naming each bad argument), a span, a
  * cancellation signal (client cancel or shutdown), progress notifications when the client asked for them, ToolError →
  * `isError` result, unexpected error or structured content that breaks the output schema → INTERNAL result (logged
- * once, no stack to the client), one audit line and the call metrics — for every call, valid or not.
+ * once, no stack to the client), one audit line and the call metrics — for every call, valid or not. Every result
+ * leaves through the secret redactor (text, structuredContent and _meta).
  */
 export async function runToolCall<Services>(
   tool: ToolDefinition<Services>,
@@ -142,7 +145,7 @@ export async function runToolCall<Services>(
       span.end();
       env.metrics.record(tool.name, outcome, durationMs);
       env.logger.info('Tool call completed', { subject, tool: tool.name, ...(uid ? { compositionUid: uid } : {}), outcome, durationMs });
-      return result;
+      return redactToolResult(result, secretRedactor);
     }),
   );
 }

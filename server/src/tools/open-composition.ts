@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { capturePng, pngSize } from '#server/composer/session/page-capture.ts';
-import { withComposerPage } from '#server/composer/session/browser-work.ts';
-import { visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
+import { capturePng, pngSize, truncationNote } from '#server/composer/session/page-capture.ts';
+import { captureLimitsOf, withComposerPage } from '#server/composer/session/browser-work.ts';
+import { truncationSchema, visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
 import type { ComposerServices } from './services.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { parseToolInput } from './parse-input.ts';
@@ -14,7 +14,7 @@ const inputSchema = z
   .strict();
 
 const outputSchema = visitReportSchema.extend({
-  screenshot: z.object({ mimeType: z.literal('image/png'), width: z.number().int(), height: z.number().int(), bytes: z.number().int() }),
+  screenshot: z.object({ mimeType: z.literal('image/png'), width: z.number().int(), height: z.number().int(), bytes: z.number().int(), truncated: truncationSchema.optional() }),
 });
 
 /** composer_open_composition: opens a saved composition in the Composer editor and shows what loaded. */
@@ -33,14 +33,14 @@ export const openCompositionTool: ToolDefinition<ComposerServices, typeof inputS
       view: 'editor',
       signal: context.signal,
       reportProgress: context.reportProgress,
-      capture: async (lease) => capturePng(lease.page, { fullPage: input.fullPage, timeoutMs: 15_000 }),
+      capture: async (lease) => capturePng(lease.page, { fullPage: input.fullPage, limits: captureLimitsOf(context.services.settings) }),
     });
-    const size = pngSize(captured) ?? { width: 0, height: 0 };
-    const report = { uid: input.uid, ...visit, browserId, screenshot: { mimeType: 'image/png' as const, ...size, bytes: captured.length } };
+    const size = pngSize(captured.bytes) ?? { width: 0, height: 0 };
+    const report = { uid: input.uid, ...visit, browserId, screenshot: { mimeType: 'image/png' as const, ...size, bytes: captured.bytes.length, ...(captured.truncated ? { truncated: captured.truncated } : {}) } };
     return {
       content: [
-        { type: 'text', text: visitSummary(report) },
-        { type: 'image', data: captured.toString('base64'), mimeType: 'image/png' },
+        { type: 'text', text: `${visitSummary(report)}${truncationNote(captured.truncated)}` },
+        { type: 'image', data: captured.bytes.toString('base64'), mimeType: 'image/png' },
       ],
       structuredContent: report,
     };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { capturePdf, capturePng, pngSize } from '#server/composer/session/page-capture.ts';
-import { withComposerPage } from '#server/composer/session/browser-work.ts';
-import { visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
+import { capturePdf, capturePng, pngSize, truncationNote } from '#server/composer/session/page-capture.ts';
+import { captureLimitsOf, withComposerPage } from '#server/composer/session/browser-work.ts';
+import { truncationSchema, visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
 import type { ComposerServices } from './services.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { parseToolInput } from './parse-input.ts';
@@ -15,7 +15,7 @@ const inputSchema = z
   .strict();
 
 const outputSchema = visitReportSchema.extend({
-  preview: z.object({ mimeType: z.enum(['image/png', 'application/pdf']), bytes: z.number().int(), width: z.number().int().optional(), height: z.number().int().optional(), uri: z.string().optional() }),
+  preview: z.object({ mimeType: z.enum(['image/png', 'application/pdf']), bytes: z.number().int(), width: z.number().int().optional(), height: z.number().int().optional(), uri: z.string().optional(), truncated: truncationSchema.optional() }),
 });
 
 /** composer_preview_composition: the learner's view of a saved composition as a PNG or a PDF. */
@@ -34,26 +34,30 @@ export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inp
       view: 'embed',
       signal: context.signal,
       reportProgress: context.reportProgress,
-      capture: async (lease) => (input.format === 'pdf' ? capturePdf(lease.page) : capturePng(lease.page, { fullPage: input.fullPage, timeoutMs: 15_000 })),
+      capture: async (lease) => {
+        const limits = captureLimitsOf(context.services.settings);
+        return input.format === 'pdf' ? capturePdf(lease.page, limits) : capturePng(lease.page, { fullPage: input.fullPage, limits });
+      },
     });
     const base = { uid: input.uid, ...visit, browserId };
+    const truncated = captured.truncated ? { truncated: captured.truncated } : {};
     if (input.format === 'pdf') {
       const uri = `composer://compositions/${encodeURIComponent(input.uid)}/preview.pdf`;
-      const report = { ...base, preview: { mimeType: 'application/pdf' as const, bytes: captured.length, uri } };
+      const report = { ...base, preview: { mimeType: 'application/pdf' as const, bytes: captured.bytes.length, uri, ...truncated } };
       return {
         content: [
-          { type: 'text', text: `${visitSummary(report)} PDF: ${captured.length} bytes.` },
-          { type: 'resource', resource: { uri, mimeType: 'application/pdf', blob: captured.toString('base64') } },
+          { type: 'text', text: `${visitSummary(report)} PDF: ${captured.bytes.length} bytes.${truncationNote(captured.truncated)}` },
+          { type: 'resource', resource: { uri, mimeType: 'application/pdf', blob: captured.bytes.toString('base64') } },
         ],
         structuredContent: report,
       };
     }
-    const size = pngSize(captured) ?? { width: 0, height: 0 };
-    const report = { ...base, preview: { mimeType: 'image/png' as const, bytes: captured.length, ...size } };
+    const size = pngSize(captured.bytes) ?? { width: 0, height: 0 };
+    const report = { ...base, preview: { mimeType: 'image/png' as const, bytes: captured.bytes.length, ...size, ...truncated } };
     return {
       content: [
-        { type: 'text', text: visitSummary(report) },
-        { type: 'image', data: captured.toString('base64'), mimeType: 'image/png' },
+        { type: 'text', text: `${visitSummary(report)}${truncationNote(captured.truncated)}` },
+        { type: 'image', data: captured.bytes.toString('base64'), mimeType: 'image/png' },
       ],
       structuredContent: report,
     };

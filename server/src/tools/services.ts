@@ -1,4 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
+import type { PageAccessSettings } from '#server/composer/broker/page-access-settings.ts';
+import type { CaptureLimits } from '#server/composer/session/page-capture.ts';
 import type { ValidationLimits } from '#server/composer/validator/limits.ts';
 import type { RouterStats } from '#server/browsers/router.ts';
 
@@ -22,6 +24,10 @@ export interface ComposerSettings {
   connectorUid?: string;
   /** The `Api-Env` header value; `'prd'` by default. */
   apiEnv: string;
+  /** What a page may ask of the API through the server (defaults when absent). */
+  pageAccess?: Partial<PageAccessSettings>;
+  /** Bounds of screenshots, PDFs and DOM reads (defaults when absent). */
+  capture?: Partial<CaptureLimits>;
 }
 
 /** A composition as stored and read back: a JSON object (its shape is checked by the validator, not by storage). */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '#common/logger.ts';
-import { BrowserBusyError } from '#server/browsers/errors.ts';
+import { BrowserBusyError, LeaseDeadlineError } from '#server/browsers/errors.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { ManualSource, startSite, statusPages, until, type TestSite } from './gateway-probe.ts';
@@ -162,6 +162,38 @@ describe('browser router over real browsers behind gateways', function () {
     expect(await statusPages(endpoint.url, endpoint.token), 'pages left open after the cancelled lease').to.equal(0);
   });
 
+  it('closes a lease whose page spins in while(true){} at its deadline, frees the slot, and the browser serves the next lease', async () => {
+    const router = await newRouter({ maxSessionsPerBrowser: 2, prewarmPerBrowser: 0, leaseDeadlineMs: 2_000 });
+    let browserId = '';
+    const started = Date.now();
+    let error: unknown;
+    try {
+      await router.withLease(async (lease) => {
+        browserId = lease.browserId;
+        await lease.page.goto(`${site.origin}/spin`);
+        // Never settles: the renderer is stuck, so Playwright's evaluate waits forever.
+        return lease.page.evaluate(() => {
+          for (;;) {
+            // spin
+          }
+        });
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(LeaseDeadlineError);
+    expect((error as LeaseDeadlineError).deadlineMs).to.equal(2_000);
+    expect(Date.now() - started).to.be.within(1_900, 2_000 + 3_000);
+    expect(router.stats().sessionsInUse).to.equal(0);
+    const endpoint = source.current().find((e) => e.id === browserId)!;
+    expect(await statusPages(endpoint.url, endpoint.token), 'pages left open after the deadline').to.equal(0);
+    const title = await router.withLease(async (lease) => {
+      await lease.page.goto(`${site.origin}/after`);
+      return lease.page.evaluate(() => 1 + 1);
+    });
+    expect(title).to.equal(2);
+  });
+
   it('aborts and reports requests to origins outside the lease allowlist', async () => {
     const other = await startSite(() => ({ type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
     const allowed = await startSite((path) => ({
@@ -190,7 +222,9 @@ describe('browser router over real browsers behind gateways', function () {
       expect(allowed.requests).to.include('/page');
       const blockedLog = logged.join('').split('\n').filter((l) => l.includes('Blocked request outside the navigation allowlist'));
       expect(blockedLog).to.have.length(2);
-      expect(JSON.parse(blockedLog[0]!)).to.include({ leaseId: result.leaseId, url: `${other.origin}/pixel.svg` });
+      // Logged by origin, method and type only: a page can pack anything into the path or query of a URL it requests.
+      expect(JSON.parse(blockedLog[0]!)).to.include({ leaseId: result.leaseId, origin: other.origin, method: 'GET', resourceType: 'image' });
+      expect(blockedLog.join('\n')).to.not.include('/pixel.svg');
       // The next lease on a recycled context has no allowlist left over and a fresh blocked list.
       const next = await router.withLease(async (lease) => {
         await lease.page.goto(`${other.origin}/after`);

@@ -4,8 +4,27 @@ import { bearerToken, checkToken, type TokenPolicy } from './token-check.ts';
 import { newCompositionUid } from './composition-uid.ts';
 import type { CompositionStore } from './composition-store.ts';
 
+/** One request the API stand-in received, with the credentials it carried (what tests check a page never had). */
+export interface RecordedApiRequest {
+  method: string;
+  /** Path without the query. */
+  path: string;
+  /** The query string as sent (without `?`). */
+  query: string;
+  /** Bearer token of the Authorization header, if any. */
+  bearer: string | undefined;
+  /** `access_token` query parameter, if any. */
+  queryToken: string | undefined;
+  /** Project-Key header, or `project_key` query parameter, if any. */
+  projectKey: string | undefined;
+  /** Origin header (set by browsers). */
+  origin: string | undefined;
+}
+
 /** What the API app needs from the stand-in. */
 export interface ApiAppOptions {
+  /** Called with every request the API receives, before anything else (admin routes excluded). */
+  record?: (request: RecordedApiRequest) => void;
   tokens: TokenPolicy;
   store: CompositionStore;
   /** Live fault switches (mutated by the admin route and `setFaults`). */
@@ -45,6 +64,23 @@ export function createApiApp(options: ApiAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+
+  app.use((req, _res, next) => {
+    if (options.record && !req.path.startsWith('/__standin/')) {
+      const query = req.query as Record<string, unknown>;
+      const queryText = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+      options.record({
+        method: req.method,
+        path: req.path,
+        query: queryText,
+        bearer: bearerToken(req.headers.authorization),
+        queryToken: typeof query['access_token'] === 'string' ? query['access_token'] : undefined,
+        projectKey: req.header('project-key') ?? (typeof query['project_key'] === 'string' ? query['project_key'] : undefined),
+        origin: req.header('origin'),
+      });
+    }
+    next();
+  });
 
   app.use((req, res, next) => {
     const origin = req.headers.origin;

@@ -6,9 +6,13 @@ const APP_SCRIPT = readFileSync(new URL('./public/composer-app.js', import.meta.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The HTML shell of the app: a root element, the API base URL, and the app script. */
-export function appHtml(apiUrl: string): string {
+/**
+ * The HTML shell of the app: a root element, the API base URL, and the app script — plus `extraScript` when a test
+ * set one (a script the app itself runs, as an XSS hole in the real app would).
+ */
+export function appHtml(apiUrl: string, extraScript?: string): string {
   const config = JSON.stringify({ apiUrl }).replace(/</g, '\\u003c');
+  const extra = extraScript ? `\n<script>${extraScript.replace(/<\/script/gi, '<\\/script')}</script>` : '';
   return `<!doctype html>
 <html lang="pt-BR">
 <head>
@@ -26,19 +30,19 @@ main { max-width: 960px; margin: 0 auto; background: #fff; padding: 16px; }
 <body data-app-state="loading">
 <div id="root"></div>
 <script>window.COMPOSER_STANDIN_CONFIG = ${config};</script>
-<script src="/static/composer-app.js"></script>
+<script src="/static/composer-app.js"></script>${extra}
 </body>
 </html>`;
 }
 
 /** The Composer app stand-in: the page at `/` and its script (the `app` latency switch slows the page load). */
-export function createComposerApp(options: { apiUrl: () => string; faults: { current: StandinFaults } }): Express {
+export function createComposerApp(options: { apiUrl: () => string; faults: { current: StandinFaults }; extraScript?: () => string | undefined }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/', async (_req, res) => {
     const delay = options.faults.current.latencyMs.app ?? 0;
     if (delay > 0) await sleep(delay);
-    res.type('html').send(appHtml(options.apiUrl()));
+    res.type('html').send(appHtml(options.apiUrl(), options.extraScript?.()));
   });
   app.get('/static/composer-app.js', (_req, res) => {
     res.type('application/javascript').send(APP_SCRIPT);

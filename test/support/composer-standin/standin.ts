@@ -2,13 +2,15 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createApiApp } from './api-app.ts';
+import { createApiApp, type RecordedApiRequest } from './api-app.ts';
+import { newCompositionUid } from './composition-uid.ts';
 import { createComposerApp } from './composer-app.ts';
 import { CompositionStore, type StoredComposition } from './composition-store.ts';
 import { applyFaultsPatch, noFaults, type StandinFaults, type StandinFaultsPatch } from './faults.ts';
 
 export type { StandinFaults, StandinFaultsPatch, StandinRoute } from './faults.ts';
 export type { StoredComposition } from './composition-store.ts';
+export type { RecordedApiRequest } from './api-app.ts';
 
 /** How to start the Composer stand-in. At least one of `jwtSecret` and `tokens` should be given. */
 export interface ComposerStandinOptions {
@@ -44,6 +46,18 @@ export interface ComposerStandin {
   resetFaults(): void;
   /** Every composition stored so far, oldest first. */
   compositions(): StoredComposition[];
+  /**
+   * Stores `content` (any text, e.g. a hostile composition's JSON) as if someone else had uploaded it in the
+   * project, bypassing every check of the upload route; returns its uid.
+   */
+  storeRaw(content: string): string;
+  /**
+   * Makes the app page run `source` after its own script (undefined: stop), as an XSS hole in the real app would:
+   * script in the Composer's origin that no sanitising of the composition can stop.
+   */
+  setAppScript(source: string | undefined): void;
+  /** The last 10 000 requests the API received (admin routes excluded), oldest first, with their credentials. */
+  apiRequests(): RecordedApiRequest[];
   /** Stops both servers and drops open connections. */
   stop(): Promise<void>;
 }
@@ -65,9 +79,15 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   const host = options.host ?? '127.0.0.1';
   const faults = { current: applyFaultsPatch(noFaults(), options.faults ?? {}) };
   const store = new CompositionStore();
+  const recorded: RecordedApiRequest[] = [];
+  let appScript: string | undefined;
   const urls = { app: '', api: '' };
   const api = await listen(
     createApiApp({
+      record: (request) => {
+        recorded.push(request);
+        if (recorded.length > 10_000) recorded.shift();
+      },
       tokens: { jwtSecret: options.jwtSecret, tokens: options.tokens },
       store,
       faults,
@@ -82,7 +102,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   urls.api = api.url;
   let app: { server: Server; url: string };
   try {
-    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults }), host, options.appPort ?? 0);
+    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults, extraScript: () => appScript }), host, options.appPort ?? 0);
   } catch (error) {
     await close(api.server);
     throw error;
@@ -99,6 +119,15 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
       faults.current = noFaults();
     },
     compositions: () => store.list(),
+    storeRaw: (content) => {
+      const uid = newCompositionUid();
+      store.put({ uid, connectorUid: 'someone-else', projectKey: options.projectKey ?? 'someone-else', apiEnv: 'prd', fileName: 'raw.rdpcomposer', mimeType: 'digitalpages/composer', content, createdAt: new Date().toISOString() });
+      return uid;
+    },
+    apiRequests: () => [...recorded],
+    setAppScript: (source) => {
+      appScript = source;
+    },
     stop: async () => {
       await Promise.all([close(app.server), close(api.server)]);
     },

@@ -1,13 +1,18 @@
 import { expect } from 'chai';
 import { buildComposition, buildCompositionFromInput } from '#server/composer/builder/build-composition.ts';
 import { escapeHtml, plainTextToHtml } from '#server/composer/builder/escape.ts';
-import { deterministicIds } from '#server/composer/builder/ids.ts';
-import { lessonOutlineSchema } from '#server/composer/builder/outline.ts';
+import { deterministicIds, outlineIds, v1LayoutUuidFromDigest } from '#server/composer/builder/ids.ts';
+import { lessonOutlineSchema, type LessonOutlineInput } from '#server/composer/builder/outline.ts';
+import { contentIdempotencyKey } from '#server/composer/storage/idempotency-key.ts';
+import { validate as validateUuid, version as uuidVersion } from 'uuid';
 import { UUID_V1_PATTERN } from '#server/composer/model/common.ts';
 import { compositionSchema, INTERFACE_DEFAULTS } from '#server/composer/model/document.ts';
 import { HEAD_DEFAULTS } from '#server/composer/model/head-1.ts';
 import { validateComposition } from '#server/composer/validator/validate-composition.ts';
 import { forEachId } from '#server/composer/validator/walk.ts';
+import { parseHtmlFragment } from '#server/composer/html/parse-fragment.ts';
+import { sanitizeCompositionForView } from '#server/composer/html/sanitize-composition.ts';
+import { HOSTILE_HTML } from '#support/fixtures/hostile-html.ts';
 import { fullOutline } from './fixtures.ts';
 
 describe('builder', () => {
@@ -56,6 +61,38 @@ describe('builder', () => {
     expect(JSON.stringify(document)).not.to.include('<script');
   });
 
+  it('builds clean HTML from a hostile outline: every payload is text the reader sees, never markup', () => {
+    const payloads = HOSTILE_HTML.map((p) => p.html('alert(1)'));
+    const pick = (i: number) => payloads[i % payloads.length] as string;
+    const outline = fullOutline({
+      title: pick(0), description: pick(1), tags: [pick(2), 'ok'], subject: pick(3), grade: pick(4), author: { name: pick(5), office: pick(6) },
+      sections: [
+        { type: 'text', title: pick(7), body: payloads.slice(0, 40) },
+        { type: 'quiz', title: pick(8), questions: [0, 1, 2, 3, 4].map((i) => ({ question: pick(10 + i), choices: [{ text: pick(20 + i), correct: true }, { text: pick(30 + i), correct: false }] })) },
+        { type: 'flashcards', cards: Array.from({ length: 8 }, (_, i) => ({ front: pick(40 + i), back: pick(50 + i) })) },
+        { type: 'list', items: payloads.slice(40) },
+        { type: 'image', url: 'https://example.org/a.png', caption: pick(60) },
+        { type: 'hotspots', image: 'https://example.org/a.png', spots: [{ x: 1, y: 2, title: pick(61), body: pick(62) }] },
+      ],
+    });
+    const document = buildCompositionFromInput(outline);
+    const report = validateComposition(document);
+    expect(report.problems.filter((p) => p.severity === 'error'), JSON.stringify(report.problems.slice(0, 3))).to.deep.equal([]);
+    // What the builder wrote is exactly what the view serves, and every payload reads back as its own text.
+    expect(sanitizeCompositionForView(document)).to.deep.include({ changed: false, fields: [] });
+    const text = document.structure[1] as { content: string };
+    const paragraphs = parseHtmlFragment(text.content).fragment.childNodes;
+    expect(paragraphs.map((p) => ('childNodes' in p ? p.childNodes.map((n) => ('value' in n ? n.value : '<br>')).join('') : ''))).to.deep.equal(payloads.slice(0, 40).map((p) => p.trim()));
+    expect(document.metadata.title).to.equal(escapeHtml(pick(0)));
+    expect(document.metadata.tags[1]).to.equal('ok');
+  });
+
+  it('keeps plain metadata text as written, escaping only what would read as markup', () => {
+    const document = buildCompositionFromInput(fullOutline({ title: 'Frações: 1 < 2 & 3 > 2', description: 'Use <b>negrito</b>' }));
+    expect(document.metadata.title).to.equal('Frações: 1 < 2 & 3 > 2');
+    expect(document.metadata.description).to.equal('Use &lt;b&gt;negrito&lt;/b&gt;');
+  });
+
   it('escapes every special character and keeps line breaks', () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).to.equal('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
     expect(plainTextToHtml('one\ntwo\n\n\nthree')).to.equal('<p>one<br>two</p><p>three</p>');
@@ -76,6 +113,69 @@ describe('builder', () => {
   it('is deterministic given a deterministic id source', () => {
     const outline = lessonOutlineSchema.parse(fullOutline());
     expect(buildComposition(outline, { newId: deterministicIds() })).to.deep.equal(buildComposition(outline, { newId: deterministicIds() }));
+  });
+
+  describe('ids derived from the outline', () => {
+    const idsOf = (document: unknown) => {
+      const ids: string[] = [];
+      forEachId((document as { structure: unknown }).structure, [], (id) => ids.push(id));
+      return ids;
+    };
+
+    it('builds the same outline into the byte-identical document with the same idempotency key, whatever its key order or defaults', () => {
+      const first = buildCompositionFromInput(fullOutline());
+      const reordered = Object.fromEntries(Object.entries(fullOutline({ language: 'pt_br' })).toReversed()) as LessonOutlineInput;
+      const second = buildCompositionFromInput(JSON.parse(JSON.stringify(reordered)) as LessonOutlineInput);
+      expect(JSON.stringify(second)).to.equal(JSON.stringify(first));
+      expect(contentIdempotencyKey(second)).to.equal(contentIdempotencyKey(first));
+    });
+
+    it('gives other ids, and another idempotency key, when one character of the outline changes', () => {
+      const first = buildCompositionFromInput(fullOutline());
+      const outline = fullOutline();
+      const quiz = outline.sections[1] as { questions: { choices: { text: string }[] }[] };
+      quiz.questions[4]!.choices[2]!.text = 'Wrong 5c';
+      const second = buildCompositionFromInput(outline);
+      const [a, b] = [idsOf(first), idsOf(second)];
+      expect(a).to.have.length(b.length);
+      expect(a.filter((id) => b.includes(id)), 'ids shared by the two builds').to.deep.equal([]);
+      expect(contentIdempotencyKey(second)).to.not.equal(contentIdempotencyKey(first));
+      expect(buildCompositionFromInput(fullOutline({ title: 'Fotossíntesf' })).structure[0]?.id).to.not.equal(first.structure[0]?.id);
+    });
+
+    it('are UUIDs in the version-1 layout, unique in the document, dated 2020 to mid-2023, with a non-MAC node', () => {
+      const ids = idsOf(buildCompositionFromInput(fullOutline()));
+      expect(ids.length).to.be.greaterThan(30);
+      expect(new Set(ids).size).to.equal(ids.length);
+      for (const id of ids) {
+        expect(id).to.match(UUID_V1_PATTERN);
+        expect(validateUuid(id) && uuidVersion(id)).to.equal(1);
+        const time = BigInt(`0x${id.slice(15, 18)}${id.slice(9, 13)}${id.slice(0, 8)}`);
+        const ms = Number((time - 0x01b2_1dd2_1381_4000n) / 10_000n);
+        expect(ms).to.be.within(Date.UTC(2020, 0, 1), Date.UTC(2023, 7, 1));
+        expect(Number.parseInt(id.slice(24, 26), 16) & 1, 'multicast bit of the node').to.equal(1);
+      }
+      expect(validateComposition(buildCompositionFromInput(fullOutline())).problems).to.deep.equal([]);
+    });
+
+    it('lay a digest out as a v1 UUID bit for bit', () => {
+      // Checked with Python's uuid module: 2020-01-01T00:00:00, and 2023-07-27T02:59:50.684262 with clock sequence 16383.
+      expect(v1LayoutUuidFromDigest(new Uint8Array(32))).to.equal('a747c000-2c29-11ea-8000-010000000000');
+      expect(v1LayoutUuidFromDigest(new Uint8Array(32).fill(0xff))).to.equal('a747bfff-2c29-11ee-bfff-ffffffffffff');
+      expect(() => v1LayoutUuidFromDigest(new Uint8Array(15))).to.throw(RangeError);
+    });
+
+    it('never give two roles, or two outlines, the same id (100 000 draws)', () => {
+      const ids = new Set<string>();
+      const a = outlineIds(lessonOutlineSchema.parse(fullOutline()));
+      const b = outlineIds(lessonOutlineSchema.parse(fullOutline({ title: 'Outra' })));
+      for (let i = 0; i < 50_000; i += 1) {
+        ids.add(a(`sections[${i}]`));
+        ids.add(b(`sections[${i}]`));
+      }
+      expect(ids.size).to.equal(100_000);
+      expect(a('head')).to.equal(a('head'));
+    });
   });
 
   it('rejects outlines with answers instead of choices, non-http URLs and unknown section types', () => {

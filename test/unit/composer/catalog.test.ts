@@ -46,6 +46,13 @@ describe('widget catalog', () => {
     }
   });
 
+  it('tells authors which HTML is allowed, in every widget\'s constraints', () => {
+    for (const type of ['text-1', 'quiz-1', 'head-1'] as const) {
+      const html = describeWidget(type).constraints.find((c) => c.startsWith('Allowed HTML elements:'));
+      expect(html, type).to.include('p, div, span').and.include('href on a (absolute http, https or mailto URL)').and.include('event handlers such as onerror');
+    }
+  });
+
   it('states the configured limits in the constraints', () => {
     expect(describeWidget('quiz-1').constraints).to.include('5–15 questions.');
     expect(describeWidget('flashcards-1', { ...DEFAULT_VALIDATION_LIMITS, flashcardsMinCards: 4, flashcardsMaxCards: 30 }).constraints).to.include('4–30 cards.');

@@ -111,12 +111,16 @@ describe('validator', () => {
     expect(find(problems, 'html-unsafe-tag')[0]).to.include({ path: '$.structure[7].content_title', severity: 'error' });
   });
 
-  it('flags unclosed, stray and unterminated tags', () => {
-    expect(checkHtml('<p><b>bold</p>').map((f) => f.message)).to.deep.equal(['Tag <b> is not closed before </p>.']);
-    expect(checkHtml('<p>open')[0]?.message).to.equal('Tag <p> is never closed.');
-    expect(checkHtml('<p>x</p></div>')[0]?.message).to.equal('Closing tag </div> has no matching opening tag.');
-    expect(checkHtml('<p>x</p><b')[0]?.rule).to.equal('html-malformed');
-    expect(checkHtml('<p>a<br>b<img src="https://example.org/a.png"/></p><!-- note -->')).to.deep.equal([]);
+  it('flags unclosed, stray and unterminated tags, and spec parse errors, where the value is markup', () => {
+    expect(checkHtml('<p><b>bold</p>').map((f) => f.message)).to.deep.equal(['Tag <b> is never closed (near "<p><b>bold</p>").']);
+    expect(checkHtml('<p>open')[0]?.message).to.equal('Tag <p> is never closed (near "<p>open").');
+    expect(checkHtml('<p>x</p></div>')[0]?.message).to.equal('Closing tag </div> has no matching opening tag (near "<p>x</p></div>").');
+    expect(checkHtml('<p>x</p><b')[0]).to.include({ rule: 'html-malformed', message: 'The HTML does not parse cleanly: eof-in-tag near "<p>x</p><b".' });
+    expect(checkHtml('<p title="a" title="b">x</p>')[0]).to.include({ rule: 'html-malformed', fix: 'Give each attribute once (browsers keep only the first).' });
+    expect(checkHtml('<p>a<br>b<img src="https://example.org/a.png"/></p>')).to.deep.equal([]);
+    expect(checkHtml('<p>a</p><!-- note -->').map((f) => f.rule)).to.deep.equal(['html-comment']);
+    // Plain text is not markup: a lone "<" is text in every context.
+    expect(checkHtml('3 < 5 and 7 > 2')).to.deep.equal([]);
     const document = documentFixture();
     document.structure[1]!['content'] = '<p><em>unclosed</p>';
     expect(find(problemsOf(document), 'html-malformed')[0]).to.include({ path: '$.structure[1].content' });

@@ -129,3 +129,25 @@ describe('server configuration', () => {
     });
   });
 });
+
+describe('server configuration: what pages may ask of the API, capture bounds, lease deadline', () => {
+  it('defaults to no extra API calls, bounded captures and a 60 s lease deadline', () => {
+    const config = load();
+    expect(config.composer.pageAccess.readOnlyApiCalls).to.deep.equal([]);
+    expect(config.composer.capture).to.include({ maxPdfPages: 50, maxScreenshotHeightPx: 16384 });
+    expect(config.browsers.leaseDeadlineMs).to.equal(60000);
+  });
+
+  it('takes extra read-only calls as a list and refuses a write with the entry and the reason', () => {
+    const config = load({ COMPOSER_MCP_COMPOSER__PAGE_ACCESS__READ_ONLY_API_CALLS: 'GET /storage/v1.0/assets/**, HEAD /x' });
+    expect(config.composer.pageAccess.readOnlyApiCalls).to.deep.equal(['GET /storage/v1.0/assets/**', 'HEAD /x']);
+    let error: unknown;
+    try {
+      load({ COMPOSER_MCP_COMPOSER__PAGE_ACCESS__READ_ONLY_API_CALLS: 'GET /ok,POST /storage/v1.0/upload/**' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.contain('composer.pageAccess.readOnlyApiCalls.1').and.contain('read-only');
+  });
+});

@@ -215,3 +215,24 @@ describe('create_lesson prompt', () => {
     }
   });
 });
+
+describe('tool call wrapper: secrets in results', () => {
+  it('redacts a registered secret from whatever a tool returns, success or error', async () => {
+    const { secretRedactor } = await import('#common/redaction.ts');
+    const canary = 'tool-call-canary-secret-8842';
+    secretRedactor.add(canary);
+    const h = harness();
+    const ok = await runToolCall(tool(async () => ({ content: [{ type: 'text', text: `echo ${canary}` }], structuredContent: { echoed: canary }, _meta: { note: canary } })), {}, extra().value, h.env);
+    expect(JSON.stringify(ok)).to.not.include(canary);
+    const failed = await runToolCall(
+      tool(async () => {
+        throw new ToolError('UPSTREAM_ERROR', `The API echoed Project-Key: ${canary}`, 'Retry.', { details: { upstream: canary } });
+      }),
+      {},
+      extra().value,
+      h.env,
+    );
+    expect(JSON.stringify(failed)).to.not.include(canary);
+    expect(toolErrorOf(failed)?.code).to.equal('UPSTREAM_ERROR');
+  });
+});

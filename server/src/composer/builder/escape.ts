@@ -1,3 +1,5 @@
+import { isMarkup } from '../html/sanitize-html.ts';
+
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes plain text so it shows literally inside HTML (`<script>` becomes `&lt;script&gt;`). */
@@ -20,4 +22,13 @@ export function plainTextToHtml(text: string | readonly string[]): string {
 /** Plain text to a single-paragraph HTML value (line breaks kept as `<br>`), for short fields such as a choice. */
 export function inlineTextToHtml(text: string): string {
   return `<p>${text.trim().split(/\r?\n/).map((line) => escapeHtml(line.trim())).join('<br>')}</p>`;
+}
+
+/**
+ * Plain text for a field the Composer shows as text (metadata title, description, tags): kept as written, unless
+ * an HTML parser would read it as markup (`<img src=x onerror=…>`, `<b>`), then escaped, so the outline's text is
+ * never markup wherever an app puts it. `Frações: 1 < 2` stays as it is.
+ */
+export function plainTextValue(text: string): string {
+  return isMarkup(text) ? escapeHtml(text) : text;
 }

@@ -1,7 +1,9 @@
 import type { ConsoleMessage, Page, Request, Response } from 'playwright-core';
+import { reportedText, reportedUrl } from './reported-url.ts';
 
 /** A request that failed or answered with an error status while the page loaded. */
 export interface FailedRequest {
+  /** Origin and path only (see reported-url.ts). */
   url: string;
   method: string;
   /** HTTP status when the server answered 4xx/5xx. */
@@ -18,17 +20,13 @@ export interface PageDiagnostics {
 }
 
 const MAX_ENTRIES = 50;
-const MAX_TEXT = 500;
 
-/** Strips the query string (it may carry `access_token`) so URLs are safe to report and log. */
+/**
+ * A URL as it may be reported and logged: origin and path only (the query may carry `access_token`, and a page
+ * may pack anything into it), long opaque segments elided, truncated.
+ */
 export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    for (const key of Array.from(u.searchParams.keys())) if (/token|key|secret|password/i.test(key)) u.searchParams.set(key, 'REDACTED');
-    return u.toString();
-  } catch {
-    return url.slice(0, MAX_TEXT);
-  }
+  return reportedUrl(url);
 }
 
 function push<T>(list: T[], item: T): void {
@@ -37,7 +35,8 @@ function push<T>(list: T[], item: T): void {
 
 /**
  * Collects a page's console errors, uncaught errors and failed requests from now until `stop()` (bounded to 50
- * entries each). Also tracks requests in flight, so callers can wait for the network to go idle.
+ * entries each; text as reported-url.ts reduces it: URLs to origin and path, opaque runs elided, truncated). Also
+ * tracks requests in flight, so callers can wait for the network to go idle.
  */
 export class PageWatcher {
   readonly diagnostics: PageDiagnostics = { consoleErrors: [], pageErrors: [], failedRequests: [] };
@@ -45,10 +44,10 @@ export class PageWatcher {
   private inFlight = 0;
   private lastActivity = Date.now();
   private readonly onConsole = (message: ConsoleMessage) => {
-    if (message.type() === 'error') push(this.diagnostics.consoleErrors, message.text().slice(0, MAX_TEXT));
+    if (message.type() === 'error') push(this.diagnostics.consoleErrors, reportedText(message.text()));
   };
   private readonly onPageError = (error: Error) => {
-    push(this.diagnostics.pageErrors, `${error.name}: ${error.message}`.slice(0, MAX_TEXT));
+    push(this.diagnostics.pageErrors, reportedText(`${error.name}: ${error.message}`));
   };
   private readonly onRequest = () => {
     this.inFlight += 1;
@@ -60,7 +59,7 @@ export class PageWatcher {
   };
   private readonly onRequestFailed = (request: Request) => {
     this.onRequestDone();
-    push(this.diagnostics.failedRequests, { url: safeUrl(request.url()), method: request.method(), failure: request.failure()?.errorText ?? 'failed' });
+    push(this.diagnostics.failedRequests, { url: safeUrl(request.url()), method: request.method(), failure: reportedText(request.failure()?.errorText ?? 'failed', 120) });
   };
   private readonly onResponse = (response: Response) => {
     if (response.status() >= 400) push(this.diagnostics.failedRequests, { url: safeUrl(response.url()), method: response.request().method(), status: response.status() });

@@ -84,12 +84,15 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
   }
 }
 
+/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
+export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+
 async function readWidgetsFromDom(page: Page, settings: ComposerPageSettings): Promise<WidgetRef[]> {
   if (!settings.widgetSelector) return [];
   return page.$$eval(
     settings.widgetSelector,
-    (elements, attrs) => elements.map((e) => ({ type: e.getAttribute(attrs.type) ?? 'unknown', id: e.getAttribute(attrs.id) })),
-    { type: settings.widgetTypeAttribute, id: settings.widgetIdAttribute },
+    (elements, attrs) => elements.slice(0, attrs.max).map((e) => ({ type: (e.getAttribute(attrs.type) ?? 'unknown').slice(0, attrs.chars), id: e.getAttribute(attrs.id)?.slice(0, attrs.chars) ?? null })),
+    { type: settings.widgetTypeAttribute, id: settings.widgetIdAttribute, max: DOM_READ_LIMITS.elements, chars: DOM_READ_LIMITS.attributeChars },
   );
 }
 

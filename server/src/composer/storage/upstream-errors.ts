@@ -1,3 +1,4 @@
+import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
 import { ToolError } from '#server/tools/tool-definition.ts';
 
 /** Which storage call failed, for messages and fixes. */
@@ -18,9 +19,20 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 && status <= 599;
 }
 
-/** Short, safe excerpt of an upstream answer for error messages (no secrets are echoed by the API). */
-export function bodyExcerpt(body: string, max = 200): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
+/**
+ * Short, safe excerpt of an upstream answer for error messages. An upstream may echo the request (its headers,
+ * the token, the project key), so the whole body is redacted before it is cut: every known secret and its encoded
+ * forms, `Bearer …` values, and — in a JSON body — every value under a key that names a secret. Cutting first could
+ * leave half a secret that no longer matches.
+ */
+export function bodyExcerpt(body: string, max = 200, redactor: SecretRedactor = secretRedactor): string {
+  let safe: string;
+  try {
+    safe = JSON.stringify(redactor.redact(JSON.parse(body)));
+  } catch {
+    safe = redactor.redactString(body);
+  }
+  const flat = safe.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 

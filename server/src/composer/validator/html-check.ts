@@ -1,107 +1,105 @@
+import { ErrorCodes } from 'parse5';
+import { ALLOWED_ELEMENTS } from '../html/html-policy.ts';
+import { sanitizeHtml, type HtmlRemoval, type HtmlSanitization } from '../html/sanitize-html.ts';
+import { isScriptUrl } from '../html/url-policy.ts';
+
+/** Rule ids of HTML findings. */
+export type HtmlRule =
+  | 'html-script' | 'html-event-handler' | 'unsafe-url' | 'html-unsafe-tag' | 'html-unsafe-attribute' | 'html-comment' | 'html-misplaced-tag' | 'html-malformed';
+
 /** One HTML problem found in a string value (its path is added by the caller). */
 export interface HtmlFinding {
-  rule: 'html-script' | 'html-event-handler' | 'unsafe-url' | 'html-unsafe-tag' | 'html-malformed';
+  rule: HtmlRule;
   message: string;
   fix: string;
 }
 
-/** Elements that never have a closing tag. */
-const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+const ALLOWED_ATTRIBUTES_FIX = 'Allowed attributes: title, lang, dir on any element; href on a; src, alt, width, height on img; start on ol; colspan, rowspan on th and td.';
 
-/** Elements that load or run active content and have no place in lesson text. */
-const UNSAFE_ELEMENTS = new Set(['iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'base', 'meta', 'link', 'form', 'style']);
-
-const TAG = /<!--[\s\S]*?-->|<(\/?)([A-Za-z][A-Za-z0-9:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*(\/?)>/g;
-const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
-const BROKEN_TAG = /<\/?[A-Za-z!]/;
-
-/** Decodes the character references attackers use to hide a scheme (`&#106;`, `&#x6A;`, `&colon;`, `&Tab;`…). */
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&#x([0-9a-f]+);?/gi, (_, hex: string) => String.fromCodePoint(Math.min(Number.parseInt(hex, 16), 0x10ffff)))
-    .replace(/&#(\d+);?/g, (_, dec: string) => String.fromCodePoint(Math.min(Number.parseInt(dec, 10), 0x10ffff)))
-    .replace(/&colon;/gi, ':').replace(/&tab;/gi, '\t').replace(/&newline;/gi, '\n');
+/** The finding for one thing the sanitiser would remove. */
+export function removalFinding(removal: HtmlRemoval): HtmlFinding {
+  const { element, attribute } = removal;
+  switch (removal.kind) {
+    case 'element':
+      if (element === 'script') return { rule: 'html-script', message: 'The HTML contains a <script> element.', fix: 'Remove the <script> element; lessons cannot run scripts.' };
+      return {
+        rule: 'html-unsafe-tag',
+        message: `The HTML contains a <${element}> element: ${removal.reason}.`,
+        fix: `Remove the <${element}> element (keep its text if it is lesson text). Allowed elements: ${[...ALLOWED_ELEMENTS.keys()].join(', ')}. Use an image-1, video-1 or gallery-1 widget for media.`,
+      };
+    case 'attribute':
+      if (attribute?.startsWith('on')) return { rule: 'html-event-handler', message: `The HTML has an event handler attribute "${attribute}" on <${element}>.`, fix: `Remove the "${attribute}" attribute; lessons cannot run scripts.` };
+      return { rule: 'html-unsafe-attribute', message: `Attribute "${attribute}" on <${element}> is not allowed: ${removal.reason}.`, fix: `Remove the "${attribute}" attribute. ${ALLOWED_ATTRIBUTES_FIX}` };
+    case 'url':
+      if (element === '#value') return { rule: 'unsafe-url', message: 'The value is a script URL (javascript:, vbscript: or a data: document).', fix: 'Use an absolute http(s) URL; if this is text, wrap it in <p>…</p>.' };
+      return { rule: 'unsafe-url', message: `Attribute "${attribute}" on <${element}> holds a URL that is not allowed ("${removal.url ?? ''}"): ${removal.reason}.`, fix: `Use an absolute ${attribute === 'href' ? 'http(s) or mailto' : 'http(s)'} URL.` };
+    case 'comment':
+      return { rule: 'html-comment', message: 'The HTML contains a comment.', fix: 'Remove the comment (<!-- … -->); lesson HTML holds no comments.' };
+    case 'ignored-tag':
+      return { rule: 'html-misplaced-tag', message: `The HTML parser ignores the <${element}> tag where it stands.`, fix: `Remove the <${element}> tag, or put it where HTML allows it (a table cell inside <table><tr>…</tr></table>).` };
+    case 'nesting':
+      return { rule: 'html-malformed', message: `The HTML ${removal.reason}.`, fix: 'Flatten the markup: lesson text needs a few levels of elements at most.' };
+    case 'mutation':
+      return { rule: 'html-malformed', message: `The HTML changes when parsed again: ${removal.reason}.`, fix: 'Write plain, well-formed markup with the allowed elements only.' };
+  }
 }
 
-/** True when a URL (possibly entity-encoded, with embedded whitespace) would run script: javascript:, vbscript:, data:text/html. */
+/** Fixes for the spec parse errors authors meet most; any other gets the general advice. */
+const PARSE_ERROR_FIXES: Partial<Record<string, string>> = {
+  [ErrorCodes.eofInTag]: 'Close the tag with ">" or escape "<" as "&lt;".',
+  [ErrorCodes.eofBeforeTagName]: 'Escape a literal "<" as "&lt;".',
+  [ErrorCodes.invalidFirstCharacterOfTagName]: 'Escape a literal "<" as "&lt;".',
+  [ErrorCodes.duplicateAttribute]: 'Give each attribute once (browsers keep only the first).',
+  [ErrorCodes.endTagWithAttributes]: 'Remove the attributes from the closing tag.',
+  [ErrorCodes.missingAttributeValue]: 'Give the attribute a value in quotes, or remove it.',
+  [ErrorCodes.unexpectedCharacterInUnquotedAttributeValue]: 'Put attribute values in double quotes.',
+  [ErrorCodes.missingWhitespaceBetweenAttributes]: 'Separate attributes with a space.',
+  [ErrorCodes.missingSemicolonAfterCharacterReference]: 'End the character reference with ";" (for example "&amp;").',
+  [ErrorCodes.unknownNamedCharacterReference]: 'Use a known character reference, or write "&" as "&amp;".',
+};
+
+function near(value: string, offset: number): string {
+  return JSON.stringify(value.slice(Math.max(0, offset - 10), offset + 30));
+}
+
+/** The well-formedness findings of a value that is markup: spec parse errors, unclosed elements, stray end tags. */
+function syntaxFindings(value: string, result: HtmlSanitization): HtmlFinding[] {
+  const syntax = result.syntax;
+  if (syntax === undefined) return [];
+  const findings: HtmlFinding[] = [];
+  for (const error of syntax.errors) {
+    findings.push({ rule: 'html-malformed', message: `The HTML does not parse cleanly: ${error.code} near ${near(value, error.startOffset)}.`, fix: PARSE_ERROR_FIXES[error.code] ?? 'Write well-formed HTML: quote attribute values, close every tag, escape "<" as "&lt;" and "&" as "&amp;" in text.' });
+  }
+  for (const tag of syntax.unclosedElements) {
+    findings.push({ rule: 'html-malformed', message: `Tag <${tag.name}> is never closed (near ${near(value, tag.offset)}).`, fix: `Add </${tag.name}> where the element ends.` });
+  }
+  for (const tag of syntax.strayEndTags) {
+    findings.push({ rule: 'html-malformed', message: `Closing tag </${tag.name}> has no matching opening tag (near ${near(value, tag.offset)}).`, fix: `Remove </${tag.name}> or add the missing <${tag.name}>.` });
+  }
+  return findings;
+}
+
+/** True when a string value is a script URL as a whole (`javascript:`, `vbscript:`, a `data:` document; entities decoded). */
 export function isUnsafeUrl(value: string): boolean {
-  // oxlint-disable-next-line no-control-regex
-  const folded = decodeEntities(value).replace(/[\u0000-\u0020\u007f-\u00a0]+/g, '').toLowerCase();
-  return folded.startsWith('javascript:') || folded.startsWith('vbscript:') || folded.startsWith('data:text/html') || folded.startsWith('data:image/svg');
-}
-
-/** True when the string contains something that looks like markup (so HTML rules apply to it). */
-export function looksLikeHtml(value: string): boolean {
-  return BROKEN_TAG.test(value);
+  return isScriptUrl(value);
 }
 
 /**
- * Checks one string value as HTML: `<script>` and other active elements, `on*=` event handlers, script URLs in
- * attributes (or as the whole value), unterminated tags, unclosed and stray closing tags. Returns each finding once.
+ * Checks one string value as the view sanitiser would treat it: a finding for each thing `sanitizeHtml` removes
+ * (script, element, attribute, URL, comment, misplaced tag) and, when the value is markup, for each spec parse
+ * error, unclosed element and stray end tag; a value that is as a whole a script URL is `unsafe-url`. A value
+ * with no findings is served unchanged by the view. Each finding once, in document order.
  */
 export function checkHtml(value: string): HtmlFinding[] {
   const findings: HtmlFinding[] = [];
+  if (isScriptUrl(value)) findings.push(removalFinding({ kind: 'url', element: '#value', reason: 'the whole value is a script URL' }));
+  const result = sanitizeHtml(value);
+  findings.push(...result.removed.map(removalFinding), ...syntaxFindings(value, result));
   const seen = new Set<string>();
-  const add = (finding: HtmlFinding): void => {
-    const key = `${finding.rule}:${finding.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      findings.push(finding);
-    }
-  };
-  if (isUnsafeUrl(value)) {
-    add({ rule: 'unsafe-url', message: 'The value is a script URL (javascript:, vbscript: or data:).', fix: 'Use an http(s) URL.' });
-  }
-  if (!looksLikeHtml(value)) return findings;
-
-  const open: string[] = [];
-  let last = 0;
-  for (const match of value.matchAll(TAG)) {
-    const between = value.slice(last, match.index);
-    if (BROKEN_TAG.test(between)) {
-      add({ rule: 'html-malformed', message: `Unterminated tag near "${between.slice(between.search(BROKEN_TAG), between.search(BROKEN_TAG) + 30)}".`, fix: 'Close the tag with ">" or escape "<" as "&lt;".' });
-    }
-    last = match.index + match[0].length;
-    const name = match[2]?.toLowerCase();
-    if (name === undefined) continue; // a comment
-    const closing = match[1] === '/';
-    const selfClosing = match[4] === '/';
-    if (name === 'script') {
-      add({ rule: 'html-script', message: 'The HTML contains a <script> element.', fix: 'Remove the <script> element; lessons cannot run scripts.' });
-    } else if (UNSAFE_ELEMENTS.has(name)) {
-      add({ rule: 'html-unsafe-tag', message: `The HTML contains a <${name}> element, which loads active content.`, fix: `Remove the <${name}> element; use an image-1 or video-1 widget for media.` });
-    }
-    if (!closing) {
-      for (const attribute of (match[3] ?? '').matchAll(ATTRIBUTE)) {
-        const attributeName = (attribute[1] ?? '').toLowerCase();
-        const attributeValue = attribute[2] ?? attribute[3] ?? attribute[4] ?? '';
-        if (attributeName.startsWith('on')) {
-          add({ rule: 'html-event-handler', message: `The HTML has an event handler attribute "${attributeName}" on <${name}>.`, fix: `Remove the "${attributeName}" attribute; lessons cannot run scripts.` });
-        } else if (isUnsafeUrl(attributeValue)) {
-          add({ rule: 'unsafe-url', message: `Attribute "${attributeName}" on <${name}> holds a script URL.`, fix: 'Use an http(s) URL.' });
-        }
-      }
-    }
-    if (VOID_ELEMENTS.has(name) || selfClosing) continue;
-    if (!closing) {
-      open.push(name);
-      continue;
-    }
-    const index = open.lastIndexOf(name);
-    if (index === -1) {
-      add({ rule: 'html-malformed', message: `Closing tag </${name}> has no matching opening tag.`, fix: `Remove </${name}> or add the missing <${name}>.` });
-    } else {
-      for (const unclosed of open.splice(index).slice(1)) {
-        add({ rule: 'html-malformed', message: `Tag <${unclosed}> is not closed before </${name}>.`, fix: `Add </${unclosed}> before </${name}>.` });
-      }
-    }
-  }
-  const tail = value.slice(last);
-  if (BROKEN_TAG.test(tail)) {
-    add({ rule: 'html-malformed', message: `Unterminated tag near "${tail.slice(tail.search(BROKEN_TAG), tail.search(BROKEN_TAG) + 30)}".`, fix: 'Close the tag with ">" or escape "<" as "&lt;".' });
-  }
-  for (const unclosed of open) {
-    add({ rule: 'html-malformed', message: `Tag <${unclosed}> is never closed.`, fix: `Add </${unclosed}> where the element ends.` });
-  }
-  return findings;
+  return findings.filter((finding) => {
+    const key = `${finding.rule}\u0000${finding.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -2,6 +2,8 @@ import { UUID_V1_PATTERN } from '../model/common.ts';
 import { compositionEnvelopeSchema, unknownWidgetSchema } from '../model/document.ts';
 import { isWidgetType, WIDGET_SCHEMAS, WIDGET_TYPES } from '../model/widgets.ts';
 import { fieldDescription } from './field-docs.ts';
+import { MAX_DOCUMENT_TAGS } from '../html/html-policy.ts';
+import { hostileKey, tagOpeners } from '../html/sanitize-composition.ts';
 import { checkHtml } from './html-check.ts';
 import type { PathSegment } from './json-path.ts';
 import { toJsonPath } from './json-path.ts';
@@ -10,7 +12,7 @@ import type { ValidationLimits } from './limits.ts';
 import { toReport } from './problem.ts';
 import type { ValidationProblem, ValidationReport } from './problem.ts';
 import { checkFlashcards, checkHeadFirst, checkQuiz, unknownWidgetWarning } from './widget-rules.ts';
-import { forEachId, forEachString, jsonDepth, MAX_DEPTH } from './walk.ts';
+import { forEachId, forEachKey, forEachString, jsonDepth, MAX_DEPTH } from './walk.ts';
 import { mapZodIssues } from './zod-issues.ts';
 
 /** Most problems a report lists; the rest are summarised in one last warning. */
@@ -79,17 +81,33 @@ function checkUniqueIds(structure: readonly unknown[]): ValidationProblem[] {
   return problems;
 }
 
-/** HTML safety everywhere; well-formedness only in the structure (metadata is plain text). */
+/**
+ * HTML safety and well-formedness of every string of the document, as the view sanitiser sees them: a string it
+ * would change is an error, so what is saved is what is shown. Plain text (`3 < 5`, titles) is not markup and
+ * passes as it is.
+ */
 function checkStrings(document: Record<string, unknown>): ValidationProblem[] {
-  const problems: ValidationProblem[] = [];
-  for (const key of ['metadata', 'structure'] as const) {
-    forEachString(document[key], [key], (text, path) => {
-      for (const finding of checkHtml(text)) {
-        if (key === 'metadata' && finding.rule === 'html-malformed') continue;
-        problems.push({ path: toJsonPath(path), rule: finding.rule, severity: 'error', message: finding.message, fix: finding.fix });
-      }
-    });
+  let tags = 0;
+  forEachString(document, [], (text) => {
+    tags += tagOpeners(text);
+  });
+  forEachKey(document, [], (key) => {
+    tags += tagOpeners(key);
+  });
+  if (tags > MAX_DOCUMENT_TAGS) {
+    return [{ path: '$', rule: 'html-too-much-markup', severity: 'error', message: `The document's text holds ${tags} "<"; at most ${MAX_DOCUMENT_TAGS} are accepted (its HTML was not checked).`, fix: 'Split the lesson into several compositions, or write plain text without markup where markup is not needed.' }];
   }
+  const problems: ValidationProblem[] = [];
+  forEachString(document, [], (text, path) => {
+    for (const finding of checkHtml(text)) {
+      problems.push({ path: toJsonPath(path), rule: finding.rule, severity: 'error', message: finding.message, fix: finding.fix });
+    }
+  });
+  forEachKey(document, [], (key, path) => {
+    const removed = hostileKey(key);
+    if (removed === undefined) return;
+    problems.push({ path: toJsonPath(path), rule: 'html-unsafe-key', severity: 'error', message: `The key ${JSON.stringify(key.slice(0, 60))} is markup or a script URL (${removed.map((r) => r.reason).join('; ')}).`, fix: 'Use a plain field name, as composer_describe_widget lists them.' });
+  });
   return problems;
 }
 

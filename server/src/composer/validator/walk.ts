@@ -37,3 +37,14 @@ export function forEachId(value: unknown, path: PathSegment[], visit: (id: strin
     }
   }
 }
+
+/** Calls `visit` for every object key in a JSON value with the path of its member. Depth-bounded by the caller. */
+export function forEachKey(value: unknown, path: PathSegment[], visit: (key: string, path: PathSegment[]) => void): void {
+  if (Array.isArray(value)) value.forEach((item, i) => forEachKey(item, [...path, i], visit));
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      visit(key, [...path, key]);
+      forEachKey(child, [...path, key], visit);
+    }
+  }
+}

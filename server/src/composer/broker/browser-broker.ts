@@ -1,0 +1,150 @@
+import type { Browser, CDPSession } from 'playwright-core';
+import { createLogger, type Logger } from '#common/logger.ts';
+import { LeaseCredentials, type BrokerAnswer, type LeaseCredentialsOptions } from './lease-credentials.ts';
+import { lookAlikeKey, lookAlikeToken, uniqueLookAlike } from './look-alike.ts';
+import { credentialCandidates, type PausedRequestLike } from './request-credentials.ts';
+
+/** The part of CDP's `Fetch.requestPaused` the broker reads. */
+interface RequestPausedEvent {
+  requestId: string;
+  request: PausedRequestLike;
+  resourceType: string;
+  responseStatusCode?: number;
+  responseErrorReason?: string;
+}
+
+/** What a lease asks the broker for: its settings, without look-alikes (the broker makes them unique). */
+export type BrokeredLeaseOptions = Omit<LeaseCredentialsOptions, 'lookAlikeToken' | 'lookAlikeProjectKey'>;
+
+/** A lease's credentials while the broker answers for them; `release()` stops that (idempotent). */
+export interface BrokeredLease {
+  credentials: LeaseCredentials;
+  release(): void;
+}
+
+/**
+ * One browser's credential broker: a browser-level CDP session (so pages, dedicated workers, SharedWorkers and
+ * service workers of every context are covered) that pauses every request to the API origins of the leases it
+ * serves, finds the lease by the look-alike credential the request carries, and answers it: the allowed calls
+ * performed by the server with the real credentials and fulfilled scrubbed, every other call refused with 403.
+ * A request that carries no look-alike of this broker is continued unchanged: it belongs to no lease of this
+ * server (another replica sharing the browser may own it, and a look-alike is worthless anywhere else).
+ * One per Browser object, created on first use and gone with the connection.
+ */
+export class BrowserCredentialBroker {
+  private static readonly brokers = new WeakMap<Browser, Promise<BrowserCredentialBroker>>();
+  private readonly session: CDPSession;
+  private readonly logger: Logger;
+  private readonly byLookAlike = new Map<string, LeaseCredentials>();
+  private readonly origins = new Set<string>();
+  private enabling: Promise<void> = Promise.resolve();
+
+  private constructor(session: CDPSession, logger: Logger) {
+    this.session = session;
+    this.logger = logger;
+    session.on('Fetch.requestPaused', (event) => void this.onPaused(event as unknown as RequestPausedEvent));
+  }
+
+  /** The broker of `browser`, attached on first call (a browser-level CDP session). */
+  static forBrowser(browser: Browser, logger?: Logger): Promise<BrowserCredentialBroker> {
+    let broker = BrowserCredentialBroker.brokers.get(browser);
+    if (broker === undefined) {
+      broker = browser.newBrowserCDPSession().then((session) => new BrowserCredentialBroker(session, logger ?? createLogger({ component: 'credential-broker' })));
+      BrowserCredentialBroker.brokers.set(browser, broker);
+      broker.catch(() => BrowserCredentialBroker.brokers.delete(browser));
+    }
+    return broker;
+  }
+
+  /** Leases this broker answers for now. */
+  get activeLeases(): number {
+    return new Set(this.byLookAlike.values()).size;
+  }
+
+  /**
+   * Makes look-alikes unique on this browser, starts answering the lease's API calls (the API origin intercepted
+   * before this resolves), and returns the lease's credentials with a `release` that stops answering for them.
+   */
+  async open(options: BrokeredLeaseOptions): Promise<BrokeredLease> {
+    const taken = (candidate: string) => this.byLookAlike.has(candidate);
+    const token = uniqueLookAlike(options.accessToken, (real) => lookAlikeToken(real), taken);
+    const projectKey = options.projectKey ? uniqueLookAlike(options.projectKey, (real) => lookAlikeKey(real), (c) => taken(c) || c === token) : undefined;
+    const credentials = new LeaseCredentials({ ...options, lookAlikeToken: token, lookAlikeProjectKey: projectKey });
+    await this.intercept(new URL(options.apiUrl).origin);
+    for (const value of credentials.lookAlikes) this.byLookAlike.set(value, credentials);
+    let released = false;
+    return {
+      credentials,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const value of credentials.lookAlikes) if (this.byLookAlike.get(value) === credentials) this.byLookAlike.delete(value);
+        credentials.end();
+        // One line per lease, not per call: a page in a loop must not flood the log. Methods and origins only.
+        if (credentials.refusedTotal > 0) {
+          const calls = [...new Set(credentials.refused.map((c) => `${c.method} ${c.origin}`))].slice(0, 10);
+          this.logger.info('Refused API calls from a read-only page', { refused: credentials.refusedTotal, calls });
+        }
+      },
+    };
+  }
+
+  /** Adds `origin` to the intercepted origins (Fetch.enable takes the whole list each time). */
+  private intercept(origin: string): Promise<void> {
+    if (this.origins.has(origin)) return this.enabling;
+    this.origins.add(origin);
+    const patterns = [...this.origins].map((o) => ({ urlPattern: `${o}/*`, requestStage: 'Request' as const }));
+    const enabled = this.enabling.catch(() => undefined).then(async () => {
+      await this.session.send('Fetch.enable', { patterns });
+      return undefined;
+    });
+    enabled.catch(() => this.origins.delete(origin));
+    this.enabling = enabled;
+    return enabled;
+  }
+
+  /** The lease whose look-alike `request` carries; undefined for none, or for look-alikes of two different leases. */
+  private leaseOf(request: PausedRequestLike): LeaseCredentials | 'ambiguous' | undefined {
+    let found: LeaseCredentials | undefined;
+    for (const candidate of credentialCandidates(request)) {
+      const lease = this.byLookAlike.get(candidate);
+      if (lease === undefined) continue;
+      if (found !== undefined && found !== lease) return 'ambiguous';
+      found = lease;
+    }
+    return found;
+  }
+
+  private async onPaused(event: RequestPausedEvent): Promise<void> {
+    const { requestId } = event;
+    if (event.responseStatusCode !== undefined || event.responseErrorReason !== undefined) {
+      await this.send('Fetch.continueRequest', { requestId });
+      return;
+    }
+    const lease = this.leaseOf(event.request);
+    if (lease === undefined) {
+      await this.send('Fetch.continueRequest', { requestId });
+      return;
+    }
+    if (lease === 'ambiguous') {
+      this.logger.warn('Refused an API request carrying look-alikes of two leases', { method: event.request.method.slice(0, 16), resourceType: event.resourceType });
+      await this.send('Fetch.failRequest', { requestId, errorReason: 'AccessDenied' });
+      return;
+    }
+    const answer: BrokerAnswer = await lease.answer(event.request);
+    if (answer.kind === 'fail') {
+      await this.send('Fetch.failRequest', { requestId, errorReason: answer.errorReason });
+      return;
+    }
+    await this.send('Fetch.fulfillRequest', { requestId, responseCode: answer.status, responseHeaders: answer.headers, body: answer.body.toString('base64') });
+  }
+
+  /** A CDP command whose failure only means the request is gone (its page or context closed). */
+  private async send(method: 'Fetch.continueRequest' | 'Fetch.failRequest' | 'Fetch.fulfillRequest', params: Record<string, unknown>): Promise<void> {
+    try {
+      await this.session.send(method, params as never);
+    } catch (error) {
+      this.logger.debug('Paused request was gone before the broker answered', { method, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { formPairs } from '#common/secret-encodings.ts';
+import { reportedOriginAndPath } from '../session/reported-url.ts';
+import { decideApiCall, type ApiCallDecision, type ApiCallRule } from './read-only-policy.ts';
+import { headerValue, type PausedRequestLike } from './request-credentials.ts';
+import { relayedHeaders, scrubBytes, type ScrubPairs } from './response-scrub.ts';
+import { relayToApi, type RelayOutcome } from './upstream-relay.ts';
+
+/** An API call a read-only page made that the server refused (never sent upstream). Origin and path only. */
+export interface RefusedApiCall {
+  method: string;
+  origin: string;
+  path: string;
+}
+
+/** An allowed API call the server could not complete for the page (timeout, redirect, too large…). */
+export interface FailedApiRelay {
+  method: string;
+  path: string;
+  reason: string;
+}
+
+/** How the broker answers one paused request of this lease's page. */
+export type BrokerAnswer =
+  | { kind: 'fulfil'; status: number; headers: Array<{ name: string; value: string }>; body: Buffer }
+  | { kind: 'fail'; errorReason: 'Failed' | 'TimedOut' };
+
+/** What a lease's credentials need to know. */
+export interface LeaseCredentialsOptions {
+  /** The composition this read-only lease views. */
+  uid: string;
+  apiUrl: string;
+  apiEnv: string;
+  /** The real credentials; never given to the page. */
+  accessToken: string;
+  projectKey: string | undefined;
+  /** Their look-alikes, which the page gets (made unique by the broker). */
+  lookAlikeToken: string;
+  lookAlikeProjectKey: string | undefined;
+  /** Extra calls configuration allows. */
+  rules: readonly ApiCallRule[];
+  /** Timeout and size cap of one relayed call. */
+  upstreamTimeoutMs: number;
+  maxResponseBytes: number;
+  /** Most calls relayed for one lease (a page in a loop must not turn the server into a flood). */
+  maxRelayedCalls: number;
+  /**
+   * Applied to the composition the read returns (JSON text) before the page gets it: the HTML sanitiser for
+   * viewing. `ok: false` means it cannot be shown, and the page gets a 502 instead of an unsanitised document.
+   */
+  viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
+  fetch?: typeof fetch;
+}
+
+/** Longest list of refused calls or failed relays kept per lease (later ones are counted only). */
+const MAX_RECORDED = 50;
+
+function refusalBody(): Buffer {
+  return Buffer.from(JSON.stringify({ error: 'Refused by composer-mcp: this page views a composition read-only; only the sign-in check and the read of that composition reach the API.', status: 403 }));
+}
+
+/** CORS headers that let the page read an answer the broker made up (for a request from `origin`). */
+function corsHeaders(origin: string | undefined): Array<{ name: string; value: string }> {
+  return origin ? [{ name: 'Access-Control-Allow-Origin', value: origin }, { name: 'Vary', value: 'Origin' }] : [];
+}
+
+/** The answer to an allowed preflight: the announced method and headers, from the page's origin. */
+function preflightHeaders(request: PausedRequestLike, method: string): Array<{ name: string; value: string }> {
+  const requested = headerValue(request.headers, 'access-control-request-headers');
+  return [
+    ...corsHeaders(headerValue(request.headers, 'origin')),
+    { name: 'Access-Control-Allow-Methods', value: method.toUpperCase() },
+    ...(requested ? [{ name: 'Access-Control-Allow-Headers', value: requested }] : []),
+    { name: 'Access-Control-Max-Age', value: '60' },
+  ];
+}
+
+/**
+ * The server's side of one read-only lease: the look-alikes its page holds, what the page may ask of the API,
+ * the calls it made that were refused, and the relay of the allowed ones with the real credentials — the answers
+ * scrubbed of every form of a real secret (replaced by the look-alike's) and the composition sanitised for viewing.
+ */
+export class LeaseCredentials {
+  readonly token: string;
+  readonly projectKey: string | undefined;
+  readonly refused: RefusedApiCall[] = [];
+  readonly failedRelays: FailedApiRelay[] = [];
+  /** JSONPaths of the composition's values the view sanitiser changed before the page got it. */
+  readonly sanitizedFields: string[] = [];
+  private refusedCount = 0;
+  private relayed = 0;
+  private readonly options: LeaseCredentialsOptions;
+  private readonly pairs: ScrubPairs;
+  private readonly ended = new AbortController();
+
+  constructor(options: LeaseCredentialsOptions) {
+    this.options = options;
+    this.token = options.lookAlikeToken;
+    this.projectKey = options.lookAlikeProjectKey;
+    const pairs = formPairs(options.accessToken, options.lookAlikeToken);
+    if (options.projectKey && options.lookAlikeProjectKey) pairs.push(...formPairs(options.projectKey, options.lookAlikeProjectKey));
+    this.pairs = pairs;
+  }
+
+  /** The look-alike values that identify this lease in a request. */
+  get lookAlikes(): string[] {
+    return this.projectKey ? [this.token, this.projectKey] : [this.token];
+  }
+
+  /** Refused calls, including those past the recorded list. */
+  get refusedTotal(): number {
+    return this.refusedCount;
+  }
+
+  /** Ends the lease: relays in flight are abandoned. */
+  end(): void {
+    this.ended.abort();
+  }
+
+  /**
+   * Decides on and answers one request of this lease's page to the API origin. Never throws. A CORS preflight
+   * (a worker's; Playwright answers the page's own) is answered here for the call it announces: allowed, or refused
+   * and reported like the call itself — it never goes upstream.
+   */
+  async answer(request: PausedRequestLike): Promise<BrokerAnswer> {
+    const preflightFor = request.method.toUpperCase() === 'OPTIONS' ? headerValue(request.headers, 'access-control-request-method') : undefined;
+    const method = preflightFor ?? request.method;
+    const decision: ApiCallDecision = decideApiCall({ method, url: request.url, apiUrl: this.options.apiUrl, uid: this.options.uid, rules: this.options.rules });
+    const origin = headerValue(request.headers, 'origin');
+    if (!decision.allowed || this.relayed >= this.options.maxRelayedCalls || this.ended.signal.aborted) {
+      this.recordRefusal({ ...request, method });
+      return { kind: 'fulfil', status: 403, headers: [{ name: 'Content-Type', value: 'application/json' }, ...corsHeaders(origin)], body: refusalBody() };
+    }
+    if (preflightFor !== undefined) return { kind: 'fulfil', status: 204, headers: preflightHeaders(request, preflightFor), body: Buffer.alloc(0) };
+    this.relayed++;
+    const outcome = await relayToApi(
+      { method: request.method.toUpperCase(), url: decision.upstreamUrl, headers: request.headers },
+      { accessToken: this.options.accessToken, projectKey: this.options.projectKey, apiEnv: this.options.apiEnv },
+      { timeoutMs: this.options.upstreamTimeoutMs, maxBytes: this.options.maxResponseBytes, signal: this.ended.signal, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
+    );
+    return this.relayAnswer(request, decision.kind, outcome);
+  }
+
+  private relayAnswer(request: PausedRequestLike, kind: 'sign-in' | 'read' | 'configured', outcome: RelayOutcome): BrokerAnswer {
+    if (outcome.kind === 'failed') {
+      this.recordFailure(request, outcome.detail);
+      return { kind: 'fail', errorReason: outcome.reason === 'timeout' ? 'TimedOut' : 'Failed' };
+    }
+    let body = outcome.body;
+    if (kind === 'read' && outcome.status >= 200 && outcome.status <= 299 && this.options.viewDocument) {
+      const viewed = this.options.viewDocument(body.toString('utf8'));
+      if (!viewed.ok) {
+        this.recordFailure(request, 'the composition could not be prepared for viewing');
+        return { kind: 'fulfil', status: 502, headers: [{ name: 'Content-Type', value: 'application/json' }, ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from('{"error":"The composition could not be prepared for viewing.","status":502}') };
+      }
+      for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
+      body = Buffer.from(viewed.json, 'utf8');
+    }
+    return { kind: 'fulfil', status: outcome.status, headers: relayedHeaders(outcome.headers, this.pairs), body: scrubBytes(body, this.pairs) };
+  }
+
+  private recordRefusal(request: PausedRequestLike): void {
+    this.refusedCount++;
+    if (this.refused.length >= MAX_RECORDED) return;
+    this.refused.push({ method: request.method.slice(0, 16), ...reportedOriginAndPath(request.url) });
+  }
+
+  private recordFailure(request: PausedRequestLike, reason: string): void {
+    if (this.failedRelays.length >= MAX_RECORDED) return;
+    this.failedRelays.push({ method: request.method.slice(0, 16), path: reportedOriginAndPath(request.url).path, reason });
+  }
+}

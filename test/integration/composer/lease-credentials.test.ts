@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { encodedForms } from '#common/secret-encodings.ts';
+import { LeaseCredentials, type LeaseCredentialsOptions } from '#server/composer/broker/lease-credentials.ts';
+import { lookAlikeKey, lookAlikeToken } from '#server/composer/broker/look-alike.ts';
+import { parseApiCallRule } from '#server/composer/broker/read-only-policy.ts';
+
+const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyZWxheSJ9.cmVsYXktY2FuYXJ5LXNpZ25hdHVyZS0wMTIzNDU2Nzg5';
+const KEY = 'relay-canary-project-key-7731';
+const UID = 'H4sIrelay+uid/=';
+
+describe('a read-only lease relays its allowed calls with the real credentials and scrubs the answers', function () {
+  this.timeout(20_000);
+  let server: Server;
+  let apiUrl: string;
+  const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders }> = [];
+  let reply: (headers: IncomingHttpHeaders) => { status: number; headers?: Record<string, string>; body: string } = () => ({ status: 200, body: '{}' });
+
+  before(async () => {
+    server = createServer((req, res) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      const { status, headers, body } = reply(req.headers);
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  const lease = (options: Partial<LeaseCredentialsOptions> = {}) =>
+    new LeaseCredentials({ uid: UID, apiUrl, apiEnv: 'prd', accessToken: TOKEN, projectKey: KEY, lookAlikeToken: lookAlikeToken(TOKEN), lookAlikeProjectKey: lookAlikeKey(KEY), rules: [], upstreamTimeoutMs: 2_000, maxResponseBytes: 100_000, maxRelayedCalls: 10, ...options });
+  const pageHeaders = (l: LeaseCredentials) => ({ Authorization: `Bearer ${l.token}`, 'Project-Key': l.projectKey!, Origin: 'http://app.example', Cookie: 'x=1' });
+  const noCanary = (text: string) => [TOKEN, TOKEN.split('.')[2]!, KEY].flatMap((v) => [v, ...encodedForms(v)]).filter((f) => text.includes(f));
+
+  it('the sign-in check goes upstream with the real credentials; an answer echoing them reaches the page with the look-alikes instead', async () => {
+    const l = lease();
+    reply = (headers) => ({ status: 200, headers: { 'x-echo': String(headers['authorization']), 'set-cookie': `s=${KEY}` }, body: JSON.stringify({ you: headers, b64: Buffer.from(`k:${KEY}`).toString('base64'), enc: encodeURIComponent(TOKEN) }) });
+    const answer = await l.answer({ method: 'GET', url: `${apiUrl}/auth/v1.0/user/me?access_token=${l.token}`, headers: pageHeaders(l) });
+    expect(seen).to.have.length(1);
+    expect(seen[0]!.url).to.equal('/auth/v1.0/user/me');
+    expect(seen[0]!.headers).to.include({ authorization: `Bearer ${TOKEN}`, 'project-key': KEY, 'api-env': 'prd', origin: 'http://app.example' });
+    expect(seen[0]!.headers['cookie']).to.equal(undefined);
+    expect(answer.kind).to.equal('fulfil');
+    if (answer.kind !== 'fulfil') return;
+    const relayed = `${JSON.stringify(answer.headers)}\n${answer.body.toString()}`;
+    expect(noCanary(relayed)).to.deep.equal([]);
+    expect(relayed).to.include(l.token).and.include(l.projectKey!);
+    expect(answer.headers.some((h) => h.name.toLowerCase() === 'set-cookie')).to.equal(false);
+  });
+
+  it('the read of this composition is rebuilt from configuration and its document passes the viewing sanitiser', async () => {
+    const l = lease({ viewDocument: (json) => ({ ok: true, json: JSON.stringify({ ...(JSON.parse(json) as object), sanitised: true }), fields: [{ path: '$.sanitised' }] }) });
+    reply = () => ({ status: 200, body: JSON.stringify({ version: '1.1', structure: [] }) });
+    const answer = await l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}&access_token=${l.token}&project_key=${l.projectKey}`, headers: { Origin: 'http://app.example' } });
+    expect(seen[0]!.url).to.equal(`/storage/v1.0/content?uid=${encodeURIComponent(UID)}`);
+    expect(answer.kind === 'fulfil' && JSON.parse(answer.body.toString())).to.deep.equal({ version: '1.1', structure: [], sanitised: true });
+    expect(l.sanitizedFields).to.deep.equal(['$.sanitised']);
+    const failing = lease({ viewDocument: () => ({ ok: false, reason: 'not JSON' }) });
+    const refused = await failing.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
+    expect(refused.kind === 'fulfil' && refused.status).to.equal(502);
+    expect(failing.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing']);
+  });
+
+  it('refuses everything else with 403 without calling upstream, and reports method, origin and path only', async () => {
+    const l = lease();
+    const calls = [
+      { method: 'POST', url: `${apiUrl}/storage/v1.0/upload/connector/uid/c1?access_token=${l.token}` },
+      { method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=someone-elses` },
+      { method: 'DELETE', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}` },
+      { method: 'OPTIONS', url: `${apiUrl}/storage/v1.0/upload/connector/uid/c1`, headers: { 'Access-Control-Request-Method': 'POST', Origin: 'http://app.example' } },
+    ];
+    for (const call of calls) {
+      const answer = await l.answer({ method: call.method, url: call.url, headers: { ...pageHeaders(l), ...call.headers } });
+      expect(answer.kind === 'fulfil' && answer.status, `${call.method} ${call.url}`).to.equal(403);
+    }
+    expect(seen).to.deep.equal([]);
+    expect(l.refused).to.deep.equal([
+      { method: 'POST', origin: apiUrl, path: '/storage/v1.0/upload/connector/uid/c1' },
+      { method: 'GET', origin: apiUrl, path: '/storage/v1.0/content' },
+      { method: 'DELETE', origin: apiUrl, path: '/storage/v1.0/content' },
+      { method: 'POST', origin: apiUrl, path: '/storage/v1.0/upload/connector/uid/c1' },
+    ]);
+  });
+
+  it('answers a worker\'s preflight for an allowed call itself, follows no redirect, and stops relaying past the budget', async () => {
+    const l = lease({ maxRelayedCalls: 2, rules: [parseApiCallRule('GET /assets/**')] });
+    const preflight = await l.answer({ method: 'OPTIONS', url: `${apiUrl}/auth/v1.0/user/me`, headers: { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization', Origin: 'http://app.example' } });
+    expect(preflight.kind === 'fulfil' && preflight.status).to.equal(204);
+    expect(seen).to.deep.equal([]);
+    reply = () => ({ status: 302, headers: { location: 'https://elsewhere.example/steal' }, body: '' });
+    const redirected = await l.answer({ method: 'GET', url: `${apiUrl}/assets/a.png`, headers: pageHeaders(l) });
+    expect(redirected).to.deep.equal({ kind: 'fail', errorReason: 'Failed' });
+    expect(l.failedRelays[0]!.reason).to.contain('redirect');
+    reply = () => ({ status: 200, body: '{}' });
+    await l.answer({ method: 'GET', url: `${apiUrl}/assets/b.png`, headers: pageHeaders(l) });
+    const third = await l.answer({ method: 'GET', url: `${apiUrl}/assets/c.png`, headers: pageHeaders(l) });
+    expect(third.kind === 'fulfil' && third.status).to.equal(403);
+    expect(seen).to.have.length(2);
+  });
+});
