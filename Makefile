@@ -168,3 +168,7 @@ chart-docs: setup chart-crds ## Regenerate the chart's values.schema.json and RE
 .PHONY: config-docs
 config-docs: setup ## Regenerate docs/configuration.md from the config schemas and the CRD
 	node scripts/config-reference.ts
+
+.PHONY: server-json
+server-json: setup ## Regenerate server.json (MCP Registry schema 2025-12-11) from the tool list; a unit test fails when it drifts
+	node server/src/mcp/discovery/write-server-json.ts

@@ -57,6 +57,9 @@ const rateLimitSchema = z
   .object({
     windowSeconds: positiveInt.default(60).describe('Length of the rate-limit window.'),
     maxRequests: positiveInt.default(600).describe('Requests one client (JWT subject, else IP address) may make to /mcp per window on each replica (counts are kept per process); more get 429 with Retry-After.'),
+    maxFailedAuthentications: positiveInt
+      .default(30)
+      .describe('Failed authentications (answered 401) one client address may cause per window on each replica; beyond that, /mcp answers 429 with Retry-After before any token is verified.'),
   })
   .strict();
 
@@ -127,6 +130,21 @@ const composerSchema = z
   })
   .strict();
 
+const tasksSchema = z
+  .object({
+    store: z
+      .enum(['memory', 'kubernetes'])
+      .optional()
+      .describe('Where task state is kept so tasks/get and tasks/cancel work on every replica: "memory" (this process only: local mode) or "kubernetes" (ConfigMaps in the server\'s namespace, shared by every replica). Default: the store composer.idempotency uses.'),
+    namespace: z.string().min(1).optional().describe('Namespace of the task ConfigMaps (store "kubernetes"); default composer.idempotency.namespace, else the POD_NAMESPACE environment variable.'),
+    ttlSeconds: positiveInt.default(3600).describe('How long a task and its result stay retrievable after the task was created (its ttlMs); expired ones are deleted by a periodic sweep.'),
+    pollIntervalMs: positiveInt.default(1000).describe('Polling interval suggested to clients (pollIntervalMs), and how often the replica running a task checks for a cancel made on another replica.'),
+    maxResultBytes: positiveInt.default(786432).describe('Largest task result kept, in bytes of JSON; a bigger one completes as a RESULT_TOO_LARGE error (a ConfigMap holds at most 1 MiB).'),
+    maxActivePerSubject: positiveInt.default(4).describe('Tasks one subject (JWT sub, else "anonymous") may have running at once on one replica; more answer TASK_LIMIT_REACHED.'),
+    maxStoredPerSubject: positiveInt.default(50).describe('Unexpired tasks one subject may have (across all replicas with the kubernetes store); more answer TASK_LIMIT_REACHED until old ones expire.'),
+  })
+  .strict();
+
 const browsersSchema = z
   .object({
     source: z.enum(['local', 'static', 'kubernetes', 'none']).default('none').describe('Where browsers come from: processes started here, a fixed list of gateways, a BrowserPool, or none (browser tools answer NOT_CONFIGURED).'),
@@ -183,6 +201,7 @@ export const serverConfigSchema = z
     rateLimit: rateLimitSchema.prefault({}).describe('Per-client rate limiting of /mcp (without auth, clients behind one proxy share its IP address and so one budget).'),
     composer: composerSchema.prefault({}).describe('The Composer and its storage API.'),
     browsers: browsersSchema.prefault({}).describe('The browser pool used by open and preview.'),
+    tasks: tasksSchema.prefault({}).describe('Tasks (the MCP 2026-07-28 tasks extension, HTTP only): composer_open_composition and composer_preview_composition run as tasks for clients that declare it.'),
     telemetry: telemetrySchema.prefault({}).describe('OpenTelemetry traces and Prometheus metrics.'),
     shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after the server stops accepting requests (SIGTERM + shutdownDrainSeconds) before they are cancelled and the process exits.'),
     shutdownDrainSeconds: z.coerce

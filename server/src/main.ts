@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
+import { unsafeExposure } from '#server/auth/exposure-check.ts';
 import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
 import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
@@ -13,6 +14,10 @@ import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
 import { startStdioServer } from '#server/mcp/stdio.ts';
 import { RunningCalls } from '#server/mcp/running-calls.ts';
 import { ToolMetrics } from '#server/mcp/tool-metrics.ts';
+import { buildTaskStore } from '#server/mcp/tasks/build-task-store.ts';
+import type { TaskStore } from '#server/mcp/tasks/task-store.ts';
+import { TASK_TOOL_SUPPORT } from '#server/mcp/tasks/task-tools.ts';
+import { ToolTasks, type TaskSupport } from '#server/mcp/tasks/tool-tasks.ts';
 import { buildServices, type BuiltServices } from '#server/services-factory.ts';
 import { allTools } from '#server/tools/index.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
@@ -34,12 +39,27 @@ function loadServerConfig(argv: string[]): ServerConfig {
 
 function verifierOf(config: ServerConfig): BearerVerifier | undefined {
   if (config.auth.mode !== 'jwt') return undefined;
+  const exposure = config.transport === 'http' ? unsafeExposure(config) : undefined;
+  if (exposure) {
+    process.stderr.write(`composer-mcp: refusing to start: ${exposure}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
   try {
     return bearerVerifierFromConfig(config.auth);
   } catch (error) {
     process.stderr.write(`composer-mcp: invalid auth configuration: ${(error as Error).message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
+}
+
+/**
+ * Keeps the process alive through a promise rejection nobody handled (Node's default ends the process): one error line
+ * per rejection, so the bug is seen and fixed, while every other request keeps being served.
+ */
+function logUnhandledRejections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error('Unhandled promise rejection', { error: reason instanceof Error ? reason : String(reason) });
+  });
 }
 
 function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
@@ -109,18 +129,24 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   });
   shutdown.onShutdown('finish in-flight calls', async () => {
     const waitMs = Math.max(graceMs - 2000, graceMs / 2);
-    if (await requests.idle(waitMs)) return;
-    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count });
+    const started = Date.now();
+    // HTTP requests, and the tool calls of tasks that outlive their request.
+    if ((await requests.idle(waitMs)) && (await setup.inFlight.idle(Math.max(0, waitMs - (Date.now() - started))))) return;
+    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count + setup.inFlight.count });
     ctx.cancelAll.abort(new Error('server shutting down'));
     await requests.idle(1000);
+    await setup.inFlight.idle(1000);
   });
-  shutdown.onShutdown('close connections', () => httpServer.closeAllConnections());
+  shutdown.onShutdown('close connections', async () => {
+    await app.mcpHandler.close();
+    httpServer.closeAllConnections();
+  });
   addCommonSteps(ctx);
 }
 
 async function runStdio(setup: McpServerSetup<ComposerServices>, ctx: RunContext, graceMs: number): Promise<void> {
   const { logger, shutdown } = ctx;
-  const stdio = await startStdioServer(setup);
+  const stdio = startStdioServer(setup, logger);
   logger.info('Started MCP server', { transport: 'stdio', version: SERVER_VERSION });
   void stdio.closed.then(() => shutdown.shutdown('stdin closed'));
   shutdown.onShutdown('finish in-flight calls', async () => {
@@ -156,6 +182,34 @@ interface RunContext {
 export interface ServerExtensions {
   tools?: ToolDefinition<ComposerServices>[];
   extend?: McpServerSetup<ComposerServices>['extend'];
+  /** More tools that run as tasks for clients that declare the tasks extension (by name: `optional` or `required`). */
+  taskTools?: Record<string, TaskSupport>;
+}
+
+
+/** The tools that run as tasks: the built-in ones and those of the extensions. */
+function taskToolsOf(extensions: ServerExtensions): Record<string, TaskSupport> {
+  return { ...TASK_TOOL_SUPPORT, ...extensions.taskTools };
+}
+
+/** The task runner of an HTTP server (stdio has none: a task would end with the connection), its store started. */
+async function buildTasks(config: ServerConfig, setup: McpServerSetup<ComposerServices>, extensions: ServerExtensions, ctx: RunContext): Promise<ToolTasks<ComposerServices>> {
+  let store: TaskStore;
+  try {
+    store = await buildTaskStore(config, ctx.logger);
+  } catch (error) {
+    process.stderr.write(`composer-mcp: invalid tasks configuration: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  store.start();
+  ctx.shutdown.onShutdown('stop task sweep', () => store.stop());
+  const { tasks } = config;
+  return new ToolTasks({
+    store,
+    env: setup,
+    tools: new Map(Object.entries(taskToolsOf(extensions))),
+    limits: { ttlMs: tasks.ttlSeconds * 1000, pollIntervalMs: tasks.pollIntervalMs, maxResultBytes: tasks.maxResultBytes, maxActivePerSubject: tasks.maxActivePerSubject, maxStoredPerSubject: tasks.maxStoredPerSubject },
+  });
 }
 
 /**
@@ -166,6 +220,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   const config = loadServerConfig(argv);
   const verifier = verifierOf(config);
   const logger = createLogger({ component: 'server', level: config.logLevel });
+  logUnhandledRejections(logger);
   const telemetry = startTelemetry({ serviceName: SERVER_NAME, serviceVersion: SERVER_VERSION, otlpEndpoint: config.telemetry.otlpEndpoint });
   const built = await buildServices(config, logger);
   if (built.missingCredentials.length > 0) {
@@ -192,7 +247,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   };
   const ctx: RunContext = { logger, shutdown, health, built, verifier, cancelAll, metricsHandler: telemetry.metricsHandler, stopTelemetry: () => telemetry.shutdown() };
   if (config.transport === 'stdio') await runStdio(setup, ctx, graceMs);
-  else await runHttp(config, setup, ctx);
+  else await runHttp(config, { ...setup, tasks: await buildTasks(config, setup, extensions, ctx) }, ctx);
   // Browsers start after the transport so liveness answers at once; readiness waits for a healthy browser.
   built.start().catch((error: unknown) => logger.error('Failed to start browser pool', { error: (error as Error).message }));
 }

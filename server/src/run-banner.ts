@@ -4,6 +4,8 @@
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '#common/config.ts';
 import { missingComposerCredentials, resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { LEGACY_REVISIONS, MODERN_REVISION } from '#server/mcp/server-info.ts';
+import { taskStoreKind } from '#server/mcp/tasks/build-task-store.ts';
 
 /** The text `make run` prints before starting the server. Pure: no secret values, only placeholders. */
 export function runBanner(config: ServerConfig, paths: { node: string; main: string }): string {
@@ -27,16 +29,20 @@ export function runBanner(config: ServerConfig, paths: { node: string; main: str
     '',
     '  composer-mcp',
     `  MCP endpoint (Streamable HTTP): ${url}`,
+    `  Protocol: MCP ${MODERN_REVISION} (stateless, server/discover) and ${LEGACY_REVISIONS.join(', ')} (initialize handshake),`,
+    '  from one server over HTTP and over stdio: today\'s clients and older ones alike.',
+    `  Tasks (${MODERN_REVISION} tasks extension): open and preview, for clients that declare it; task state in ${taskStoreKind(config) === 'kubernetes' ? 'Kubernetes ConfigMaps' : 'memory (this process)'}.`,
+    `  Discovery: http://${host}:${config.http.port}/.well-known/mcp/server-card.json`,
     `  Health: http://${host}:${config.http.port}/readyz   Metrics: http://${host}:${config.http.port}${config.telemetry.metricsPath}`,
     `  Browsers: ${config.browsers.source === 'local' ? `local pool of ${config.browsers.local.count} chromium-headless-shell` : config.browsers.source}`,
     '',
-    '  Claude Code, over HTTP (this server, while it runs):',
+    `  Claude Code, over HTTP (this server, while it runs; it negotiates ${MODERN_REVISION} or the handshake):`,
     `    claude mcp add --transport http composer-mcp ${url}`,
     '',
     '  Claude Code, over stdio (Claude starts its own server):',
     `    claude mcp add composer-mcp ${envFlags} -- ${paths.node} ${paths.main} --transport=stdio`,
     '',
-    '  Claude Desktop (claude_desktop_config.json), over stdio:',
+    '  Claude Desktop (claude_desktop_config.json), over stdio (its first message picks the revision):',
     ...JSON.stringify(desktop, null, 2)
       .split('\n')
       .map((l) => `    ${l}`),

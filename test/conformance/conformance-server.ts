@@ -4,10 +4,11 @@
  * prompts added through its extension point. Takes the same flags and environment as the server. Never shipped.
  */
 import { main } from '#server/main.ts';
+import { CONFORMANCE_TASK_SUPPORT, conformanceTaskTools } from './fixtures/fixture-tasks.ts';
 import { conformanceFixtureTools } from './fixtures/fixture-tools.ts';
 import { registerConformanceFixtures } from './fixtures/register-fixtures.ts';
 
-main(process.argv.slice(2), { tools: conformanceFixtureTools(), extend: registerConformanceFixtures }).catch((error: unknown) => {
+main(process.argv.slice(2), { tools: [...conformanceFixtureTools(), ...conformanceTaskTools()], taskTools: CONFORMANCE_TASK_SUPPORT, extend: registerConformanceFixtures }).catch((error: unknown) => {
   process.stderr.write(`conformance-server: failed to start: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

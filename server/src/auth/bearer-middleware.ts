@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Logger } from '#common/logger.ts';
 import { sendJsonRpcError } from '#server/http/json-rpc-error.ts';
 import { InvalidTokenError, type BearerVerifier } from './bearer-verifier.ts';
@@ -39,7 +39,12 @@ export function bearerAuth(options: { verifier: BearerVerifier; resourceUrl: str
       } catch (error) {
         const description = error instanceof InvalidTokenError ? error.description : 'The token could not be verified.';
         options.logger.info('Rejected bearer token', { reason: description, ip: req.ip });
-        reject(description);
+        try {
+          reject(description);
+        } catch (failure) {
+          // Answering must never become an unhandled rejection: hand the failure to Express's error handler.
+          next(failure);
+        }
         return;
       }
       const auth: AuthInfo = { token: value, clientId: verified.subject, scopes: verified.scopes, extra: { subject: verified.subject, clientId: verified.clientId } };

@@ -69,11 +69,13 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
           clockTolerance: options.clockToleranceSeconds,
           requiredClaims: ['exp', 'sub'],
         });
-        const subject = payload.sub!;
+        const subject = payload.sub?.trim() ?? '';
+        if (!subject) throw new InvalidTokenError('The token has an empty subject ("sub" claim); the authorization server must name who the token is for.');
         const clientId = typeof payload['client_id'] === 'string' ? payload['client_id'] : typeof payload['azp'] === 'string' ? payload['azp'] : subject;
         const scope = typeof payload['scope'] === 'string' ? payload['scope'] : '';
         return { subject, clientId, scopes: scope.split(' ').filter(Boolean), expiresAt: payload.exp };
       } catch (error) {
+        if (error instanceof InvalidTokenError) throw error;
         throw new InvalidTokenError(describeJoseError(error), { cause: error });
       }
     },

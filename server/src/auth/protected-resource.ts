@@ -15,10 +15,17 @@ export interface ProtectedResourceMetadata {
   resource_name: string;
 }
 
-/** The resource URL of this server: the configured one, else the URL the request came in on. */
+/**
+ * The resource URL of this server: the configured one, else the URL the request came in on. A Host header that does
+ * not parse as a host (e.g. `[`) gives `localhost`: the value comes from the client and must never make a URL throw.
+ */
 export function resourceUrlFor(request: Pick<Request, 'protocol' | 'get'>, configured: string | undefined): string {
   if (configured) return configured;
-  return `${request.protocol}://${request.get('host') ?? 'localhost'}${MCP_PATH}`;
+  const protocol = request.protocol === 'https' ? 'https' : 'http';
+  const host = request.get('host');
+  const candidate = `${protocol}://${host ?? 'localhost'}${MCP_PATH}`;
+  const parsed = host ? URL.parse(candidate) : null;
+  return parsed && parsed.pathname === MCP_PATH && !parsed.search && !parsed.hash && !parsed.username ? parsed.href : `${protocol}://localhost${MCP_PATH}`;
 }
 
 /** The metadata URL that belongs to a resource URL (RFC 9728 §3.1: well-known path inserted before the resource path). */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { HealthRegistry } from '#common/health.ts';
 import type { Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
@@ -10,13 +11,21 @@ import type { InFlightTracker } from '#common/shutdown.ts';
 import { bearerAuth } from '#server/auth/bearer-middleware.ts';
 import type { BearerVerifier } from '#server/auth/bearer-verifier.ts';
 import { MCP_PATH, protectedResourceMetadata, RESOURCE_METADATA_PATH, RESOURCE_METADATA_ROOT_PATH, resourceUrlFor } from '#server/auth/protected-resource.ts';
-import { perClientRateLimit } from '#server/auth/rate-limit.ts';
+import { failedAuthenticationLimit, perClientRateLimit } from '#server/auth/rate-limit.ts';
 import type { ServerConfig } from '#server/config.ts';
 import { createMcpServer, type McpServerSetup } from '#server/mcp/create-mcp-server.ts';
+import { SERVER_CARD_PATH, serverCard } from '#server/mcp/discovery/server-card.ts';
+import { toolSummaries } from '#server/mcp/discovery/tool-summary.ts';
 import { SERVER_TRACER_NAME } from '#server/mcp/tool-call.ts';
+import { callerOf, issueCallerNonce } from './caller-identity.ts';
 import { corsForAllowedOrigins } from './cors.ts';
+import { viewOf } from './json-rpc-message.ts';
 import { sendJsonRpcError } from './json-rpc-error.ts';
+import { legacyCancellation } from './legacy-cancellation.ts';
+import { currentRequestScope, withRequestScope, type RequestScope } from './request-scope.ts';
 import { effectiveAllowedHosts, hostGuard, originGuard } from './request-guards.ts';
+import { refuseBatches } from './single-message.ts';
+import { tasksEdge } from './tasks-edge.ts';
 
 /** Everything the HTTP app serves from. */
 export interface HttpAppOptions<Services> {
@@ -32,6 +41,11 @@ export interface HttpAppOptions<Services> {
   requests: InFlightTracker;
   /** True once shutdown began: new /mcp requests get 503 so clients retry on another replica. */
   isShuttingDown: () => boolean;
+}
+
+/** The Express app plus the SDK handler behind /mcp (closed at shutdown). */
+export interface HttpApp extends Express {
+  mcpHandler: McpHttpHandler;
 }
 
 function methodNotAllowed(_req: Request, res: Response): void {
@@ -53,14 +67,32 @@ function bodyErrors(limit: string): ErrorRequestHandler {
   };
 }
 
+/** What the edge tells the factory about a POST: its caller (2025 era) and the tool it calls as a task (2026 era). */
+export function requestScopeOf(req: Request, taskTools: ReadonlySet<string>, disconnected: AbortSignal): RequestScope {
+  const view = viewOf(req.body);
+  const modern = view?.envelopeVersion !== undefined;
+  const name = view?.params?.['name'];
+  const extensions = view?.envelopeCapabilities?.['extensions'];
+  const declaresTasks = typeof extensions === 'object' && extensions !== null && 'io.modelcontextprotocol/tasks' in extensions;
+  return {
+    caller: modern ? undefined : callerOf((req as Request & { auth?: { clientId?: string } }).auth?.clientId, req.headers['mcp-session-id']),
+    taskTool: modern && view?.method === 'tools/call' && declaresTasks && typeof name === 'string' && taskTools.has(name) ? name : undefined,
+    disconnected,
+  };
+}
+
 /**
- * The HTTP face of the server: `POST /mcp` (stateless Streamable HTTP: a fresh MCP server and transport per request,
- * so any replica serves any call), Host/Origin checks, bearer auth and per-client rate limits when configured, a
- * body limit, `/healthz`, `/readyz`, the metrics path, and the RFC 9728 metadata when auth is on.
+ * The HTTP face of the server: `POST /mcp` served by the SDK's `createMcpHandler` — MCP 2026-07-28 (stateless,
+ * `server/discover`, per-request envelope, standard headers checked) and the 2025-era initialize handshake (stateless
+ * legacy mode) from one factory, a fresh MCP server per request, so any replica serves any call — behind this server's
+ * own edge: Host/Origin checks, bearer auth with a failed-authentication limit before the verifier, per-client rate
+ * limits, a body limit, one message per POST, caller nonces and caller-scoped cancellation for 2025-era clients, a
+ * span and an audit context per request. Plus `/healthz`, `/readyz`, the metrics path, the Server Card at
+ * `/.well-known/mcp/server-card.json`, and the RFC 9728 metadata when auth is on.
  */
-export function createHttpApp<Services>(options: HttpAppOptions<Services>): Express {
+export function createHttpApp<Services>(options: HttpAppOptions<Services>): HttpApp {
   const { config, logger } = options;
-  const app = express();
+  const app = express() as HttpApp;
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const allowedHosts = effectiveAllowedHosts(config.http.host, config.http.allowedHosts);
@@ -83,12 +115,35 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
     if (!options.verifier) throw new Error('auth.mode is "jwt" but no bearer verifier was given.');
   }
 
+  const taskTools = options.mcp.tasks?.toolNames ?? new Set<string>();
+  const requiredTaskTools = options.mcp.tasks?.requiredToolNames ?? new Set<string>();
+  const summaries = toolSummaries(options.mcp.tools, Object.fromEntries([...taskTools].map((name) => [name, requiredTaskTools.has(name) ? ('required' as const) : ('optional' as const)])));
+  // The Server Card (SEP-2127): public discovery metadata, generated from the tool list; the Host guard still applies
+  // because its URL comes from the request when auth.resourceUrl is not set.
+  app.get(SERVER_CARD_PATH, hostGuard(allowedHosts), (req, res) => {
+    res.setHeader('Cache-Control', 'max-age=300');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.json(serverCard({ mcpUrl: resourceUrlFor(req, config.auth.resourceUrl), authRequired: authOn, tools: summaries }));
+  });
+  const mcpHandler = createMcpHandler(
+    ({ era }) => {
+      const scope = currentRequestScope();
+      return createMcpServer(options.mcp, { era, transport: 'http', caller: scope?.caller, taskTool: scope?.taskTool, disconnected: scope?.disconnected });
+    },
+    { legacy: 'stateless', responseMode: 'auto', onerror: (error) => logger.info('Refused MCP request', { reason: error.message }) },
+  );
+  app.mcpHandler = mcpHandler;
+  const serveMcp = toNodeHandler(mcpHandler, { onerror: (error) => logger.error('MCP request failed', { error }) });
+
   const guards = [hostGuard(allowedHosts), originGuard(config.http.allowedOrigins, allowedHosts)];
   app.options(MCP_PATH, hostGuard(allowedHosts), corsForAllowedOrigins(config.http.allowedOrigins), (_req, res) => {
     res.setHeader('Allow', 'POST, OPTIONS');
     res.status(204).end();
   });
-  const auth = authOn && options.verifier ? [bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })] : [];
+  const auth =
+    authOn && options.verifier
+      ? [failedAuthenticationLimit({ windowSeconds: config.rateLimit.windowSeconds, maxFailures: config.rateLimit.maxFailedAuthentications }), bearerAuth({ verifier: options.verifier, resourceUrl: config.auth.resourceUrl, logger })]
+      : [];
   const limiter = perClientRateLimit(config.rateLimit);
 
   app.post(
@@ -104,7 +159,11 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
     ...auth,
     limiter,
     express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }),
-    (req, res) => handleMcpPost(req, res, options),
+    refuseBatches(),
+    issueCallerNonce(),
+    legacyCancellation(options.mcp.runningCalls, logger),
+    tasksEdge(requiredTaskTools),
+    (req, res) => handleMcpPost(req, res, options, taskTools, serveMcp),
   );
   app.get(MCP_PATH, ...guards, methodNotAllowed);
   app.delete(MCP_PATH, ...guards, methodNotAllowed);
@@ -116,32 +175,35 @@ export function createHttpApp<Services>(options: HttpAppOptions<Services>): Expr
   return app;
 }
 
-async function handleMcpPost<Services>(req: Request, res: Response, options: HttpAppOptions<Services>): Promise<void> {
+async function handleMcpPost<Services>(req: Request, res: Response, options: HttpAppOptions<Services>, taskTools: ReadonlySet<string>, serveMcp: ReturnType<typeof toNodeHandler>): Promise<void> {
   const end = options.requests.begin();
   res.on('close', end);
+  // The client went away (closed the connection before the answer ended): whatever the era, the call stops and its
+  // browser lease is freed now, not when the work would have finished.
+  const disconnected = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) disconnected.abort(new DOMException('The client closed the request before the answer.', 'AbortError'));
+  });
+  const scope = requestScopeOf(req, taskTools, disconnected.signal);
   const parent = propagation.extract(context.active(), req.headers);
   const tracer = trace.getTracer(SERVER_TRACER_NAME);
   const span = tracer.startSpan('POST /mcp', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST', 'url.path': MCP_PATH } }, parent);
   const requestId = randomUUID();
+  res.on('close', () => {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
   await context.with(trace.setSpan(parent, span), () =>
-    withLogContext({ requestId, traceId: span.spanContext().traceId }, async () => {
-      const caller = (req as Request & { auth?: { clientId?: string } }).auth?.clientId || options.mcp.defaultSubject;
-      const server = createMcpServer(options.mcp, { caller });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
-      res.on('close', () => {
-        span.setAttribute('http.response.status_code', res.statusCode);
-        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-        void transport.close();
-        void server.close();
-      });
-      try {
-        await server.connect(transport);
-        await transport.handleRequest(req, res, req.body);
-      } catch (error) {
-        options.logger.error('MCP request failed', { error });
-        sendJsonRpcError(res, 500, -32603, 'Internal server error.');
-      }
-    }),
+    withLogContext({ requestId, traceId: span.spanContext().traceId }, () =>
+      withRequestScope(scope, async () => {
+        try {
+          await serveMcp(req, res, req.body);
+        } catch (error) {
+          options.logger.error('MCP request failed', { error });
+          sendJsonRpcError(res, 500, -32603, 'Internal server error.');
+        }
+      }),
+    ),
   );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult } from '@modelcontextprotocol/server';
 
 /** Name of the "create a lesson" prompt. */
 export const CREATE_LESSON_PROMPT = 'create_lesson';

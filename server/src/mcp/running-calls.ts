@@ -5,11 +5,12 @@ export interface RunningCall {
 }
 
 /**
- * The tool calls running in this process, by caller and JSON-RPC request id, so that a `notifications/cancelled`
- * arriving in a later HTTP request (the stateless transport builds a fresh MCP server per request, which knows
- * nothing of earlier ones) can still reach the call it names. A caller can only cancel its own calls: the key
- * includes the authenticated subject. When the key is ambiguous (anonymous callers reusing a request id), nothing
- * is cancelled rather than the wrong call.
+ * The tool calls running in this process, by caller and JSON-RPC request id, so that a 2025-era
+ * `notifications/cancelled` arriving in a later HTTP request (the stateless transport builds a fresh MCP server per
+ * request, which knows nothing of earlier ones) can still reach the call it names. A caller can only cancel its own
+ * calls: the key includes the caller (the JWT subject, or the caller nonce of an anonymous 2025 client; calls of an
+ * anonymous caller without one are not registered). When a key is ambiguous (one caller reusing a request id),
+ * nothing is cancelled rather than the wrong call.
  */
 export class RunningCalls {
   private readonly calls = new Map<string, Set<AbortController>>();

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Logger } from '#common/logger.ts';
 
 /** MCP tool annotations (hints to clients about side effects). */
@@ -26,8 +26,10 @@ export interface ToolContext<Services> {
 }
 
 /**
- * One MCP tool: name, schemas, annotations and the handler. Registered on the MCP server by the transport layer,
- * which validates input with `inputSchema`, turns thrown `ToolError`s into `isError` results, and audits the call.
+ * One MCP tool: name, schemas, annotations and the handler. Registered on the MCP server by the transport layer, which
+ * parses the arguments with `inputSchema` once and hands the handler the parsed value (a handler that parses again with
+ * `parseToolInput` gets that value back without a second parse), turns thrown `ToolError`s into `isError` results, and
+ * audits the call. `inputSchema` and `outputSchema` are published as JSON Schema 2020-12.
  */
 export interface ToolDefinition<Services, In extends z.ZodObject = z.ZodObject, Out extends z.ZodObject = z.ZodObject> {
   name: string;
@@ -54,6 +56,8 @@ export type ToolErrorCode =
   | 'BROWSER_FAILED'
   | 'NAVIGATION_BLOCKED'
   | 'CANCELLED'
+  | 'TASK_LIMIT_REACHED'
+  | 'RESULT_TOO_LARGE'
   | 'INTERNAL';
 
 /** An error a tool reports to the caller as an `isError` result: a code, what went wrong, and what to do about it. */

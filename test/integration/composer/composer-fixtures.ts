@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger } from '#common/logger.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';

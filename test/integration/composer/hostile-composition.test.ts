@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { BrowserRouter } from '#server/browsers/router.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { StaticEndpointSource } from '#server/browsers/static-source.ts';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { connectEraHttp } from './era-clients.ts';
 import { connectHttp, startServerProcess, tempFiles, type ServerProcess } from './server-harness.ts';
 
 const SECRET = 'hs256-test-secret-with-enough-entropy-0123456789';
@@ -108,6 +109,21 @@ describe('server HTTP authentication (jose, HS256) and per-client rate limits', 
     }
     const audit = server.logs().find((l) => l['message'] === 'Tool call completed' && l['subject'] === 'teacher-42');
     expect(audit).to.include({ tool: 'composer_list_widgets', outcome: 'ok' });
+  });
+
+  it('hands tools the verified subject in both eras: a 2026-07-28 client\'s call is audited under its token subject too', async () => {
+    const client = await connectEraHttp('v2-2026', server.url, { headers: { authorization: `Bearer ${await token({ subject: 'teacher-2026' })}` } });
+    try {
+      expect(client.era).to.equal('modern');
+      const result = await client.callTool('composer_list_widgets', {});
+      expect(result.isError).to.not.equal(true);
+    } finally {
+      await client.close();
+    }
+    const audit = server.logs().find((l) => l['message'] === 'Tool call completed' && l['subject'] === 'teacher-2026');
+    expect(audit).to.include({ tool: 'composer_list_widgets', outcome: 'ok', protocol: 'modern' });
+    const anonymous = await connectEraHttp('v2-2026', server.url).then(() => 'connected', (e: unknown) => String(e));
+    expect(anonymous, 'a 2026-07-28 client without a token is refused').to.match(/401|Unauthorized/);
   });
 
   it('rate-limits one subject with 429, Retry-After and a JSON-RPC error, without affecting another subject', async () => {

@@ -1,21 +1,27 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { connectHttp, REPO_ROOT, startServerProcess, tempFiles, type ServerProcess } from './server-harness.ts';
 
+/**
+ * The MCP conformance suite, pinned at 0.2.0-alpha.12: the first line with `--requirements <revision>` (exactly the
+ * scenarios a revision requires, run at that revision's wire, every message checked against its schema). The npm
+ * `latest` tag is still 0.1.16, which has neither `--requirements` nor any 2026-07-28 scenario.
+ */
 const CONFORMANCE_CLI = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const BASELINE = join(REPO_ROOT, 'test/conformance/baseline.json');
-/** The real server (`main`) plus the suite's fixture tools, resources and prompts. */
+/** The real server (`main`) plus the suite's fixture tools, task tools, resources and prompts. */
 const CONFORMANCE_SERVER = join(REPO_ROOT, 'test/conformance/conformance-server.ts');
+const REVISIONS = ['2026-07-28', '2025-11-25'] as const;
+type Revision = (typeof REVISIONS)[number];
 
-/** Scenarios of the active suite that must have run (and, outside the baseline, passed). */
-const EXPECTED_SCENARIOS = [
-  'server-initialize', 'ping', 'tools-list', 'resources-list', 'prompts-list', 'dns-rebinding-protection', 'completion-complete',
-  'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content',
-  'tools-call-error', 'tools-call-with-progress', 'resources-read-text', 'resources-read-binary', 'resources-templates-read',
-  'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image', 'server-sse-multiple-streams',
-];
+interface Baseline {
+  reasons: Record<string, string>;
+  revisions: Record<Revision, Record<string, string>>;
+  realServer: Record<Revision, string[]>;
+}
 
 interface Check {
   id: string;
@@ -34,66 +40,118 @@ function readResults(dir: string): Map<string, Check[]> {
   return results;
 }
 
-/** Starts `node test/conformance/conformance-server.ts --http.port=0` and waits for "Started MCP server". */
-function startConformanceServer(): Promise<ServerProcess> {
-  return startServerProcess({ entry: CONFORMANCE_SERVER });
+/** Runs `conformance server --requirements <revision>` against `url`; resolves its exit code, output and results. */
+async function runSuite(url: string, revision: Revision, outDir: string, expectedFailures?: string): Promise<{ code: number | null; output: string; results: Map<string, Check[]> }> {
+  const args = [CONFORMANCE_CLI, 'server', '--url', url, '--requirements', revision, '-o', outDir, ...(expectedFailures ? ['--expected-failures', expectedFailures] : [])];
+  const child = spawn(process.execPath, args, { cwd: outDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit)));
+  clearTimeout(timer);
+  return { code, output, results: readResults(outDir) };
 }
 
-describe('MCP conformance suite (server scenarios) against the real server with the suite fixtures', function () {
-  this.timeout(180000);
-  let server: ServerProcess;
+/**
+ * What a run shows against the baseline: failing checks it does not excuse, and entries that no longer fail. A WARNING
+ * (a SHOULD not met) counts as failing, as the suite's own --expected-failures verdict counts it.
+ */
+function judge(results: Map<string, Check[]>, gaps: Record<string, string>, only?: string[]): { unexpected: string[]; stale: string[]; tally: { scenarios: number; passed: number; checks: number; failedChecks: number } } {
+  const unexpected: string[] = [];
+  const failing = new Set<string>();
+  const tally = { scenarios: 0, passed: 0, checks: 0, failedChecks: 0 };
+  for (const [scenario, checks] of results) {
+    if (only && !only.includes(scenario)) continue;
+    tally.scenarios++;
+    const failures = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
+    tally.checks += checks.length;
+    tally.failedChecks += failures.length;
+    if (failures.length === 0) tally.passed++;
+    for (const failure of failures) {
+      const key = `${scenario}:${failure.id}`;
+      failing.add(key);
+      if (!(key in gaps) && !(scenario in gaps)) unexpected.push(`${key}: ${failure.errorMessage ?? ''}`);
+    }
+  }
+  const stale = Object.keys(gaps).filter((key) => {
+    const scenario = key.split(':')[0]!;
+    if (only && !only.includes(scenario)) return false;
+    return key.includes(':') ? !failing.has(key) : ![...failing].some((f) => f.startsWith(`${scenario}:`));
+  });
+  return { unexpected, stale, tally };
+}
+
+const baseline = JSON.parse(readFileSync(BASELINE, 'utf8')) as Baseline;
+
+describe('MCP conformance suite (server scenarios) for both revisions', function () {
+  this.timeout(300_000);
+  let fixtures: ServerProcess;
+  let real: ServerProcess;
   let out: ReturnType<typeof tempFiles>;
 
   before(async () => {
-    server = await startConformanceServer();
+    [fixtures, real] = await Promise.all([startServerProcess({ entry: CONFORMANCE_SERVER }), startServerProcess({})]);
     out = tempFiles({});
   });
 
   after(async () => {
-    await server?.stop();
+    await Promise.all([fixtures?.stop(), real?.stop()]);
     out?.cleanup();
   });
 
-  it('passes every scenario except the baseline ones, each of which needs a feature the server deliberately lacks', async () => {
-    const baseline = (JSON.parse(readFileSync(BASELINE, 'utf8')) as { server: Record<string, string> }).server;
-    for (const [scenario, reason] of Object.entries(baseline)) expect(reason, `baseline reason for ${scenario}`).to.have.length.greaterThan(20);
-    const child = spawn(process.execPath, [CONFORMANCE_CLI, 'server', '--url', server.url, '-o', out.dir], { cwd: out.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150000);
-    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    clearTimeout(timer);
-
-    const results = readResults(out.dir);
-    expect(results.size, `no scenario results found; CLI output:\n${output}`).to.be.greaterThan(10);
-    const unexpected: string[] = [];
-    const stale: string[] = [];
-    for (const [scenario, checks] of results) {
-      const failures = checks.filter((c) => c.status === 'FAILURE');
-      if (failures.length > 0 && !(scenario in baseline)) unexpected.push(`${scenario}: ${failures.map((f) => `${f.id}: ${f.errorMessage ?? ''}`).join('; ')}`);
-      if (failures.length === 0 && scenario in baseline) stale.push(scenario);
+  it('has a reason for every baseline entry', () => {
+    for (const revision of REVISIONS) {
+      for (const [key, reason] of Object.entries(baseline.revisions[revision])) expect(baseline.reasons[reason], `${revision} ${key}`).to.be.a('string').with.length.greaterThan(40);
     }
-    expect(unexpected, 'scenarios failing that are not in test/conformance/baseline.json').to.deep.equal([]);
-    expect(stale, 'baseline scenarios that now pass: remove them from test/conformance/baseline.json').to.deep.equal([]);
-    const notRun = [...EXPECTED_SCENARIOS, ...Object.keys(baseline)].filter((scenario) => !results.has(scenario));
-    expect(notRun, 'scenarios expected (or baselined) that the suite did not run').to.deep.equal([]);
-    // Every expected scenario checked something and passed it (server-sse-multiple-streams only warns: it needs sessions).
-    const withoutSuccess = EXPECTED_SCENARIOS.filter((s) => s !== 'server-sse-multiple-streams' && !results.get(s)!.some((c) => c.status === 'SUCCESS'));
-    expect(withoutSuccess, 'expected scenarios without a passing check').to.deep.equal([]);
+  });
 
-    // The fixture tools ran through the server's own tools/call path: one audit line each, with the outcome.
-    const audit = server.logs().filter((l) => l['message'] === 'Tool call completed');
-    const outcomeOf = (tool: string): unknown[] => audit.filter((l) => l['tool'] === tool).map((l) => l['outcome']);
-    expect(outcomeOf('test_tool_with_progress')).to.deep.equal(['ok']);
-    expect(outcomeOf('test_image_content')).to.deep.equal(['ok']);
-    expect(outcomeOf('test_error_handling')).to.deep.equal(['INTERNAL']);
-    // The server stays healthy after the whole suite.
-    expect((await fetch(new URL('/healthz', server.url))).status).to.equal(200);
+  for (const revision of REVISIONS) {
+    it(`${revision}: the server with the suite's fixtures passes every scenario the revision runs, but for the baseline's deliberate gaps`, async () => {
+      const gaps = baseline.revisions[revision];
+      const expectedFailures = join(out.dir, `expected-${revision}.yaml`);
+      writeFileSync(expectedFailures, stringify({ server: Object.keys(gaps) }));
+      const dir = join(out.dir, `fixtures-${revision}`);
+      mkdirSync(dir);
+      const run = await runSuite(fixtures.url, revision, dir, expectedFailures);
+      expect(run.results.size, `no scenario results; CLI output:\n${run.output}`).to.be.greaterThan(20);
+      const { unexpected, stale, tally } = judge(run.results, gaps);
+      console.log(`      conformance ${revision} with fixtures: ${tally.passed}/${tally.scenarios} scenarios without a failing check; ${tally.checks - tally.failedChecks}/${tally.checks} checks pass; ${tally.failedChecks} failing, all baselined`);
+      expect(unexpected, `failing checks not in test/conformance/baseline.json (${revision})`).to.deep.equal([]);
+      expect(stale, `baseline entries that pass or no longer run: remove them (${revision})`).to.deep.equal([]);
+      // The suite's own verdict agrees (scored scenarios, the same baseline as --expected-failures).
+      expect(run.code, run.output.slice(-3000)).to.equal(0);
+      expect(run.results.has('json-schema-2020-12'), 'the 2020-12 scenario ran').to.equal(true);
+    });
+
+    it(`${revision}: the real server, without fixtures, passes every scenario that applies to it`, async () => {
+      const dir = join(out.dir, `real-${revision}`);
+      mkdirSync(dir);
+      const run = await runSuite(real.url, revision, dir);
+      const applicable = baseline.realServer[revision];
+      expect(applicable.filter((s) => !run.results.has(s)), `applicable scenarios the suite did not run; output:\n${run.output.slice(-2000)}`).to.deep.equal([]);
+      const { unexpected, stale, tally } = judge(run.results, baseline.revisions[revision], applicable);
+      console.log(`      conformance ${revision}, real server: ${tally.passed}/${tally.scenarios} applicable scenarios without a failing check; ${tally.checks - tally.failedChecks}/${tally.checks} checks pass`);
+      expect(unexpected, `the real server fails applicable checks (${revision})`).to.deep.equal([]);
+      expect(stale, `baseline entries for applicable scenarios that pass: remove them (${revision})`).to.deep.equal([]);
+    });
+  }
+
+  it('ran the fixture tools through the server\'s own tools/call path (one audit line each) and stays healthy', async () => {
+    const audit = fixtures.logs().filter((l) => l['message'] === 'Tool call completed');
+    const outcomes = (tool: string): unknown[] => [...new Set(audit.filter((l) => l['tool'] === tool).map((l) => l['outcome']))];
+    expect(outcomes('test_tool_with_progress')).to.deep.equal(['ok']);
+    expect(outcomes('test_error_handling')).to.deep.equal(['INTERNAL']);
+    expect(outcomes('protocol_error_job')).to.deep.equal(['INTERNAL']);
+    expect(outcomes('failing_job')).to.deep.equal(['UPSTREAM_ERROR']);
+    expect(audit.some((l) => l['tool'] === 'slow_compute' && l['outcome'] === 'CANCELLED'), 'a task cancelled by tasks/cancel').to.equal(true);
+    expect(new Set(audit.map((l) => l['protocol']))).to.deep.equal(new Set(['modern', 'legacy']));
+    expect((await fetch(new URL('/healthz', fixtures.url))).status).to.equal(200);
+    expect((await fetch(new URL('/healthz', real.url))).status).to.equal(200);
   });
 
   it('declares completions and completes the create_lesson prompt\'s language argument', async () => {
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(real.url);
     try {
       expect(client.getServerCapabilities()?.completions).to.deep.equal({});
       const complete = async (value: string): Promise<string[]> =>

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { connectHttp, connectStdio, SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
+import { connectEraHttp, connectEraStdio, type ClientKind, type EraClient } from './era-clients.ts';
+import { SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
 
 const TOKEN = 'workflow-token-standin-0042';
 
@@ -23,9 +23,9 @@ function text(result: CallToolResult): string {
 }
 
 /** Every tool, in workflow order: catalog, guidance → build → validate → save → get → open → preview (png, pdf), status. */
-async function wholeWorkflow(client: Client, title: string): Promise<{ uid: string }> {
+async function wholeWorkflow(client: EraClient, title: string): Promise<{ uid: string }> {
   const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
-    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    const result = await client.callTool(name, args);
     expect(result.isError, `${name}: ${text(result)}`).to.not.equal(true);
     return result;
   };
@@ -56,7 +56,11 @@ async function wholeWorkflow(client: Client, title: string): Promise<{ uid: stri
   return { uid };
 }
 
-describe('the whole workflow through the real server, a local browser pool and the Composer stand-in', function () {
+/** The clients of both eras that run the whole workflow: a 2025-11-25 client (v1 SDK) and 2026-07-28 ones (v2 SDK). */
+const HTTP_KINDS: ClientKind[] = ['v1', 'v2-2026', 'v2-auto'];
+const STDIO_KINDS: ClientKind[] = ['v1', 'v2-2026'];
+
+describe('the whole workflow through the real server, a local browser pool and the Composer stand-in, for clients of both eras', function () {
   this.timeout(120000);
   let standin: ComposerStandin;
 
@@ -68,42 +72,49 @@ describe('the whole workflow through the real server, a local browser pool and t
     await standin?.stop();
   });
 
-  describe('over Streamable HTTP', () => {
+  describe('over Streamable HTTP, one server for every client', () => {
     let server: ServerProcess;
-    let client: Client;
 
     before(async () => {
       server = await startServerProcess({ env: envFor(standin) });
-      client = await connectHttp(server.url);
     });
 
     after(async () => {
-      await client?.close();
       await server?.stop();
     });
 
-    it('runs every tool (catalog, guidance → build → validate → save → get → open → preview, status), auditing every call', async () => {
-      const { uid } = await wholeWorkflow(client, 'Fluxo HTTP');
-      expect(standin.compositions().some((c) => JSON.stringify(c).includes('Fluxo HTTP'))).to.equal(true);
-      const audits = server.logs().filter((l) => l['message'] === 'Tool call completed');
-      expect(audits.map((a) => a['tool'])).to.include.members(['composer_guidance', 'composer_open_composition', 'composer_preview_composition']);
-      expect(audits.filter((a) => a['compositionUid'] === uid).length).to.be.greaterThanOrEqual(4);
-      expect(server.stderr()).to.not.include(TOKEN);
-    });
+    for (const kind of HTTP_KINDS) {
+      it(`${kind}: runs every tool (catalog, guidance → build → validate → save → get → open → preview, status), auditing every call`, async () => {
+        const client = await connectEraHttp(kind, server.url);
+        try {
+          expect(client.era).to.equal(kind === 'v1' ? 'legacy' : 'modern');
+          const title = `Fluxo HTTP ${kind}`;
+          const { uid } = await wholeWorkflow(client, title);
+          expect(standin.compositions().some((c) => JSON.stringify(c).includes(title))).to.equal(true);
+          const audits = server.logs().filter((l) => l['message'] === 'Tool call completed' && l['compositionUid'] === uid);
+          expect(audits.map((a) => a['tool'])).to.include.members(['composer_open_composition', 'composer_preview_composition']);
+          expect(new Set(audits.map((a) => a['protocol']))).to.deep.equal(new Set([client.era]));
+          expect(server.stderr()).to.not.include(TOKEN);
+        } finally {
+          await client.close();
+        }
+      });
+    }
   });
 
   describe('over stdio', () => {
-    let client: Client | undefined;
-    let stderr: () => string = () => '';
-
-    after(async () => {
-      await client?.close();
-    });
-
-    it('runs every tool (catalog, guidance → build → validate → save → get → open → preview, status)', async () => {
-      ({ client, stderr } = await connectStdio(envFor(standin)));
-      await wholeWorkflow(client, 'Fluxo stdio');
-      expect(stderr()).to.not.include(TOKEN);
-    });
+    for (const kind of STDIO_KINDS) {
+      it(`${kind}: runs every tool (catalog, guidance → build → validate → save → get → open → preview, status)`, async () => {
+        const { client, stderr } = await connectEraStdio(kind, envFor(standin));
+        try {
+          expect(client.era).to.equal(kind === 'v1' ? 'legacy' : 'modern');
+          await wholeWorkflow(client, `Fluxo stdio ${kind}`);
+          expect(stderr()).to.not.include(TOKEN);
+          expect(stderr()).to.include(`"protocol":"${client.era}"`);
+        } finally {
+          await client.close();
+        }
+      });
+    }
   });
 });

@@ -112,6 +112,8 @@ function proseLines(text: string): Array<{ text: string; line: number }> {
 
 const METRIC = /\b(?:composer_mcp|cdp_gateway)(?:[_.][a-z0-9]+)+\b/g;
 const DOTTED = /^([a-z][A-Za-z0-9]*(?:\.[a-zA-Z][A-Za-z0-9]*)+)(\.\*)?(?:=\S*)?$/;
+/** An MCP method name (`server/discover`, `tools/list`): one word after the slash, no extension. Not a path. */
+const MCP_METHOD = /^[a-z]+\/[a-z][A-Za-z]*$/;
 const FILE_EXTENSION = /\.(ts|js|md|ya?ml|json|tpl|sh|txt|tgz)$/;
 const PATH_TOKEN = new RegExp(`^(?:\\.\\./)*(?:${REPO_DIRS.map((d) => d.replace('.', '\\.')).join('|')})/[\\w./*@+-]*$`);
 
@@ -137,7 +139,7 @@ export function referencesOf(text: string, names: Pick<ProductNames, 'settingRoo
         else if (names.valueRoots.has(root)) refs.push({ kind: 'value', name, line });
         else if (names.settingRoots.has(root)) refs.push({ kind: 'setting', name, line });
       }
-      if (PATH_TOKEN.test(token) && !/[<{]/.test(token)) refs.push({ kind: 'path', name: token.replace(/^(\.\.\/)+/, '').replace(/#.*$/, ''), line });
+      if (PATH_TOKEN.test(token) && !/[<{]/.test(token) && !MCP_METHOD.test(token)) refs.push({ kind: 'path', name: token.replace(/^(\.\.\/)+/, '').replace(/#.*$/, ''), line });
     }
   }
   for (const { text: line, line: n } of proseLines(text)) {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { bearerTokenOf } from '#server/auth/bearer-middleware.ts';
 import { createBearerVerifier, InvalidTokenError } from '#server/auth/bearer-verifier.ts';
-import { metadataUrlFor, protectedResourceMetadata, wwwAuthenticate } from '#server/auth/protected-resource.ts';
+import { unsafeExposure } from '#server/auth/exposure-check.ts';
+import { metadataUrlFor, protectedResourceMetadata, resourceUrlFor, wwwAuthenticate } from '#server/auth/protected-resource.ts';
+import { callerOf, isInitializeRequest } from '#server/http/caller-identity.ts';
 import { retryAfterSeconds } from '#server/auth/rate-limit.ts';
 import { effectiveAllowedHosts, hostnameOf, isOriginAllowed } from '#server/http/request-guards.ts';
 
@@ -42,6 +44,55 @@ describe('protected-resource metadata (RFC 9728)', () => {
   });
 });
 
+describe('resource URL from the request', () => {
+  const request = (host: string | undefined, protocol = 'http') => ({ protocol, get: (name: string) => (name.toLowerCase() === 'host' ? host : undefined) }) as never;
+
+  it('uses the configured URL, else the Host the request came in on', () => {
+    expect(resourceUrlFor(request('evil'), 'https://mcp.example.com/mcp')).to.equal('https://mcp.example.com/mcp');
+    expect(resourceUrlFor(request('composer-mcp:8080'), undefined)).to.equal('http://composer-mcp:8080/mcp');
+  });
+
+  it('never throws on a Host that is not a host name, and never lets it add a path, query or credentials', () => {
+    for (const host of ['[', '[::1', 'a b', 'evil.example/x?', 'user@evil.example', '', undefined]) {
+      const url = resourceUrlFor(request(host), undefined);
+      expect(url, String(host)).to.equal('http://localhost/mcp');
+      expect(() => metadataUrlFor(url)).to.not.throw();
+    }
+  });
+});
+
+describe('start-up exposure check', () => {
+  const settings = (host: string, allowedHosts: string[], resourceUrl?: string, mode: 'jwt' | 'none' = 'jwt') => ({ http: { host, allowedHosts }, auth: { mode, resourceUrl } });
+
+  it('refuses jwt on a non-loopback address without allowedHosts or resourceUrl, naming both settings', () => {
+    const problem = unsafeExposure(settings('0.0.0.0', []));
+    expect(problem).to.match(/http\.allowedHosts/).and.match(/auth\.resourceUrl/);
+  });
+
+  it('accepts loopback, either setting, or auth none', () => {
+    expect(unsafeExposure(settings('127.0.0.1', []))).to.equal(undefined);
+    expect(unsafeExposure(settings('0.0.0.0', ['mcp.example.com']))).to.equal(undefined);
+    expect(unsafeExposure(settings('0.0.0.0', [], 'https://mcp.example.com/mcp'))).to.equal(undefined);
+    expect(unsafeExposure(settings('0.0.0.0', [], undefined, 'none'))).to.equal(undefined);
+  });
+});
+
+describe('caller identity (who may cancel a call)', () => {
+  it('is the subject when authenticated, else a well-formed caller nonce, else nobody', () => {
+    expect(callerOf('alice', '2b9f8f5e-0f4c-4a53-9d55-5b0f6c7c8d9e')).to.equal('sub:alice');
+    expect(callerOf(undefined, '2B9F8F5E-0F4C-4A53-9D55-5B0F6C7C8D9E')).to.equal('nonce:2b9f8f5e-0f4c-4a53-9d55-5b0f6c7c8d9e');
+    expect(callerOf(undefined, undefined)).to.equal(undefined);
+    expect(callerOf(undefined, '1')).to.equal(undefined);
+    expect(callerOf(undefined, ['a', 'b'])).to.equal(undefined);
+  });
+
+  it('recognises an initialize request (it gets a nonce), not a batch or a notification', () => {
+    expect(isInitializeRequest({ jsonrpc: '2.0', id: 1, method: 'initialize' })).to.equal(true);
+    expect(isInitializeRequest([{ jsonrpc: '2.0', id: 1, method: 'initialize' }])).to.equal(false);
+    expect(isInitializeRequest({ jsonrpc: '2.0', method: 'initialize' })).to.equal(false);
+  });
+});
+
 describe('bearer tokens', () => {
   const secret = new TextEncoder().encode('unit-test-secret-0123456789-abcdefghij');
   const verifier = createBearerVerifier({ issuer: 'iss', audience: 'aud', hs256Secret: secret, clockToleranceSeconds: 0 });
@@ -71,6 +122,14 @@ describe('bearer tokens', () => {
     expect((expired as InvalidTokenError).description).to.match(/expired/);
     expect(((await refusal(await sign({ aud: 'other' }))) as InvalidTokenError).description).to.match(/audience/);
     expect(((await refusal(await sign({ sub: null }))) as InvalidTokenError).description).to.match(/"sub" claim/);
+  });
+
+  it('refuses a token whose subject is empty or blank: nobody could be audited or rate-limited by it', async () => {
+    for (const sub of ['', '   ']) {
+      const refused = await verifier.verify(await sign({ sub })).then(() => undefined, (e: unknown) => e);
+      expect(refused, JSON.stringify(sub)).to.be.instanceOf(InvalidTokenError);
+      expect((refused as InvalidTokenError).description).to.match(/empty subject/);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { REDACTED, SecretRedactor } from '#common/redaction.ts';
 import { redactToolResult } from '#server/mcp/redact-tool-result.ts';
 

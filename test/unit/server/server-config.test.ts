@@ -119,6 +119,8 @@ describe('server configuration', () => {
       expect(offline).to.include('/repo/server/src/main.ts');
       expect(offline).to.include('--transport=stdio');
       expect(offline).to.match(/catalog, guidance, build and validate work offline/);
+      expect(offline).to.match(/Protocol: MCP 2026-07-28 \(stateless, server\/discover\) and 2025-11-25, 2025-06-18, 2025-03-26/);
+      expect(offline).to.include('/.well-known/mcp/server-card.json');
       const online = runBanner(load({ COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: 'secret-token-xyz', COMPOSER_MCP_COMPOSER__PROJECT_KEY: 'secret-key-xyz', COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'c1' }), {
         node: '/n',
         main: '/m',

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger } from '#common/logger.ts';
 import { InFlightTracker } from '#common/shutdown.ts';
-import { compositionUidOf, outcomeOf, runToolCall, subjectOf, type RequestExtra, type ToolCallEnvironment } from '#server/mcp/tool-call.ts';
+import { compositionUidOf, outcomeOf, runToolCall, subjectOf, type CallContext, type ToolCallEnvironment } from '#server/mcp/tool-call.ts';
+import { parseToolArguments } from '#server/mcp/tool-contract.ts';
 import type { ToolMetrics } from '#server/mcp/tool-metrics.ts';
 import { contentLanguageOf, createLessonMessages } from '#server/mcp/create-lesson-prompt.ts';
 import { guidanceTool } from '#server/tools/guidance.ts';
@@ -33,19 +34,22 @@ function harness() {
 
 function extra(options: { progressToken?: string; clientId?: string; signal?: AbortSignal } = {}) {
   const notifications: unknown[] = [];
-  const value = {
-    signal: options.signal ?? new AbortController().signal,
+  const value: CallContext = {
     requestId: 1,
-    ...(options.progressToken ? { _meta: { progressToken: options.progressToken } } : {}),
-    ...(options.clientId ? { authInfo: { token: 't', clientId: options.clientId, scopes: [] } } : {}),
-    sendNotification: async (n: unknown) => {
+    signal: options.signal ?? new AbortController().signal,
+    progressToken: options.progressToken,
+    authSubject: options.clientId,
+    era: 'modern',
+    notify: async (n: unknown) => {
       notifications.push(n);
     },
-    sendRequest: async () => {
-      throw new Error('not used');
-    },
-  } as unknown as RequestExtra;
+  };
   return { value, notifications };
+}
+
+/** Runs a call the way the SDK does: the arguments parsed once by the tool's contract, then the tool layer. */
+async function call<S>(definition: ToolDefinition<S>, args: unknown, context: CallContext, env: ToolCallEnvironment<S>): Promise<CallToolResult> {
+  return runToolCall(definition, await parseToolArguments(definition, args), context, env);
 }
 
 function tool(handler: ToolDefinition<{ n: number }>['handler']): ToolDefinition<{ n: number }> {
@@ -62,7 +66,7 @@ function tool(handler: ToolDefinition<{ n: number }>['handler']): ToolDefinition
 describe('tool call wrapper', () => {
   it('audits a successful call once with subject, tool, uid, outcome and duration, and records metrics', async () => {
     const h = harness();
-    const result = await runToolCall(tool(async () => ({ content: [{ type: 'text', text: 'ok' }] })), { uid: 'u-1', secretish: 'x' }, extra({ clientId: 'alice' }).value, h.env);
+    const result = await call(tool(async () => ({ content: [{ type: 'text', text: 'ok' }] })), { uid: 'u-1', secretish: 'x' }, extra({ clientId: 'alice' }).value, h.env);
     expect(result.isError).to.equal(undefined);
     const audits = h.lines().filter((l) => l['message'] === 'Tool call completed');
     expect(audits).to.have.length(1);
@@ -75,7 +79,7 @@ describe('tool call wrapper', () => {
 
   it('turns a ToolError into its isError result and audits its code', async () => {
     const h = harness();
-    const result = await runToolCall(
+    const result = await call(
       tool(async () => {
         throw new ToolError('NOT_FOUND', 'No such composition.', 'Check the uid.');
       }),
@@ -89,7 +93,7 @@ describe('tool call wrapper', () => {
 
   it('answers an unexpected error with INTERNAL and a reference, logs it once, and sends no stack to the client', async () => {
     const h = harness();
-    const result = await runToolCall(
+    const result = await call(
       tool(async () => {
         throw new TypeError('cannot read properties of undefined (at /srv/internal/file.ts:12)');
       }),
@@ -109,7 +113,7 @@ describe('tool call wrapper', () => {
   it('answers CANCELLED when the request signal aborts the work', async () => {
     const h = harness();
     const controller = new AbortController();
-    const call = runToolCall(
+    const pending = call(
       tool(
         (_input, ctx) =>
           new Promise<CallToolResult>((_resolve, reject) => {
@@ -121,7 +125,7 @@ describe('tool call wrapper', () => {
       h.env,
     );
     setTimeout(() => controller.abort(), 20);
-    expect(toolErrorOf(await call)?.code).to.equal('CANCELLED');
+    expect(toolErrorOf(await pending)?.code).to.equal('CANCELLED');
   });
 
   it('does not start the handler when the request was cancelled before it could run', async () => {
@@ -129,7 +133,7 @@ describe('tool call wrapper', () => {
     let ran = false;
     const controller = new AbortController();
     controller.abort();
-    const result = await runToolCall(
+    const result = await call(
       tool(async () => {
         ran = true;
         return { content: [] };
@@ -149,10 +153,10 @@ describe('tool call wrapper', () => {
       return { content: [] };
     });
     const withToken = extra({ progressToken: 'p-1' });
-    await runToolCall(progressing, {}, withToken.value, h.env);
+    await call(progressing, {}, withToken.value, h.env);
     expect(withToken.notifications).to.deep.equal([{ method: 'notifications/progress', params: { progressToken: 'p-1', progress: 1, total: 2, message: 'half' } }]);
     const without = extra();
-    await runToolCall(progressing, {}, without.value, h.env);
+    await call(progressing, {}, without.value, h.env);
     expect(without.notifications).to.deep.equal([]);
   });
 
@@ -166,7 +170,7 @@ describe('tool call wrapper', () => {
       }),
       inputSchema: z.object({ uid: z.string(), count: z.number().int() }).strict(),
     };
-    const result = await runToolCall(strict, { uid: 7, count: 'x', extra: 1 }, extra().value, h.env);
+    const result = await call(strict, { uid: 7, count: 'x', extra: 1 }, extra().value, h.env);
     expect(ran).to.equal(false);
     const error = toolErrorOf(result)!;
     expect(error.code).to.equal('INVALID_INPUT');
@@ -181,7 +185,7 @@ describe('tool call wrapper', () => {
       ...tool(async () => ({ content: [], structuredContent: { valid: 'yes' } })),
       outputSchema: z.object({ valid: z.boolean() }),
     };
-    const result = await runToolCall(broken, {}, extra().value, h.env);
+    const result = await call(broken, {}, extra().value, h.env);
     expect(toolErrorOf(result)?.code).to.equal('INTERNAL');
     expect(h.lines().filter((l) => l['message'] === 'Tool call failed unexpectedly')).to.have.length(1);
   });
@@ -222,9 +226,9 @@ describe('tool call wrapper: secrets in results', () => {
     const canary = 'tool-call-canary-secret-8842';
     secretRedactor.add(canary);
     const h = harness();
-    const ok = await runToolCall(tool(async () => ({ content: [{ type: 'text', text: `echo ${canary}` }], structuredContent: { echoed: canary }, _meta: { note: canary } })), {}, extra().value, h.env);
+    const ok = await call(tool(async () => ({ content: [{ type: 'text', text: `echo ${canary}` }], structuredContent: { echoed: canary }, _meta: { note: canary } })), {}, extra().value, h.env);
     expect(JSON.stringify(ok)).to.not.include(canary);
-    const failed = await runToolCall(
+    const failed = await call(
       tool(async () => {
         throw new ToolError('UPSTREAM_ERROR', `The API echoed Project-Key: ${canary}`, 'Retry.', { details: { upstream: canary } });
       }),

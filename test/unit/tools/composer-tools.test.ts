@@ -153,9 +153,9 @@ describe('composer tools through the MCP SDK', () => {
       server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}), annotations: tool.annotations },
         async (input: unknown): Promise<CallToolResult> => {
           try {
-            return await tool.handler(input as never, context());
+            return (await tool.handler(input as never, context())) as CallToolResult;
           } catch (error) {
-            if (error instanceof ToolError) return toolErrorResult(error);
+            if (error instanceof ToolError) return toolErrorResult(error) as CallToolResult;
             throw error;
           }
         });
