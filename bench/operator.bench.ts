@@ -20,7 +20,7 @@ import {
 } from '#kube/api/v1alpha1/browserpool.ts';
 import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
 import { createInformer } from '#kube/runtime/informer.ts';
-import { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
+import { createBrowserPoolOperator } from '#operator/browserpool-operator.ts';
 import { startControlPlane } from '#support/control-plane/control-plane.ts';
 import { startPodRunner } from '#support/pod-runner/pod-runner.ts';
 import { CLOCK_TICKS } from './support/cpu.ts';
@@ -84,21 +84,15 @@ export async function run(): Promise<BenchReport> {
     // 1 + 2: in-process operator on one namespace.
     await coreApi.createNamespace({ body: { metadata: { name: 'bench-one' } } });
     const reconcileMs: number[] = [];
-    const controller = new BrowserPoolController({
-      kubeConfig: kc, namespace: 'bench-one', logger, onReconcile: (_k, ms) => reconcileMs.push(ms),
+    const { manager } = createBrowserPoolOperator({
+      kubeConfig: kc, namespace: 'bench-one', logger, identity: 'bench', onReconcile: (_k, ms) => reconcileMs.push(ms),
     });
-    controller.start();
-    const stopWorkers = new AbortController();
-    const workers = controller.runWorkers(stopWorkers.signal);
-    cleanups.push(async () => {
-      stopWorkers.abort();
-      await workers;
-      await controller.stop();
-    });
+    manager.start();
+    cleanups.push(() => manager.stop());
     const watcher = createInformer<BrowserPool>(kc, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, namespace: 'bench-one' }, { logger });
     watcher.start();
     cleanups.push(() => watcher.stop());
-    await controller.waitForSync();
+    await until(() => manager.readiness().ok, 30_000, 'the operator caches to sync');
     await watcher.waitForSync();
     const t0 = performance.now();
     await createPool('bench-one', 'ten', 10);
@@ -153,8 +147,7 @@ export async function run(): Promise<BenchReport> {
     });
     const worstLag = Math.max(down.p99, up.p99, gone.p99);
     targets.push({ name: 'status reflects a pod change (p99)', measured: `${fmt(worstLag)} ms`, target: '≤ 1000 ms', met: worstLag <= 1000 });
-    stopWorkers.abort();
-    await workers;
+    await manager.stop();
 
     // 3: the operator as its own process, many pools.
     const ns = 'bench-many';

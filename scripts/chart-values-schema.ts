@@ -65,7 +65,8 @@ const operator = z.strictObject({
   enabled: z.boolean(),
   replicas: positiveInt,
   image: imageRef,
-  watchNamespaces: z.array(dnsLabel).max(1), // the operator watches one namespace or all (operator/src/config.ts `namespace`)
+  watchNamespaces: z.array(dnsLabel).max(1), // the operator watches one namespace (operator/src/config.ts `namespace`), or all with clusterWide
+  clusterWide: z.boolean(),
   leaderElection: z.strictObject({
     enabled: z.boolean(),
     leaseDurationSeconds: positiveInt,
@@ -96,6 +97,7 @@ const server = z.strictObject({
   shutdownDrainSeconds: nonNegativeInt,
   auth: z.strictObject({
     mode: z.enum(['none', 'jwt']),
+    allowUnauthenticated: z.boolean(),
     issuer: str,
     audience: str,
     jwksUrl: optionalUrl,
@@ -126,8 +128,10 @@ const server = z.strictObject({
     targetCPUUtilizationPercentage: z.number().int().min(1).max(100),
   }),
   podDisruptionBudget: pdb,
+  idempotency: z.strictObject({ maxConfigMaps: nonNegativeInt }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
+    clientPodLabels: stringMap.refine((labels) => Object.keys(labels).length > 0, 'at least one label: without one every pod of the namespace could call the server'),
     ingressNamespaceSelectors: z.array(stringMap),
     metricsNamespaceSelectors: z.array(stringMap),
   }),
@@ -140,10 +144,16 @@ const browserPool = z.strictObject({
   namespace: z.union([z.literal(''), dnsLabel]),
   replicas: nonNegativeInt,
   maxSessionsPerBrowser: z.number().int().min(1).max(64),
-  autoscaling: z.strictObject({ enabled: z.boolean(), minReplicas: nonNegativeInt, maxReplicas: positiveInt, targetSessionsPerBrowser: positiveInt }),
-  recycle: z.strictObject({ maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt }),
+  autoscaling: z.strictObject({
+    enabled: z.boolean(), minReplicas: nonNegativeInt, maxReplicas: positiveInt, minIdle: nonNegativeInt, targetSessionsPerBrowser: positiveInt,
+  }),
+  recycle: z.strictObject({
+    maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt,
+    maxLeases: nonNegativeInt, maxMemory: z.union([z.literal(''), str.regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/)]),
+  }),
   browser: z.strictObject({ repository: str.min(1), resources }),
   gateway: z.strictObject({ repository: str.min(1), resources }),
+  egress: z.strictObject({ extraAllowedOrigins: z.array(str.regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?\/?$/)).max(14) }),
   nodeSelector: stringMap,
   tolerations: z.array(toleration),
   priorityClassName: str,
@@ -159,11 +169,6 @@ export const chartValuesSchema = z.strictObject({
   operator,
   server,
   browserPool,
-  browserNetworkPolicy: z.strictObject({
-    enabled: z.boolean(),
-    egressPorts: z.array(port).min(1),
-    blockedCIDRs: z.array(z.string().regex(/^[0-9a-fA-F:.]+\/[0-9]{1,3}$/)),
-  }),
   monitoring: z.strictObject({
     serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: stringMap }),
     prometheusRule: z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '#common/config.ts';
+import { ConfigError, loadConfig } from '#common/config.ts';
 
 /**
  * The operator's settings (env prefix `BROWSERPOOL_OPERATOR`, e.g. `BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED=false`).
@@ -9,9 +9,13 @@ export const operatorConfigSchema = z.object({
   kubeconfig: z.string().min(1).optional()
     .describe('Kubeconfig file; unset means in-cluster (the pod\'s ServiceAccount) or the default kubeconfig.'),
   namespace: z.string().optional()
-    .describe('Namespace whose BrowserPools are reconciled; unset or empty watches all namespaces.'),
+    .describe('Namespace whose BrowserPools are reconciled (default: the operator\'s own namespace: POD_NAMESPACE, else the kubeconfig context\'s).'),
+  allNamespaces: z.boolean().default(false)
+    .describe('Reconcile BrowserPools in every namespace (needs a ClusterRole that can read Secrets and create pods everywhere): an explicit choice, off by default; namespace must then be unset.'),
   workers: z.coerce.number().int().min(1).max(64).default(4)
     .describe('Concurrent reconciles (always of different pools; one pool is never reconciled twice at once).'),
+  wedgedAfterSeconds: z.coerce.number().int().min(1).default(300)
+    .describe('A reconcile running longer than this makes /healthz fail, so the kubelet restarts a wedged operator.'),
   leaderElection: z.object({
     enabled: z.boolean().default(true)
       .describe('Elect a leader on a coordination.k8s.io Lease so only one replica reconciles; false for a single replica.'),
@@ -38,6 +42,10 @@ export const operatorConfigSchema = z.object({
     labels: z.record(z.string(), z.string()).default({ 'app.kubernetes.io/name': 'composer-mcp-operator' })
       .describe('Labels selecting the operator\'s pods in that namespace.'),
   }).prefault({}).describe('The operator\'s own pods, admitted by each pool\'s NetworkPolicy so it can read the gateways\' /status.'),
+  dns: z.object({
+    namespace: z.string().min(1).default('kube-system').describe('Namespace of the cluster DNS pods.'),
+    podLabels: z.record(z.string(), z.string()).default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods.'),
+  }).prefault({}).describe('The cluster DNS pods, the only place besides the allowed origins that a pool\'s egress NetworkPolicy lets browsers reach.'),
   sessionReadTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(1000)
     .describe('Timeout in milliseconds of one read of a gateway\'s /status (open pages, for draining and autoscaling).'),
   shutdownGraceMs: z.coerce.number().int().min(1000).default(15_000)
@@ -49,5 +57,15 @@ export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 
 /** Loads the operator settings from defaults < file (`--config`) < env (`BROWSERPOOL_OPERATOR_*`) < flags. */
 export function loadOperatorConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  return loadConfig(operatorConfigSchema, { envPrefix: 'BROWSERPOOL_OPERATOR', env, argv });
+  const config = loadConfig(operatorConfigSchema, { envPrefix: 'BROWSERPOOL_OPERATOR', env, argv });
+  if (config.allNamespaces && config.namespace) {
+    throw new ConfigError([{ path: 'allNamespaces', message: `set together with namespace (${config.namespace}): choose one (unset namespace to watch every namespace)`, source: 'env or flags' }]);
+  }
+  return config;
+}
+
+/** The namespace the operator watches: `undefined` for every namespace (allNamespaces), else the one set or its own. */
+export function watchedNamespace(config: OperatorConfig, ownNamespace: string): string | undefined {
+  if (config.allNamespaces) return undefined;
+  return config.namespace || ownNamespace;
 }

@@ -3,17 +3,20 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
 import { ConfigError } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
+import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { startOpsServer, type OpsServer } from '#common/ops-server.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
-import { createLeaderElector, type LeaderElector } from '#kube/runtime/leader-election.ts';
-import { decideReadiness } from '#kube/runtime/health.ts';
-import { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
-import { httpSessionReader } from '#operator/controllers/browserpool/session-reader.ts';
-import { loadOperatorConfig, type OperatorConfig } from './config.ts';
+import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
+import { httpSessionReader, type SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
+import type { LeaderElector } from '#kube/runtime/leader-election.ts';
+import type { Manager } from '#kube/runtime/manager.ts';
+import { createBrowserPoolOperator } from './browserpool-operator.ts';
+import { loadOperatorConfig, watchedNamespace, type OperatorConfig } from './config.ts';
 
 /** A running operator (for tests and the entry point). */
 export interface RunningOperator {
+  manager: Manager;
   controller: BrowserPoolController;
   elector?: LeaderElector;
   health: HealthRegistry;
@@ -23,75 +26,49 @@ export interface RunningOperator {
 }
 
 /**
- * Starts the BrowserPool operator: informers (on standbys too), leader election on a Lease (unless disabled),
- * reconcile workers while leading, /healthz and /readyz on the health port, /metrics on the metrics port.
+ * Starts the BrowserPool operator: its manager (informers on standbys too, leader election on a Lease unless
+ * disabled, reconciles only while leading, ordered hand-over), /healthz and /readyz on the health port, /metrics on
+ * the metrics port.
  */
-export async function startOperator(config: OperatorConfig, logger = createLogger({ component: 'operator' })): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  logger = createLogger({ component: 'operator' }),
+  /** Stand-ins for tests: how gateways' sessions are read. */
+  overrides: { sessions?: SessionReader } = {},
+): Promise<RunningOperator> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   const identity = config.identity ?? process.env['POD_NAME'] ?? `${os.hostname()}-${process.pid}`;
   const ownNamespace = process.env['POD_NAMESPACE'] ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const namespace = watchedNamespace(config, ownNamespace);
   const telemetry = startTelemetry({ serviceName: 'composer-mcp-operator', serviceVersion: '0.1.0' });
-  const controller = new BrowserPoolController({
+  const { manager, controller } = createBrowserPoolOperator({
     kubeConfig: kc,
-    ...(config.namespace ? { namespace: config.namespace } : {}),
+    ...(namespace ? { namespace } : {}),
     logger,
     workers: config.workers,
+    wedgedAfterMs: config.wedgedAfterSeconds * 1000,
     identity,
-    sessions: httpSessionReader({ timeoutMs: config.sessionReadTimeoutMs }),
+    sessions: overrides.sessions ?? httpSessionReader({ timeoutMs: config.sessionReadTimeoutMs }),
     operator: { namespace: config.operatorPods.namespace ?? ownNamespace, podLabels: config.operatorPods.labels },
+    dns: { namespace: config.dns.namespace, podLabels: config.dns.podLabels },
+    ...(config.leaderElection.enabled ? {
+      leaderElection: {
+        namespace: config.leaderElection.namespace ?? ownNamespace,
+        name: config.leaderElection.leaseName,
+        leaseDurationMs: config.leaderElection.leaseDurationSeconds * 1000,
+        renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
+        retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
+      },
+    } : {}),
   });
-  controller.start();
-
-  const stop = new AbortController();
-  let elector: LeaderElector | undefined;
-  let election: Promise<void> = Promise.resolve();
-  let workers: Promise<void> = Promise.resolve();
-  if (config.leaderElection.enabled) {
-    elector = createLeaderElector(kc, {
-      namespace: config.leaderElection.namespace ?? ownNamespace,
-      name: config.leaderElection.leaseName,
-      identity,
-      logger,
-      leaseDurationMs: config.leaderElection.leaseDurationSeconds * 1000,
-      renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
-      retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
-    });
-    const runElection = async (): Promise<void> => {
-      while (!stop.signal.aborted) {
-        await elector?.run({
-          signal: stop.signal,
-          onStartedLeading: (signal) => {
-            logger.info('Started leading', { identity });
-            workers = controller.runWorkers(signal);
-          },
-          onStoppedLeading: () => logger.info('Stopped leading', { identity }),
-        });
-        await workers;
-      }
-    };
-    election = runElection();
-  } else {
-    workers = controller.runWorkers(stop.signal);
-  }
+  manager.start();
 
   const health = new HealthRegistry();
-  health.addCheck('operator', () => {
-    const caches = [['browserpools', controller.pools], ['pods', controller.pods], ['secrets', controller.secrets]] as const;
-    const unsyncedCaches = caches.filter(([, informer]) => !informer.hasSynced()).map(([name]) => name);
-    const status = elector?.status();
-    return decideReadiness({
-      unsyncedCaches,
-      ...(status && elector ? {
-        election: {
-          leading: status.leading, running: status.running, sinceLastContactMs: Date.now() - status.lastContactAt,
-          maxContactAgeMs: elector.timings.leaseDurationMs,
-        },
-      } : {}),
-    });
-  });
-  health.addLivenessCheck('process', () => ({ ok: true }));
+  health.addCheck('operator', manager.readiness);
+  health.addLivenessCheck('reconcilers', manager.liveness);
+  health.addLivenessCheck('event-loop', eventLoopLivenessCheck());
   const servers: OpsServer[] = [];
   const healthServer = await startOpsServer({ host: config.listenHost, port: config.healthPort, health });
   servers.push(healthServer);
@@ -101,22 +78,20 @@ export async function startOperator(config: OperatorConfig, logger = createLogge
     servers.push(metricsServer);
   }
   logger.info('Started BrowserPool operator', {
-    identity, namespace: config.namespace || 'all namespaces', leaderElection: config.leaderElection.enabled,
+    identity, namespace: namespace ?? 'all namespaces', leaderElection: config.leaderElection.enabled,
     health: healthServer.url, metrics: metricsServer.url,
   });
 
   return {
+    manager,
     controller,
-    ...(elector ? { elector } : {}),
+    ...(manager.elector ? { elector: manager.elector } : {}),
     health,
     metricsUrl: `${metricsServer.url}/metrics`,
     healthUrl: healthServer.url,
     async stop() {
       health.setDraining();
-      stop.abort();
-      await election;
-      await workers;
-      await controller.stop();
+      await manager.stop();
       await Promise.all(servers.map((s) => s.close()));
       await telemetry.shutdown();
       logger.info('Stopped BrowserPool operator', { identity });

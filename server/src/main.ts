@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
+import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
@@ -63,7 +64,7 @@ function logUnhandledRejections(logger: Logger): void {
 }
 
 function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
-  health.addLivenessCheck('event-loop', () => ({ ok: true }));
+  health.addLivenessCheck('event-loop', eventLoopLivenessCheck());
   const browsers = built.browsers;
   if (browsers) {
     // Reported, not gating: only open and preview need a browser. Failing readiness here would take every replica

@@ -79,3 +79,8 @@ app.kubernetes.io/component: server
 
 {{/* Name of the operator's leader-election Lease (one per release, in the release namespace). */}}
 {{- define "composer-mcp.operator.leaseName" -}}{{ include "composer-mcp.operator.fullname" . }}{{- end -}}
+
+{{/* The namespaces the operator manages (a JSON list): watchNamespaces, else the release namespace; [] when clusterWide. */}}
+{{- define "composer-mcp.operator.watchedNamespaces" -}}
+{{- if .Values.operator.clusterWide }}{{ list | toJson }}{{ else }}{{ default (list .Release.Namespace) .Values.operator.watchNamespaces | toJson }}{{ end }}
+{{- end -}}

@@ -9,6 +9,7 @@ import { describeKubeError, isConflict } from './kube-errors.ts';
 import { ControllerMetrics, type ReconcileOutcome } from './metrics.ts';
 import type { ControllerRateLimiterOptions } from './rate-limiter.ts';
 import { WorkQueue } from './work-queue.ts';
+import { isTermEnded, WriteFence } from './write-fence.ts';
 
 /** What a reconcile asks for when it succeeds. */
 export interface ReconcileResult {
@@ -20,8 +21,10 @@ export interface ReconcileResult {
 export interface ReconcileContext {
   /** Unique id of this reconcile, also in the log context as `reconcileId`. */
   reconcileId: string;
-  /** Aborts when the controller's stop deadline passes: wrap up. */
+  /** Aborts when the controller's stop deadline passes or its leadership term ends: wrap up, write nothing more. */
   signal: AbortSignal;
+  /** Every write of the reconcile goes through it: refused once the term is over (see {@link WriteFence}). */
+  fence: WriteFence;
   /** The controller's logger (the log context adds controller, key and reconcileId). */
   logger: Logger;
 }
@@ -62,6 +65,8 @@ export interface ControllerOptions {
   rateLimits?: ControllerRateLimiterOptions;
   /** A reconcile running longer than this makes the controller count as wedged (default 5 min). */
   wedgedAfterMs?: number;
+  /** The leadership term's write fence (default: one that closes when the controller's stop deadline passes). */
+  fence?: WriteFence;
   clock?: Clock;
   logger?: Logger;
   metrics?: ControllerMetrics;
@@ -98,6 +103,8 @@ export class Controller {
   readonly #queue: WorkQueue;
   readonly #inFlight = new Map<string, { startedAt: number; reconcileId: string }>();
   readonly #stopReconciles = new AbortController();
+  readonly #fence: WriteFence;
+  readonly #reconcileSignal: AbortSignal;
   readonly #unsubscribe: Array<() => void> = [];
   #workers: Promise<void>[] = [];
   #workersAlive = 0;
@@ -118,6 +125,8 @@ export class Controller {
     };
     if (options.rateLimits) queueOptions.rateLimits = options.rateLimits;
     this.#queue = new WorkQueue(queueOptions);
+    this.#fence = options.fence ?? new WriteFence({ signal: this.#stopReconciles.signal, clock: this.#clock });
+    this.#reconcileSignal = AbortSignal.any([this.#stopReconciles.signal, this.#fence.signal]);
   }
 
   /** The controller's name. */
@@ -242,7 +251,8 @@ export class Controller {
       try {
         const result = await this.#options.reconcile(key, {
           reconcileId,
-          signal: this.#stopReconciles.signal,
+          signal: this.#reconcileSignal,
+          fence: this.#fence,
           logger: this.#log,
         });
         this.#queue.forget(key);
@@ -252,7 +262,10 @@ export class Controller {
           this.#queue.addAfter(key, after);
         }
       } catch (err) {
-        if (isConflict(err)) {
+        if (isTermEnded(err) || this.#reconcileSignal.aborted) {
+          outcome = 'cancelled';
+          this.#log.info('Stopped a reconcile: its leadership term ended', { error: describeKubeError(err) });
+        } else if (isConflict(err)) {
           outcome = 'conflict';
           this.#log.debug('Requeued after conflict', { error: describeKubeError(err) });
         } else {

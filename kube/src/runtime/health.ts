@@ -1,4 +1,5 @@
 import type { CheckResult } from '#common/health.ts';
+import type { ControllerHealth } from './controller.ts';
 
 /** The facts readiness is decided from. */
 export interface ReadinessFacts {
@@ -28,4 +29,14 @@ export function decideReadiness(facts: ReadinessFacts): CheckResult {
     return { ok: false, detail: `standby cannot reach its Lease (last contact ${Math.round(election.sinceLastContactMs / 1000)} s ago)` };
   }
   return { ok: true, detail: 'standing by' };
+}
+
+/** Live = no controller is wedged (a reconcile stuck past its limit, or workers gone while not stopping). Pure. */
+export function decideLiveness(controllers: Array<{ name: string; health: ControllerHealth }>): CheckResult {
+  const wedged = controllers.filter((c) => c.health.wedged);
+  if (wedged.length === 0) return { ok: true };
+  const detail = wedged
+    .map((c) => `${c.name}: ${c.health.workersAlive} workers alive, oldest reconcile ${Math.round(c.health.oldestReconcileMs / 1000)} s`)
+    .join('; ');
+  return { ok: false, detail: `wedged controllers: ${detail}` };
 }

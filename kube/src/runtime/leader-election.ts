@@ -26,13 +26,23 @@ export interface LeaderElectorOptions extends Partial<LeaderElectionTimings> {
   identity: string;
   /** Write a released record when `run`'s signal aborts or `release()` is called (default true). */
   releaseOnCancel?: boolean;
+  /**
+   * How long stepping down waits for the leader's work (the promise `onStartedLeading` returned) to end before it
+   * gives up on releasing the Lease and leaves it to expire (default the lease duration).
+   */
+  workStopTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
 
 /** What to do when leadership begins and ends. */
 export interface LeaderCallbacks {
-  /** Called when this candidate becomes leader; `signal` aborts when it stops leading. Not awaited. */
+  /**
+   * Called when this candidate becomes leader; `signal` aborts when it must stop leading. The promise it returns
+   * (the leader's work) must settle once the work has stopped and its last write has landed or failed: the
+   * elector waits for it (bounded by `workStopTimeoutMs`) before it releases the Lease, so two leaders never
+   * write at once.
+   */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
   /** Called once when leadership ends (lost, stepped down or released), after `signal` aborted and any release. */
   onStoppedLeading(): void;
@@ -64,6 +74,7 @@ export class LeaderElector {
   readonly #identity: string;
   readonly #timings: LeaderElectionTimings;
   readonly #releaseOnCancel: boolean;
+  readonly #workStopTimeoutMs: number;
   readonly #clock: Clock;
   readonly #log: Logger;
   #observation: LeaseObservation | undefined;
@@ -72,7 +83,12 @@ export class LeaderElector {
   #running = false;
   #lastContactAt = 0;
   #lastRenewedAt = 0;
+  /** When the request of the last successful acquire or renew was sent: the Lease surely holds from then on. */
+  #lastRenewSentAt = 0;
+  /** This candidate holds the Lease (acquired and neither released nor seen lost). */
+  #holding = false;
   #leadingController: AbortController | undefined;
+  #work: Promise<void> | undefined;
   #stop: AbortController | undefined;
   #callbacks: LeaderCallbacks | undefined;
   #runLoop: Promise<void> | undefined;
@@ -89,6 +105,7 @@ export class LeaderElector {
     this.#store = options.store;
     this.#identity = options.identity;
     this.#releaseOnCancel = options.releaseOnCancel ?? true;
+    this.#workStopTimeoutMs = options.workStopTimeoutMs ?? this.#timings.leaseDurationMs;
     this.#clock = options.clock ?? realClock;
     this.#log = options.logger ?? createLogger({ component: 'operator' });
   }
@@ -106,6 +123,15 @@ export class LeaderElector {
   /** Whether this candidate currently leads. */
   isLeader(): boolean {
     return this.#leading;
+  }
+
+  /**
+   * Until when (epoch ms, by this candidate's clock) no other candidate can hold the Lease: the send time of the
+   * last successful renewal plus the renew deadline (others wait the longer lease duration after they saw that
+   * renewal). 0 when this candidate does not hold the Lease. Writes of the leader are fenced with it.
+   */
+  leaseValidUntil(): number {
+    return this.#holding ? this.#lastRenewSentAt + this.#timings.renewDeadlineMs : 0;
   }
 
   /** A snapshot for health checks. */
@@ -180,30 +206,56 @@ export class LeaderElector {
         break;
       }
     }
-    // Stop the leader's work before giving the lease away, so two leaders never overlap.
+    // Stop the leader's work, wait until it has ended (its last write landed or failed), and only then give the
+    // Lease away, so two leaders never write at once. A Lease lost or not renewed is not held any more.
+    if (!stop.aborted) this.#holding = false;
     this.#leadingController?.abort();
-    if (stop.aborted && this.#releaseOnCancel) await this.#release();
+    const workEnded = await this.#waitForWork();
+    if (stop.aborted && this.#releaseOnCancel) {
+      if (workEnded) await this.#release();
+      else {
+        this.#log.warn('Leader work did not stop in time; leaving the lease to expire instead of releasing it', {
+          lease: this.#store.description, identity: this.#identity,
+        });
+      }
+    }
+    this.#holding = false;
     this.#stepDown();
   }
 
-  /** One attempt; true if this candidate holds the lease afterwards. Gives up after `timeoutMs`. */
+  /** Waits for the leader's work to settle, at most `workStopTimeoutMs`; whether it did. */
+  async #waitForWork(): Promise<boolean> {
+    const work = this.#work;
+    if (!work) return true;
+    const cancel = new AbortController();
+    const timeout = this.#workStopTimeoutMs;
+    const ended = await Promise.race([work.then(() => true, () => true), this.#clock.sleep(timeout, cancel.signal).then(() => false)]);
+    cancel.abort();
+    return ended;
+  }
+
+  /** One attempt; true if this candidate holds the lease afterwards. Gives up (cancelling the request) after `timeoutMs`. */
   async #tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
-    const attempt = this.#attempt();
+    const request = new AbortController();
+    const attempt = this.#attempt(request.signal);
     const cancelTimer = new AbortController();
     const timedOut = this.#clock.sleep(timeoutMs, cancelTimer.signal).then((full) => (full ? ('timeout' as const) : false));
     const result = await Promise.race([attempt, timedOut]);
     cancelTimer.abort();
     if (result === 'timeout') {
+      request.abort();
       attempt.catch(() => undefined);
-      this.#log.warn('Lease request timed out', { lease: this.#store.description, timeoutMs });
+      this.#log.warn('Lease request timed out; cancelled it', { lease: this.#store.description, timeoutMs });
       return false;
     }
     return result;
   }
 
-  async #attempt(): Promise<boolean> {
+  /** Reads the Lease and writes it if this candidate may. A cancelled attempt changes nothing it knows. */
+  async #attempt(signal: AbortSignal): Promise<boolean> {
     try {
-      const stored = await this.#store.get();
+      const stored = await this.#store.get(signal);
+      if (signal.aborted) return false;
       const now = this.#clock.now();
       this.#lastContactAt = now;
       if (stored) {
@@ -216,13 +268,18 @@ export class LeaderElector {
       const decision = decideLease(this.#observation, this.#identity, now);
       if (decision.action === 'wait') return false;
       const record = nextRecord(this.#observation?.record, this.#identity, now, leaseDurationSeconds(this.#timings));
-      const resourceVersion =
-        decision.action === 'create' ? await this.#store.create(record) : await this.#store.update(record, this.#resourceVersion);
+      const sentAt = this.#clock.now();
+      const resourceVersion = decision.action === 'create'
+        ? await this.#store.create(record, signal)
+        : await this.#store.update(record, this.#resourceVersion, signal);
+      if (signal.aborted) return false;
       const written = this.#clock.now();
       this.#resourceVersion = resourceVersion;
       this.#observation = { record, observedAt: written };
       this.#lastContactAt = written;
       this.#lastRenewedAt = written;
+      this.#lastRenewSentAt = sentAt;
+      this.#holding = true;
       if (decision.action === 'acquire') {
         this.#log.info('Acquired lease', { lease: this.#store.description, identity: this.#identity, reason: decision.reason });
       }
@@ -243,12 +300,13 @@ export class LeaderElector {
     const controller = new AbortController();
     this.#leadingController = controller;
     this.#log.info('Became leader', { lease: this.#store.description, identity: this.#identity });
+    this.#work = undefined;
     try {
       const started = this.#callbacks?.onStartedLeading(controller.signal);
-      if (started && typeof (started as Promise<void>).catch === 'function') {
-        (started as Promise<void>).catch((err: unknown) =>
-          this.#log.error('Leader work failed', { error: err instanceof Error ? err.message : String(err) }),
-        );
+      if (started && typeof (started as Promise<void>).then === 'function') {
+        this.#work = (started as Promise<void>).catch((err: unknown) => {
+          this.#log.error('Leader work failed', { error: err instanceof Error ? err.message : String(err) });
+        });
       }
     } catch (err) {
       this.#log.error('Leader work failed', { error: err instanceof Error ? err.message : String(err) });
@@ -268,11 +326,13 @@ export class LeaderElector {
   }
 
   async #release(): Promise<void> {
+    const request = new AbortController();
     const cancelTimer = new AbortController();
     const timedOut = this.#clock.sleep(this.#timings.renewDeadlineMs, cancelTimer.signal).then((full) => full);
-    const timedOutFirst = await Promise.race([this.#writeRelease().then(() => false), timedOut]);
+    const timedOutFirst = await Promise.race([this.#writeRelease(request.signal).then(() => false), timedOut]);
     cancelTimer.abort();
     if (timedOutFirst) {
+      request.abort();
       this.#log.warn('Releasing lease timed out; others take over when it expires', {
         lease: this.#store.description,
         timeoutMs: this.#timings.renewDeadlineMs,
@@ -280,12 +340,12 @@ export class LeaderElector {
     }
   }
 
-  async #writeRelease(): Promise<void> {
+  async #writeRelease(signal: AbortSignal): Promise<void> {
     try {
-      const stored = await this.#store.get();
+      const stored = await this.#store.get(signal);
       if (!stored || stored.record.holderIdentity !== this.#identity) return;
       const released = releasedRecord(stored.record, this.#clock.now());
-      await this.#store.update(released, stored.resourceVersion);
+      await this.#store.update(released, stored.resourceVersion, signal);
       this.#observation = { record: released, observedAt: this.#clock.now() };
       this.#log.info('Released lease', { lease: this.#store.description, identity: this.#identity });
     } catch (err) {

@@ -1,4 +1,5 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { makeApiClient, withRequestSignal } from './api-client.ts';
 import { isNotFound } from './kube-errors.ts';
 import type { LeaseRecord } from './lease-decisions.ts';
 
@@ -8,14 +9,17 @@ export interface StoredLease {
   resourceVersion: string;
 }
 
-/** Reads and writes one Lease. Writes are conditional: a stale resourceVersion fails with HTTP 409. */
+/**
+ * Reads and writes one Lease. Writes are conditional: a stale resourceVersion fails with HTTP 409. Every call takes
+ * a signal that aborts its request (the elector aborts a request that outlives its timeout).
+ */
 export interface LeaseStore {
   /** The lease, or undefined if it does not exist. */
-  get(): Promise<StoredLease | undefined>;
+  get(signal?: AbortSignal): Promise<StoredLease | undefined>;
   /** Creates the lease; fails with 409 if it already exists. Returns the new resourceVersion. */
-  create(record: LeaseRecord): Promise<string>;
+  create(record: LeaseRecord, signal?: AbortSignal): Promise<string>;
   /** Replaces the lease if it is still at `resourceVersion`; fails with 409 otherwise. Returns the new version. */
-  update(record: LeaseRecord, resourceVersion: string): Promise<string>;
+  update(record: LeaseRecord, resourceVersion: string, signal?: AbortSignal): Promise<string>;
   /** Human-readable location for logs (`namespace/name`). */
   readonly description: string;
 }
@@ -59,28 +63,29 @@ export function leaseFromRecord(namespace: string, name: string, record: LeaseRe
 
 /** A {@link LeaseStore} on a `coordination.k8s.io/v1` Lease in the API server of `kubeConfig`. */
 export function kubeLeaseStore(kubeConfig: KubeConfig, namespace: string, name: string): LeaseStore {
-  const api = kubeConfig.makeApiClient(CoordinationV1Api);
+  const api = makeApiClient(kubeConfig, CoordinationV1Api);
+  const signalled = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => (signal ? withRequestSignal(signal, call) : call());
   return {
     description: `${namespace}/${name}`,
-    async get() {
+    async get(signal) {
       try {
-        const lease = await api.readNamespacedLease({ name, namespace });
+        const lease = await signalled(signal, () => api.readNamespacedLease({ name, namespace }));
         return { record: recordFromLease(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' };
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
       }
     },
-    async create(record) {
-      const lease = await api.createNamespacedLease({ namespace, body: leaseFromRecord(namespace, name, record) });
+    async create(record, signal) {
+      const lease = await signalled(signal, () => api.createNamespacedLease({ namespace, body: leaseFromRecord(namespace, name, record) }));
       return lease.metadata?.resourceVersion ?? '';
     },
-    async update(record, resourceVersion) {
-      const lease = await api.replaceNamespacedLease({
+    async update(record, resourceVersion, signal) {
+      const lease = await signalled(signal, () => api.replaceNamespacedLease({
         name,
         namespace,
         body: leaseFromRecord(namespace, name, record, resourceVersion),
-      });
+      }));
       return lease.metadata?.resourceVersion ?? '';
     },
   };

@@ -4,15 +4,18 @@ import type { WorkQueueMetrics } from './work-queue.ts';
 /** The OpenTelemetry meter name every operator metric is recorded under. */
 export const OPERATOR_METER_NAME = 'composer-mcp.operator';
 
-/** How one reconcile ended. `requeue`: succeeded and asked to run again later; `conflict`: a 409, retried quietly. */
-export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'conflict';
+/**
+ * How one reconcile ended. `requeue`: succeeded and asked to run again later; `conflict`: a 409, retried quietly;
+ * `cancelled`: stopped because its leadership term ended (its remaining writes were refused).
+ */
+export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'conflict' | 'cancelled';
 
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /**
  * The controller runtime's metrics on the `composer-mcp.operator` meter (exported for Prometheus by the
  * process's telemetry setup):
- * - `composer_mcp_operator_reconciles` (counter; `controller`, `result` = success|error|requeue|conflict),
+ * - `composer_mcp_operator_reconciles` (counter; `controller`, `result` = success|error|requeue|conflict|cancelled),
  * - `composer_mcp_operator_reconcile_duration` (histogram, seconds; `controller`, `result`),
  * - `composer_mcp_operator_workqueue_depth` (gauge; `controller`), `composer_mcp_operator_workqueue_adds` (counter),
  * - `composer_mcp_operator_workqueue_queue_duration` and `composer_mcp_operator_workqueue_work_duration` (histograms, seconds),

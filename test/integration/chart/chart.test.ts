@@ -9,6 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createLogger } from '#common/logger.ts';
 import { operatorConfigSchema } from '#operator/config.ts';
+import { SERVER_QUEUE_METRIC } from '#kube/api/v1alpha1/contract.ts';
+import { sumOfMetric } from '#operator/controllers/browserpool/demand-reader.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
 import { settingRows } from '../../../scripts/config-reference.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
@@ -48,8 +50,11 @@ async function kubectlOk(args: string[], kubeconfig: string): Promise<string> {
   return r.stdout;
 }
 
+/** The chart refuses auth.mode=none without this confirmation; the tests install it as a trusted private setup. */
+const ALLOW_NO_AUTH = ['--set', 'server.auth.allowUnauthenticated=true'];
+
 async function render(release: string, namespace: string, extra: string[] = []): Promise<RenderedObject[]> {
-  return parseManifests(await helmOk(['template', release, CHART_DIR, '-n', namespace, ...extra]));
+  return parseManifests(await helmOk(['template', release, CHART_DIR, '-n', namespace, ...ALLOW_NO_AUTH, ...extra]));
 }
 
 function find(objects: RenderedObject[], kind: string, nameSuffix: string): RenderedObject {
@@ -108,7 +113,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
 
   describe('lint and render', () => {
     it('passes helm lint --strict with the default and the maximal values', async () => {
-      await helmOk(['lint', '--strict', CHART_DIR]);
+      await helmOk(['lint', '--strict', CHART_DIR, ...ALLOW_NO_AUTH]);
       await helmOk(['lint', '--strict', CHART_DIR, '-f', MAXIMAL_VALUES]);
     });
 
@@ -117,7 +122,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
       expect(kinds).to.include.members([
         'CustomResourceDefinition/browserpools.browser.composer-mcp.io', 'Deployment/cmcp-composer-mcp-operator',
-        'Deployment/cmcp-composer-mcp-server', 'ClusterRole/cmcp-composer-mcp-operator-tools', 'Role/cmcp-composer-mcp-server',
+        'Deployment/cmcp-composer-mcp-server', 'Role/cmcp-composer-mcp-operator', 'Role/cmcp-composer-mcp-server',
         'Role/cmcp-composer-mcp-operator-leader-election', 'PodDisruptionBudget/cmcp-composer-mcp-operator',
         'Service/cmcp-composer-mcp-operator', 'HorizontalPodAutoscaler/cmcp-composer-mcp-server', 'BrowserPool/default',
       ]);
@@ -151,13 +156,56 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect((await operatorContainer(['--set', 'operator.nodeOptions='])).env.map((e) => e.name)).to.not.include('NODE_OPTIONS');
     });
 
+    it('refuses auth.mode=none unless confirmed, and always with a LoadBalancer or NodePort Service', async () => {
+      const refused = await helm(['template', 'cmcp', CHART_DIR]);
+      expect(refused.code).to.not.equal(0);
+      expect(refused.stderr).to.contain('server.auth.mode is none: every pod the server\'s NetworkPolicy admits could act with the server\'s Composer credentials');
+      expect(refused.stderr).to.contain('server.auth.allowUnauthenticated=true');
+      for (const type of ['LoadBalancer', 'NodePort']) {
+        const exposed = await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', `server.service.type=${type}`]);
+        expect(exposed.code, type).to.not.equal(0);
+        expect(exposed.stderr).to.contain(`server.auth.mode is none and server.service.type is ${type}`);
+      }
+      expect((await helm(['template', 'cmcp', CHART_DIR, '-f', MAXIMAL_VALUES, '--set', 'server.service.type=LoadBalancer'])).code, 'jwt may be exposed').to.equal(0);
+    });
+
+    it('manages the release namespace only by default (a Role, no ClusterRole); every namespace only when clusterWide is set', async () => {
+      const objects = await render('cmcp', 'tools');
+      expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).to.deep.equal([]);
+      const role = find(objects, 'Role', '-operator') as RenderedObject & { rules: Array<{ resources?: string[] }> };
+      expect(role.metadata.namespace).to.equal('tools');
+      expect(role.rules.some((r) => r.resources?.includes('secrets'))).to.equal(true);
+      const env = (find(objects, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
+        .spec.template.spec.containers[0]!.env;
+      expect(env.find((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')?.value).to.equal('tools');
+      const wide = await render('cmcp', 'tools', ['--set', 'operator.clusterWide=true']);
+      expect(wide.map((o) => o.kind)).to.include('ClusterRole');
+      const wideEnv = (find(wide, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
+        .spec.template.spec.containers[0]!.env;
+      expect(wideEnv.find((e) => e.name === 'BROWSERPOOL_OPERATOR_ALL_NAMESPACES')?.value).to.equal('true');
+      expect(wideEnv.some((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')).to.equal(false);
+      expect((await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', 'operator.clusterWide=true', '--set', 'operator.watchNamespaces={a}'])).code).to.not.equal(0);
+    });
+
+    it('admits only labelled clients, the operator and the listed namespaces to the server; the pool carries its egress origins', async () => {
+      const objects = await render('cmcp', 'tools');
+      const np = find(objects, 'NetworkPolicy', '-server') as RenderedObject & { spec: { ingress: Array<{ from: Array<Record<string, { matchLabels?: Record<string, string> }>> }> } };
+      const peers = np.spec.ingress[0]!.from;
+      expect(peers.every((p) => Object.keys(p['podSelector']?.matchLabels ?? p['namespaceSelector']?.matchLabels ?? {}).length > 0), 'no empty selector').to.equal(true);
+      expect(peers[0]!['podSelector']!.matchLabels).to.deep.equal({ 'composer-mcp.io/client': 'true' });
+      expect(peers[1]!['podSelector']!.matchLabels).to.include({ 'app.kubernetes.io/component': 'operator' });
+      const pool = find(objects, 'BrowserPool', 'default') as RenderedObject & { spec: { egress: { allowedOrigins: string[] } } };
+      expect(pool.spec.egress.allowedOrigins).to.deep.equal(['https://composer.euconquisto.com', 'https://api.digitalpages.com.br']);
+      expect(objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name), 'no chart-wide browser egress policy').to.deep.equal(['cmcp-composer-mcp-server']);
+    });
+
     it('renders every optional object with the maximal values (Role per watched namespace, monitoring, JWT auth)', async () => {
       const objects = await render('cmcp', 'tools', ['-f', MAXIMAL_VALUES]);
       const kinds = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
       expect(kinds).to.include.members([
         'Role/browsers-a/cmcp-composer-mcp-operator', 'RoleBinding/browsers-a/cmcp-composer-mcp-operator',
         'ServiceMonitor/tools/cmcp-composer-mcp-operator', 'ServiceMonitor/tools/cmcp-composer-mcp-server',
-        'PrometheusRule/tools/cmcp-composer-mcp', 'BrowserPool/browsers-a/lessons', 'NetworkPolicy/browsers-a/cmcp-composer-mcp-browser-egress',
+        'PrometheusRule/tools/cmcp-composer-mcp', 'BrowserPool/browsers-a/lessons',
       ]);
       expect(objects.some((o) => o.kind === 'ClusterRole')).to.equal(false);
     });
@@ -203,11 +251,34 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       return file;
     }
 
+    it('caps the ConfigMaps (the idempotency records of saves) in the release namespace with a ResourceQuota the API server enforces', async () => {
+      const ns = await createTestNamespace(kc, 'chart-quota');
+      namespaces.push(ns);
+      const quota = (await render('cmcp', ns.name, ['--set', 'server.idempotency.maxConfigMaps=3'])).filter((o) => o.kind === 'ResourceQuota');
+      expect(quota.map((q) => q.metadata.name)).to.deep.equal(['cmcp-composer-mcp-server-configmaps']);
+      expect((await render('cmcp', ns.name, ['--set', 'server.idempotency.maxConfigMaps=0'])).some((o) => o.kind === 'ResourceQuota')).to.equal(false);
+      await kubectlOk(['apply', '-n', ns.name, '-f', await writeTemp(JSON.stringify(quota[0]))], admin);
+      const core = kc.makeApiClient(CoreV1Api);
+      await eventually(async () => {
+        const q = await core.readNamespacedResourceQuota({ namespace: ns.name, name: 'cmcp-composer-mcp-server-configmaps' });
+        return q.status?.hard?.['count/configmaps'] === '3' && q.status.used?.['count/configmaps'] !== undefined;
+      }, 60_000, 'the quota controller to account the namespace');
+      const created: string[] = [];
+      const outcomes = [];
+      for (let i = 0; i < 6; i++) {
+        outcomes.push(await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: `composer-mcp-save-${i}` }, data: { uid: 'x' } } })
+          .then(() => created.push(String(i)) && '', (err: unknown) => String((err as { body?: unknown }).body ?? err)));
+      }
+      const refused = outcomes.find((o) => o !== '') ?? '';
+      expect(refused).to.contain('exceeded quota');
+      expect(created.length, 'kube-root-ca.crt counts too').to.be.at.most(3);
+    });
+
     for (const variant of ['default', 'maximal'] as const) {
       it(`accepts every object rendered with the ${variant} values`, async () => {
         const ns = await createTestNamespace(kc, `chart-dry-${variant}`);
         namespaces.push(ns);
-        const extra = variant === 'maximal' ? ['-f', MAXIMAL_VALUES, '--set', `operator.watchNamespaces={${ns.name}}`, '--set', `browserPool.namespace=${ns.name}`] : [];
+        const extra = variant === 'maximal' ? ['-f', MAXIMAL_VALUES, '--set', `operator.watchNamespaces={${ns.name}}`, '--set', `browserPool.namespace=${ns.name}`] : ALLOW_NO_AUTH;
         const text = await helmOk(['template', 'cmcp', CHART_DIR, '-n', ns.name, ...extra]);
         const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', await writeTemp(text)], admin, 60_000);
         expect(r.code, r.stderr).to.equal(0);
@@ -239,7 +310,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       rendered = await render(release, ns.name);
       // Browserless pods have no gateway /status to report their open pages, so a draining browser goes only when
       // its drain timeout passes: a short one lets the scale-down test see it go.
-      await helmOk(['install', release, CHART_DIR, '-n', ns.name, '--take-ownership', '--set', 'browserPool.recycle.drainTimeoutSeconds=2'], admin, 90_000);
+      await helmOk(['install', release, CHART_DIR, '-n', ns.name, '--take-ownership', ...ALLOW_NO_AUTH, '--set', 'browserPool.recycle.drainTimeoutSeconds=2'], admin, 90_000);
       operatorProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-operator`), path.join(workDir, 'operator.kubeconfig'));
       serverProxy = await startRecordingProxy(await serviceAccountKubeconfig(ns.name, `${release}-composer-mcp-server`), path.join(workDir, 'server.kubeconfig'));
       runner = await startPodRunner({ kubeconfigPath: admin, browserless: true, logger });
@@ -346,10 +417,11 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
     });
 
     it('grants exactly the (verb, resource) pairs the code uses, and the processes used every one the scenario reaches', () => {
-      const clusterRole = find(rendered, 'ClusterRole', `-operator-${ns.name}`);
+      const poolRole = find(rendered, 'Role', '-operator');
+      expect(poolRole.metadata.namespace, 'the operator\'s Role is in the release namespace only').to.equal(ns.name);
       const leaseRole = find(rendered, 'Role', '-operator-leader-election');
       const serverRole = find(rendered, 'Role', '-server');
-      expect(grantedPairs(clusterRole.rules!)).to.deep.equal(callPairs(OPERATOR_POOL_CALLS));
+      expect(grantedPairs(poolRole.rules!)).to.deep.equal(callPairs(OPERATOR_POOL_CALLS));
       expect(grantedPairs(leaseRole.rules!)).to.deep.equal(callPairs(OPERATOR_LEASE_CALLS));
       expect(grantedPairs(serverRole.rules!)).to.deep.equal(callPairs(SERVER_CALLS));
 
@@ -387,6 +459,13 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         }
       }
       expect(wrongLabels, 'alert label selectors that no scraped sample carries').to.deep.equal([]);
+      // The KEDA example and the operator's demand-driven autoscaling read metrics the server really exports.
+      const keda = await readFile(path.join(CHART_DIR, 'examples', 'keda-scaledobject.yaml'), 'utf8');
+      const kedaMetrics = [...keda.matchAll(/\b(composer_mcp_[a-z0-9_]+)\{/g)].map((m) => m[1]!);
+      expect(kedaMetrics).to.include(SERVER_QUEUE_METRIC);
+      const serverText = await scrape(serverMetricsUrl);
+      expect(kedaMetrics.filter((n) => !new RegExp(`^${n}(\\{| )`, 'm').test(serverText)), 'KEDA example metrics missing from the server').to.deep.equal([]);
+      expect(sumOfMetric(serverText, SERVER_QUEUE_METRIC), 'the operator reads the server\'s queue depth').to.equal(0);
     });
   });
 
@@ -409,8 +488,8 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
 
     it('keeps existing BrowserPools (same uid) across helm upgrade and helm uninstall, and keeps the CRD', async () => {
       const custom = kc.makeApiClient(CustomObjectsApi);
-      // The shared CRD was applied from this tree (field manager chart-test) before; the old chart's CRD differs from it
-      // whenever the CRD changed since 0.0.1, so its install takes the fields over, as a cluster that ran 0.0.1 had them.
+      // The shared control plane already serves this branch's CRD (applied by other tests): the previous chart's CRD
+      // is forced over it, so the cluster looks as a user's would before the upgrade, whatever the CRD gained since.
       await helmOk(['install', 'cmcp-up', oldChart, '-n', ns.name, '--take-ownership', '--force-conflicts'], admin, 90_000);
       await custom.createNamespacedCustomObject({
         ...POOL_API, namespace: ns.name,
@@ -423,7 +502,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       const before = await uids();
       expect(Object.keys(before).toSorted()).to.deep.equal(['default', 'lessons']);
 
-      await helmOk(['upgrade', 'cmcp-up', CHART_DIR, '-n', ns.name, '--take-ownership'], admin, 90_000);
+      await helmOk(['upgrade', 'cmcp-up', CHART_DIR, '-n', ns.name, '--take-ownership', ...ALLOW_NO_AUTH], admin, 90_000);
       const history = JSON.parse(await helmOk(['history', 'cmcp-up', '-n', ns.name, '-o', 'json'], admin)) as Array<{ chart: string; revision: number }>;
       expect(history.map((h) => h.chart)).to.deep.equal(['composer-mcp-0.0.1', `composer-mcp-${(parseYaml(await readFile(path.join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { version: string }).version}`]);
       expect(await uids()).to.deep.equal(before);

@@ -7,8 +7,11 @@ import { CHART_DIR, helmOk, MAXIMAL_VALUES, parseManifests, type RenderedObject 
 
 const DASHBOARD_FILE = path.join(CHART_DIR, 'files', 'dashboards', 'composer-mcp.json');
 
+/** The chart needs a confirmed auth mode to render at all; the dashboard does not depend on it. */
+const AUTH = ['--set', 'server.auth.allowUnauthenticated=true'];
+
 async function render(extra: string[]): Promise<RenderedObject[]> {
-  return parseManifests(await helmOk(['template', 'cmcp', CHART_DIR, '-n', 'tools', ...extra]));
+  return parseManifests(await helmOk(['template', 'cmcp', CHART_DIR, '-n', 'tools', ...AUTH, ...extra]));
 }
 
 const dashboards = (objects: RenderedObject[]) => objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'));
@@ -49,7 +52,7 @@ describe('Grafana dashboard in the Helm chart (monitoring.grafanaDashboard)', fu
     });
 
     it('is accepted by the API server and reads back as the same dashboard', async () => {
-      const [cm] = dashboards(parseManifests(await helmOk(['template', 'cmcp', CHART_DIR, '-n', ns.name, '--set', 'monitoring.grafanaDashboard.enabled=true'])));
+      const [cm] = dashboards(parseManifests(await helmOk(['template', 'cmcp', CHART_DIR, '-n', ns.name, ...AUTH, '--set', 'monitoring.grafanaDashboard.enabled=true'])));
       const core = sharedKubeConfig().makeApiClient(CoreV1Api);
       await core.createNamespacedConfigMap({ namespace: ns.name, body: cm as unknown as V1ConfigMap });
       const stored = await core.readNamespacedConfigMap({ namespace: ns.name, name: cm!.metadata.name });

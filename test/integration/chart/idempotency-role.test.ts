@@ -25,7 +25,7 @@ describe('Helm chart: the server\'s idempotency store Role (real API server)', f
     ns = await createTestNamespace(kc, 'idem-chart');
     other = await createTestNamespace(kc, 'idem-other');
     // The pool in another namespace: the idempotency Role must still land in the release namespace.
-    objects = parseManifests(await helmOk(['template', release, CHART_DIR, '-n', ns.name, '--set', `browserPool.namespace=${other.name}`]));
+    objects = parseManifests(await helmOk(['template', release, CHART_DIR, '-n', ns.name, '--set', 'server.auth.allowUnauthenticated=true', '--set', `browserPool.namespace=${other.name}`, '--set', `operator.watchNamespaces={${other.name}}`]));
   });
   after(async () => {
     await ns?.remove();

@@ -55,13 +55,25 @@ describe('BrowserPool CRD installation (real kube-apiserver)', function () {
     for (const field of ['replicas', 'autoscaling', 'maxSessionsPerBrowser', 'browser', 'gateway', 'recycle', 'scheduling', 'access']) {
       expect(spec.stdout).to.match(new RegExp(`^  ${field}\\t`, 'm'));
     }
-    expect(flat(spec.stdout)).to.contain('Number of warm browsers (pods) to keep running');
+    expect(flat(spec.stdout)).to.contain('Number of browsers (pods) to keep running');
+
+    const autoscaling = await kubectl(['explain', 'bp.spec.autoscaling'], kubeconfig);
+    expect(autoscaling.code, autoscaling.stderr).to.equal(0);
+    expect(flat(autoscaling.stdout)).to.contain('Built-in demand-driven autoscaling');
+    expect(flat(autoscaling.stdout)).to.contain('the pool scales to zero and the first lease afterwards waits for a browser to start');
+    const minIdle = await kubectl(['explain', 'bp.spec.autoscaling.minIdle'], kubeconfig);
+    expect(minIdle.code, minIdle.stderr).to.equal(0);
+    expect(flat(minIdle.stdout)).to.contain('Ready browsers kept idle on top of the ones demand needs');
+    expect(flat(minIdle.stdout)).to.contain('Default 1');
 
     const recycle = await kubectl(['explain', 'bp.spec.recycle'], kubeconfig);
     expect(recycle.code, recycle.stderr).to.equal(0);
     expect(flat(recycle.stdout)).to.contain('is first marked Draining (no new sessions)');
     expect(recycle.stdout).to.contain('drainTimeoutSeconds');
     expect(flat(recycle.stdout)).to.contain('Longest time in seconds a draining browser is kept');
+    for (const field of ['maxLeases', 'maxMemory']) expect(recycle.stdout).to.match(new RegExp(`^  ${field}\\t`, 'm'));
+    expect(flat(recycle.stdout)).to.contain('Leases a browser serves before it is drained and replaced');
+    expect(flat(recycle.stdout)).to.contain('Resident memory (the gateway\'s rssBytes) beyond which a browser is drained');
 
     const browsers = await kubectl(['explain', 'browserpool.status.browsers.state'], kubeconfig);
     expect(browsers.code, browsers.stderr).to.equal(0);

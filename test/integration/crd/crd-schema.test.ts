@@ -56,6 +56,7 @@ describe('BrowserPool CRD manifest matches the TypeScript contract', () => {
     expect(defaultOf(spec['maxSessionsPerBrowser'])).to.equal(BROWSERPOOL_DEFAULTS.maxSessionsPerBrowser);
     const autoscaling = spec['autoscaling']!.properties!;
     expect(defaultOf(autoscaling['minReplicas'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minReplicas);
+    expect(defaultOf(autoscaling['minIdle'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minIdle);
     expect(defaultOf(autoscaling['targetSessionsPerBrowser'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.targetSessionsPerBrowser);
     expect(defaultOf(spec['gateway'])).to.deep.equal({ image: DEFAULT_GATEWAY_IMAGE, port: BROWSERPOOL_DEFAULTS.gateway.port });
     expect(defaultOf(spec['gateway']!.properties!['image'])).to.equal(DEFAULT_GATEWAY_IMAGE);

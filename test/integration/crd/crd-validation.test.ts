@@ -31,6 +31,14 @@ const INVALID: Array<{ what: string; name?: string; spec: Record<string, unknown
     field: 'spec.autoscaling.maxReplicas', message: 'Required value' },
   { what: 'targetSessionsPerBrowser above maxSessionsPerBrowser', spec: { maxSessionsPerBrowser: 2, autoscaling: { maxReplicas: 4, targetSessionsPerBrowser: 3 } },
     field: 'spec.autoscaling.targetSessionsPerBrowser', message: 'autoscaling.targetSessionsPerBrowser must be less than or equal to maxSessionsPerBrowser' },
+  { what: 'autoscaling minIdle above maxReplicas', spec: { replicas: 2, autoscaling: { minIdle: 5, maxReplicas: 3 } },
+    field: 'spec.autoscaling.minIdle', message: 'autoscaling.minIdle must be less than or equal to autoscaling.maxReplicas' },
+  { what: 'negative recycle.maxLeases', spec: { recycle: { maxLeases: -1 } }, field: 'spec.recycle.maxLeases',
+    message: 'spec.recycle.maxLeases in body should be greater than or equal to 0' },
+  { what: 'a recycle.maxMemory that is not a quantity', spec: { recycle: { maxMemory: 'lots' } }, field: 'spec.recycle.maxMemory',
+    message: 'recycle.maxMemory must be a positive quantity such as 1536Mi or 2Gi' },
+  { what: 'a recycle.maxMemory of zero', spec: { recycle: { maxMemory: '0' } }, field: 'spec.recycle.maxMemory',
+    message: 'recycle.maxMemory must be a positive quantity' },
   { what: 'maxSessionsPerBrowser of 0', spec: { maxSessionsPerBrowser: 0 }, field: 'spec.maxSessionsPerBrowser',
     message: 'spec.maxSessionsPerBrowser in body should be greater than or equal to 1' },
   { what: 'maxSessionsPerBrowser above 64', spec: { maxSessionsPerBrowser: 65 }, field: 'spec.maxSessionsPerBrowser',
@@ -46,11 +54,19 @@ const INVALID: Array<{ what: string; name?: string; spec: Record<string, unknown
   { what: 'gateway port out of range', spec: { gateway: { port: 70000 } }, field: 'spec.gateway.port',
     message: 'spec.gateway.port in body should be less than or equal to 65535' },
   { what: 'a --remote-debugging flag in browser.args', spec: { browser: { args: ['--lang=pt-BR', '--remote-debugging-address=0.0.0.0'] } },
-    field: 'spec.browser.args', message: 'browser.args must not set --remote-debugging-* flags' },
+    field: 'spec.browser.args', message: 'browser.args must not set security-relevant Chromium flags' },
+  { what: 'a single-dash --proxy-server in browser.args', spec: { browser: { args: ['-Proxy-Server=http://evil:3128'] } },
+    field: 'spec.browser.args', message: 'browser.args must not set security-relevant Chromium flags' },
+  { what: '--remote-allow-origins in browser.args', spec: { browser: { args: ['--remote-allow-origins=*'] } },
+    field: 'spec.browser.args', message: 'browser.args must not set security-relevant Chromium flags' },
+  { what: 'an env entry reading a Secret', spec: { browser: { env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } }] } },
+    field: 'spec.browser.env[0]', message: 'browser.env entries may not use valueFrom' },
+  { what: 'a proxy env variable', spec: { browser: { env: [{ name: 'https_proxy', value: 'http://evil:3128' }] } },
+    field: 'spec.browser.env[0]', message: 'browser.env must not set proxy, preload or TLS key log variables' },
   { what: 'an empty browser image', spec: { browser: { image: '' } }, field: 'spec.browser.image',
     message: 'spec.browser.image in body should be at least 1 chars long' },
   { what: 'an env entry with value and valueFrom', spec: { browser: { env: [{ name: 'A', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] } },
-    field: 'spec.browser.env[0]', message: 'browser.env entries take value or valueFrom, not both' },
+    field: 'spec.browser.env[0]', message: 'browser.env entries may not use valueFrom' },
   { what: 'duplicate env names', spec: { browser: { env: [{ name: 'A', value: 'x' }, { name: 'A', value: 'y' }] } },
     field: 'spec.browser.env[1]', message: 'Duplicate value' },
   { what: 'a resource quantity that is not one', spec: { browser: { resources: { limits: { memory: 'lots' } } } },
@@ -88,7 +104,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
       maxSessionsPerBrowser: 4,
       browser: { image: DEFAULT_BROWSER_IMAGE },
       gateway: { image: DEFAULT_GATEWAY_IMAGE, port: 9222 },
-      recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 },
+      recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 },
     });
     expect(created.metadata.generation).to.equal(1);
   });
@@ -107,11 +123,11 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
         access: { podSelector: { matchLabels: { app: 'mcp' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] } },
       }),
     })) as BrowserPool;
-    expect(created.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 8, targetSessionsPerBrowser: 3 });
+    expect(created.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 8, minIdle: 1, targetSessionsPerBrowser: 3 });
     expect(created.spec.browser).to.deep.include({ image: DEFAULT_BROWSER_IMAGE, args: ['--lang=pt-BR'] });
     expect(created.spec.browser.resources).to.deep.equal({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: 2147483648 } });
     expect(created.spec.gateway).to.deep.equal({ image: DEFAULT_GATEWAY_IMAGE, port: 8080 });
-    expect(created.spec.recycle).to.deep.equal({ maxAgeSeconds: 600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 });
+    expect(created.spec.recycle).to.deep.equal({ maxAgeSeconds: 600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
     expect(created.spec.scheduling?.affinity).to.deep.equal({ nodeAffinity: {} });
     expect(created.spec.access?.podSelector?.matchExpressions).to.deep.equal([{ key: 'tier', operator: 'Exists' }]);
   });
@@ -121,7 +137,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
       ...target(), body: pool('pruned', { replicas: 1, favouriteColour: 'blue', recycle: { maxAgeSeconds: 900, bogus: 1 } }),
     })) as BrowserPool;
     expect(created.spec).to.not.have.property('favouriteColour');
-    expect(created.spec.recycle).to.deep.equal({ maxAgeSeconds: 900, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 });
+    expect(created.spec.recycle).to.deep.equal({ maxAgeSeconds: 900, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
   });
 
   for (const invalid of INVALID) {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { CHART_DIR, helm } from '../chart/helm.ts';
@@ -14,11 +16,12 @@ const PLACEHOLDERS: Array<[RegExp, string]> = [
 
 /**
  * Every `helm install` / `helm upgrade` of the chart in the docs' shell blocks, joined across `\` line ends, as the
- * `helm template` that renders the same release with the same flags. Values files that exist only on the operator's
- * machine (`-f current-values.yaml`) and `--reuse-values` are dropped: what is checked is that every `--set` the
- * runbook tells people to type is a value the chart has, of the right type (values.schema.json), and renders.
+ * `helm template` that renders the same release with the same flags. A values file that exists only on the operator's
+ * machine (`-f current-values.yaml`, `-f backup/values.yaml`) or `--reuse-values` becomes `existingValues`, a file
+ * standing for an installed release's values: what is checked is that every `--set` the runbook tells people to type
+ * is a value the chart has, of the right type (values.schema.json), and renders.
  */
-export function chartCommands(markdown: string): Array<{ command: string; args: string[] }> {
+export function chartCommands(markdown: string, existingValues = 'existing-values.yaml'): Array<{ command: string; args: string[] }> {
   const out: Array<{ command: string; args: string[] }> = [];
   for (const block of markdown.matchAll(/```sh\n([\s\S]*?)```/g)) {
     const lines = block[1]!.replaceAll(/\\\n\s*/g, ' ').split('\n');
@@ -32,9 +35,9 @@ export function chartCommands(markdown: string): Array<{ command: string; args: 
       const args: string[] = [];
       for (let i = 0; i < tokens.length; i++) {
         const t = tokens[i]!;
-        if (t === '--reuse-values') continue;
-        if (t === '-f') {
-          i++;
+        if (t === '--reuse-values' || t === '-f') {
+          if (t === '-f') i++;
+          if (!args.includes(existingValues)) args.push('-f', existingValues);
           continue;
         }
         args.push(t);
@@ -45,8 +48,22 @@ export function chartCommands(markdown: string): Array<{ command: string; args: 
   return out;
 }
 
+/** The values of a release installed as the runbook's install step says (JWT auth, the Composer credentials Secret). */
+const INSTALLED_VALUES = [
+  'server:',
+  '  composer: { credentials: { existingSecret: composer-credentials } }',
+  '  auth: { mode: jwt, issuer: "https://auth.example.com/", audience: "https://mcp.example.com/mcp", jwksUrl: "https://auth.example.com/.well-known/jwks.json" }',
+  '',
+].join('\n');
+
 describe('the helm commands of the runbook and README render the chart as written', function () {
   this.timeout(120_000);
+  let existingValues: string;
+  before(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'runbook-helm-'));
+    existingValues = path.join(dir, 'existing-values.yaml');
+    await writeFile(existingValues, INSTALLED_VALUES);
+  });
 
   it('finds the install, upgrade, canary, promotion and monitoring commands', () => {
     const all = DOCS.flatMap((d) => chartCommands(readFileSync(path.join(REPO, d), 'utf8')));
@@ -58,7 +75,7 @@ describe('the helm commands of the runbook and README render the chart as writte
   for (const doc of DOCS) {
     it(`${doc}: every helm install/upgrade renders with its --set flags`, async () => {
       const failures: string[] = [];
-      for (const c of chartCommands(readFileSync(path.join(REPO, doc), 'utf8'))) {
+      for (const c of chartCommands(readFileSync(path.join(REPO, doc), 'utf8'), existingValues)) {
         const r = await helm(c.args);
         if (r.code !== 0) failures.push(`${c.command}\n  → ${r.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
       }

@@ -96,12 +96,14 @@ describe('BrowserPool operator against a real API server (browserless pod runner
     }, 20_000, () => describePool('life'));
     expect(condition(pool, 'Degraded')?.message).to.match(/spec\.browser\.resources\.requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/);
     expect(condition(pool, 'Ready')?.status).to.equal('False');
-    const invalidEvents = (await pools.events()).filter((e) => e.reason === 'InvalidSpec');
-    expect(invalidEvents).to.have.length(1);
+    // The Event is written after the status: wait for it, then make sure no second one follows.
+    const invalidEvents = async () => (await pools.events()).filter((e) => e.reason === 'InvalidSpec');
+    await eventually(async () => (await invalidEvents()).length > 0 || undefined, 10_000, () => 'no InvalidSpec Event');
     // No hot loop: the status is not rewritten while nothing changes.
     const rv = pool.metadata.resourceVersion;
     await new Promise((r) => setTimeout(r, 2000));
     expect((await pools.get('life'))?.metadata.resourceVersion).to.equal(rv);
+    expect(await invalidEvents()).to.have.length(1);
     expect((await pools.pods('life')).map((p) => p.metadata?.uid)).to.deep.equal(before);
     const good = await pools.patchSpec('life', { browser: { image: 'ghcr.io/composer-mcp/chromium:0.1.0', resources: { requests: { memory: '512Mi' }, limits: { memory: '1Gi' } } } });
     await eventually(async () => {

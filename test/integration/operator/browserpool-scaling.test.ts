@@ -2,16 +2,26 @@ import { expect } from 'chai';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
+import type { DemandReader } from '#operator/controllers/browserpool/demand-reader.ts';
+import type { GatewayLoad } from '#common/gateway-status.ts';
 import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
 import {
   Pools, condition, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,
 } from './helpers.ts';
 
+/** The servers' queued callers, set by the test (stands in for their /metrics). */
+class FakeDemand implements DemandReader {
+  queuedNow = 0;
+  async queued(): Promise<number | undefined> {
+    return this.queuedNow;
+  }
+}
+
 /** Sessions per endpoint, set by the test (stands in for the gateways' /status in browserless mode). */
 class FakeSessions implements SessionReader {
   readonly byEndpoint = new Map<string, number>();
-  async read(endpoint: string): Promise<number | undefined> {
-    return this.byEndpoint.get(endpoint) ?? 0;
+  async read(endpoint: string): Promise<GatewayLoad | undefined> {
+    return { leased: this.byEndpoint.get(endpoint) ?? 0 };
   }
 }
 
@@ -23,13 +33,14 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
   let operator: TestOperator;
   let pools: Pools;
   const sessions = new FakeSessions();
+  const demand = new FakeDemand();
 
   before(async () => {
     kc = kubeConfig();
     await ensureCrd(kc);
     ns = await createNamespace(kc, 'bp-scale');
     runner = await startPodRunner({ kubeconfigPath: process.env['KUBECONFIG'] ?? '', browserless: true, logger: testLogger('pod-runner') });
-    operator = await startTestOperator(kc, { namespace: ns.name, sessions, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 1 } });
+    operator = await startTestOperator(kc, { namespace: ns.name, sessions, demand, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 1, autoscalePollSeconds: 1 } });
     pools = new Pools(kc, ns.name);
   });
 
@@ -90,7 +101,42 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
     }, 20_000, () => describePool('idle'));
   });
 
-  it('autoscales between min and max by observed sessions per browser', async () => {
+  it('keeps minIdle idle browsers on top of the busy ones, counts the servers\' queued callers, never drains a busy one, and falls back to minIdle', async () => {
+    demand.queuedNow = 0;
+    await pools.create('demand', { replicas: 2, autoscaling: { minReplicas: 0, maxReplicas: 6, minIdle: 2, targetSessionsPerBrowser: 2 } });
+    const idle = await eventually(async () => {
+      const p = await pools.get('demand');
+      return p?.status?.readyReplicas === 2 && (await live('demand')).length === 2 ? p : undefined;
+    }, 30_000, () => describePool('demand'));
+    // Three callers queue: two browsers' worth of demand on top of the two idle ones.
+    demand.queuedNow = 3;
+    await eventually(async () => (await pools.get('demand'))?.status?.readyReplicas === 4 || undefined, 30_000, () => describePool('demand'));
+    // They are served: one browser holds two leases, nobody waits. One busy browser plus two idle ones.
+    demand.queuedNow = 0;
+    const busy = idle.status!.browsers![0]!;
+    sessions.byEndpoint.set(busy.endpoint, 2);
+    await eventually(async () => (await live('demand')).length === 3 || undefined, 30_000, () => describePool('demand'));
+    expect((await pools.get('demand'))?.status?.browsers?.find((b) => b.name === busy.name)).to.include({ state: 'Ready', sessions: 2 });
+    // Quiet again: back to the two idle browsers, the busy one kept until its leases end.
+    sessions.byEndpoint.set(busy.endpoint, 0);
+    await eventually(async () => (await live('demand')).length === 2 || undefined, 30_000, () => describePool('demand'));
+  });
+
+  it('scales to zero with minReplicas 0 and minIdle 0, and the first queued caller starts a browser (cold start)', async () => {
+    demand.queuedNow = 0;
+    await pools.create('zero', { replicas: 0, autoscaling: { minReplicas: 0, maxReplicas: 3, minIdle: 0, targetSessionsPerBrowser: 1 } });
+    await eventually(async () => (await pools.get('zero'))?.status?.observedGeneration === 1 || undefined, 30_000, () => describePool('zero'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await live('zero')).to.have.length(0);
+    const queuedAt = Date.now();
+    demand.queuedNow = 1;
+    await eventually(async () => (await pools.get('zero'))?.status?.readyReplicas === 1 || undefined, 30_000, () => describePool('zero'));
+    console.log(`      cold start (browserless pod runner): ${Date.now() - queuedAt} ms from the first queued caller to a Ready browser`);
+    demand.queuedNow = 0;
+    await eventually(async () => (await live('zero')).length === 0 || undefined, 30_000, () => describePool('zero'));
+  });
+
+  it('autoscales between min and max by leased sessions per browser', async () => {
     await pools.create('auto', { replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 4, targetSessionsPerBrowser: 2 } });
     const first = await eventually(async () => {
       const p = await pools.get('auto');

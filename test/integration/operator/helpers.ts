@@ -8,8 +8,10 @@ import {
 import { applyBrowserPoolCrd } from '#support/kube/browserpool-crd.ts';
 import { isNotFound } from '#kube/runtime/kube-errors.ts';
 import { ensureDefaultServiceAccount } from '#support/control-plane/kube-test-kit.ts';
-import { createLeaderElector } from '#kube/runtime/leader-election.ts';
-import { BrowserPoolController, type BrowserPoolControllerOptions } from '#operator/controllers/browserpool/controller.ts';
+import type { Manager } from '#kube/runtime/manager.ts';
+import type { LeaseStore } from '#kube/runtime/lease-store.ts';
+import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
+import { createBrowserPoolOperator, type BrowserPoolOperatorOptions } from '#operator/browserpool-operator.ts';
 
 /** A quiet logger for tests (set TEST_LOG_LEVEL=debug to see everything). */
 export function testLogger(component: string): Logger {
@@ -127,52 +129,37 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
-/** An in-process operator instance (controller + optional leader election). */
+/** An in-process operator instance (the same assembly as the entry point: manager + controller). */
 export interface TestOperator {
   controller: BrowserPoolController;
+  manager: Manager;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
 
-function alwaysLeader(): boolean {
-  return true;
-}
-
-/** Starts the controller in this process; with `lease`, workers run only while this instance leads. */
-export async function startTestOperator(kc: KubeConfig, options: Partial<BrowserPoolControllerOptions> & {
-  lease?: { namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number; releaseOnCancel?: boolean };
-} = {}): Promise<TestOperator> {
-  const logger = options.logger ?? testLogger('operator');
-  const controller = new BrowserPoolController({ kubeConfig: kc, logger, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 2 }, ...options });
-  controller.start();
-  const stop = new AbortController();
-  let running: Promise<unknown>;
-  let leader: () => boolean = alwaysLeader;
-  if (options.lease) {
-    const elector = createLeaderElector(kc, {
-      namespace: options.lease.namespace, name: options.lease.name, identity: options.lease.identity, logger,
-      leaseDurationMs: options.lease.leaseDurationMs ?? 4000, renewDeadlineMs: options.lease.renewDeadlineMs ?? 3000,
-      retryPeriodMs: options.lease.retryPeriodMs ?? 500, releaseOnCancel: options.lease.releaseOnCancel ?? true,
-    });
-    leader = () => elector.isLeader();
-    let workers: Promise<void> = Promise.resolve();
-    running = elector.run({
-      signal: stop.signal,
-      onStartedLeading: (signal) => {
-        workers = controller.runWorkers(signal);
-      },
-      onStoppedLeading: () => undefined,
-    }).then(() => workers);
-  } else {
-    running = controller.runWorkers(stop.signal);
-  }
-  return {
-    controller,
-    isLeader: leader,
-    async stop() {
-      stop.abort();
-      await running;
-      await controller.stop();
-    },
+/** Starts the operator in this process; with `lease`, it reconciles only while this instance leads. */
+export async function startTestOperator(kc: KubeConfig, options: Partial<BrowserPoolOperatorOptions> & {
+  lease?: {
+    namespace: string; name: string; identity: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number;
+    releaseOnCancel?: boolean; store?: LeaseStore;
   };
+} = {}): Promise<TestOperator> {
+  const { lease, ...rest } = options;
+  const logger = options.logger ?? testLogger('operator');
+  const { manager, controller } = createBrowserPoolOperator({
+    kubeConfig: kc, logger, planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 2 }, identity: lease?.identity ?? 'test-operator',
+    ...(lease ? {
+      leaderElection: {
+        namespace: lease.namespace, name: lease.name,
+        leaseDurationMs: lease.leaseDurationMs ?? 4000, renewDeadlineMs: lease.renewDeadlineMs ?? 3000,
+        retryPeriodMs: lease.retryPeriodMs ?? 500, releaseOnCancel: lease.releaseOnCancel ?? true,
+        ...(lease.store ? { store: lease.store } : {}),
+      },
+      writeTimeoutMs: Math.min(2000, (lease.leaseDurationMs ?? 4000) - (lease.renewDeadlineMs ?? 3000)),
+      drainTimeoutMs: 1000,
+    } : {}),
+    ...rest,
+  });
+  manager.start();
+  return { controller, manager, isLeader: () => manager.isLeader(), stop: () => manager.stop() };
 }

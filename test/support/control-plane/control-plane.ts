@@ -71,8 +71,12 @@ export class ControlPlaneStartError extends Error {
   }
 }
 
-/** The controllers run by kube-controller-manager when requested: enough for owner-reference GC and namespaces. */
+/**
+ * The controllers run by kube-controller-manager when requested: enough for owner-reference GC, namespaces, and
+ * ResourceQuota accounting (the chart caps the server's ConfigMaps with one).
+ */
 export const CONTROLLERS = [
+  'resourcequota-controller',
   'garbage-collector-controller',
   'namespace-controller',
   'serviceaccount-controller',

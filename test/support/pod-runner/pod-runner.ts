@@ -343,7 +343,13 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
     const key = objectKey(pod);
     const rp = pods.get(key);
     if (deleted) {
-      if (rp && rp.uid === pod.metadata?.uid) void terminatePod(rp, { ...pod, metadata: { ...pod.metadata, deletionGracePeriodSeconds: 0 } });
+      if (!rp || rp.uid !== pod.metadata?.uid) return;
+      // A pod whose labels no longer match the selector leaves the watch as if deleted; a kubelet (which watches
+      // its node's pods, not labels) keeps running it. Stop it only when it is really gone.
+      void core.readNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '' }).then(
+        (live) => live.metadata?.uid !== rp.uid,
+        (err: unknown) => isNotFound(err),
+      ).then((gone) => (gone ? terminatePod(rp, { ...pod, metadata: { ...pod.metadata, deletionGracePeriodSeconds: 0 } }) : undefined));
       return;
     }
     if (rp && rp.uid !== pod.metadata?.uid) void terminatePod(rp, { ...rp.pod, metadata: { ...rp.pod.metadata, deletionGracePeriodSeconds: 0 } });

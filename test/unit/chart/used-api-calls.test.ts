@@ -32,6 +32,7 @@ const RESOURCES: Record<string, string> = {
 };
 const PLURALS: Record<string, string> = {
   pods: 'core/pods', secrets: 'core/secrets', BROWSERPOOL_PLURAL: 'browser.composer-mcp.io/browserpools',
+  networkpolicies: 'networking.k8s.io/networkpolicies',
 };
 
 /**

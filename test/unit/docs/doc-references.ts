@@ -7,7 +7,7 @@
 
 /** One name a document uses, with the line it is on. */
 export interface Reference {
-  kind: 'metric' | 'setting' | 'env' | 'value' | 'crd' | 'alert' | 'make' | 'path' | 'adr' | 'link';
+  kind: 'metric' | 'setting' | 'env' | 'value' | 'crd' | 'config' | 'alert' | 'make' | 'path' | 'adr' | 'link';
   name: string;
   line: number;
 }
@@ -138,6 +138,9 @@ export function referencesOf(text: string, names: Pick<ProductNames, 'settingRoo
         if (root === 'spec' || root === 'status') refs.push({ kind: 'crd', name, line });
         else if (names.valueRoots.has(root)) refs.push({ kind: 'value', name, line });
         else if (names.settingRoots.has(root)) refs.push({ kind: 'setting', name, line });
+        // A camelCase root or three segments and more reads as configuration even when no component has that root
+        // (any more): a chart value or setting whose whole section was removed must not pass unnoticed.
+        else if (/[a-z][A-Z]/.test(root) || path.split('.').length >= 3) refs.push({ kind: 'config', name, line });
       }
       if (PATH_TOKEN.test(token) && !/[<{]/.test(token) && !MCP_METHOD.test(token)) refs.push({ kind: 'path', name: token.replace(/^(\.\.\/)+/, '').replace(/#.*$/, ''), line });
     }
@@ -207,6 +210,8 @@ export function referenceProblem(ref: Reference, docPath: string, names: Product
       const ok = ref.name.endsWith('.*') ? hasPrefix(names.crd, ref.name.slice(0, -1)) : hasPath(names.crd, ref.name);
       return ok ? undefined : `${at} names BrowserPool field ${ref.name}, which the CRD does not have`;
     }
+    case 'config':
+      return `${at} names ${ref.name}, which is no setting, chart value or BrowserPool field (its root "${ref.name.split('.')[0]}" is unknown)`;
     case 'env': {
       const ok = ref.name.endsWith('*') ? hasPrefix(names.env, ref.name.slice(0, -1)) : names.env.has(ref.name);
       return ok ? undefined : `${at} names env variable ${ref.name}, which no component reads`;
@@ -235,7 +240,7 @@ export function referenceProblem(ref: Reference, docPath: string, names: Product
  * and constants that have since moved or never existed, so only its links, ADR numbers and the product's interface
  * (metrics, settings, values, BrowserPool fields, alerts, make targets) are checked.
  */
-export const ADR_KINDS: ReadonlySet<Reference['kind']> = new Set(['link', 'adr', 'metric', 'setting', 'value', 'crd', 'alert', 'make']);
+export const ADR_KINDS: ReadonlySet<Reference['kind']> = new Set(['link', 'adr', 'metric', 'setting', 'value', 'crd', 'config', 'alert', 'make']);
 
 /** Whether a document is an ADR (docs/adr/NNNN-*.md). */
 export function isAdr(docPath: string): boolean {

@@ -100,7 +100,7 @@ describe('docs name only what exists (metrics, settings, values, BrowserPool fie
       '# T',
       'See `composer_mcp_router_queue_dept`, `browsers.queueLimt`, `server.browsers.queueLimt`, `spec.recycle.maxAge`,',
       '`COMPOSER_MCP_BROWSERS__QUEUE_LIMT`, ComposerMcpNoBrowsers, `make capacty`, `bench/nothing.ts`, ADR 99,',
-      '[a link](missing.md), [an anchor](operations.md#no-such-heading).',
+      '[a link](missing.md), [an anchor](operations.md#no-such-heading), `browserNetworkPolicy.egressPorts`.',
     ].join('\n');
     expect(checkDocument('docs/x.md', doc, names)).to.deep.equal([
       'docs/x.md:2 names metric composer_mcp_router_queue_dept, which no component exports',
@@ -110,6 +110,7 @@ describe('docs name only what exists (metrics, settings, values, BrowserPool fie
       'docs/x.md:3 names env variable COMPOSER_MCP_BROWSERS__QUEUE_LIMT, which no component reads',
       'docs/x.md:3 names make capacty, which the Makefile has no target for',
       'docs/x.md:3 names bench/nothing.ts, which does not exist',
+      'docs/x.md:4 names browserNetworkPolicy.egressPorts, which is no setting, chart value or BrowserPool field (its root "browserNetworkPolicy" is unknown)',
       'docs/x.md:3 names alert ComposerMcpNoBrowsers, which charts/composer-mcp/files/alerts.yaml does not define',
       'docs/x.md:3 names ADR 99, which docs/adr/ does not have',
       'docs/x.md:4 links to missing.md, which does not exist (docs/missing.md)',

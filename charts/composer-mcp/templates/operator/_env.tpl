@@ -1,7 +1,11 @@
 {{/* The operator's settings as environment variables: prefix BROWSERPOOL_OPERATOR, names from operator/src/config.ts. */}}
 {{- define "composer-mcp.operator.env" -}}
 {{- $o := .Values.operator -}}
-- { name: BROWSERPOOL_OPERATOR_NAMESPACE, value: {{ first (concat $o.watchNamespaces (list "")) | quote }} }
+{{- if $o.clusterWide }}
+- { name: BROWSERPOOL_OPERATOR_ALL_NAMESPACES, value: "true" }
+{{- else }}
+- { name: BROWSERPOOL_OPERATOR_NAMESPACE, value: {{ first (fromJsonArray (include "composer-mcp.operator.watchedNamespaces" .)) | quote }} }
+{{- end }}
 - { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED, value: {{ $o.leaderElection.enabled | quote }} }
 - { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__NAMESPACE, value: {{ .Release.Namespace | quote }} }
 - { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__LEASE_NAME, value: {{ include "composer-mcp.operator.leaseName" . | quote }} }

@@ -37,9 +37,9 @@ export const BROWSERPOOL_MAX_NAME_LENGTH = 52;
 export const BROWSERPOOL_DEFAULTS = {
   replicas: 2,
   maxSessionsPerBrowser: 4,
-  autoscaling: { minReplicas: 1, targetSessionsPerBrowser: 3 },
+  autoscaling: { minReplicas: 1, minIdle: 1, targetSessionsPerBrowser: 3 },
   gateway: { port: 9222 },
-  recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 },
+  recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 },
 } as const;
 
 /** Lifecycle state of one browser in `status.browsers`. */
@@ -48,13 +48,18 @@ export type BrowserState = 'Starting' | 'Ready' | 'Draining' | 'Failed';
 /** Every BrowserState, in lifecycle order. */
 export const BROWSER_STATES: readonly BrowserState[] = ['Starting', 'Ready', 'Draining', 'Failed'];
 
-/** Built-in autoscaling by observed open pages; `replicas` stays within [minReplicas, maxReplicas]. */
+/**
+ * Built-in demand-driven autoscaling: ceil((leased + queued) / targetSessionsPerBrowser) busy browsers plus
+ * `minIdle` idle ones, within [minReplicas, maxReplicas].
+ */
 export interface BrowserPoolAutoscaling {
-  /** Fewest browsers (default 1, >= 0). */
+  /** Fewest browsers, busy or idle (default 1, >= 0; 0 with minIdle 0 lets the pool scale to zero). */
   minReplicas: number;
   /** Most browsers (>= 1, >= minReplicas). */
   maxReplicas: number;
-  /** Open pages per browser the autoscaler aims for (default 3, 1..maxSessionsPerBrowser). */
+  /** Ready idle browsers kept on top of the busy ones (default 1, 0..maxReplicas). */
+  minIdle?: number;
+  /** Leased sessions per busy browser the autoscaler packs to (default 3, 1..maxSessionsPerBrowser). */
   targetSessionsPerBrowser: number;
 }
 
@@ -88,6 +93,11 @@ export interface BrowserPoolRecycle {
   drainTimeoutSeconds: number;
   /** A browser unhealthy for this long is replaced (default 60, >= 1). */
   unhealthyAfterSeconds: number;
+  /** A browser that has served this many leases is drained and replaced (default 0: no limit; optional so specs
+   * written before it existed still type-check). */
+  maxLeases?: number;
+  /** A browser whose resident memory exceeds this quantity (e.g. "1536Mi") is drained and replaced; unset: no limit. */
+  maxMemory?: string;
 }
 
 /** Where browser pods are scheduled. */
@@ -104,6 +114,15 @@ export interface BrowserPoolAccess {
   podSelector?: V1LabelSelector;
 }
 
+/** Where the browsers may connect to (besides DNS): the Composer and API origins their pages need. */
+export interface BrowserPoolEgress {
+  /**
+   * Origins (`https://host[:port]`) the browsers may reach. The operator writes the pool's egress NetworkPolicy from
+   * them (DNS plus these hosts' addresses on these ports); empty allows DNS only.
+   */
+  allowedOrigins?: string[];
+}
+
 /** Desired state of a BrowserPool (after API-server defaulting every non-optional field is present). */
 export interface BrowserPoolSpec {
   /** Warm browsers wanted (default 2, >= 0); the scale subresource points here. */
@@ -116,6 +135,7 @@ export interface BrowserPoolSpec {
   recycle: BrowserPoolRecycle;
   scheduling?: BrowserPoolScheduling;
   access?: BrowserPoolAccess;
+  egress?: BrowserPoolEgress;
 }
 
 /** A condition in `status.conditions` (the shape of metav1.Condition; times are RFC 3339 strings). */
@@ -136,7 +156,7 @@ export interface BrowserStatus {
   /** Gateway URL, `http://<podIP>:<port>`. */
   endpoint: string;
   state: BrowserState;
-  /** Open pages (sessions) observed on the browser. */
+  /** Sessions leased on the browser (its gateway's `leased`; pre-warmed pages do not count). */
   sessions: number;
   /** When the browser started (RFC 3339). */
   startedAt: string;

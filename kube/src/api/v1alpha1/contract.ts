@@ -60,3 +60,10 @@ export function podSelectorLabels(pool: string): Record<string, string> {
 export function selectorString(pool: string): string {
   return Object.entries(podSelectorLabels(pool)).map(([k, v]) => `${k}=${v}`).join(',');
 }
+
+/** Name of the server pods' HTTP container port (MCP, /healthz, /readyz and /metrics). */
+export const SERVER_PORT_NAME = 'http';
+/** Path of the servers' Prometheus metrics. */
+export const SERVER_METRICS_PATH = '/metrics';
+/** The servers' gauge of callers waiting for a browser: the demand not yet served (autoscaling reads it). */
+export const SERVER_QUEUE_METRIC = 'composer_mcp_router_queue_depth';

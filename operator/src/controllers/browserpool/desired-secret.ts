@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { ownerReference, type PoolRef } from './desired-pods.ts';
-import { TOKEN_KEY, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { TOKEN_KEY, poolLabels, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
 
 /** A new CDP token: 32 random bytes, base64url. */
 export function generateToken(random: (n: number) => Buffer = randomBytes): string {
@@ -9,11 +9,11 @@ export function generateToken(random: (n: number) => Buffer = randomBytes): stri
 }
 
 /**
- * The token Secret the pool needs, or undefined when `existing` already holds a token: a token is generated once
- * and never regenerated unless its Secret is deleted. The caller creates (never updates) what this returns.
+ * The pool's token Secret holding `token`: labels and owner reference as every pool object, the token under
+ * `token`. The reconciler decides the token (see `#ensureSecret`): the one stored, else the one it remembers (a
+ * deleted Secret comes back with the same token, so gateways and servers keep working), else a new one.
  */
-export function desiredSecret(pool: PoolRef, existing: V1Secret | undefined, random?: (n: number) => Buffer): V1Secret | undefined {
-  if (tokenOf(existing) !== undefined) return undefined;
+export function desiredSecret(pool: PoolRef, token: string): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -24,6 +24,6 @@ export function desiredSecret(pool: PoolRef, existing: V1Secret | undefined, ran
       labels: poolLabels(pool.name),
       ownerReferences: [ownerReference(pool)],
     },
-    data: { [TOKEN_KEY]: Buffer.from(generateToken(random), 'utf8').toString('base64') },
+    data: { [TOKEN_KEY]: Buffer.from(token, 'utf8').toString('base64') },
   };
 }

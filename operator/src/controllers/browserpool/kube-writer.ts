@@ -4,7 +4,9 @@ import {
 } from '@kubernetes/client-node';
 import type { BrowserPool, BrowserPoolStatus } from '#kube/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
+import { makeApiClient } from '#kube/runtime/api-client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
+import type { WriteFence } from '#kube/runtime/write-fence.ts';
 import { FIELD_MANAGER } from './names.ts';
 
 /** Event type: Normal or Warning. */
@@ -12,12 +14,14 @@ export type EventType = 'Normal' | 'Warning';
 
 /** Every write the BrowserPool reconciler makes; an interface so tests can count and fail writes. */
 export interface KubeWriter {
-  /** Server-side applies an object the operator owns (pods, NetworkPolicy) with field manager browserpool-operator. */
+  /** Server-side applies an object the operator owns (pods, NetworkPolicy, token Secret) with field manager browserpool-operator. */
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Creates a Secret; resolves to the stored one. If it already exists, reads and returns the existing one. */
   createSecret(secret: V1Secret): Promise<V1Secret>;
   /** Sets (merge patch) annotations on a pod. NotFound resolves to false. */
   annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<boolean>;
+  /** Sets (merge patch) labels on a pod, restoring the pool's labels after an edit. NotFound resolves to false. */
+  labelPod(namespace: string, name: string, labels: Record<string, string>): Promise<boolean>;
   /** Deletes a pod if it still has `uid`. NotFound and a changed uid resolve to false. */
   deletePod(namespace: string, name: string, uid: string): Promise<boolean>;
   /** Deletes an object by kind if it exists (used to clean up after a pool that is gone). */
@@ -31,11 +35,14 @@ export interface KubeWriter {
 const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** The real {@link KubeWriter} on the API server of `kubeConfig`. */
+/**
+ * The real {@link KubeWriter} on the API server of `kubeConfig`. Its requests honour the signal a {@link WriteFence}
+ * gives each write (aborted at the write timeout).
+ */
 export function kubeWriter(kubeConfig: KubeConfig, reportingInstance = 'browserpool-operator'): KubeWriter {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const objects = makeApiClient(kubeConfig, KubernetesObjectApi);
+  const core = makeApiClient(kubeConfig, CoreV1Api);
+  const custom = makeApiClient(kubeConfig, CustomObjectsApi);
   return {
     async apply(object) {
       return objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
@@ -52,6 +59,15 @@ export function kubeWriter(kubeConfig: KubeConfig, reportingInstance = 'browserp
     async annotatePod(namespace, name, annotations) {
       try {
         await core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } }, fieldManager: FIELD_MANAGER }, mergePatch);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    async labelPod(namespace, name, labels) {
+      try {
+        await core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } }, fieldManager: FIELD_MANAGER }, mergePatch);
         return true;
       } catch (err) {
         if (isNotFound(err)) return false;
@@ -109,5 +125,23 @@ export function kubeWriter(kubeConfig: KubeConfig, reportingInstance = 'browserp
         // best effort: an event that cannot be written must not fail a reconcile
       }
     },
+  };
+}
+
+/**
+ * `writer` behind a leadership term's fence: every write starts only while the term is on and the Lease surely
+ * held (else it throws TermEndedError) and counts as in flight until it settles. Events too: an old leader's
+ * Event would mislead as much as its write.
+ */
+export function fencedWriter(writer: KubeWriter, fence: WriteFence): KubeWriter {
+  return {
+    apply: (object) => fence.run(`apply of ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`, () => writer.apply(object)),
+    createSecret: (secret) => fence.run(`create of Secret ${secret.metadata?.name ?? ''}`, () => writer.createSecret(secret)),
+    annotatePod: (namespace, name, annotations) => fence.run(`annotation of pod ${name}`, () => writer.annotatePod(namespace, name, annotations)),
+    labelPod: (namespace, name, labels) => fence.run(`labels of pod ${name}`, () => writer.labelPod(namespace, name, labels)),
+    deletePod: (namespace, name, uid) => fence.run(`delete of pod ${name}`, () => writer.deletePod(namespace, name, uid)),
+    deleteObject: (object) => fence.run(`delete of ${object.kind ?? 'object'} ${object.metadata?.name ?? ''}`, () => writer.deleteObject(object)),
+    writeStatus: (pool, status) => fence.run(`status write of BrowserPool ${pool.metadata.name ?? ''}`, () => writer.writeStatus(pool, status)),
+    event: (pool, type, reason, message) => fence.run(`Event ${reason}`, () => writer.event(pool, type, reason, message)),
   };
 }

@@ -20,6 +20,11 @@ export function networkPolicyName(pool: string): string {
   return `${pool}-cdp`;
 }
 
+/** Name of the pool's egress NetworkPolicy: `<pool>-egress`. */
+export function egressPolicyName(pool: string): string {
+  return `${pool}-egress`;
+}
+
 /** Lower-case hex SHA-256 of `input`, cut to `length` characters. Stable across processes and versions. */
 export function shortHash(input: string, length = 10): string {
   return createHash('sha256').update(input).digest('hex').slice(0, length);

@@ -1,7 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION_DRAINING_SINCE, ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH } from '#kube/api/v1alpha1/contract.ts';
+import type { GatewayLoad } from '#common/gateway-status.ts';
+import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH } from '#kube/api/v1alpha1/contract.ts';
 
-/** What the planner knows about one browser pod: a flat, clock-free view of the Pod plus observed sessions. */
+/** What the planner knows about one browser pod: a flat, clock-free view of the Pod plus its gateway's load. */
 export interface ObservedBrowser {
   name: string;
   uid: string;
@@ -25,8 +26,14 @@ export interface ObservedBrowser {
   terminating: boolean;
   /** Time the operator marked it Draining. */
   drainingSince?: Date;
-  /** Open pages reported by the gateway's /status; undefined when not known. */
+  /** Why it is draining (the annotation the operator wrote), e.g. ScaleDown. */
+  drainReason?: string;
+  /** Sessions leased on it (its gateway's /status); undefined when not known. */
   sessions?: number;
+  /** Leases it has served since it started; undefined when not known. */
+  leasesServed?: number;
+  /** Resident memory of its browser in bytes; undefined when not known. */
+  rssBytes?: number;
 }
 
 /** A Date from a Date, an RFC 3339 string or nothing (objects from watches may carry either). */
@@ -36,8 +43,8 @@ export function toDate(value: Date | string | undefined | null): Date | undefine
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** Flattens a Pod (and the sessions observed on its gateway) into what the planner needs. */
-export function observeBrowser(pod: V1Pod, sessions?: number): ObservedBrowser {
+/** Flattens a Pod (and the load its gateway reported) into what the planner needs. */
+export function observeBrowser(pod: V1Pod, load?: GatewayLoad): ObservedBrowser {
   const meta = pod.metadata ?? {};
   const annotations = meta.annotations ?? {};
   const createdAt = toDate(meta.creationTimestamp) ?? new Date(0);
@@ -64,6 +71,12 @@ export function observeBrowser(pod: V1Pod, sessions?: number): ObservedBrowser {
   if (pod.status?.podIP) b.podIP = pod.status.podIP;
   const drainingSince = toDate(annotations[ANNOTATION_DRAINING_SINCE]);
   if (drainingSince) b.drainingSince = drainingSince;
-  if (sessions !== undefined) b.sessions = sessions;
+  const drainReason = annotations[ANNOTATION_DRAIN_REASON];
+  if (drainReason) b.drainReason = drainReason;
+  if (load) {
+    b.sessions = load.leased;
+    if (load.leasesServed !== undefined) b.leasesServed = load.leasesServed;
+    if (load.rssBytes !== undefined) b.rssBytes = load.rssBytes;
+  }
   return b;
 }

@@ -3,7 +3,7 @@ import type { ObservedBrowser } from './observed-browser.ts';
 import { podName } from './names.ts';
 
 /** Why a browser is being drained. */
-export type DrainReason = 'MaxAge' | 'Unhealthy' | 'SpecChanged' | 'ScaleDown';
+export type DrainReason = 'MaxAge' | 'MaxLeases' | 'Memory' | 'Unhealthy' | 'SpecChanged' | 'ScaleDown';
 /** Why a browser is being deleted. */
 export type DeleteReason = 'Drained' | 'DrainTimeout' | 'Failed' | 'NeverReady';
 /** Where a browser is in its life, as the status reports it (Terminating ones are not reported). */
@@ -13,8 +13,10 @@ export type BrowserState = 'Starting' | 'Ready' | 'Draining' | 'Failed' | 'Termi
 export interface PlanOptions {
   /** A browser that was Ready and is now Draining stays at least this long, so servers see the change. Default 2. */
   minDrainSeconds?: number;
-  /** How often sessions are re-read while something depends on them (draining, autoscaling, status). Default 10. */
+  /** How often sessions are re-read while something depends on them (draining, status). Default 10. */
   sessionPollSeconds?: number;
+  /** How often an autoscaled pool looks at its demand again. Default 3. */
+  autoscalePollSeconds?: number;
   /** Extra browsers allowed while replacing; default max(1, ceil(desired / 4)). */
   maxSurge?: number;
 }
@@ -31,6 +33,8 @@ export interface PlanInput {
   now: Date;
   /** New pods get serials ≥ this (the caller's high-water mark, so names are not reused within a process). */
   nextSerial?: number;
+  /** Callers the servers have queued for this pool (demand not yet served); autoscaling adds it to the leased. */
+  queued?: number;
   options?: PlanOptions;
 }
 
@@ -57,13 +61,26 @@ export function classifyBrowser(b: ObservedBrowser, spec: ResolvedPoolSpec, now:
   return 'Starting';
 }
 
-/** Browsers the pool should have: spec.replicas, or with autoscaling ceil(open sessions / target) within [min, max]. */
-export function desiredReplicas(spec: ResolvedPoolSpec, browsers: ObservedBrowser[]): number {
+/**
+ * Browsers the pool should have: spec.replicas; with autoscaling, the busy browsers demand needs
+ * (ceil((leased + queued) / target)) plus `minIdle` idle ones, within [min, max]. Demand counts leased sessions
+ * only, never pre-warmed pages, so the pool cannot ratchet up on its own warm pages.
+ */
+export function desiredReplicas(spec: ResolvedPoolSpec, browsers: ObservedBrowser[], queued = 0): number {
   const a = spec.autoscaling;
   if (!a) return spec.replicas;
-  const sessions = browsers.filter((b) => !b.terminating).reduce((sum, b) => sum + (b.sessions ?? 0), 0);
-  const wanted = Math.ceil(sessions / a.targetSessionsPerBrowser);
-  return Math.min(a.maxReplicas, Math.max(a.minReplicas, wanted));
+  const leased = browsers.filter((b) => !b.terminating).reduce((sum, b) => sum + (b.sessions ?? 0), 0);
+  const busy = Math.ceil((leased + Math.max(0, queued)) / a.targetSessionsPerBrowser);
+  return Math.min(a.maxReplicas, Math.max(a.minReplicas, busy + a.minIdle));
+}
+
+/** Why a serving browser must be replaced now (spec, age, leases served, memory), or undefined. */
+export function replacementReason(b: ObservedBrowser, spec: ResolvedPoolSpec, specHash: string, now: Date): DrainReason | undefined {
+  if (b.specHash !== specHash) return 'SpecChanged';
+  if (seconds(now, b.createdAt) >= spec.recycle.maxAgeSeconds) return 'MaxAge';
+  if (spec.recycle.maxLeases > 0 && (b.leasesServed ?? 0) >= spec.recycle.maxLeases) return 'MaxLeases';
+  if (spec.recycle.maxMemoryBytes !== undefined && (b.rssBytes ?? 0) > spec.recycle.maxMemoryBytes) return 'Memory';
+  return undefined;
 }
 
 /** Sort key: idle first (unknown sessions count as busy), then the oldest (closest to recycling). */
@@ -84,7 +101,7 @@ export function plan(input: PlanInput): Plan {
   const { spec, now, browsers } = input;
   const minDrain = input.options?.minDrainSeconds ?? 2;
   const poll = input.options?.sessionPollSeconds ?? 10;
-  const desired = desiredReplicas(spec, browsers);
+  const desired = desiredReplicas(spec, browsers, input.queued ?? 0);
   const maxSurge = input.options?.maxSurge ?? Math.max(1, Math.ceil(desired / 4));
   const out: Plan = { desiredReplicas: desired, create: [], drain: [], delete: [] };
   const wakeups: number[] = [];
@@ -104,9 +121,7 @@ export function plan(input: PlanInput): Plan {
       newlyDrained.push({ b, reason: 'Unhealthy' });
       continue;
     }
-    const reason: DrainReason | undefined = b.specHash !== input.specHash
-      ? 'SpecChanged'
-      : seconds(now, b.createdAt) >= spec.recycle.maxAgeSeconds ? 'MaxAge' : undefined;
+    const reason = replacementReason(b, spec, input.specHash, now);
     if (reason === undefined) {
       good.push(b);
       if (b.ready) wakeAt(spec.recycle.maxAgeSeconds - seconds(now, b.createdAt));
@@ -162,21 +177,25 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  // Browsers already Draining: delete once idle (after the minimum), dead, or past the drain timeout.
+  // Browsers already Draining: delete once idle (after the minimum), dead, or past the drain timeout. One drained
+  // because the pool shrinks is never deleted while it has leased sessions: the timeout is for replacements.
   for (const b of browsers) {
     if (state.get(b.name) !== 'Draining' || !b.drainingSince) continue;
     const drained = seconds(now, b.drainingSince);
+    const busyScaleDown = b.drainReason === 'ScaleDown' && (b.sessions ?? 0) > 0;
     if (!b.everReady) out.delete.push({ name: b.name, uid: b.uid, reason: 'NeverReady' });
-    else if (drained >= spec.recycle.drainTimeoutSeconds) out.delete.push({ name: b.name, uid: b.uid, reason: 'DrainTimeout' });
+    else if (b.sessions === 0 && drained >= minDrain) out.delete.push({ name: b.name, uid: b.uid, reason: 'Drained' });
+    else if (drained >= spec.recycle.drainTimeoutSeconds && !busyScaleDown) out.delete.push({ name: b.name, uid: b.uid, reason: 'DrainTimeout' });
     else if (b.phase === 'Failed' || b.phase === 'Succeeded' || (!b.ready && b.sessions === undefined)) {
       out.delete.push({ name: b.name, uid: b.uid, reason: 'Failed' });
-    } else if (b.sessions === 0 && drained >= minDrain) out.delete.push({ name: b.name, uid: b.uid, reason: 'Drained' });
+    } else if (busyScaleDown) wakeAt(poll);
     else {
       wakeAt(Math.min(spec.recycle.drainTimeoutSeconds - drained, b.sessions === 0 ? minDrain - drained : poll));
     }
   }
 
-  if (spec.autoscaling || serving.some((b) => b.ready)) wakeAt(poll);
+  if (spec.autoscaling) wakeAt(input.options?.autoscalePollSeconds ?? 3);
+  if (serving.some((b) => b.ready)) wakeAt(poll);
   if (wakeups.length > 0) out.requeueAfterMs = Math.ceil(Math.min(...wakeups) * 1000);
   return out;
 }

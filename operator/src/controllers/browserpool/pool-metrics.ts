@@ -35,7 +35,7 @@ export function countByState(browsers: NonNullable<BrowserPoolStatus['browsers']
  * - `composer_mcp_operator_pool_desired_browsers` (gauge; `pool_namespace`, `pool`): browsers wanted now;
  * - `composer_mcp_operator_pool_browsers` (gauge; `pool_namespace`, `pool`, `state`): browsers by state;
  * - `composer_mcp_operator_browser_drains_total` (counter; `pool_namespace`, `pool`, `reason`): browsers marked
- *   Draining by reason (MaxAge, Unhealthy, SpecChanged, ScaleDown) — the start of every recycle;
+ *   Draining by reason (MaxAge, MaxLeases, Memory, Unhealthy, SpecChanged, ScaleDown) — the start of every recycle;
  * - `composer_mcp_operator_browser_deletions_total` (counter; `pool_namespace`, `pool`, `reason`): pods deleted by
  *   reason (Drained, DrainTimeout, Failed, NeverReady).
  * Gauges are what this process last reconciled. The leader reconciles every pool with a ready browser at least every

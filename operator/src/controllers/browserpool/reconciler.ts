@@ -1,21 +1,28 @@
-import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1NetworkPolicy, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { secretRedactor } from '#common/redaction.ts';
 import { describeKubeError, isConflict, isNotFound } from '#kube/runtime/kube-errors.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
+import type { WriteFence } from '#kube/runtime/write-fence.ts';
 import { desiredPod, specHash, type PoolRef } from './desired-pods.ts';
-import { desiredSecret } from './desired-secret.ts';
-import { desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
+import { desiredSecret, generateToken } from './desired-secret.ts';
+import { holdsDeclared, missingLabels } from './drift.ts';
+import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
-import { validateSpec } from './validate-spec.ts';
-import type { KubeWriter } from './kube-writer.ts';
+import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
+import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
-import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
-import { canonicalJson, networkPolicyName } from './names.ts';
+import type { DemandReader } from './demand-reader.ts';
+import type { GatewayLoad } from '#common/gateway-status.ts';
+import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
+import { BROWSERPOOL_KIND } from '#kube/api/v1alpha1/browserpool.ts';
+import { egressPolicyName, networkPolicyName } from './names.ts';
+import { desiredEgressPolicy, type DnsPeer } from './desired-egress-policy.ts';
+import { dnsOriginResolver, type OriginResolver } from './origin-resolver.ts';
 
 /** Read access to the informer caches the reconciler works from. */
 export interface PoolCaches {
@@ -29,6 +36,8 @@ export interface PoolCaches {
   podsLabelled(namespace: string, pool: string): V1Pod[];
   /** A Secret by `namespace/name`. */
   getSecret(key: string): V1Secret | undefined;
+  /** A NetworkPolicy by `namespace/name`. */
+  getNetworkPolicy(key: string): V1NetworkPolicy | undefined;
 }
 
 /** What the reconciler needs. */
@@ -36,6 +45,12 @@ export interface ReconcilerDeps {
   caches: PoolCaches;
   writer: KubeWriter;
   sessions: SessionReader;
+  /** The servers' queued demand, for autoscaled pools (default: none, only leased sessions count). */
+  demand?: DemandReader;
+  /** Resolves the allowed origins' hosts for the egress NetworkPolicy (default DNS, cached a minute). */
+  resolver?: OriginResolver;
+  /** The cluster's DNS pods, which the egress NetworkPolicy admits (default kube-system, k8s-app=kube-dns). */
+  dns?: DnsPeer;
   logger: Logger;
   clock?: Clock;
   /** The operator's own pods, admitted by each pool's NetworkPolicy. */
@@ -52,6 +67,14 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** The leadership term a reconcile runs in (the runtime's ReconcileContext); without it writes are not fenced. */
+export interface ReconcileTerm {
+  /** Aborts when the term ends: session reads stop. */
+  signal: AbortSignal;
+  /** Every write goes through it. */
+  fence: WriteFence;
+}
+
 interface PoolMemory {
   uid: string;
   /** Serial high-water mark so names are not reused within this process. */
@@ -60,8 +83,8 @@ interface PoolMemory {
   expectedCreates: Map<string, { pod: V1Pod; at: number }>;
   /** Pods deleted but maybe still in the cache without a deletionTimestamp. */
   expectedDeletes: Map<string, number>;
-  /** Hash of the NetworkPolicy last applied. */
-  networkPolicyHash?: string;
+  /** The pool's token as last seen: a deleted token Secret is recreated with it, so gateways and servers keep working. */
+  token?: string;
   /** Browsers this process has offered to servers (Ready or Draining in a status it computed). */
   offered: Set<string>;
   /** Generation for which an InvalidSpec event was recorded. */
@@ -69,6 +92,10 @@ interface PoolMemory {
 }
 
 const EXPECTATION_TTL_MS = 30_000;
+/** How often the allowed origins' addresses are looked up again. */
+const EGRESS_REFRESH_MS = 60_000;
+/** The cluster DNS of most distributions (CoreDNS keeps the kube-dns label). */
+export const DEFAULT_DNS_PEER: DnsPeer = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
 
 /**
  * Level-based reconciler of one BrowserPool: reads the pool, its pods (from the informer caches) and the
@@ -81,18 +108,23 @@ export class BrowserPoolReconciler {
   readonly #deps: ReconcilerDeps;
   readonly #clock: Clock;
   readonly #memory = new Map<string, PoolMemory>();
-  readonly #sessionCache = new Map<string, { value: number | undefined; at: number }>();
+  readonly #sessionCache = new Map<string, { value: GatewayLoad | undefined; at: number }>();
+  readonly #resolver: OriginResolver;
+  /** Pods (by owning pool uid, then name) that left the pods cache without being deleted: labels edited. */
+  readonly #unlabelled = new Map<string, Map<string, { pod: V1Pod; at: number }>>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#clock = deps.clock ?? realClock;
+    this.#resolver = deps.resolver ?? dnsOriginResolver();
   }
 
-  /** Reconciles the pool `namespace/name`. */
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** Reconciles the pool `namespace/name`; within `term`, every write is fenced and reads stop when it ends. */
+  async reconcile(key: string, term?: ReconcileTerm): Promise<ReconcileResult> {
+    const writer = term ? fencedWriter(this.#deps.writer, term.fence) : this.#deps.writer;
     const pool = this.#deps.caches.getPool(key);
     if (!pool) {
-      await this.#cleanUpAfter(key);
+      await this.#cleanUpAfter(writer, key);
       this.#memory.delete(key);
       poolMetricsOf(this.#deps).forget(key);
       return {};
@@ -111,11 +143,11 @@ export class BrowserPoolReconciler {
     if (!validation.ok) {
       const browsers = this.#observe(ref.uid, memory, new Map(), pool.status);
       const status = computeStatus({ poolName: ref.name, generation, problems: validation.problems, browsers, previous: pool.status, now });
-      if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+      if (statusChanged(pool.status, status)) await this.#writeStatus(writer, pool, status, log);
       if (memory.invalidGeneration !== generation) {
         memory.invalidGeneration = generation;
         log.warn('Rejected invalid BrowserPool spec', { generation, problems: validation.problems });
-        await this.#deps.writer.event(pool, 'Warning', 'InvalidSpec', validation.problems.join('; '));
+        await writer.event(pool, 'Warning', 'InvalidSpec', validation.problems.join('; '));
       }
       return {};
     }
@@ -127,25 +159,32 @@ export class BrowserPoolReconciler {
     let failure: unknown;
     let token: string | undefined;
     try {
-      token = await this.#ensureSecret(pool, ref, log);
-      await this.#ensureNetworkPolicy(ref, spec, memory);
+      token = await this.#ensureSecret(writer, pool, ref, memory, log);
+      await this.#ensureNetworkPolicy(writer, pool, ref, spec, log);
+      await this.#ensureEgressPolicy(writer, pool, ref, spec, log);
+      await this.#restorePodLabels(writer, pool, ref, log);
     } catch (err) {
       if (!isConflict(err)) {
         failure = err;
-        reconcileError = `Could not create the token Secret or NetworkPolicy: ${describeKubeError(err)}`;
+        reconcileError = `Could not keep the token Secret, the NetworkPolicy or the browser pods' labels as declared: ${describeKubeError(err)}`;
       }
     }
 
-    const sessions = await this.#readSessions(ref.uid, spec.gateway.port, token);
+    const [sessions, queued] = await Promise.all([
+      this.#readSessions(ref.uid, spec.gateway.port, token, term?.signal),
+      spec.autoscaling && this.#deps.demand
+        ? this.#deps.demand.queued({ namespace: ref.namespace, selector: spec.access.podSelector ?? DEFAULT_CLIENT_SELECTOR }, term?.signal)
+        : Promise.resolve(0),
+    ]);
     const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
     const plan = makePlan({
-      poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial,
+      poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial, queued: queued ?? 0,
       ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
     });
 
     if (!failure) {
       try {
-        await this.#apply(pool, ref, spec, plan, browsers, memory, now, log);
+        await this.#apply(writer, pool, ref, spec, plan, browsers, memory, now, log);
       } catch (err) {
         if (!isConflict(err)) {
           failure = err;
@@ -162,9 +201,11 @@ export class BrowserPoolReconciler {
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
-    if (statusChanged(pool.status, status)) await this.#writeStatus(pool, status, log);
+    if (statusChanged(pool.status, status)) await this.#writeStatus(writer, pool, status, log);
     if (failure) throw failure;
-    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+    // Allowed origins' addresses are looked up again every minute.
+    const wake = spec.egress.origins.length > 0 ? Math.min(plan.requeueAfterMs ?? EGRESS_REFRESH_MS, EGRESS_REFRESH_MS) : plan.requeueAfterMs;
+    return wake !== undefined ? { requeueAfterMs: wake } : {};
   }
 
   #memoryFor(key: string, uid: string): PoolMemory {
@@ -176,7 +217,7 @@ export class BrowserPoolReconciler {
     return m;
   }
 
-  #observe(uid: string, memory: PoolMemory, sessions: Map<string, number | undefined>, previous: BrowserPool['status']): ObservedBrowser[] {
+  #observe(uid: string, memory: PoolMemory, sessions: Map<string, GatewayLoad | undefined>, previous: BrowserPool['status']): ObservedBrowser[] {
     const nowMs = this.#clock.now();
     const offered = new Set(memory.offered);
     for (const x of previous?.browsers ?? []) if (x.state === 'Ready' || x.state === 'Draining') offered.add(x.name);
@@ -195,6 +236,10 @@ export class BrowserPoolReconciler {
       if (offered.has(b.name)) b.everReady = true;
       return b;
     });
+    // Pods whose labels were edited away are still browsers of the pool (their labels are being restored).
+    for (const { pod } of this.#unlabelled.get(uid)?.values() ?? []) {
+      if (!seen.has(pod.metadata?.name ?? '')) observed.push(observeBrowser(pod, sessions.get(pod.metadata?.name ?? '')));
+    }
     for (const { pod, at } of memory.expectedCreates.values()) {
       const b = observeBrowser({ ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(at) } });
       observed.push(b);
@@ -203,8 +248,8 @@ export class BrowserPoolReconciler {
     return observed;
   }
 
-  async #readSessions(uid: string, port: number, token: string | undefined): Promise<Map<string, number | undefined>> {
-    const out = new Map<string, number | undefined>();
+  async #readSessions(uid: string, port: number, token: string | undefined, signal?: AbortSignal): Promise<Map<string, GatewayLoad | undefined>> {
+    const out = new Map<string, GatewayLoad | undefined>();
     if (!token) return out;
     const ttl = this.#deps.sessionTtlMs ?? 1000;
     const nowMs = this.#clock.now();
@@ -219,7 +264,7 @@ export class BrowserPoolReconciler {
         out.set(b.name, cached.value);
         return;
       }
-      const value = await this.#deps.sessions.read(endpoint, token);
+      const value = await this.#deps.sessions.read(endpoint, token, signal);
       this.#sessionCache.set(cacheKey, { value, at: this.#clock.now() });
       out.set(b.name, value);
     }));
@@ -229,35 +274,105 @@ export class BrowserPoolReconciler {
     return out;
   }
 
-  async #ensureSecret(pool: BrowserPool, ref: PoolRef, log: Logger): Promise<string | undefined> {
-    const existing = this.#deps.caches.getSecret(`${ref.namespace}/${tokenSecretName(ref.name)}`);
-    const wanted = desiredSecret(ref, existing);
-    let token = tokenOf(existing);
-    if (wanted) {
-      const stored = await this.#deps.writer.createSecret(wanted);
-      token = tokenOf(stored);
-      if (stored.metadata?.uid && stored.metadata.creationTimestamp && tokenOf(stored) === tokenOf(wanted)) {
-        log.info('Created CDP token Secret', { secret: wanted.metadata?.name });
-        await this.#deps.writer.event(pool, 'Normal', 'CreatedTokenSecret', `Created Secret ${wanted.metadata?.name ?? ''} with the pool's CDP token`);
+  /**
+   * Keeps the token Secret as declared. Missing: created, with the token last seen if there was one (a deleted
+   * Secret comes back unchanged), else a new one. Present: its token is the pool's token (writing a new token into
+   * it rotates it); its labels and owner reference are put back when edited, and a lost token is restored.
+   */
+  async #ensureSecret(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, memory: PoolMemory, log: Logger): Promise<string | undefined> {
+    const name = tokenSecretName(ref.name);
+    let secret = this.#deps.caches.getSecret(`${ref.namespace}/${name}`);
+    if (!secret) {
+      const wanted = desiredSecret(ref, memory.token ?? generateToken());
+      secret = await writer.createSecret(wanted);
+      if (tokenOf(secret) === tokenOf(wanted)) {
+        const restored = memory.token !== undefined;
+        log.info(restored ? 'Restored the deleted CDP token Secret with the same token' : 'Created CDP token Secret', { secret: name });
+        await writer.event(pool, restored ? 'Warning' : 'Normal', restored ? 'RestoredTokenSecret' : 'CreatedTokenSecret',
+          restored ? `Secret ${name} was deleted; recreated it with the pool's CDP token` : `Created Secret ${name} with the pool's CDP token`);
       }
     }
-    if (token) secretRedactor.add(token);
+    const ownedByOther = secret.metadata?.ownerReferences?.some((o) => o.controller && o.uid !== ref.uid) ?? false;
+    const token = tokenOf(secret) ?? memory.token ?? generateToken();
+    const declared = desiredSecret(ref, token);
+    if (!ownedByOther && (!tokenOf(secret) || !holdsDeclared(declared.metadata, secret.metadata))) {
+      await writer.apply(declared);
+      log.warn('Restored the CDP token Secret as declared (labels, owner or token had been changed)', { secret: name });
+      await writer.event(pool, 'Warning', 'RestoredTokenSecret', `Secret ${name} had been edited; put back its labels, owner reference and token`);
+    }
+    memory.token = token;
+    secretRedactor.add(token);
     return token;
   }
 
-  async #ensureNetworkPolicy(ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], memory: PoolMemory): Promise<void> {
+  /** Keeps the pool's NetworkPolicy as declared: applied when missing or when any field it declares differs. */
+  async #ensureNetworkPolicy(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredNetworkPolicy>[1], log: Logger): Promise<void> {
     const np = desiredNetworkPolicy(ref, spec, this.#deps.operator);
-    const hash = canonicalJson(np);
-    if (memory.networkPolicyHash === hash) return;
-    await this.#deps.writer.apply(np);
-    memory.networkPolicyHash = hash;
+    const name = np.metadata?.name ?? '';
+    const current = this.#deps.caches.getNetworkPolicy(`${ref.namespace}/${name}`);
+    if (current && holdsDeclared(np, current)) return;
+    await writer.apply(np);
+    if (current) {
+      log.warn('Restored the NetworkPolicy as declared (it had been edited)', { networkPolicy: name });
+      await writer.event(pool, 'Warning', 'RestoredNetworkPolicy', `NetworkPolicy ${name} had been edited; put it back as declared`);
+    }
+  }
+
+  /**
+   * Keeps the pool's egress NetworkPolicy as declared: DNS plus the allowed origins' current addresses on their
+   * ports. Applied when missing, edited, or when an origin's addresses changed.
+   */
+  async #ensureEgressPolicy(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: ResolvedPoolSpec, log: Logger): Promise<void> {
+    const resolver = this.#resolver;
+    const origins = await Promise.all(spec.egress.origins.map(async (o) => ({ origin: o.origin, port: o.port, addresses: await resolver.addresses(o.host) })));
+    for (const o of origins) if (o.addresses.length === 0) log.warn('An allowed origin does not resolve; the browsers cannot reach it', { origin: o.origin });
+    const np = desiredEgressPolicy(ref, origins, this.#deps.dns ?? DEFAULT_DNS_PEER);
+    const name = np.metadata?.name ?? '';
+    const current = this.#deps.caches.getNetworkPolicy(`${ref.namespace}/${name}`);
+    if (current && holdsDeclared(np, current)) return;
+    await writer.apply(np);
+    if (current) log.info('Updated the egress NetworkPolicy (edited, or the allowed origins\' addresses changed)', { networkPolicy: name });
+  }
+
+  /** Records a pod of a pool that left the pods cache without being deleted (its labels were edited). */
+  noticeUnlabelledPod(pod: V1Pod): void {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller && o.kind === BROWSERPOOL_KIND);
+    const name = pod.metadata?.name;
+    if (!owner || !name) return;
+    const pods = this.#unlabelled.get(owner.uid) ?? new Map<string, { pod: V1Pod; at: number }>();
+    pods.set(name, { pod, at: this.#clock.now() });
+    this.#unlabelled.set(owner.uid, pods);
+  }
+
+  /** Puts the pool's labels back on its pods (the NetworkPolicy and the servers select browsers by them). */
+  async #restorePodLabels(writer: KubeWriter, pool: BrowserPool, ref: PoolRef, log: Logger): Promise<void> {
+    const labels = poolLabels(ref.name);
+    const cached = this.#deps.caches.podsOwnedBy(ref.uid);
+    const seen = new Set(cached.map((p) => p.metadata?.name));
+    const unlabelled = this.#unlabelled.get(ref.uid);
+    const nowMs = this.#clock.now();
+    for (const [name, e] of unlabelled ?? []) if (seen.has(name) || nowMs - e.at > EXPECTATION_TTL_MS) unlabelled?.delete(name);
+    const candidates = [
+      ...cached.filter((p) => !p.metadata?.deletionTimestamp && missingLabels(labels, p.metadata?.labels).length > 0),
+      ...[...(unlabelled?.values() ?? [])].map((e) => e.pod),
+    ];
+    for (const pod of candidates) {
+      const name = pod.metadata?.name ?? '';
+      const missing = missingLabels(labels, pod.metadata?.labels);
+      if (!(await writer.labelPod(ref.namespace, name, labels))) {
+        unlabelled?.delete(name);
+        continue;
+      }
+      const what = missing.length > 0 ? missing.join(', ') : 'the operator lost sight of it';
+      log.warn('Restored the labels of a browser pod', { pod: name, labels: what });
+      await writer.event(pool, 'Warning', 'RestoredPodLabels', `Pod ${name} had its labels edited (${what}); put them back`);
+    }
   }
 
   async #apply(
-    pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredPod>[1], plan: Plan, browsers: ObservedBrowser[],
+    writer: KubeWriter, pool: BrowserPool, ref: PoolRef, spec: Parameters<typeof desiredPod>[1], plan: Plan, browsers: ObservedBrowser[],
     memory: PoolMemory, now: Date, log: Logger,
   ): Promise<void> {
-    const writer = this.#deps.writer;
     const errors: unknown[] = [];
     const run = async (fn: () => Promise<void>): Promise<void> => {
       try {
@@ -291,7 +406,7 @@ export class BrowserPoolReconciler {
         poolMetricsOf(this.#deps).drained(ref, d.reason);
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
-        await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} open sessions`);
+        await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
       })),
       ...plan.delete.map((d) => run(async () => {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
@@ -307,9 +422,9 @@ export class BrowserPoolReconciler {
     if (errors.length > 0) throw errors[0];
   }
 
-  async #writeStatus(pool: BrowserPool, status: NonNullable<BrowserPool['status']>, log: Logger): Promise<void> {
+  async #writeStatus(writer: KubeWriter, pool: BrowserPool, status: NonNullable<BrowserPool['status']>, log: Logger): Promise<void> {
     try {
-      await this.#deps.writer.writeStatus(pool, status);
+      await writer.writeStatus(pool, status);
     } catch (err) {
       if (isNotFound(err)) return; // the pool was deleted meanwhile: nothing to report
       log.warn('Failed to write BrowserPool status', { error: describeKubeError(err) });
@@ -318,7 +433,7 @@ export class BrowserPoolReconciler {
   }
 
   /** After a pool is gone: delete what it owned (there may be no garbage collector, as in tests). */
-  async #cleanUpAfter(key: string): Promise<void> {
+  async #cleanUpAfter(writer: KubeWriter, key: string): Promise<void> {
     const slash = key.indexOf('/');
     const namespace = slash < 0 ? 'default' : key.slice(0, slash);
     const name = slash < 0 ? key : key.slice(slash + 1);
@@ -328,7 +443,7 @@ export class BrowserPoolReconciler {
       return owner !== undefined && !live.has(owner.uid) && !p.metadata?.deletionTimestamp;
     });
     for (const pod of orphans) {
-      if (await this.#deps.writer.deletePod(namespace, pod.metadata?.name ?? '', pod.metadata?.uid ?? '')) {
+      if (await writer.deletePod(namespace, pod.metadata?.name ?? '', pod.metadata?.uid ?? '')) {
         this.#deps.logger.info('Deleted orphaned browser pod', { namespace, pool: name, pod: pod.metadata?.name });
       }
     }
@@ -337,12 +452,13 @@ export class BrowserPoolReconciler {
       const children: KubernetesObject[] = [
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: tokenSecretName(name), namespace } },
         { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: networkPolicyName(name), namespace } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: egressPolicyName(name), namespace } },
       ];
       const secret = this.#deps.caches.getSecret(`${namespace}/${tokenSecretName(name)}`);
       const secretOwner = secret?.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
       for (const child of children) {
         if (child.kind === 'Secret' && (!secret || (secretOwner && live.has(secretOwner)))) continue;
-        await this.#deps.writer.deleteObject(child).catch(() => false);
+        await writer.deleteObject(child).catch(() => false);
       }
     }
   }

@@ -1,9 +1,13 @@
-import http from 'node:http';
+import { parseGatewayLoad, type GatewayLoad } from '#common/gateway-status.ts';
+import { concurrencyLimit, httpGet } from './http-get.ts';
 
-/** Reads how many pages a browser's gateway has open (its `/status`), for draining and autoscaling. */
+/** Reads a browser's load from its gateway's `/status` (leased sessions, leases served, memory). */
 export interface SessionReader {
-  /** Open pages on the gateway at `endpoint` (`http://ip:port`), or undefined when it cannot be read in time. */
-  read(endpoint: string, token: string): Promise<number | undefined>;
+  /**
+   * The load of the gateway at `endpoint` (`http://ip:port`), or undefined when it cannot be read in time or
+   * `signal` aborts first. An older gateway that reports only `pages` gives `leased = pages`.
+   */
+  read(endpoint: string, token: string, signal?: AbortSignal): Promise<GatewayLoad | undefined>;
 }
 
 /** Options of {@link httpSessionReader}. */
@@ -14,69 +18,25 @@ export interface HttpSessionReaderOptions {
   concurrency?: number;
 }
 
-/** Largest /status body accepted (the gateway's is a few KB). */
+/** Largest /status body accepted (the gateway's is a few hundred bytes). */
 const MAX_BODY_BYTES = 1 << 20;
 
-function getJson(url: string, token: string, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        resolve(undefined);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) req.destroy();
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on('error', () => resolve(undefined));
-    });
-    req.setTimeout(timeoutMs, () => req.destroy());
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-/**
- * A {@link SessionReader} over HTTP with the pool token, a short timeout and a global concurrency limit. Uses
- * one-shot connections (no keep-alive pool per browser), so polling a thousand browsers keeps no per-browser state.
- */
+/** A {@link SessionReader} over HTTP with the pool token, a short timeout and a global concurrency limit. */
 export function httpSessionReader(options: HttpSessionReaderOptions = {}): SessionReader {
   const timeoutMs = options.timeoutMs ?? 1000;
-  const limit = options.concurrency ?? 16;
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  const acquire = async (): Promise<void> => {
-    if (active < limit) {
-      active++;
-      return;
-    }
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  };
-  const release = (): void => {
-    const next = waiting.shift();
-    if (next) next();
-    else active--;
-  };
+  const limited = concurrencyLimit(options.concurrency ?? 16);
   return {
-    async read(endpoint, token) {
-      if (!endpoint) return undefined;
-      await acquire();
+    async read(endpoint, token, signal) {
+      if (!endpoint || signal?.aborted) return undefined;
+      const text = await limited(() => httpGet(`${endpoint}/status`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeoutMs, maxBytes: MAX_BODY_BYTES,
+        ...(signal ? { signal } : {}),
+      }));
+      if (text === undefined) return undefined;
       try {
-        const body = (await getJson(`${endpoint}/status`, token, timeoutMs)) as { pages?: unknown } | undefined;
-        const pages = body?.pages;
-        return typeof pages === 'number' && Number.isFinite(pages) && pages >= 0 ? pages : undefined;
-      } finally {
-        release();
+        return parseGatewayLoad(JSON.parse(text));
+      } catch {
+        return undefined;
       }
     },
   };

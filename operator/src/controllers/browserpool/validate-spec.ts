@@ -3,16 +3,17 @@ import {
   BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
 } from '#kube/api/v1alpha1/browserpool.ts';
 import { CHROMIUM_PORT } from './names.ts';
+import { refusedEnv, refusedFlag, switchName } from './browser-hardening.ts';
 
 
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
 export interface ResolvedPoolSpec {
   replicas: number;
-  autoscaling?: { minReplicas: number; maxReplicas: number; targetSessionsPerBrowser: number };
+  autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number };
   maxSessionsPerBrowser: number;
   browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
   gateway: { image: string; port: number; resources?: V1ResourceRequirements };
-  recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number };
+  recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number; maxLeases: number; maxMemoryBytes?: number };
   scheduling: {
     nodeSelector?: Record<string, string>;
     tolerations?: V1Toleration[];
@@ -20,6 +21,30 @@ export interface ResolvedPoolSpec {
     priorityClassName?: string;
   };
   access: { podSelector?: V1LabelSelector };
+  egress: { origins: AllowedOrigin[] };
+}
+
+/** One origin the browsers may reach: its text, host and TCP port. */
+export interface AllowedOrigin {
+  origin: string;
+  host: string;
+  port: number;
+}
+
+/** Reads `scheme://host[:port]` (http or https, no path, no user info); undefined when it is not one. Pure. */
+export function parseAllowedOrigin(text: string): AllowedOrigin | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) return undefined;
+  if (url.pathname !== '/' && url.pathname !== '') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host || host === '0.0.0.0' || host === '::') return undefined;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { origin: url.origin, host, port };
 }
 
 /** Result of validating a spec: the resolved spec, or every problem found (each naming the field and the fix). */
@@ -35,8 +60,6 @@ const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-
 export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
 /** Environment variables of the browser container that the operator sets itself. */
 const RESERVED_BROWSER_ENV = new Set(['CHROMIUM_PORT', 'HOME']);
-/** Chromium flags the pod layout depends on; setting them breaks the gateway. */
-const RESERVED_ARGS = ['--remote-debugging-port', '--remote-debugging-address', '--remote-debugging-pipe', '--user-data-dir'];
 
 const QUANTITY = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const MULTIPLIER: Record<string, number> = {
@@ -146,23 +169,35 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
       problems.push(`spec.autoscaling: minReplicas (${minReplicas}) is greater than maxReplicas (${maxReplicas}); make minReplicas ≤ maxReplicas`);
     }
     if (!isInt(target, 1, 64)) problems.push(`spec.autoscaling.targetSessionsPerBrowser: ${String(target)} must be a whole number from 1 to 64`);
-    autoscaling = { minReplicas, maxReplicas, targetSessionsPerBrowser: target };
+    const minIdle = a.minIdle ?? 1;
+    if (!isInt(minIdle, 0, 1000)) problems.push(`spec.autoscaling.minIdle: ${String(minIdle)} must be a whole number from 0 to 1000`);
+    else if (isInt(maxReplicas, 1) && minIdle > maxReplicas) {
+      problems.push(`spec.autoscaling: minIdle (${minIdle}) is greater than maxReplicas (${maxReplicas}); make minIdle ≤ maxReplicas`);
+    }
+    autoscaling = { minReplicas, maxReplicas, minIdle, targetSessionsPerBrowser: target };
   }
 
   const maxSessionsPerBrowser = spec.maxSessionsPerBrowser ?? 4;
   if (!isInt(maxSessionsPerBrowser, 1, 64)) problems.push(`spec.maxSessionsPerBrowser: ${String(maxSessionsPerBrowser)} must be a whole number from 1 to 64`);
+  else if (autoscaling && isInt(autoscaling.targetSessionsPerBrowser, 1) && autoscaling.targetSessionsPerBrowser > maxSessionsPerBrowser) {
+    problems.push(`spec.autoscaling.targetSessionsPerBrowser (${autoscaling.targetSessionsPerBrowser}) is greater than spec.maxSessionsPerBrowser (${maxSessionsPerBrowser}); lower the target or raise the maximum`);
+  }
 
   const browserImage = spec.browser?.image ?? DEFAULT_BROWSER_IMAGE;
   if (typeof browserImage !== 'string' || !IMAGE_REF.test(browserImage)) problems.push(`spec.browser.image: "${browserImage}" is not an image reference like registry/name:tag`);
   const args = listOf<string>('spec.browser.args', spec.browser?.args, problems).filter((a) => typeof a === 'string');
   args.forEach((arg, i) => {
-    const bad = RESERVED_ARGS.find((r) => arg === r || arg.startsWith(`${r}=`));
-    if (bad) problems.push(`spec.browser.args[${i}]: "${bad}" is set by the operator (the gateway depends on it); remove it`);
+    const refused = refusedFlag(arg);
+    if (refused) problems.push(`spec.browser.args[${i}]: --${switchName(arg)} is refused: ${refused.why}; remove it`);
   });
   const env = listOf<V1EnvVar>('spec.browser.env', spec.browser?.env, problems).filter((e) => typeof e?.name === 'string');
   env.forEach((e, i) => {
     if (!ENV_NAME.test(e.name)) problems.push(`spec.browser.env[${i}].name: "${e.name}" is not a valid environment variable name`);
     else if (RESERVED_BROWSER_ENV.has(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
+    else if (refusedEnv(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is refused: ${refusedEnv(e.name)}; remove it`);
+    if (e.valueFrom !== undefined) {
+      problems.push(`spec.browser.env[${i}].valueFrom is refused: a browser runs untrusted pages and may not read Secrets, ConfigMaps or pod fields; give a literal value`);
+    }
   });
   checkResources('spec.browser.resources', spec.browser?.resources, problems);
 
@@ -179,6 +214,15 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   if (!isInt(maxAgeSeconds, 10)) problems.push(`spec.recycle.maxAgeSeconds: ${String(maxAgeSeconds)} must be a whole number of at least 10`);
   if (!isInt(drainTimeoutSeconds, 0)) problems.push(`spec.recycle.drainTimeoutSeconds: ${String(drainTimeoutSeconds)} must be a whole number of at least 0`);
   if (!isInt(unhealthyAfterSeconds, 1)) problems.push(`spec.recycle.unhealthyAfterSeconds: ${String(unhealthyAfterSeconds)} must be a whole number of at least 1`);
+  const maxLeases = spec.recycle?.maxLeases ?? 0;
+  if (!isInt(maxLeases, 0, 1_000_000)) problems.push(`spec.recycle.maxLeases: ${String(maxLeases)} must be a whole number from 0 (no limit) to 1000000`);
+  let maxMemoryBytes: number | undefined;
+  if (spec.recycle?.maxMemory !== undefined) {
+    maxMemoryBytes = parseQuantity(spec.recycle.maxMemory);
+    if (maxMemoryBytes === undefined || !(maxMemoryBytes > 0)) {
+      problems.push(`spec.recycle.maxMemory: "${String(spec.recycle.maxMemory)}" is not a positive quantity; use e.g. "1536Mi" or "2Gi"`);
+    }
+  }
 
   const scheduling = spec.scheduling ?? {};
   for (const [k, v] of Object.entries(scheduling.nodeSelector ?? {})) {
@@ -193,6 +237,12 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     if (t.key !== undefined && t.key !== '' && !isLabelKey(t.key)) problems.push(`spec.scheduling.tolerations[${i}].key: "${t.key}" is not a valid key`);
   });
   checkSelector('spec.access.podSelector', spec.access?.podSelector, problems);
+  const origins: AllowedOrigin[] = [];
+  listOf<string>('spec.egress.allowedOrigins', spec.egress?.allowedOrigins, problems).forEach((text, i) => {
+    const origin = typeof text === 'string' ? parseAllowedOrigin(text) : undefined;
+    if (origin) origins.push(origin);
+    else problems.push(`spec.egress.allowedOrigins[${i}]: "${String(text)}" is not an origin like https://composer.example.com or https://api.example.com:8443`);
+  });
 
   if (problems.length > 0) return { ok: false, problems };
   const resolved: ResolvedPoolSpec = {
@@ -200,9 +250,10 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     maxSessionsPerBrowser,
     browser: { image: browserImage, args: [...args], env: [...env], ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}) },
     gateway: { image: gatewayImage, port, ...(spec.gateway?.resources ? { resources: spec.gateway.resources } : {}) },
-    recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds },
+    recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds, maxLeases, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) },
     scheduling: { ...scheduling },
     access: spec.access?.podSelector ? { podSelector: spec.access.podSelector } : {},
+    egress: { origins },
   };
   if (autoscaling) resolved.autoscaling = autoscaling;
   return { ok: true, spec: resolved };

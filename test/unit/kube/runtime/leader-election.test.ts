@@ -1,47 +1,11 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
-import { ApiException } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
 import { FakeClock } from '#support/fake-clock.ts';
 import { LeaderElector } from '#kube/runtime/leader-election.ts';
-import type { LeaseRecord } from '#kube/runtime/lease-decisions.ts';
-import type { LeaseStore, StoredLease } from '#kube/runtime/lease-store.ts';
+import { MemoryLease } from '#support/memory-lease.ts';
 
 const quiet = createLogger({ component: 'test', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
-
-/** One Lease in memory with the API server's optimistic concurrency; can be told to fail. */
-class MemoryLease {
-  stored: StoredLease | undefined;
-  version = 0;
-  failing = false;
-
-  store(): LeaseStore {
-    const fail = (): void => {
-      if (this.failing) throw new ApiException(503, 'unavailable', '{"code":503,"message":"apiserver down"}', {});
-    };
-    return {
-      description: 'ns/lease',
-      get: async () => {
-        fail();
-        return this.stored && { record: { ...this.stored.record }, resourceVersion: this.stored.resourceVersion };
-      },
-      create: async (record: LeaseRecord) => {
-        fail();
-        if (this.stored) throw new ApiException(409, 'exists', '{"code":409,"reason":"AlreadyExists"}', {});
-        this.stored = { record: { ...record }, resourceVersion: String(++this.version) };
-        return this.stored.resourceVersion;
-      },
-      update: async (record: LeaseRecord, rv: string) => {
-        fail();
-        if (!this.stored || this.stored.resourceVersion !== rv) {
-          throw new ApiException(409, 'conflict', '{"code":409,"reason":"Conflict"}', {});
-        }
-        this.stored = { record: { ...record }, resourceVersion: String(++this.version) };
-        return this.stored.resourceVersion;
-      },
-    };
-  }
-}
 
 const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 };
 
@@ -144,6 +108,28 @@ describe('LeaderElector (in-memory Lease, fake clock)', () => {
     expect(a.elector.isLeader()).to.equal(false);
     expect(a.log).to.deep.equal(['started', 'stopped']);
     await a.done;
+  });
+
+  it('cancels a Lease request that outlives its timeout instead of leaving it to land later', async () => {
+    const inner = lease.store();
+    let aborted = 0;
+    const hanging = {
+      ...inner,
+      get: (signal?: AbortSignal) => new Promise<never>((_resolve, reject) => {
+        signal?.addEventListener('abort', () => {
+          aborted++;
+          reject(new Error('aborted'));
+        }, { once: true });
+      }),
+    };
+    const elector = new LeaderElector({ ...timings, store: hanging, identity: 'a', clock, logger: quiet });
+    const stop = new AbortController();
+    const done = elector.run({ onStartedLeading: () => undefined, onStoppedLeading: () => undefined, signal: stop.signal });
+    await clock.tick(timings.leaseDurationMs + 10);
+    expect(aborted, 'the timed-out request was aborted').to.equal(1);
+    stop.abort();
+    await clock.tick(5000);
+    await done;
   });
 
   it('refuses an empty identity and incoherent timings', () => {

@@ -4,6 +4,10 @@ import { desiredSecret, generateToken } from '#operator/controllers/browserpool/
 import { tokenOf } from '#kube/api/v1alpha1/contract.ts';
 import { desiredNetworkPolicy } from '#operator/controllers/browserpool/desired-network-policy.ts';
 import { podName } from '#operator/controllers/browserpool/names.ts';
+import { holdsDeclared, missingLabels } from '#operator/controllers/browserpool/drift.ts';
+import { desiredEgressPolicy } from '#operator/controllers/browserpool/desired-egress-policy.ts';
+import { dnsOriginResolver } from '#operator/controllers/browserpool/origin-resolver.ts';
+import { parseAllowedOrigin } from '#operator/controllers/browserpool/validate-spec.ts';
 import { resolved } from './fixtures.ts';
 
 const pool: PoolRef = { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', name: 'pool', namespace: 'ns', uid: 'uid-1' };
@@ -80,24 +84,58 @@ describe('desiredPod', () => {
 });
 
 describe('desiredSecret', () => {
-  it('generates a 32-byte base64url token once', () => {
-    const s = desiredSecret(pool, undefined)!;
-    const token = tokenOf(s)!;
-    expect(Buffer.from(token, 'base64url')).to.have.length(32);
-    expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
+  it('holds the given token under `token`, with the pool labels and a controller owner reference', () => {
+    const token = generateToken();
+    const s = desiredSecret(pool, token);
+    expect(tokenOf(s)).to.equal(token);
     expect(s.metadata!.name).to.equal('pool-cdp-token');
+    expect(s.metadata!.labels).to.include({ 'app.kubernetes.io/managed-by': 'browserpool-operator', 'browser.composer-mcp.io/pool': 'pool' });
     expect(s.metadata!.ownerReferences![0]).to.include({ uid: 'uid-1', controller: true });
   });
 
-  it('never regenerates a token that exists', () => {
-    const s = desiredSecret(pool, undefined)!;
-    expect(desiredSecret(pool, s)).to.equal(undefined);
-    expect(desiredSecret(pool, { stringData: { token: 'abc' } })).to.equal(undefined);
+  it('generates 32-byte base64url tokens', () => {
+    const token = generateToken();
+    expect(Buffer.from(token, 'base64url')).to.have.length(32);
+    expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(generateToken(() => Buffer.alloc(32, 1))).to.equal(Buffer.alloc(32, 1).toString('base64url'));
+  });
+});
+
+describe('holdsDeclared (drift of an owned object)', () => {
+  const np = desiredNetworkPolicy(pool, resolved(), { namespace: 'ops', podLabels: { app: 'operator' } });
+  /** The policy as the API server returns it: wire names, defaults and other managers' fields added. */
+  interface WirePolicy {
+    metadata: { labels: Record<string, string> } & Record<string, unknown>;
+    spec: { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> };
+  }
+  const stored = (): WirePolicy => {
+    const wire = JSON.parse(JSON.stringify(np).replaceAll('"_from"', '"from"')) as WirePolicy;
+    wire.metadata = { ...wire.metadata, uid: 'np-1', resourceVersion: '7', labels: { ...wire.metadata.labels, team: 'x' } };
+    return wire;
+  };
+
+  it('accepts the stored object with defaults and extra fields', () => {
+    expect(holdsDeclared(np, stored())).to.equal(true);
   });
 
-  it('makes a new token when the Secret has none', () => {
-    expect(desiredSecret(pool, { data: {} })).to.not.equal(undefined);
-    expect(generateToken(() => Buffer.alloc(32, 1))).to.equal(Buffer.alloc(32, 1).toString('base64url'));
+  it('sees an edited port, an added rule, a dropped peer and a changed label', () => {
+    const port = stored();
+    port.spec.ingress[0]!.ports[0]!.port = 9999;
+    expect(holdsDeclared(np, port)).to.equal(false);
+    const added = stored();
+    added.spec.ingress.push({ ports: [], from: [] });
+    expect(holdsDeclared(np, added)).to.equal(false);
+    const dropped = stored();
+    dropped.spec.ingress[0]!.from.pop();
+    expect(holdsDeclared(np, dropped)).to.equal(false);
+    const label = stored();
+    label.metadata.labels['browser.composer-mcp.io/pool'] = 'other';
+    expect(holdsDeclared(np, label)).to.equal(false);
+  });
+
+  it('names the pool labels a pod lacks or has changed', () => {
+    expect(missingLabels({ a: '1', b: '2' }, { a: '1', b: 'x', c: '3' })).to.deep.equal(['b']);
+    expect(missingLabels({ a: '1' }, undefined)).to.deep.equal(['a']);
   });
 });
 
@@ -114,5 +152,55 @@ describe('desiredNetworkPolicy', () => {
       { podSelector: { matchLabels: { app: 'composer-mcp-server' } } },
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } }, podSelector: { matchLabels: { app: 'operator' } } },
     ]);
+  });
+});
+
+describe('desiredEgressPolicy', () => {
+  const dns = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } };
+
+  it('admits DNS and each allowed origin\'s addresses on its port over TCP, and nothing else', () => {
+    const np = desiredEgressPolicy(pool, [
+      { origin: 'https://composer.example.com', port: 443, addresses: ['203.0.113.7', '2001:db8::7'] },
+      { origin: 'https://api.example.com', port: 443, addresses: ['203.0.113.9'] },
+      { origin: 'http://storage.example.com:8080', port: 8080, addresses: ['198.51.100.1'] },
+    ], dns);
+    expect(np.metadata!.name).to.equal('pool-egress');
+    expect(np.spec!.policyTypes).to.deep.equal(['Egress']);
+    expect(np.spec!.podSelector!.matchLabels).to.deep.equal({ 'app.kubernetes.io/name': 'composer-mcp-browser', 'browser.composer-mcp.io/pool': 'pool' });
+    const [dnsRule, https, http] = np.spec!.egress!;
+    expect(dnsRule!.ports).to.deep.equal([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(dnsRule!.to![0]!.namespaceSelector!.matchLabels).to.deep.equal({ 'kubernetes.io/metadata.name': 'kube-system' });
+    expect(https!.to!.map((p) => p.ipBlock!.cidr)).to.deep.equal(['2001:db8::7/128', '203.0.113.7/32', '203.0.113.9/32']);
+    expect(https!.ports).to.deep.equal([{ protocol: 'TCP', port: 443 }]);
+    expect(http!.ports).to.deep.equal([{ protocol: 'TCP', port: 8080 }]);
+    expect(JSON.stringify(np)).to.not.include('0.0.0.0/0');
+  });
+
+  it('admits DNS only when no origin is allowed or none resolves', () => {
+    expect(desiredEgressPolicy(pool, [], dns).spec!.egress).to.have.length(1);
+    expect(desiredEgressPolicy(pool, [{ origin: 'https://gone.example', port: 443, addresses: [] }], dns).spec!.egress).to.have.length(1);
+  });
+
+  it('reads allowed origins: scheme, host and port, refusing paths, credentials and the unspecified address', () => {
+    expect(parseAllowedOrigin('https://composer.example.com')).to.deep.equal({ origin: 'https://composer.example.com', host: 'composer.example.com', port: 443 });
+    expect(parseAllowedOrigin('http://api.example.com:8080/')).to.deep.equal({ origin: 'http://api.example.com:8080', host: 'api.example.com', port: 8080 });
+    expect(parseAllowedOrigin('https://[2001:db8::1]')?.host).to.equal('2001:db8::1');
+    for (const bad of ['https://x.example/path', 'https://user:pw@x.example', 'ftp://x.example', 'https://0.0.0.0', 'not a url', 'https://x.example?q=1']) {
+      expect(parseAllowedOrigin(bad), bad).to.equal(undefined);
+    }
+  });
+
+  it('resolves hosts through DNS with a cache, IP literals as themselves, never the unspecified address', async () => {
+    let now = 0;
+    let calls = 0;
+    const resolver = dnsOriginResolver({ now: () => now, ttlMs: 1000, lookupAll: async () => { calls++; return ['203.0.113.7', '0.0.0.0', '203.0.113.7']; } });
+    expect(await resolver.addresses('composer.example.com')).to.deep.equal(['203.0.113.7']);
+    expect(await resolver.addresses('composer.example.com')).to.deep.equal(['203.0.113.7']);
+    expect(calls).to.equal(1);
+    now = 2000;
+    await resolver.addresses('composer.example.com');
+    expect(calls).to.equal(2);
+    expect(await resolver.addresses('192.0.2.1')).to.deep.equal(['192.0.2.1']);
+    expect(await resolver.addresses('0.0.0.0')).to.deep.equal([]);
   });
 });

@@ -7,8 +7,8 @@ function input(over: Partial<PlanInput>): PlanInput {
   return { poolName: 'pool', poolUid: 'u1', spec: resolved(), specHash: 'h1', browsers: [], now: NOW, ...over };
 }
 
-function auto(min: number, max: number, target: number) {
-  return resolved({ replicas: 2, autoscaling: { minReplicas: min, maxReplicas: max, targetSessionsPerBrowser: target } });
+function auto(min: number, max: number, target: number, minIdle = 1) {
+  return resolved({ replicas: Math.max(min, Math.min(2, max)), autoscaling: { minReplicas: min, maxReplicas: max, minIdle, targetSessionsPerBrowser: target } });
 }
 
 describe('plan', () => {
@@ -170,25 +170,89 @@ describe('plan', () => {
     expect(p.create).to.deep.equal([]);
   });
 
-  describe('autoscaling', () => {
-
-    it('asks for ceil(sessions / target) browsers, clamped to [min, max]', () => {
-      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 7 })])).to.equal(3);
-      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 0 })])).to.equal(1);
-      expect(desiredReplicas(auto(2, 10, 3), [])).to.equal(2);
-      expect(desiredReplicas(auto(1, 4, 1), [browser('a', { sessions: 30 })])).to.equal(4);
-      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 5, terminating: true })])).to.equal(1);
+  describe('demand-driven autoscaling', () => {
+    it('keeps ceil((leased + queued) / target) busy browsers plus minIdle idle ones, within [min, max]', () => {
+      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 7 })]), '3 busy + 1 idle').to.equal(4);
+      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 0 })]), 'no demand: minIdle').to.equal(1);
+      expect(desiredReplicas(auto(1, 10, 3, 3), [browser('a', { sessions: 0 })]), 'minIdle 3').to.equal(3);
+      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 2 })], 7), 'queued callers count as demand').to.equal(4);
+      expect(desiredReplicas(auto(2, 10, 3, 0), []), 'minReplicas').to.equal(2);
+      expect(desiredReplicas(auto(1, 4, 1), [browser('a', { sessions: 30 })]), 'maxReplicas').to.equal(4);
+      expect(desiredReplicas(auto(1, 10, 3), [browser('a', { sessions: 5, terminating: true })]), 'terminating ones do not count').to.equal(1);
     });
 
-    it('scales up when busy and polls sessions', () => {
+    it('counts leased sessions only, so warm pages cannot make the pool ratchet up', () => {
+      // Every browser holds a warm page per server replica but no lease: the pool stays at minIdle + min.
+      const warmOnly = [browser('a', { sessions: 0 }), browser('b', { sessions: 0 }), browser('c', { sessions: 0 })];
+      expect(desiredReplicas(auto(1, 10, 3), warmOnly)).to.equal(1);
+    });
+
+    it('scales to zero with minReplicas 0 and minIdle 0, and back up on the first queued caller', () => {
+      expect(desiredReplicas(auto(0, 10, 3, 0), [])).to.equal(0);
+      expect(desiredReplicas(auto(0, 10, 3, 0), [], 1)).to.equal(1);
+      const cold = plan(input({ spec: auto(0, 10, 3, 0), browsers: [], queued: 1 }));
+      expect(cold.create).to.have.length(1);
+    });
+
+    it('scales up when busy and looks again within the autoscale poll', () => {
       const p = plan(input({ spec: auto(1, 5, 2), browsers: [browser('a', { serial: 0, sessions: 4 }), browser('b', { serial: 1, sessions: 3 })] }));
-      expect(p.desiredReplicas).to.equal(4);
-      expect(p.create).to.have.length(2);
-      expect(p.requeueAfterMs).to.be.at.most(10_000);
+      expect(p.desiredReplicas).to.equal(5);
+      expect(p.create).to.have.length(3);
+      expect(p.requeueAfterMs).to.be.at.most(3000);
     });
 
     it('ignores spec.replicas when autoscaling is on', () => {
       expect(desiredReplicas(auto(1, 5, 2), [])).to.equal(1);
+    });
+
+    it('falls back to minIdle idle browsers after a quiet period: the idle surplus drains', () => {
+      const p = plan(input({ spec: auto(0, 10, 3, 1), browsers: ['a', 'b', 'c'].map((n, i) => browser(n, { serial: i, sessions: 0 })) }));
+      expect(p.desiredReplicas).to.equal(1);
+      expect(p.drain.map((d) => d.reason)).to.deep.equal(['ScaleDown', 'ScaleDown']);
+    });
+  });
+
+  describe('scale-down never removes a busy browser', () => {
+    it('keeps a busy browser drained for scale-down past the drain timeout, and deletes it once its sessions end', () => {
+      const spec = resolved({ replicas: 1, recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 30, unhealthyAfterSeconds: 60 } });
+      const busy = browser('d', { drainingSince: ago(500), drainReason: 'ScaleDown', sessions: 2 });
+      const waiting = plan(input({ spec, browsers: [browser('a'), busy] }));
+      expect(waiting.delete).to.deep.equal([]);
+      const idle = plan(input({ spec, browsers: [browser('a'), { ...busy, sessions: 0 }] }));
+      expect(idle.delete).to.deep.equal([{ name: 'd', uid: 'uid-d', reason: 'Drained' }]);
+    });
+
+    it('still deletes a busy browser drained for replacement at the drain timeout', () => {
+      const spec = resolved({ replicas: 1, recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 30, unhealthyAfterSeconds: 60 } });
+      const p = plan(input({ spec, browsers: [browser('a'), browser('d', { drainingSince: ago(500), drainReason: 'MaxAge', sessions: 2 })] }));
+      expect(p.delete).to.deep.equal([{ name: 'd', uid: 'uid-d', reason: 'DrainTimeout' }]);
+    });
+  });
+
+  describe('recycling by leases served and by memory', () => {
+    const recycle = { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 };
+
+    it('replaces a browser that served maxLeases leases, surge-first', () => {
+      const spec = resolved({ replicas: 2, recycle: { ...recycle, maxLeases: 100 } });
+      const browsers = [browser('worn', { serial: 0, leasesServed: 100 }), browser('fresh', { serial: 1, leasesServed: 3 })];
+      const step1 = plan(input({ spec, browsers }));
+      expect(step1.create).to.have.length(1);
+      expect(step1.drain).to.deep.equal([]);
+      const step2 = plan(input({ spec, browsers: [...browsers, browser('new', { serial: 2, leasesServed: 0 })] }));
+      expect(step2.drain).to.deep.equal([{ name: 'worn', reason: 'MaxLeases' }]);
+    });
+
+    it('replaces a browser whose memory passed maxMemory, surge-first', () => {
+      const spec = resolved({ replicas: 1, recycle: { ...recycle, maxMemory: '1Gi' } });
+      const step1 = plan(input({ spec, browsers: [browser('fat', { serial: 0, rssBytes: 2 * 2 ** 30 })] }));
+      expect(step1.create).to.have.length(1);
+      const step2 = plan(input({ spec, browsers: [browser('fat', { serial: 0, rssBytes: 2 * 2 ** 30 }), browser('new', { serial: 1, rssBytes: 2 ** 28 })] }));
+      expect(step2.drain).to.deep.equal([{ name: 'fat', reason: 'Memory' }]);
+    });
+
+    it('leaves browsers alone when the limits are off or not reached', () => {
+      const spec = resolved({ replicas: 1, recycle: { ...recycle, maxLeases: 0 } });
+      expect(plan(input({ spec, browsers: [browser('a', { leasesServed: 10_000, rssBytes: 9e9 })] })).create).to.deep.equal([]);
     });
   });
 });

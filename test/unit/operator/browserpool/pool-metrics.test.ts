@@ -68,6 +68,7 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
       async apply<T extends KubernetesObject>(object: T): Promise<T> { return object; },
       async createSecret(secret: V1Secret) { return { ...secret, metadata: { ...secret.metadata, uid: 'uid-secret', creationTimestamp: new Date() } }; },
       async annotatePod() { return true; },
+      async labelPod() { return true; },
       async deletePod() { return true; },
       async deleteObject() { return true; },
       async writeStatus(_pool, status) { pool.status = status; },
@@ -82,7 +83,7 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
     const empty = { getPool: () => undefined, listPools: () => [], podsOwnedBy: () => [], podsLabelled: () => [], getSecret: () => undefined, getNetworkPolicy: () => undefined };
     const reconciler = new BrowserPoolReconciler({
       caches,
-      writer, sessions: { read: async () => 0 }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
+      writer, sessions: { read: async () => ({ leased: 0 }) }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
     });
     try {
       await reconciler.reconcile('team-a/lessons');
@@ -96,7 +97,7 @@ describe('PoolMetrics: the BrowserPools as metrics (desired, browsers by state, 
       // The pool goes away: its gauges fall to zero.
       const gone = new BrowserPoolReconciler({
         caches: empty,
-        writer, sessions: { read: async () => 0 }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
+        writer, sessions: { read: async () => ({ leased: 0 }) }, logger: createLogger({ component: 'test', level: 'error' }), clock, poolMetrics: metrics,
       });
       await gone.reconcile('team-a/lessons');
       const after = (await scrape(exporter)).filter((l) => l.includes('pool_desired_browsers{') || l.includes('pool_browsers{'));

@@ -25,6 +25,7 @@ function refusingWriter(pool: BrowserPool) {
       return { ...secret, metadata: { ...secret.metadata, uid: 'uid-secret', creationTimestamp: new Date() } };
     },
     async annotatePod() { return true; },
+    async labelPod() { return true; },
     async deletePod() { return true; },
     async deleteObject() { return true; },
     async writeStatus(_pool, status) {
@@ -52,6 +53,7 @@ describe('BrowserPoolReconciler when the API server refuses to create pods', () 
         podsOwnedBy: () => [],
         podsLabelled: () => [],
         getSecret: () => undefined,
+        getNetworkPolicy: () => undefined,
       },
       writer,
       sessions: { read: async () => undefined },

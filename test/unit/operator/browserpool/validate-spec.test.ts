@@ -16,19 +16,23 @@ describe('validateSpec', () => {
     expect(v.spec.maxSessionsPerBrowser).to.equal(4);
     expect(v.spec.browser.image).to.equal('ghcr.io/composer-mcp/chromium:0.1.0');
     expect(v.spec.gateway).to.deep.equal({ image: 'ghcr.io/composer-mcp/gateway:0.1.0', port: 9222 });
-    expect(v.spec.recycle).to.deep.equal({ maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 });
+    expect(v.spec.recycle).to.deep.equal({ maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
     expect(v.spec.autoscaling).to.equal(undefined);
   });
 
   it('fills autoscaling defaults', () => {
     const v = validateSpec('pool', { autoscaling: { maxReplicas: 5 } } as Partial<BrowserPoolSpec>);
-    expect(v.ok && v.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 5, targetSessionsPerBrowser: 3 });
+    expect(v.ok && v.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 5, minIdle: 1, targetSessionsPerBrowser: 3 });
   });
 
   const cases: Array<[string, unknown, RegExp, string?]> = [
     ['a pool name too long for a label', {}, /metadata\.name.*at most 52/, 'p'.repeat(60)],
     ['negative replicas', { replicas: -1 }, /spec\.replicas/],
     ['min above max', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /minReplicas \(5\) is greater than maxReplicas \(2\)/],
+    ['minIdle above max', { autoscaling: { minIdle: 5, maxReplicas: 2 } }, /minIdle \(5\) is greater than maxReplicas \(2\)/],
+    ['a target above the session cap', { maxSessionsPerBrowser: 2, autoscaling: { maxReplicas: 2, targetSessionsPerBrowser: 3 } }, /targetSessionsPerBrowser \(3\) is greater than spec\.maxSessionsPerBrowser \(2\)/],
+    ['a bad maxMemory', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxMemory: 'lots' } }, /spec\.recycle\.maxMemory: "lots" is not a positive quantity/],
+    ['negative maxLeases', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxLeases: -1 } }, /spec\.recycle\.maxLeases/],
     ['requests above limits', { browser: { image: 'a/b:1', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } }, /requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/],
     ['a bad quantity', { gateway: { image: 'a/b:1', port: 9222, resources: { limits: { cpu: 'lots' } } } }, /spec\.gateway\.resources\.limits\.cpu: "lots" is not a quantity/],
     ['a bad image', { browser: { image: 'Not An Image' } }, /spec\.browser\.image/],
