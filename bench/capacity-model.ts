@@ -277,16 +277,30 @@ export function renderMeasurements(m: CapacityMeasurements): string {
   ].join('\n');
 }
 
-/** The generated blocks of docs/capacity.md, by marker name. Pure. */
+/** The measured figures of the component specifications in docs/architecture.md, as one table. Pure. */
+export function renderComponentFigures(m: CapacityMeasurements): string {
+  const memory = fitBrowserMemory(m.browser.peakMiB);
+  const { open, noBrowser } = m.calls;
+  return [
+    `| measured (${m.measuredAt.slice(0, 10)}, \`BENCH=capacity make bench\`, [capacity.md](capacity.md)) | MCP server | browser pod |`,
+    '|---|---|---|',
+    `| memory | RSS ${f(m.server.idleRssMiB, 0)} MiB idle, ${f(m.server.loadedRssMiB, 0)} MiB under load (local mode, which also runs the gateways in process) | PSS ${f(m.browser.idleMiB, 0)} MiB started, ${f(m.browser.warmIdleMiB, 0)} MiB warm, ${f(memory.baseMiB, 0)} MiB + ${f(memory.perSessionMiB, 0)} MiB per concurrent session under load |`,
+    `| CPU | ${f(noBrowser.serverCpuMs, 1)} ms per call without a browser, ${f(open.serverCpuMs, 0)} ms per open | ${f(open.chromiumCpuMs, 0)} ms of Chromium CPU per open, whose lease is held ${f(open.holdMs, 0)} ms |`,
+    '',
+  ].join('\n');
+}
+
+/** The generated blocks of docs/capacity.md and docs/architecture.md, by marker name. Pure. */
 export function capacityDocBlocks(m: CapacityMeasurements): Record<string, string> {
   return {
+    'component-figures': renderComponentFigures(m),
     measurements: renderMeasurements(m),
     'default-plan': renderPlan(m, DEFAULT_INPUTS),
     'reference-table': renderReferenceTable(m),
   };
 }
 
-/** `doc` with every `<!-- capacity:NAME -->` … `<!-- /capacity:NAME -->` block replaced by its rendering. Pure. */
+/** `doc` with every `<!-- capacity:NAME -->` … `<!-- /capacity:NAME -->` block replaced by its rendering (blocks it does not contain are left out). Pure. */
 export function fillCapacityDoc(doc: string, blocks: Record<string, string>): string {
   return doc.replaceAll(/(<!-- capacity:([a-z-]+) -->\n)[\s\S]*?(<!-- \/capacity:\2 -->)/g, (whole, open: string, name: string, close: string) => {
     const body = blocks[name];

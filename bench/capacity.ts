@@ -14,6 +14,8 @@ import { CAPACITY_RESULTS_PATH, capacityDocBlocks, DEFAULT_INPUTS, fillCapacityD
 
 /** The capacity document whose generated blocks `--docs` rewrites. */
 export const CAPACITY_DOC_PATH = resolve(import.meta.dirname, '..', 'docs', 'capacity.md');
+/** Every document with generated capacity blocks. */
+export const CAPACITY_DOC_PATHS = [CAPACITY_DOC_PATH, resolve(import.meta.dirname, '..', 'docs', 'architecture.md')];
 
 const kebab = (s: string): string => s.replaceAll(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
@@ -44,9 +46,10 @@ if (import.meta.main) {
     const file = parseArgs({ args: argv, options: { measurements: { type: 'string' } }, strict: false }).values['measurements'];
     const m = loadMeasurements(typeof file === 'string' ? file : undefined);
     if (argv.includes('--docs')) {
-      const before = readFileSync(CAPACITY_DOC_PATH, 'utf8');
-      writeFileSync(CAPACITY_DOC_PATH, fillCapacityDoc(before, capacityDocBlocks(m)));
-      process.stdout.write(`Wrote ${CAPACITY_DOC_PATH}\n`);
+      for (const doc of CAPACITY_DOC_PATHS) {
+        writeFileSync(doc, fillCapacityDoc(readFileSync(doc, 'utf8'), capacityDocBlocks(m)));
+        process.stdout.write(`Wrote ${doc}\n`);
+      }
     } else if (argv.includes('--reference')) {
       process.stdout.write(renderReferenceTable(m, inputs));
     } else {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { capacityDocBlocks, DEFAULT_INPUTS, fillCapacityDoc, fitBrowserMemory, planCapacity, type CapacityMeasurements } from '../../../bench/capacity-model.ts';
-import { CAPACITY_DOC_PATH, inputsFromArgs, loadMeasurements } from '../../../bench/capacity.ts';
+import { CAPACITY_DOC_PATH, CAPACITY_DOC_PATHS, inputsFromArgs, loadMeasurements } from '../../../bench/capacity.ts';
 
 /** Round measurements: a browser of 100 MiB + 50 MiB per session, calls holding 500 ms and using 250 ms of Chromium CPU. */
 const m: CapacityMeasurements = {
@@ -20,10 +20,16 @@ const m: CapacityMeasurements = {
 };
 
 describe('capacity model (bench/capacity-model.ts) and docs/capacity.md', () => {
-  it('docs/capacity.md shows the committed measurements and the plans derived from them (run make capacity-docs)', () => {
-    const doc = readFileSync(CAPACITY_DOC_PATH, 'utf8');
-    expect(doc === fillCapacityDoc(doc, capacityDocBlocks(loadMeasurements())), 'docs/capacity.md is stale: run make capacity-docs').to.equal(true);
-    for (const block of Object.keys(capacityDocBlocks(loadMeasurements()))) expect(doc).to.include(`<!-- capacity:${block} -->`);
+  it('docs/capacity.md and docs/architecture.md show the committed measurements and the plans derived from them (run make capacity-docs)', () => {
+    const blocks = capacityDocBlocks(loadMeasurements());
+    const seen = new Set<string>();
+    for (const path of CAPACITY_DOC_PATHS) {
+      const doc = readFileSync(path, 'utf8');
+      expect(doc === fillCapacityDoc(doc, blocks), `${path} is stale: run make capacity-docs`).to.equal(true);
+      for (const m of doc.matchAll(/<!-- capacity:([a-z-]+) -->/g)) seen.add(m[1]!);
+    }
+    expect([...seen].toSorted(), 'every generated block appears in a document').to.deep.equal(Object.keys(blocks).toSorted());
+    expect(readFileSync(CAPACITY_DOC_PATH, 'utf8')).to.include('<!-- capacity:reference-table -->');
   });
 
   it('fits browser memory as base + per-session line', () => {
