@@ -68,7 +68,7 @@ export interface CapacityInputs {
   otherCallsPerUserHour: number;
   /** BrowserPool spec.maxSessionsPerBrowser. */
   maxSessionsPerBrowser: number;
-  /** Memory limit of the Chromium container (MiB; chart browserPool.browser.resources.limits.memory). */
+  /** Memory limit of the browser container, the gateway and Chromium together (MiB; chart browserPool.browser.resources.limits.memory). */
   browserMemoryLimitMib: number;
   /** Share of that limit a browser may fill at its session cap; the rest absorbs creep between recycles and spikes. */
   memoryHeadroom: number;
@@ -91,7 +91,7 @@ export const DEFAULT_INPUTS: Readonly<CapacityInputs> = Object.freeze({
   pdfShare: 0.25,
   otherCallsPerUserHour: 60,
   maxSessionsPerBrowser: 4,
-  browserMemoryLimitMib: 1024,
+  browserMemoryLimitMib: 1280,
   memoryHeadroom: 0.2,
   browserCpuCores: 1,
   nodeCores: 4,
@@ -136,7 +136,7 @@ export interface CapacityPlan {
   coldStartPenaltyMs: number;
 }
 
-/** Memory of the gateway sidecar (MiB): the chart's request for it (the gateway is a small Node process). */
+/** Memory of the gateway (MiB), the Node process that runs Chromium in the same container (ADR 18). */
 export const GATEWAY_MEMORY_MIB = 48;
 
 /**
@@ -164,7 +164,7 @@ export function planCapacity(m: CapacityMeasurements, inputs: CapacityInputs): C
   const peakSessions = Math.max(1, Math.ceil(meanSessions + inputs.burstZ * Math.sqrt(meanSessions)));
 
   const memory = fitBrowserMemory(m.browser.peakMiB);
-  const budgetMiB = inputs.browserMemoryLimitMib * (1 - inputs.memoryHeadroom);
+  const budgetMiB = inputs.browserMemoryLimitMib * (1 - inputs.memoryHeadroom) - GATEWAY_MEMORY_MIB;
   const sessionsPerBrowserByMemory = Math.max(0, Math.floor((budgetMiB - memory.baseMiB) / memory.perSessionMiB));
   // One session keeps Chromium busy for cpuMs of every holdMs it is open.
   const coresPerSession = mix(open.chromiumCpuMs, previewPdf.chromiumCpuMs) / (holdSeconds * 1000);
@@ -173,7 +173,7 @@ export function planCapacity(m: CapacityMeasurements, inputs: CapacityInputs): C
   const browsers = Math.max(2, Math.ceil(peakSessions / sessionsPerBrowser));
 
   const browserPodMemoryMiB = Math.ceil(memory.baseMiB + sessionsPerBrowser * memory.perSessionMiB + GATEWAY_MEMORY_MIB);
-  const podLimitMiB = Math.max(browserPodMemoryMiB, inputs.browserMemoryLimitMib + GATEWAY_MEMORY_MIB);
+  const podLimitMiB = Math.max(browserPodMemoryMiB, inputs.browserMemoryLimitMib);
   const browsersPerNode = Math.max(1, Math.min(Math.floor((inputs.nodeMemoryGib * 1024) / podLimitMiB), Math.floor(inputs.nodeCores / inputs.browserCpuCores)));
   const browserNodes = Math.ceil(browsers / browsersPerNode);
 
@@ -221,10 +221,10 @@ export function renderPlan(m: CapacityMeasurements, inputs: CapacityInputs): str
     `| hold time T | (1 − pdf share) × open hold + pdf share × PDF hold = ${f(1 - inputs.pdfShare, 2)} × ${f(open.holdMs, 0)} ms + ${f(inputs.pdfShare, 2)} × ${f(previewPdf.holdMs, 0)} ms | ${f(p.holdSeconds, 2)} s |`,
     `| mean sessions S | λ × T (Little's law) | ${f(p.meanSessions, 2)} |`,
     `| planned sessions | ⌈S + ${inputs.burstZ}·√S⌉ (Poisson bursts) | ${p.peakSessions} |`,
-    `| sessions per browser k | min(cap ${inputs.maxSessionsPerBrowser}, memory ⌊(${inputs.browserMemoryLimitMib} MiB × ${f(1 - inputs.memoryHeadroom, 2)} − ${f(memory.baseMiB, 0)} MiB base) / ${f(memory.perSessionMiB, 0)} MiB⌋ = ${p.sessionsPerBrowserByMemory}, CPU ⌊${inputs.browserCpuCores} core / ${f(p.coresPerSession, 2)} core per session⌋ = ${p.sessionsPerBrowserByCpu}) | ${p.sessionsPerBrowser} |`,
+    `| sessions per browser k | min(cap ${inputs.maxSessionsPerBrowser}, memory ⌊(${inputs.browserMemoryLimitMib} MiB × ${f(1 - inputs.memoryHeadroom, 2)} − gateway ${GATEWAY_MEMORY_MIB} − ${f(memory.baseMiB, 0)} MiB base) / ${f(memory.perSessionMiB, 0)} MiB⌋ = ${p.sessionsPerBrowserByMemory}, CPU ⌊${inputs.browserCpuCores} core / ${f(p.coresPerSession, 2)} core per session⌋ = ${p.sessionsPerBrowserByCpu}) | ${p.sessionsPerBrowser} |`,
     `| browsers B | max(2, ⌈planned sessions / k⌉) | ${p.browsers} |`,
-    `| browser pod memory | base ${f(memory.baseMiB, 0)} + k × ${f(memory.perSessionMiB, 0)} + gateway ${GATEWAY_MEMORY_MIB} MiB | ${p.browserPodMemoryMiB} MiB |`,
-    `| browsers per node | min(⌊${inputs.nodeMemoryGib} GiB / (limit ${inputs.browserMemoryLimitMib} + ${GATEWAY_MEMORY_MIB} MiB)⌋, ⌊${inputs.nodeCores} cores / ${inputs.browserCpuCores}⌋) | ${p.browsersPerNode} |`,
+    `| browser container memory | base ${f(memory.baseMiB, 0)} + k × ${f(memory.perSessionMiB, 0)} + gateway ${GATEWAY_MEMORY_MIB} MiB | ${p.browserPodMemoryMiB} MiB |`,
+    `| browsers per node | min(⌊${inputs.nodeMemoryGib} GiB / limit ${inputs.browserMemoryLimitMib} MiB⌋, ⌊${inputs.nodeCores} cores / ${inputs.browserCpuCores}⌋) | ${p.browsersPerNode} |`,
     `| browser nodes | ⌈B / browsers per node⌉ | ${p.browserNodes} |`,
     `| server CPU | λ × ${f((1 - inputs.pdfShare) * open.serverCpuMs + inputs.pdfShare * previewPdf.serverCpuMs, 0)} ms + other calls ${f(p.otherCallsPerSecond, 2)}/s × ${f(m.calls.noBrowser.serverCpuMs, 1)} ms | ${f(p.serverCores, 3)} cores |`,
     `| server replicas | max(2, ⌈server CPU / (${inputs.serverCpuRequestCores} core request × ${inputs.serverTargetUtilisation} target)⌉) | ${p.serverReplicas} |`,

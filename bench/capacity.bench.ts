@@ -228,7 +228,7 @@ export async function run(): Promise<BenchReport> {
     let idleMiB = Number.NaN;
     for (let i = 0; i < coldRuns; i++) {
       const t0 = performance.now();
-      const local = await startLocalBrowser({ tokenFile, rootDir: dir, logger });
+      const local = await startLocalBrowser({ tokenFile, rootDir: dir, logger, allowedOrigins: [standin.appUrl, standin.apiUrl] });
       try {
         const browser = await chromium.connectOverCDP(local.endpoint, { headers: { Authorization: `Bearer ${cdpToken}` }, timeout: 15_000 });
         const context = await browser.newContext();

@@ -47,13 +47,13 @@ describe('capacity model (bench/capacity-model.ts) and docs/capacity.md', () => 
   });
 
   it('takes the least of the cap, the memory bound and the CPU bound for sessions per browser', () => {
-    // CPU: 250 ms per 500 ms = 0.5 core per session → 1 core carries 2; memory: (1024 × 0.8 − 100) / 50 = 14; cap 4.
+    // CPU: 250 ms per 500 ms = 0.5 core per session → 1 core carries 2; memory: (1280 × 0.8 − 48 − 100) / 50 = 17; cap 4.
     const cpuBound = planCapacity(m, { ...DEFAULT_INPUTS, browserCpuCores: 1 });
-    expect([cpuBound.sessionsPerBrowserByCpu, cpuBound.sessionsPerBrowserByMemory, cpuBound.sessionsPerBrowser]).to.deep.equal([2, 14, 2]);
+    expect([cpuBound.sessionsPerBrowserByCpu, cpuBound.sessionsPerBrowserByMemory, cpuBound.sessionsPerBrowser]).to.deep.equal([2, 17, 2]);
     const capBound = planCapacity(m, { ...DEFAULT_INPUTS, browserCpuCores: 4 });
     expect(capBound.sessionsPerBrowser).to.equal(4);
-    const memoryBound = planCapacity(m, { ...DEFAULT_INPUTS, browserCpuCores: 4, browserMemoryLimitMib: 256, maxSessionsPerBrowser: 16 });
-    expect(memoryBound.sessionsPerBrowser).to.equal(2); // (256 × 0.8 − 100) / 50 = 2.09
+    const memoryBound = planCapacity(m, { ...DEFAULT_INPUTS, browserCpuCores: 4, browserMemoryLimitMib: 320, maxSessionsPerBrowser: 16 });
+    expect(memoryBound.sessionsPerBrowser).to.equal(2); // (320 × 0.8 − 48 − 100) / 50 = 2.16
   });
 
   it('keeps at least 2 browsers and 2 server replicas, and grows both with load', () => {

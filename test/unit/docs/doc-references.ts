@@ -236,12 +236,11 @@ export function referenceProblem(ref: Reference, docPath: string, names: Product
 }
 
 /**
- * What an ADR is held to. An ADR is a record of a decision at a date: its context and rejected options may name files,
- * constants and test fixtures' fields that have since moved or never were the product's, so only its links, ADR
- * numbers and the product's interface under roots it still has (metrics, settings, values, BrowserPool fields,
- * alerts, make targets) are checked.
+ * What an ADR is held to. An ADR is a record of a decision at a date: its context, its rejected options and what it
+ * removed name files, fields, settings and fixtures that have since gone or never were the product's, so only its
+ * links, ADR numbers, alerts and make targets are checked; the living documents are held to every kind.
  */
-export const ADR_KINDS: ReadonlySet<Reference['kind']> = new Set(['link', 'adr', 'metric', 'setting', 'value', 'crd', 'alert', 'make']);
+export const ADR_KINDS: ReadonlySet<Reference['kind']> = new Set(['link', 'adr', 'alert', 'make']);
 
 /** Whether a document is an ADR (docs/adr/NNNN-*.md). */
 export function isAdr(docPath: string): boolean {

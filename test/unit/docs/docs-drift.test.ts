@@ -118,13 +118,13 @@ describe('docs name only what exists (metrics, settings, values, BrowserPool fie
     ]);
   });
 
-  it('holds an ADR to the product\'s interface and its links, not to file names of its time', () => {
-    const adr = 'Moved from `operator/src/runtime/` and `CHROMIUM_OLD_PORT`; reads `composer_mcp_gone_total`; see [x](missing.md).';
+  it('holds an ADR to its links and ADR numbers, not to the names of its time', () => {
+    const adr = 'Moved from `operator/src/runtime/` and `CHROMIUM_OLD_PORT`; reads `composer_mcp_gone_total`; see [x](missing.md) and ADR 99.';
     expect(checkDocument('docs/adr/0099-x.md', adr, names)).to.deep.equal([
-      'docs/adr/0099-x.md:1 names metric composer_mcp_gone_total, which no component exports',
+      'docs/adr/0099-x.md:1 names ADR 99, which docs/adr/ does not have',
       'docs/adr/0099-x.md:1 links to missing.md, which does not exist (docs/adr/missing.md)',
     ]);
-    expect(checkDocument('docs/x.md', adr, names)).to.have.length(4);
+    expect(checkDocument('docs/x.md', adr, names)).to.have.length(5);
   });
 
   it('every alert has a runbook entry in docs/operations.md, and its runbook_url points at it', () => {

@@ -7,7 +7,6 @@
 import { existsSync, globSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { chromiumSettingsSchema } from '#browser/chromium-main.ts';
 import { gatewaySettingsSchema } from '#browser/gateway-main.ts';
 import { operatorConfigSchema } from '#operator/config.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
@@ -68,13 +67,12 @@ function withParents(paths: readonly string[]): Set<string> {
 /** Env prefixes of the components, as scripts/config-reference.ts names them (each also reads `<PREFIX>_CONFIG`, common/src/config.ts). */
 export const ENV_PREFIXES = [SERVER_ENV_PREFIX, 'BROWSERPOOL_OPERATOR', 'GATEWAY', 'CHROMIUM'];
 
-/** The settings of every component: server, operator, gateway, Chromium runner. */
+/** The settings of every component: server, operator, gateway (which runs Chromium). */
 export function componentSettings(): SettingRow[] {
   return [
     ...settingRows(serverConfigSchema, SERVER_ENV_PREFIX),
     ...settingRows(operatorConfigSchema, 'BROWSERPOOL_OPERATOR'),
     ...settingRows(gatewaySettingsSchema, 'GATEWAY'),
-    ...settingRows(chromiumSettingsSchema, 'CHROMIUM'),
   ];
 }
 
