@@ -61,8 +61,19 @@ describe('computeStatus', () => {
     expect(cond(s, 'Progressing')).to.include({ status: 'True', reason: 'ScalingDown' });
   });
 
+  it('shows a draining browser returned to Ready in this reconcile as Ready, and counts it ready', () => {
+    const spec = resolved({ autoscaling: { minReplicas: 0, maxReplicas: 4, minIdle: 0, targetSessionsPerBrowser: 2 } });
+    const s = statusOf({
+      spec,
+      browsers: [browser('a', { sessions: 2 }), browser('back', { drainingSince: ago(5), drainReason: 'ScaleDown', sessions: 2 })],
+    });
+    expect(s.browsers?.map((b) => [b.name, b.state, b.sessions])).to.deep.equal([['a', 'Ready', 2], ['back', 'Ready', 2]]);
+    expect(s.readyReplicas).to.equal(2);
+    expect(cond(s, 'Progressing')).to.include({ status: 'False', reason: 'Complete' });
+  });
+
   it('reports Degraded BrowsersFailed for failed browsers and ReconcileError for apply errors', () => {
-    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, create: [], drain: [], delete: [] } });
+    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(s, 'Degraded')).to.include({ status: 'True', reason: 'BrowsersFailed' });
     const e = statusOf({ browsers: [browser('a'), browser('b')], reconcileError: 'pods is forbidden' });
     expect(cond(e, 'Degraded')).to.include({ status: 'True', reason: 'ReconcileError', message: 'pods is forbidden' });
@@ -95,7 +106,7 @@ describe('computeStatus', () => {
     for (const c of previous.conditions ?? []) c.lastTransitionTime = earlier;
     const same = statusOf({ browsers: [browser('a', { sessions: 1 }), browser('b')], previous });
     expect(cond(same, 'Ready').lastTransitionTime).to.equal(earlier);
-    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, create: [], drain: [], delete: [] } });
+    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(flipped, 'Ready').lastTransitionTime).to.equal(NOW.toISOString());
     expect(cond(flipped, 'Degraded').lastTransitionTime).to.equal(earlier);
   });
