@@ -5,6 +5,7 @@ import type { SessionReader } from '#operator/controllers/browserpool/session-re
 import type { DemandReader } from '#operator/controllers/browserpool/demand-reader.ts';
 import type { GatewayLoad } from '#common/gateway-status.ts';
 import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
+import { kubectl } from '#support/control-plane/kubectl.ts';
 import {
   Pools, condition, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,
 } from './helpers.ts';
@@ -188,6 +189,13 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
     const endpoint = first.status?.browsers?.[0]?.endpoint ?? '';
     sessions.byEndpoint.set(endpoint, 7);
     await eventually(async () => (await pools.get('auto'))?.status?.readyReplicas === 4 || undefined, 30_000, () => describePool('auto'));
+    // kubectl shows what the operator steers towards (4), not spec.replicas (1).
+    const printed = await kubectl(['get', 'bp', 'auto', '-n', ns.name], process.env['KUBECONFIG'] ?? '');
+    expect(printed.code, printed.stderr).to.equal(0);
+    const [header, row] = printed.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+    expect(header?.slice(0, 5)).to.deep.equal(['NAME', 'DESIRED', 'CURRENT', 'READY', 'STATUS']);
+    expect(row?.slice(0, 5)).to.deep.equal(['auto', '4', '4', '4', 'AllBrowsersReady']);
+    expect((await pools.get('auto'))?.spec.replicas).to.equal(1);
     sessions.byEndpoint.set(endpoint, 30);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await live('auto')).to.have.length(4);

@@ -114,6 +114,7 @@ export function computeStatus(input: StatusInput): BrowserPoolStatus {
 
   return {
     observedGeneration: input.generation,
+    ...(spec ? { desiredReplicas: desired } : {}),
     replicas: browsers.length,
     readyReplicas: ready.length,
     selector: selectorString(input.poolName),

@@ -26,6 +26,7 @@ describe('computeStatus', () => {
     expect(s.replicas).to.equal(2);
     expect(s.readyReplicas).to.equal(2);
     expect(s.observedGeneration).to.equal(3);
+    expect(s.desiredReplicas, 'spec.replicas without autoscaling').to.equal(2);
     expect(s.selector).to.equal('app.kubernetes.io/name=composer-mcp-browser,browser.composer-mcp.io/pool=pool');
   });
 
@@ -86,12 +87,19 @@ describe('computeStatus', () => {
     expect(cond(s, 'Available')).to.include({ status: 'True' });
   });
 
+  it('reports the autoscaler\'s choice as desiredReplicas, not spec.replicas', () => {
+    const spec = resolved({ replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 6, minIdle: 1, targetSessionsPerBrowser: 2 } });
+    const s = statusOf({ spec, browsers: [browser('a', { sessions: 5 })] });
+    expect(s.desiredReplicas, '3 busy + 1 idle').to.equal(4);
+  });
+
   it('reports an invalid spec as Degraded InvalidSpec with the problems, and not Progressing', () => {
     const s = computeStatus({ poolName: 'pool', generation: 7, problems: ['spec.replicas: -1 must be a whole number'], browsers: [browser('a')], now: NOW });
     expect(cond(s, 'Degraded')).to.include({ status: 'True', reason: 'InvalidSpec', observedGeneration: 7, message: 'spec.replicas: -1 must be a whole number' });
     expect(cond(s, 'Ready')).to.include({ status: 'False', reason: 'InvalidSpec' });
     expect(cond(s, 'Progressing')).to.include({ status: 'False', reason: 'InvalidSpec' });
     expect(s.browsers?.map((b) => b.name)).to.deep.equal(['a']);
+    expect(s.desiredReplicas, 'nothing is steered towards while the spec is invalid').to.equal(undefined);
   });
 
   it('is Ready with reason ScaledToZero and not Available at zero replicas', () => {
