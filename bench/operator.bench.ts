@@ -154,7 +154,7 @@ export async function run(): Promise<BenchReport> {
     await coreApi.createNamespace({ body: { metadata: { name: ns } } });
     const memReporter = 'data:text/javascript,setInterval(()=>{process.stderr.write("MEM "+JSON.stringify(process.memoryUsage())+"\\n")},1000).unref()';
     const child = spawn(process.execPath, [
-      ...operatorNodeFlags, '--import', memReporter, path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${cp.kubeconfigPath}`, `--namespace=${ns}`,
+      ...operatorNodeFlags, '--import', memReporter, path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${cp.kubeconfigPath}`, `--namespaces=${ns}`,
       '--leader-election.enabled=false', '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1',
     ], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', LOG_FORMAT: 'json' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let lastMem: NodeJS.MemoryUsage | undefined;

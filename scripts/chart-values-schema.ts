@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_WATCHED_NAMESPACES } from '#operator/config.ts';
 
 const str = z.string();
 const nonNegativeInt = z.number().int().min(0);
@@ -65,7 +66,7 @@ const operator = z.strictObject({
   enabled: z.boolean(),
   replicas: positiveInt,
   image: imageRef,
-  watchNamespaces: z.array(dnsLabel).max(1), // the operator watches one namespace (operator/src/config.ts `namespace`), or all with clusterWide
+  watchNamespaces: z.array(dnsLabel).max(MAX_WATCHED_NAMESPACES), // each watched on its own (operator/src/config.ts `namespaces`), or all with clusterWide
   clusterWide: z.boolean(),
   leaderElection: z.strictObject({
     enabled: z.boolean(),

@@ -12,7 +12,7 @@ import { httpSessionReader, type SessionReader } from '#operator/controllers/bro
 import type { LeaderElector } from '#kube/runtime/leader-election.ts';
 import type { Manager } from '#kube/runtime/manager.ts';
 import { createBrowserPoolOperator } from './browserpool-operator.ts';
-import { loadOperatorConfig, watchedNamespace, type OperatorConfig } from './config.ts';
+import { loadOperatorConfig, watchedNamespaces, type OperatorConfig } from './config.ts';
 
 /** A running operator (for tests and the entry point). */
 export interface RunningOperator {
@@ -41,11 +41,11 @@ export async function startOperator(
   else kc.loadFromDefault();
   const identity = config.identity ?? process.env['POD_NAME'] ?? `${os.hostname()}-${process.pid}`;
   const ownNamespace = process.env['POD_NAMESPACE'] ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const namespace = watchedNamespace(config, ownNamespace);
+  const namespaces = watchedNamespaces(config, ownNamespace);
   const telemetry = startTelemetry({ serviceName: 'composer-mcp-operator', serviceVersion: '0.1.0' });
   const { manager, controller } = createBrowserPoolOperator({
     kubeConfig: kc,
-    ...(namespace ? { namespace } : {}),
+    ...(namespaces ? { namespace: namespaces } : {}),
     logger,
     workers: config.workers,
     wedgedAfterMs: config.wedgedAfterSeconds * 1000,
@@ -78,7 +78,7 @@ export async function startOperator(
     servers.push(metricsServer);
   }
   logger.info('Started BrowserPool operator', {
-    identity, namespace: namespace ?? 'all namespaces', leaderElection: config.leaderElection.enabled,
+    identity, namespaces: namespaces?.join(', ') ?? 'all namespaces', leaderElection: config.leaderElection.enabled,
     health: healthServer.url, metrics: metricsServer.url,
   });
 

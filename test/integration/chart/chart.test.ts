@@ -177,13 +177,13 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(role.rules.some((r) => r.resources?.includes('secrets'))).to.equal(true);
       const env = (find(objects, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
         .spec.template.spec.containers[0]!.env;
-      expect(env.find((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')?.value).to.equal('tools');
+      expect(env.find((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACES')?.value).to.equal('tools');
       const wide = await render('cmcp', 'tools', ['--set', 'operator.clusterWide=true']);
       expect(wide.map((o) => o.kind)).to.include('ClusterRole');
       const wideEnv = (find(wide, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
         .spec.template.spec.containers[0]!.env;
       expect(wideEnv.find((e) => e.name === 'BROWSERPOOL_OPERATOR_ALL_NAMESPACES')?.value).to.equal('true');
-      expect(wideEnv.some((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')).to.equal(false);
+      expect(wideEnv.some((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACES')).to.equal(false);
       expect((await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', 'operator.clusterWide=true', '--set', 'operator.watchNamespaces={a}'])).code).to.not.equal(0);
     });
 
