@@ -83,38 +83,47 @@ bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 	node bench/run.ts
 
 # ---------------------------------------------------------------- run
-RUN_HOST    ?= 127.0.0.1
-RUN_PORT    ?= 8080
-RUN_BROWSERS ?= 2
-RUN_FLAGS   := --http.host=$(RUN_HOST) --http.port=$(RUN_PORT) --browsers.source=local --browsers.local.count=$(RUN_BROWSERS)
+# RUN_HOST, RUN_PORT, RUN_BROWSERS override the server's own settings only when given (make run RUN_PORT=9000);
+# otherwise its configuration applies (COMPOSER_MCP_HTTP__PORT=8081 make run), with its defaults 127.0.0.1:8080.
+# Browsers: a local pool (2 by default) unless COMPOSER_MCP_BROWSERS__SOURCE says otherwise.
+RUN_HOST    ?=
+RUN_PORT    ?=
+RUN_BROWSERS ?=
+RUN_FLAGS   := $(if $(RUN_HOST),--http.host=$(RUN_HOST)) $(if $(RUN_PORT),--http.port=$(RUN_PORT)) $(if $(RUN_BROWSERS),--browsers.local.count=$(RUN_BROWSERS))
 
 .PHONY: run
-run: setup system-deps ## Start the server on 127.0.0.1:8080 with a local pool of 2 browsers; prints the endpoint and client configs
-	@node server/src/run-banner.ts $(RUN_FLAGS)
-	@exec node server/src/main.ts $(RUN_FLAGS)
+run: setup system-deps ## Start the server (127.0.0.1:8080, local pool of 2 browsers; RUN_PORT/RUN_HOST/RUN_BROWSERS or COMPOSER_MCP_* override); prints the endpoint and client configs once it listens
+	@COMPOSER_MCP_BROWSERS__SOURCE="$${COMPOSER_MCP_BROWSERS__SOURCE:-local}" exec node scripts/run-server.ts $(RUN_FLAGS)
 
 # ---------------------------------------------------------------- offline demo
-DEV_APP_PORT      ?= 0
-DEV_API_PORT      ?= 0
+# Fixed ports, so the client configurations printed stay right across restarts (0 = any free port).
+DEV_APP_PORT      ?= 8091
+DEV_API_PORT      ?= 8092
+# Stand-in switches (see test/support/composer-standin/faults.ts), e.g. DEV_STANDIN_FAULTS='{"render":{"app":"foreign"}}'
+DEV_STANDIN_FAULTS ?= {}
 DEV_TOKEN         ?= dev-token-composer-standin
 DEV_PROJECT_KEY   ?= dev-project-key
 DEV_CONNECTOR_UID ?= dev-connector
 
 .PHONY: dev
-dev: setup ## Offline demo: start the Composer stand-in, then `make run` pointed at it (Ctrl-C stops both)
+dev: setup system-deps ## Offline demo: the Composer stand-in on fixed ports (DEV_APP_PORT, DEV_API_PORT), then `make run` pointed at it; Ctrl-C stops both cleanly
 	@urls=$$(mktemp); \
-	node test/support/composer-standin/main.ts --app-port=$(DEV_APP_PORT) --api-port=$(DEV_API_PORT) --token=$(DEV_TOKEN) >"$$urls" & \
-	standin=$$!; trap 'kill $$standin 2>/dev/null; rm -f "$$urls"' EXIT; trap 'exit 130' INT TERM; \
-	for _ in $$(seq 100); do [ -s "$$urls" ] && break; kill -0 $$standin 2>/dev/null || { echo "The Composer stand-in failed to start" >&2; exit 1; }; sleep 0.1; done; \
+	node test/support/composer-standin/main.ts --app-port=$(DEV_APP_PORT) --api-port=$(DEV_API_PORT) --token=$(DEV_TOKEN) --faults='$(DEV_STANDIN_FAULTS)' >"$$urls" & \
+	standin=$$!; interrupted=0; trap 'kill $$standin 2>/dev/null || true; rm -f "$$urls"' EXIT; trap 'interrupted=1' INT TERM; \
+	for _ in $$(seq 100); do [ -s "$$urls" ] && break; kill -0 $$standin 2>/dev/null || { echo "The Composer stand-in failed to start (is port $(DEV_APP_PORT) or $(DEV_API_PORT) in use? set DEV_APP_PORT/DEV_API_PORT)" >&2; exit 1; }; sleep 0.1; done; \
 	[ -s "$$urls" ] || { echo "The Composer stand-in did not start within 10 s" >&2; exit 1; }; \
 	app=$$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).appUrl' "$$urls"); \
 	api=$$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).apiUrl' "$$urls"); \
 	echo "Started the Composer stand-in (pid $$standin): app $$app, API $$api"; \
 	echo "  admin: $$api/__standin/config (faults), $$api/__standin/compositions (what was saved)"; \
+	echo "  dev credentials (not secrets): token $(DEV_TOKEN), project key $(DEV_PROJECT_KEY), connector $(DEV_CONNECTOR_UID)"; \
 	echo "Starting the server against it (make run)"; \
+	status=0; \
 	COMPOSER_MCP_COMPOSER__COMPOSER_URL="$$app" COMPOSER_MCP_COMPOSER__API_URL="$$api" \
 	COMPOSER_MCP_COMPOSER__ACCESS_TOKEN="$(DEV_TOKEN)" COMPOSER_MCP_COMPOSER__PROJECT_KEY="$(DEV_PROJECT_KEY)" \
-	COMPOSER_MCP_COMPOSER__CONNECTOR_UID="$(DEV_CONNECTOR_UID)" $(MAKE) --no-print-directory run
+	COMPOSER_MCP_COMPOSER__CONNECTOR_UID="$(DEV_CONNECTOR_UID)" RUN_BANNER_CREDENTIALS=show \
+	$(MAKE) --no-print-directory run || status=$$?; \
+	if [ "$$interrupted" = 1 ]; then echo "Stopped the server and the Composer stand-in."; exit 0; fi; exit $$status
 
 # ---------------------------------------------------------------- control plane by hand
 .PHONY: testenv-up

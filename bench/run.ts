@@ -1,6 +1,6 @@
 /**
- * Runs the benchmarks: every `bench/*.bench.ts` module's exported `run()` in turn (or only the one named by
- * `BENCH=<name>`, e.g. `BENCH=router`), printing each report's tables, target checks and notes.
+ * Runs the benchmarks: every `bench/*.bench.ts` module's exported `run()` in turn (or only those named by
+ * `BENCH=<name>[,<name>…]`, e.g. `BENCH=router` or `BENCH=peer-playwright-mcp,render-lag`), printing each report's tables, target checks and notes.
  * Exit code 1 when a benchmark threw, or (with `BENCH_STRICT=1`) when a target was missed.
  */
 import { readdir } from 'node:fs/promises';
@@ -13,7 +13,8 @@ const wanted = process.env['BENCH'];
 const strict = process.env['BENCH_STRICT'] === '1';
 
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).toSorted();
-const selected = wanted === undefined || wanted === '' ? files : files.filter((f) => basename(f, '.bench.ts') === wanted);
+const names = wanted === undefined || wanted === '' ? undefined : wanted.split(',').map((n) => n.trim());
+const selected = names === undefined ? files : files.filter((f) => names.includes(basename(f, '.bench.ts')));
 if (selected.length === 0) {
   console.error(`No benchmark named "${wanted}"; available: ${files.map((f) => basename(f, '.bench.ts')).join(', ') || 'none'}`);
   process.exit(2);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
+import { DEFAULT_PAGE_SETTINGS } from '#server/composer/session/page-settings.ts';
 import { DEFAULT_PAGE_ACCESS } from '#server/composer/broker/page-access-settings.ts';
 import { parseApiCallRule } from '#server/composer/broker/read-only-policy.ts';
 import { DEFAULT_CAPTURE_LIMITS } from '#server/composer/session/page-capture.ts';
@@ -28,7 +29,11 @@ const httpSchema = z
     allowedOrigins: csv(
       'Origin header values accepted from browsers, e.g. "https://claude.ai". Requests without an Origin header (non-browser clients) are always accepted.',
     ),
-    bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "1mb"').default('1mb').describe('Largest request body accepted on /mcp; bigger requests get 413.'),
+    bodyLimit: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'a size like "512kb" or "4mb"')
+      .default('4mb')
+      .describe('Largest request body accepted on /mcp; bigger requests get 413. Must leave room for a composition of composer.limits.maxDocumentBytes in a save (about twice it: clients may escape non-ASCII text).'),
   })
   .strict();
 
@@ -83,10 +88,43 @@ const idempotencySchema = z
   })
   .strict();
 
+const selector = (description: string) => z.string().default('').describe(description);
+
+const pageSchema = z
+  .object({
+    readyTimeoutMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.readyTimeoutMs).describe('Longest wait of open and preview, from navigation until the composition is seen rendered; after it the capture is returned with ready=false and what was not seen.'),
+    domQuietMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.domQuietMs).describe('The page counts as rendered only after its DOM has not changed for this long (ms), once the content is seen.'),
+    partialRenderSettleMs: positiveInt.default(DEFAULT_PAGE_SETTINGS.partialRenderSettleMs).describe('With some widgets seen and others not, report the partial render (ready=false) once the DOM has not changed for this long (ms) instead of waiting for the deadline.'),
+    requireTitle: z
+      .boolean()
+      .default(DEFAULT_PAGE_SETTINGS.requireTitle)
+      .describe('Require the composition\'s title to be seen on the page before it counts as rendered (set false if the Composer view does not show the title).'),
+    readySelector: selector('Optional CSS selector that must be visible before the page counts as rendered (a DOM-specific signal of the real Composer; empty: none).'),
+    loadingSelector: selector('Optional CSS selector of the Composer\'s loading placeholder: while a visible element matches it the page is not rendered (empty: none).'),
+    widgetSelector: selector('Optional CSS selector of one rendered widget. Empty (the default): widgets are found by their own text and media, in any DOM; set: by this selector.'),
+    widgetTypeAttribute: selector('With widgetSelector: the attribute of a widget element that holds its type (empty: the type comes from the document).'),
+    widgetIdAttribute: selector('With widgetSelector: the attribute of a widget element that holds its id (empty: widgets are matched to the document by page order).'),
+    assetCacheBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_PAGE_SETTINGS.assetCacheBytes)
+      .describe('Bytes of the Composer app\'s immutable assets (scripts, styles, fonts, images marked immutable or fresh for an hour or more) kept in the server\'s memory and served to every browser lease, whose fresh context starts with an empty HTTP cache; never API answers. 0 turns it off.'),
+    viewport: z
+      .object({
+        width: positiveInt.default(DEFAULT_PAGE_SETTINGS.viewport.width).describe('Viewport width of screenshots, in CSS pixels.'),
+        height: positiveInt.default(DEFAULT_PAGE_SETTINGS.viewport.height).describe('Viewport height of screenshots, in CSS pixels.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Viewport of the browser tools\' screenshots.'),
+  })
+  .strict();
+
 const pageAccessSchema = z
   .object({
     readOnlyApiCalls: csv(
-      'Extra storage API calls a page opened by composer_open_composition or composer_preview_composition may make, each "GET /path" or "HEAD /path" relative to composer.apiUrl (`*` matches within one path segment, `**` anything), e.g. "GET /storage/v1.0/assets/**". The sign-in check (GET /auth/v1.0/user/me) and the read of the composition being viewed are always allowed; every other call is refused with 403, never sent upstream, and reported in refusedApiCalls.',
+      'Extra storage API calls a page opened by composer_open_composition or composer_preview_composition may make, each "GET /path" or "HEAD /path" relative to composer.apiUrl (`*` matches within one path segment, `**` anything), e.g. "GET /storage/v1.0/assets/**". The sign-in check (GET /auth/v1.0/user/me) and the read of the composition being viewed are always allowed; every other call is refused with 403, never sent upstream, and reported in refusedApiCalls. A configured call goes upstream with the page\'s path and query (credentials removed), so it matches only a canonical path: no `..;`, no encoded `/`, `\\`, `.` or `;`, no empty segment; allow only endpoints whose every query is harmless.',
     ).superRefine((calls, ctx) => {
       for (const [index, call] of calls.entries()) {
         try {
@@ -122,7 +160,11 @@ const composerSchema = z
     projectKeyFile: z.string().optional().describe('File holding the Project-Key.'),
     connectorUid: z.string().min(1).optional().describe('Connector uid of the upload route.'),
     apiEnv: z.string().min(1).default('prd').describe('`Api-Env` header value of the storage API.'),
-    requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API request, per attempt.'),
+    requestTimeoutMs: positiveInt.default(15000).describe('Timeout of one storage API read, per attempt (uploads have uploadTimeoutMs).'),
+    uploadTimeoutMs: positiveInt
+      .default(60000)
+      .describe('How long an upload may take before its outcome counts as unknown. An upload that was sent and got no answer is never repeated blindly: the save answers SAVE_OUTCOME_UNKNOWN and its idempotency key stays pending.'),
+    page: pageSchema.prefault({}).describe('How open and preview recognise that the Composer has rendered a composition (optional DOM-specific signals of the real Composer).'),
     limits: limitsSchema.prefault({}).describe('Content limits the validator applies.'),
     idempotency: idempotencySchema.prefault({}).describe('Idempotency of composer_save_composition: where keys are remembered and for how long.'),
     pageAccess: pageAccessSchema.prefault({}).describe('What a page in a pooled browser may ask of the storage API. Pages get look-alike credentials; the server puts the real ones only on the calls allowed here.'),
@@ -212,7 +254,22 @@ export const serverConfigSchema = z
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    const body = bodyLimitBytes(config.http.bodyLimit);
+    const room = config.composer.limits.maxDocumentBytes + 16 * 1024;
+    if (body < room) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'bodyLimit'], message: `${config.http.bodyLimit} cannot carry a save of a composition of composer.limits.maxDocumentBytes (${config.composer.limits.maxDocumentBytes} bytes) plus its JSON-RPC envelope; set it to at least ${Math.ceil(room / 1024)}kb (about twice maxDocumentBytes is safer), or lower maxDocumentBytes` });
+    }
+  })
   .describe('Configuration of the composer-mcp server.');
+
+/** The bytes of a body limit like "512kb" or "4mb" (the units express.json uses: 1kb = 1024 bytes). */
+export function bodyLimitBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(limit.trim());
+  if (!match) return Number.NaN;
+  const unit = match[2]!.toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
 
 /** Variables that share the prefix but belong to the build tooling (the Makefile exports them), not to the server. */
 export const NON_CONFIG_ENV = ['COMPOSER_MCP_TOOLS', 'COMPOSER_MCP_CACHE'];

@@ -28,6 +28,7 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
     composerUrl: c.composerUrl,
     apiUrl: c.apiUrl,
     apiEnv: c.apiEnv,
+    page: c.page,
     pageAccess: c.pageAccess,
     capture: c.capture,
     ...(c.accessToken ? { accessToken: c.accessToken } : {}),
@@ -123,8 +124,8 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
   return new KubernetesIdempotencyStore({
     kubeConfig,
     namespace,
-    // The storage client's defaults: 2 retries, backoff up to 4 s.
-    staleAfterMs: staleClaimAfterMs(config.composer.requestTimeoutMs, 2, 4_000),
+    // The storage client's defaults: 2 retries, backoff up to 4 s, each upload attempt bounded by uploadTimeoutMs.
+    staleAfterMs: staleClaimAfterMs(config.composer.uploadTimeoutMs, 2, 4_000),
     ttlMs: idem.ttlSeconds * 1000,
     sweepIntervalMs: idem.sweepIntervalSeconds * 1000,
     logger,
@@ -142,7 +143,7 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
   const missingCredentials = missingComposerCredentials(config);
   const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
   const idempotencyStore = missingCredentials.length === 0 ? await buildIdempotencyStore(config, logger, env) : undefined;
-  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
+  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
   const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
   const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };
@@ -157,7 +158,10 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
       if (!browsers) return;
       try {
         const { startBrowserPool } = await import('#server/browsers/create-router.ts');
-        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger });
+        // Contexts made ahead with the screenshots' viewport (no resize per call) and no service workers (a page
+        // cannot answer its own asset requests, nor outlive its lease in one).
+        const contextOptions = { viewport: { ...config.composer.page.viewport }, serviceWorkers: 'block' as const };
+        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions } });
         if (stopping) await pool?.stop();
         else browsers.settle(pool);
       } catch (error) {

@@ -2,6 +2,7 @@ import type { BrowserContext, Route } from 'playwright-core';
 
 /** One request the allowlist aborted. */
 export interface BlockedNavigation {
+  /** Origin and path (see {@link recordedUrl}). */
   url: string;
   method: string;
   resourceType: string;
@@ -62,16 +63,44 @@ export function isUrlAllowed(url: string, allowedOrigins: readonly string[] | un
 export interface AllowlistGuard {
   /** Normalised allowed origins, or undefined for "allow everything". */
   allowedOrigins: readonly string[] | undefined;
-  /** Where aborted requests are recorded (the lease's `blocked` array). */
+  /** Where aborted requests are recorded (the lease's `blocked` array): the first {@link MAX_RECORDED_BLOCKS}. */
   blocked: BlockedNavigation[];
+  /** Every request aborted, recorded or not. */
+  blockedTotal?: number;
   /** Called for each aborted request (for logging). */
   onBlocked?: (blocked: BlockedNavigation) => void;
 }
 
 /**
+ * Most blocked requests recorded per context, and longest URL kept of each (origin and path; the query and
+ * fragment never). A page can make thousands of requests with URLs of up to 2 MB: kept whole, 400 of them held
+ * 40 MB in the server for the lease and 400 entries in its report.
+ */
+export const MAX_RECORDED_BLOCKS = 50;
+export const MAX_RECORDED_URL = 1000;
+
+/** `url` as a blocked request is recorded: origin and path only, at most {@link MAX_RECORDED_URL} characters. */
+export function recordedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.origin !== 'null') return `${parsed.origin}${parsed.pathname}`.slice(0, MAX_RECORDED_URL);
+  } catch {
+    // Not a URL: kept up to its query, cut below.
+  }
+  return (url.split(/[?#]/, 1)[0] ?? '').slice(0, MAX_RECORDED_URL);
+}
+
+/** Records one aborted request in `guard` (bounded) and tells its listener. */
+export function recordBlocked(guard: AllowlistGuard, blocked: BlockedNavigation): void {
+  guard.blockedTotal = (guard.blockedTotal ?? 0) + 1;
+  if (guard.blocked.length < MAX_RECORDED_BLOCKS) guard.blocked.push(blocked);
+  guard.onBlocked?.(blocked);
+}
+
+/**
  * Installs the allowlist on `context`: every request is checked against `guard` as it is at request time, so a
  * pre-warmed context can be created before the lease's policy is known. Requests outside the allowlist are
- * aborted ("blockedbyclient") and recorded.
+ * aborted ("blockedbyclient") and recorded (bounded: see {@link recordBlocked}).
  */
 export async function installNavigationAllowlist(context: BrowserContext, guard: AllowlistGuard): Promise<void> {
   await context.route('**/*', async (route: Route) => {
@@ -81,9 +110,7 @@ export async function installNavigationAllowlist(context: BrowserContext, guard:
       await route.continue().catch(() => undefined);
       return;
     }
-    const blocked: BlockedNavigation = { url, method: request.method(), resourceType: request.resourceType() };
-    guard.blocked.push(blocked);
-    guard.onBlocked?.(blocked);
+    recordBlocked(guard, { url: recordedUrl(url), method: request.method().slice(0, 16), resourceType: request.resourceType() });
     await route.abort('blockedbyclient').catch(() => undefined);
   });
 }

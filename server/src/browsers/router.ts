@@ -3,6 +3,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
+import { BlockedRequestLog } from './blocked-request-log.ts';
 import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
 import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
@@ -277,14 +278,14 @@ export class BrowserRouter {
   ): Promise<T> {
     const browserId = connection.id;
     let warm: WarmPage | undefined;
+    const blockedLog = new BlockedRequestLog(this.logger, { browserId, leaseId });
     let heldFrom = 0;
     let outcome: LeaseOutcome = 'ok';
     try {
       warm = await connection.openPage();
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
       warm.guard.allowedOrigins = origins;
-      // Origin and type only: a page can pack anything into the path or query of a URL it requests.
-      warm.guard.onBlocked = (blocked) => this.logger.warn('Blocked request outside the navigation allowlist', { browserId, leaseId, origin: originOf(blocked.url), method: blocked.method.slice(0, 16), resourceType: blocked.resourceType });
+      warm.guard.onBlocked = (blocked) => blockedLog.record(blocked);
       heldFrom = performance.now();
       const waitMs = heldFrom - requestedAt;
       span.setAttribute('browser.id', browserId);
@@ -324,6 +325,7 @@ export class BrowserRouter {
         warm.guard.allowedOrigins = [];
         warm.guard.onBlocked = undefined;
       }
+      blockedLog.close();
       await connection.finish(warm);
       if (heldFrom > 0) {
         const holdMs = performance.now() - heldFrom;
@@ -473,16 +475,6 @@ function deadlinePromise(browserId: string, deadlineMs: number): { promise: Prom
   });
   promise.catch(() => undefined);
   return { promise, dispose: () => clearTimeout(timer) };
-}
-
-/** The origin of a URL for a log line (never its path or query), or its scheme when it has no origin. */
-function originOf(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin !== 'null' ? parsed.origin : `${parsed.protocol}…`;
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 /** A promise that rejects with an AbortError when `signal` aborts (never, without a signal). */

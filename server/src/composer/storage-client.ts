@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry, { AbortError } from 'p-retry';
 import { secretRedactor } from '#common/redaction.ts';
 import type { Logger } from '#common/logger.ts';
 import { ToolError } from '#server/tools/tool-definition.ts';
 import type { ComposerSettings, StorageClient, StoredComposition, UploadResult } from '#server/tools/services.ts';
-import { canonicalJson, contentIdempotencyKey, keyDigest } from './storage/idempotency-key.ts';
-import { LruIdempotencyStore, type IdempotencyStore } from './storage/idempotency-store.ts';
+import { contentIdempotencyKey, keyDigest } from './storage/idempotency-key.ts';
+import { LruIdempotencyStore, type IdempotencyStore, type UnknownOutcome } from './storage/idempotency-store.ts';
 import { editorUrl, readUrl, uploadUrl } from './storage/composer-urls.ts';
-import { isRetryableStatus, networkToolError, SETTING_ENV, statusToToolError, timeoutToolError, type StorageOperation } from './storage/upstream-errors.ts';
-
+import { multipartFile, nodeHttpSender, SendError, type Sender, type SendResponse } from './storage/http-sender.ts';
+import { classifyUploadAnswer, classifyUploadFailure, redirectOrigin, type UploadAttempt } from './storage/upload-outcome.ts';
+import { isRetryableStatus, networkToolError, SETTING_ENV, statusToToolError, timeoutToolError } from './storage/upstream-errors.ts';
 import { staleClaimAfterMs } from './storage/claim-decision.ts';
 
-export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './storage/idempotency-store.ts';
+export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome, UnknownOutcome } from './storage/idempotency-store.ts';
 
 /** How one save under a key ended: the uid, the content hash it was saved with, and whether this call uploaded it. */
 interface SaveOutcome {
@@ -22,9 +22,15 @@ interface SaveOutcome {
 
 /** Tuning of the HTTP storage client; every field has a default. */
 export interface StorageClientOptions {
-  /** Per-attempt timeout in milliseconds (default 15000). */
+  /** Timeout of one read attempt in milliseconds (default 15000). */
   timeoutMs?: number;
-  /** Retries after the first attempt on 5xx, timeouts and network errors (default 2). Never on 4xx. */
+  /** Timeout of one upload attempt (default 60000): past it, a sent upload's outcome is unknown. */
+  uploadTimeoutMs?: number;
+  /**
+   * Retries after the first attempt (default 2): reads on 5xx, timeouts and network errors; uploads only when the
+   * platform refused them with a retryable status or they never left (never after one was sent without an answer).
+   * Never on 4xx.
+   */
   retries?: number;
   /** First backoff delay in milliseconds (default 250), doubling up to `maxRetryDelayMs` (default 4000). */
   minRetryDelayMs?: number;
@@ -32,9 +38,8 @@ export interface StorageClientOptions {
   /** Where idempotency keys are remembered (default: an in-memory LRU of 10 000 keys, per process). */
   idempotencyStore?: IdempotencyStore;
   /**
-   * With a store that offers claims: how long a save waits for another process's upload of the same key before
-   * UPSTREAM_TIMEOUT (default: the stale-claim age of staleClaimAfterMs + 5 s, so an abandoned claim is taken over
-   * before the wait ends), and how often it asks (default 250 ms).
+   * How long a save waits for another process's upload of the same key before UPSTREAM_TIMEOUT ("call again later")
+   * (default: one upload timeout + 5 s), and how often it asks (default 250 ms).
    */
   claimWaitMs?: number;
   claimPollMs?: number;
@@ -42,8 +47,8 @@ export interface StorageClientOptions {
   fileMimeType?: string;
   /** Logger for retries (never given secrets). */
   logger?: Logger;
-  /** The fetch to use (default the global one). */
-  fetch?: typeof fetch;
+  /** How requests are sent (default: node:http(s), one connection per request, redirects never followed). */
+  sender?: Sender;
 }
 
 /** Settings the storage client cannot work without, with the environment variable that sets each. */
@@ -62,36 +67,60 @@ export function storageNotConfigured(settings: ComposerSettings): ToolError {
   return new ToolError('NOT_CONFIGURED', `Saving and reading compositions needs Composer credentials, and ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} not set.`, `Set ${names.join(' and ')} in the server's environment (or the matching keys of its config file) and restart it. Credentials are never accepted as tool arguments.`, { details: { missing: names } });
 }
 
-/** Why one attempt failed (internal; turned into a ToolError after the retries). */
-class AttemptFailure extends Error {
-  readonly kind: 'status' | 'timeout' | 'network';
-  readonly status: number;
-  readonly body: string;
-  constructor(kind: 'status' | 'timeout' | 'network', options: { status?: number; body?: string; cause?: unknown } = {}) {
-    super(kind === 'status' ? `HTTP ${options.status}` : kind, { cause: options.cause });
-    this.name = 'AttemptFailure';
-    this.kind = kind;
-    this.status = options.status ?? 0;
-    this.body = options.body ?? '';
+/** The title of a composition for messages (bounded), or a placeholder. */
+function titleOf(composition: StoredComposition): string {
+  const title = (composition['metadata'] as { title?: unknown } | undefined)?.title;
+  return typeof title === 'string' && title.trim() ? title.trim().slice(0, 120) : '(untitled)';
+}
+
+/**
+ * The SAVE_OUTCOME_UNKNOWN error: the upload was sent and no usable answer came, or an earlier one under the same
+ * key did. Says what to check and how to go on; the key stays pending.
+ */
+export function saveOutcomeUnknown(options: { idempotencyKey: string; title: string; unknown: UnknownOutcome; reason?: string; earlier: boolean }): ToolError {
+  const { unknown } = options;
+  const what = options.earlier
+    ? `An earlier save of this composition (idempotency key ${JSON.stringify(options.idempotencyKey)}) was sent to the Composer storage at ${unknown.since} and got no answer, so whether it was stored is unknown. Nothing was uploaded now.`
+    : `The upload of "${options.title}" was sent to the Composer storage API and no usable answer came (${options.reason ?? 'no answer'}), so whether it was stored is unknown. It was not sent again.`;
+  return new ToolError(
+    'SAVE_OUTCOME_UNKNOWN',
+    what,
+    `Do not save it again blindly. Open the Composer and look for a composition titled "${options.title}" saved around ${unknown.since}${unknown.fileName ? ` (file ${unknown.fileName}, if the Composer shows file names)` : ''}. If it is there, use it. If it is not, call composer_save_composition again with the same composition and retryUnknown=true. Until then every save with this idempotency key answers SAVE_OUTCOME_UNKNOWN instead of uploading again.`,
+    { details: { idempotencyKey: options.idempotencyKey, title: options.title, sentAt: unknown.since, fileName: unknown.fileName, ...(options.reason ? { reason: options.reason } : {}) } },
+  );
+}
+
+/** Thrown inside an upload when its outcome became unknown (internal). */
+class UnknownUpload extends Error {
+  readonly reason: string;
+  readonly sentAt: string;
+  constructor(reason: string, sentAt: string) {
+    super(reason);
+    this.name = 'UnknownUpload';
+    this.reason = reason;
+    this.sentAt = sentAt;
   }
 }
 
 /**
- * The DigitalPages storage client of composer.md: multipart upload with the three headers and read by uid.
- * Retries 5xx, timeouts and network errors with exponential backoff, never 4xx. An upload is idempotent per key
- * (the caller's, or the SHA-256 of the composition's canonical JSON): a repeated upload with the same key returns
- * the first uid with `created: false` — as long as this process (or the shared IdempotencyStore) remembers it.
+ * The DigitalPages storage client of composer.md: multipart upload with the three headers and read by uid, never
+ * following a redirect (the token and Project-Key must not go to another origin). Reads retry 5xx, timeouts and
+ * network errors with backoff. Uploads are exactly-once per idempotency key (the caller's, or the SHA-256 of the
+ * composition's canonical JSON): a repeated upload returns the first uid with `created: false`; an upload is only
+ * repeated when the platform refused it or it never left; one that was sent and got no answer is never repeated —
+ * the save answers SAVE_OUTCOME_UNKNOWN and the key stays pending until the caller confirms with `retryUnknown`.
  */
 export class HttpStorageClient implements StorageClient {
   private readonly settings: Required<Pick<ComposerSettings, 'accessToken' | 'projectKey' | 'connectorUid'>> & ComposerSettings;
   private readonly timeoutMs: number;
+  private readonly uploadTimeoutMs: number;
   private readonly retries: number;
   private readonly minRetryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly store: IdempotencyStore;
   private readonly fileMimeType: string;
   private readonly logger: Logger | undefined;
-  private readonly fetchImpl: typeof fetch;
+  private readonly send: Sender;
   private readonly cache: LruIdempotencyStore | undefined;
   private readonly claimWaitMs: number;
   private readonly claimPollMs: number;
@@ -104,36 +133,42 @@ export class HttpStorageClient implements StorageClient {
     secretRedactor.add(settings.projectKey);
     this.settings = settings as HttpStorageClient['settings'];
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.uploadTimeoutMs = options.uploadTimeoutMs ?? 60_000;
     this.retries = options.retries ?? 2;
     this.minRetryDelayMs = options.minRetryDelayMs ?? 250;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 4_000;
     this.store = options.idempotencyStore ?? new LruIdempotencyStore();
     // A shared store gets a local LRU in front: a key known done here needs no API call.
     this.cache = this.store instanceof LruIdempotencyStore ? undefined : new LruIdempotencyStore();
-    this.claimWaitMs = options.claimWaitMs ?? staleClaimAfterMs(this.timeoutMs, this.retries, this.maxRetryDelayMs) + 5_000;
+    this.claimWaitMs = options.claimWaitMs ?? this.uploadTimeoutMs + 5_000;
     this.claimPollMs = options.claimPollMs ?? 250;
     this.fileMimeType = options.fileMimeType ?? 'digitalpages/composer';
     this.logger = options.logger;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.send = options.sender ?? nodeHttpSender;
   }
 
-  /** Uploads `composition` (or returns the uid an earlier upload with the same idempotency key produced). */
-  async upload(composition: StoredComposition, options: { idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<UploadResult & { idempotencyKey: string }> {
+  /** How long a claim without a uid may stand before its claimer counts as gone (for the Kubernetes store). */
+  get staleClaimAfterMs(): number {
+    return staleClaimAfterMs(this.uploadTimeoutMs, this.retries, this.maxRetryDelayMs);
+  }
+
+  /**
+   * Uploads `composition` (or returns the uid an earlier upload with the same idempotency key produced). With
+   * `retryUnknown`, a key whose earlier upload's outcome is unknown is uploaded again (the caller checked that the
+   * composition is not stored).
+   */
+  async upload(composition: StoredComposition, options: { idempotencyKey?: string; signal?: AbortSignal; retryUnknown?: boolean } = {}): Promise<UploadResult & { idempotencyKey: string }> {
     const contentKey = contentIdempotencyKey(composition);
     const idempotencyKey = options.idempotencyKey ?? contentKey;
     const scopedKey = `${this.settings.apiUrl}\n${this.settings.connectorUid}\n${idempotencyKey}`;
     const cached = this.cache ? await this.cache.get(scopedKey) : undefined;
     if (cached) return this.remembered(cached.uid, cached.contentKey, contentKey, idempotencyKey);
-    if (!this.store.claim) {
-      const known = await this.fromStore(() => this.store.get(scopedKey));
-      if (known) return this.remembered(known.uid, known.contentKey, contentKey, idempotencyKey);
-    }
     const pending = this.inFlight.get(scopedKey);
     if (pending) {
       const outcome = await pending;
       return this.remembered(outcome.uid, outcome.contentKey, contentKey, idempotencyKey);
     }
-    const work = this.store.claim ? this.claimAndUpload(scopedKey, composition, contentKey, idempotencyKey, options.signal) : this.uploadAndRemember(scopedKey, composition, contentKey, idempotencyKey, options.signal);
+    const work = this.claimAndUpload(scopedKey, composition, contentKey, idempotencyKey, options.signal, options.retryUnknown === true);
     this.inFlight.set(scopedKey, work);
     try {
       const outcome = await work;
@@ -145,26 +180,22 @@ export class HttpStorageClient implements StorageClient {
     }
   }
 
-  private async uploadAndRemember(scopedKey: string, composition: StoredComposition, contentKey: string, idempotencyKey: string, signal: AbortSignal | undefined): Promise<SaveOutcome> {
-    const uid = await this.uploadOnce(composition, idempotencyKey, signal);
-    await this.fromStore(() => this.store.set(scopedKey, { uid, contentKey }));
-    return { uid, contentKey, created: true };
-  }
-
   /**
-   * Exactly-once across processes: claim the key in the shared store, upload only when claimed, and write the uid;
-   * while another process holds the claim, poll (bounded by claimWaitMs) for its uid. A failed upload releases the claim.
+   * Claims the key in the store, uploads only when claimed, and records the uid; while another upload of the key is
+   * under way, polls (bounded by claimWaitMs) for its uid. A refused or unsent upload releases the claim; one sent
+   * without an answer marks the key unknown.
    */
-  private async claimAndUpload(scopedKey: string, composition: StoredComposition, contentKey: string, idempotencyKey: string, signal: AbortSignal | undefined): Promise<SaveOutcome> {
-    const store = this.store as Required<IdempotencyStore>;
+  private async claimAndUpload(scopedKey: string, composition: StoredComposition, contentKey: string, idempotencyKey: string, signal: AbortSignal | undefined, retryUnknown: boolean): Promise<SaveOutcome> {
     const deadline = Date.now() + this.claimWaitMs;
     for (;;) {
-      const outcome = await this.fromStore(() => store.claim(scopedKey, contentKey));
+      const outcome = await this.fromStore(() => this.store.claim(scopedKey, contentKey, { retryUnknown }));
       if (outcome.kind === 'done') return { uid: outcome.record.uid, contentKey: outcome.record.contentKey, created: false };
       if (outcome.kind === 'claimed') break;
-      if (outcome.contentKey !== contentKey) {
-        throw new ToolError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} is being used right now to save a different composition.`, 'Use a new idempotency key for changed content, or omit it to key the save by content.');
+      if (outcome.kind === 'unknown') {
+        if (outcome.unknown.contentKey !== contentKey) throw this.keyReused(idempotencyKey, 'whose earlier save has an unknown outcome');
+        throw saveOutcomeUnknown({ idempotencyKey, title: titleOf(composition), unknown: outcome.unknown, earlier: true });
       }
+      if (outcome.contentKey !== contentKey) throw this.keyReused(idempotencyKey, 'that is being used right now to save');
       if (Date.now() >= deadline) {
         throw new ToolError('UPSTREAM_TIMEOUT', `Another save with the idempotency key ${JSON.stringify(idempotencyKey)} was still uploading after ${Math.round(this.claimWaitMs / 1000)} s.`, 'Call composer_save_composition again with the same key later: it returns that save\'s uid once it is done, and never creates a second composition.');
       }
@@ -174,15 +205,27 @@ export class HttpStorageClient implements StorageClient {
         throw cancelled('upload');
       }
     }
+    const fileName = `composition-${keyDigest(idempotencyKey)}.rdpcomposer`;
     let uid: string;
     try {
-      uid = await this.uploadOnce(composition, idempotencyKey, signal);
+      uid = await this.uploadUnderClaim(composition, fileName, signal);
     } catch (error) {
-      await store.release(scopedKey).catch((releaseError: unknown) => this.logger?.warn('Failed to release idempotency claim', { error: (releaseError as Error).message }));
+      if (error instanceof UnknownUpload) {
+        const unknown: UnknownOutcome = { contentKey, since: error.sentAt, fileName };
+        await this.fromStore(() => this.store.markUnknown(scopedKey, unknown));
+        this.logger?.warn('Upload outcome unknown; the idempotency key stays pending', { reason: error.reason, fileName });
+        if (signal?.aborted) throw new ToolError('CANCELLED', 'The save was cancelled after its upload was sent, so whether it was stored is unknown.', `Do not save it again blindly: look in the Composer for "${titleOf(composition)}". If it is not there, save again with retryUnknown=true; until then saves with this key answer SAVE_OUTCOME_UNKNOWN.`, { details: { idempotencyKey, fileName, sentAt: error.sentAt } });
+        throw saveOutcomeUnknown({ idempotencyKey, title: titleOf(composition), unknown, reason: error.reason, earlier: false });
+      }
+      await this.store.release(scopedKey).catch((releaseError: unknown) => this.logger?.warn('Failed to release idempotency claim', { error: (releaseError as Error).message }));
       throw error;
     }
-    await this.fromStore(() => store.set(scopedKey, { uid, contentKey }));
+    await this.fromStore(() => this.store.set(scopedKey, { uid, contentKey }));
     return { uid, contentKey, created: true };
+  }
+
+  private keyReused(idempotencyKey: string, how: string): ToolError {
+    return new ToolError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} is a key ${how} a different composition.`, 'Use a new idempotency key for changed content, or omit it to key the save by content.');
   }
 
   /** Runs a store call; a failure of the store itself becomes an UPSTREAM_ERROR ToolError naming it. */
@@ -198,7 +241,7 @@ export class HttpStorageClient implements StorageClient {
 
   /** Reads the composition `uid` back; NOT_FOUND when the storage does not know it. */
   async read(uid: string, options: { signal?: AbortSignal } = {}): Promise<StoredComposition> {
-    const text = await this.request('read', readUrl(this.settings.apiUrl, uid), { method: 'GET' }, options.signal, { uid });
+    const text = await this.readWithRetries(uid, options.signal);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -218,76 +261,93 @@ export class HttpStorageClient implements StorageClient {
     return { uid, editorUrl: editorUrl(this.settings.composerUrl, uid), created: false, idempotencyKey };
   }
 
-  private async uploadOnce(composition: StoredComposition, idempotencyKey: string, signal: AbortSignal | undefined): Promise<string> {
-    // The file name carries a digest of the idempotency key (not the document): duplicates stay recognisable upstream.
-    const fileName = `composition-${keyDigest(idempotencyKey)}.rdpcomposer`;
-    const json = JSON.stringify(composition);
-    const makeBody = () => {
-      const form = new FormData();
-      form.append('file', new Blob([json], { type: this.fileMimeType }), fileName);
-      return form;
-    };
-    const text = await this.request('upload', uploadUrl(this.settings.apiUrl, this.settings.connectorUid), { method: 'POST', body: makeBody }, signal, { connectorUid: this.settings.connectorUid });
-    let uid: unknown;
-    try {
-      uid = (JSON.parse(text) as { uid?: unknown }).uid;
-    } catch {
-      uid = undefined;
-    }
-    if (typeof uid !== 'string' || uid.length === 0) {
-      throw new ToolError('UPSTREAM_ERROR', 'The Composer storage API accepted the upload but its answer carried no composition uid.', 'Check that the API URL points at the DigitalPages storage API; the composition may have been stored: look for it in the Composer before saving again.', { details: { canonicalBytes: canonicalJson(composition).length } });
-    }
-    return uid;
+  private headers(): Record<string, string> {
+    return { Authorization: `Bearer ${this.settings.accessToken}`, 'Project-Key': this.settings.projectKey, 'Api-Env': this.settings.apiEnv, Accept: 'application/json' };
   }
 
-  /** One storage call with timeouts and retries; resolves the body of a 2xx answer, or throws a ToolError. */
-  private async request(operation: StorageOperation, url: string, init: { method: string; body?: () => FormData }, signal: AbortSignal | undefined, context: { uid?: string; connectorUid?: string }): Promise<string> {
-    const headers = { Authorization: `Bearer ${this.settings.accessToken}`, 'Project-Key': this.settings.projectKey, 'Api-Env': this.settings.apiEnv, Accept: 'application/json' };
-    let attempts = 0;
-    const attempt = async (): Promise<string> => {
-      attempts += 1;
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      let response: Response;
-      let body: string;
-      try {
-        response = await this.fetchImpl(url, { method: init.method, headers, body: init.body?.(), signal: combined });
-        body = await response.text();
-      } catch (error) {
-        if (signal?.aborted) throw new AbortError(cancelled(operation));
-        if (timeout.aborted) throw new AttemptFailure('timeout', { cause: error });
-        throw new AttemptFailure('network', { cause: error });
-      }
-      if (response.ok) return body;
-      if (isRetryableStatus(response.status)) throw new AttemptFailure('status', { status: response.status, body });
-      throw new AbortError(statusToToolError(operation, response.status, body, { ...context, attempts }));
-    };
+  private backoff(attempt: number): number {
+    const base = Math.min(this.maxRetryDelayMs, this.minRetryDelayMs * 2 ** (attempt - 1));
+    return Math.round(base * (0.5 + Math.random() / 2));
+  }
+
+  private async pause(attempt: number, signal: AbortSignal | undefined, operation: 'upload' | 'read'): Promise<void> {
     try {
-      return await pRetry(attempt, {
-        retries: this.retries,
-        minTimeout: this.minRetryDelayMs,
-        maxTimeout: this.maxRetryDelayMs,
-        factor: 2,
-        randomize: true,
-        ...(signal ? { signal } : {}),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          const failure = error as AttemptFailure;
-          this.logger?.warn('Retried storage request', { operation, attempt: attemptNumber, retriesLeft, reason: failure.kind ?? 'error', status: failure.status || undefined });
-        },
-      });
-    } catch (error) {
-      if (error instanceof ToolError) throw error;
-      if (signal?.aborted) throw cancelled(operation);
-      if (error instanceof AttemptFailure) {
-        if (error.kind === 'timeout') throw timeoutToolError(operation, this.timeoutMs, attempts);
-        if (error.kind === 'network') throw networkToolError(operation, error.cause, attempts);
-        throw statusToToolError(operation, error.status, error.body, { ...context, attempts });
+      await sleep(this.backoff(attempt), undefined, signal ? { signal } : {});
+    } catch {
+      throw cancelled(operation);
+    }
+  }
+
+  /**
+   * The upload under a claim: attempts while the platform refuses with a retryable status or the request never
+   * left; resolves the uid; throws UnknownUpload the moment an attempt was sent and got no usable answer.
+   */
+  private async uploadUnderClaim(composition: StoredComposition, fileName: string, signal: AbortSignal | undefined): Promise<string> {
+    const body = await multipartFile('file', fileName, this.fileMimeType, JSON.stringify(composition));
+    const url = uploadUrl(this.settings.apiUrl, this.settings.connectorUid);
+    const context = { connectorUid: this.settings.connectorUid };
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = new Date().toISOString();
+      let result: UploadAttempt;
+      let response: SendResponse | undefined;
+      try {
+        response = await this.send({ url, method: 'POST', headers: this.headers(), body, timeoutMs: this.uploadTimeoutMs, signal });
+        result = classifyUploadAnswer(response);
+      } catch (error) {
+        if (!(error instanceof SendError)) throw error;
+        result = classifyUploadFailure(error);
+        if (result.kind === 'refused' && error.reason === 'cancelled') throw cancelled('upload');
+        if (result.kind === 'refused' && attempt > this.retries) {
+          throw error.reason === 'timeout' ? timeoutToolError('upload', this.uploadTimeoutMs, attempt) : networkToolError('upload', error, attempt);
+        }
       }
-      throw networkToolError(operation, error, attempts);
+      if (result.kind === 'stored') return result.uid;
+      if (result.kind === 'unknown') throw new UnknownUpload(result.reason, sentAt);
+      if (result.redirect !== undefined) throw redirected('upload', result.status ?? 0, result.redirect, this.settings.apiUrl);
+      if (!result.retry || attempt > this.retries) {
+        if (response) throw statusToToolError('upload', response.status, response.body, { ...context, attempts: attempt });
+        throw networkToolError('upload', new Error(result.reason), attempt);
+      }
+      this.logger?.warn('Retried storage request', { operation: 'upload', attempt, retriesLeft: this.retries - attempt + 1, reason: result.reason, status: result.status });
+      await this.pause(attempt, signal, 'upload');
+    }
+  }
+
+  /** A read with timeouts and retries (5xx, timeouts, network errors); resolves the body of a 2xx answer. */
+  private async readWithRetries(uid: string, signal: AbortSignal | undefined): Promise<string> {
+    const url = readUrl(this.settings.apiUrl, uid);
+    for (let attempt = 1; ; attempt++) {
+      let response: SendResponse;
+      try {
+        response = await this.send({ url, method: 'GET', headers: this.headers(), timeoutMs: this.timeoutMs, signal });
+      } catch (error) {
+        if (!(error instanceof SendError)) throw error;
+        if (error.reason === 'cancelled') throw cancelled('read');
+        if (attempt > this.retries) throw error.reason === 'timeout' ? timeoutToolError('read', this.timeoutMs, attempt) : networkToolError('read', error, attempt);
+        this.logger?.warn('Retried storage request', { operation: 'read', attempt, retriesLeft: this.retries - attempt + 1, reason: error.reason });
+        await this.pause(attempt, signal, 'read');
+        continue;
+      }
+      if (response.status >= 200 && response.status <= 299) return response.body;
+      if (response.status >= 300 && response.status <= 399) throw redirected('read', response.status, response.location, this.settings.apiUrl);
+      if (!isRetryableStatus(response.status) || attempt > this.retries) throw statusToToolError('read', response.status, response.body, { uid, attempts: attempt });
+      this.logger?.warn('Retried storage request', { operation: 'read', attempt, retriesLeft: this.retries - attempt + 1, reason: 'status', status: response.status });
+      await this.pause(attempt, signal, 'read');
     }
   }
 }
 
-function cancelled(operation: StorageOperation): ToolError {
-  return new ToolError('CANCELLED', `The ${operation} was cancelled.`, 'Call the tool again if you still want it; a repeated save is idempotent.');
+/** The error for a redirect answer: never followed, since the request carries the token and Project-Key. */
+function redirected(operation: 'upload' | 'read', status: number, location: string | undefined, apiUrl: string): ToolError {
+  const target = redirectOrigin(location, apiUrl);
+  return new ToolError(
+    'UPSTREAM_ERROR',
+    `The Composer storage API answered the ${operation} with a redirect (HTTP ${status}) to ${target}. Redirects are not followed: the request carries the access token and Project-Key, which must not go anywhere but the configured API.${operation === 'upload' ? ' The composition was not stored by this call.' : ''}`,
+    `Set ${SETTING_ENV.apiUrl} to the URL the storage API really answers on (check the redirect target yourself before trusting it).`,
+    { details: { status, operation, redirectOrigin: target } },
+  );
+}
+
+function cancelled(operation: 'upload' | 'read'): ToolError {
+  return new ToolError('CANCELLED', `The ${operation} was cancelled${operation === 'upload' ? ' before it was sent' : ''}.`, 'Call the tool again if you still want it; a repeated save is idempotent.');
 }

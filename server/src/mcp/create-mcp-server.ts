@@ -6,6 +6,7 @@ import { CREATE_LESSON_PROMPT, createLessonArgs, createLessonMessages } from './
 import { SERVER_INSTRUCTIONS, SERVER_NAME, SERVER_TITLE, SERVER_VERSION } from './server-info.ts';
 import { callContextOf, runToolCall, type ProtocolEra, type ToolCallEnvironment } from './tool-call.ts';
 import { toolContract, type ParsedToolInput } from './tool-contract.ts';
+import { completeGrade, completeSubject } from '#server/composer/guidance/completions.ts';
 
 /**
  * Runs chosen tools as tasks (the 2026-07-28 `io.modelcontextprotocol/tasks` extension) for clients that declare it.
@@ -62,9 +63,11 @@ function completeLanguage(value: string | undefined): string[] {
   return CONTENT_LANGUAGES.filter((language) => language.startsWith((value ?? '').trim().toLowerCase()));
 }
 
-/** The create_lesson arguments with `language` completable. */
+/** The create_lesson arguments with `subject`, `grade` and `language` completable ("Ci" → Ciências, "7" → 7º ano). */
 const createLessonArgsSchema = z.object({
   ...createLessonArgs,
+  subject: completable(createLessonArgs.subject, completeSubject),
+  grade: completable(createLessonArgs.grade, completeGrade),
   language: completable(createLessonArgs.language.unwrap(), completeLanguage)
     .optional()
     .describe(createLessonArgs.language.description ?? ''),

@@ -6,6 +6,7 @@ import type { ComposerServices } from './services.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { parseToolInput, structuredResult } from './parse-input.ts';
 import { reportSummary, validationReportSchema } from './validation-output.ts';
+import { widgetTally } from '#server/composer/session/visit-schema.ts';
 
 const inputSchema = lessonOutlineSchema;
 
@@ -19,7 +20,7 @@ const outputSchema = z.object({
 export const buildCompositionTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
   name: 'composer_build_composition',
   title: 'Build a Composer composition',
-  description: 'Turns a lesson outline (title, subject, grade, author, language, sections of plain text, quiz questions, flashcards, lists, images, videos, galleries, hotspots) into a complete Composer document: a head-1 header first, time-based UUID ids, plain text escaped and wrapped as HTML, the Composer\'s default colors and interface settings. Returns the document and its validation report (fix the errors it lists before saving). Nothing is saved.',
+  description: 'Turns a lesson outline (title, subject, grade, author, language, sections of plain text, quiz questions, flashcards, lists, images, videos, galleries, hotspots) into a complete Composer document: a head-1 header first, time-based UUID ids, plain text escaped and wrapped as HTML, the Composer\'s default colors and interface settings. Returns the document (in the text content too, ready to pass to composer_save_composition) and its validation report (fix the errors it lists before saving). Nothing is saved.',
   inputSchema,
   outputSchema,
   annotations: { title: 'Build composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -29,9 +30,11 @@ export const buildCompositionTool: ToolDefinition<ComposerServices, typeof input
     const validation = validateComposition(composition, context.services.limits);
     const widgets = composition.structure.map((w) => ({ id: w.id, type: w.type }));
     const summary = [
-      `Built "${composition.metadata.title}" with ${widgets.length} widgets: ${widgets.map((w) => w.type).join(', ')}.`,
-      reportSummary(validation),
-      validation.valid ? 'Next: composer_save_composition with this composition.' : 'Fix the outline (or the document) and build or validate again before saving.',
+      `Built "${composition.metadata.title}" with ${widgetTally(widgets)}.`,
+      reportSummary(validation, 50),
+      validation.valid ? 'Next: call composer_save_composition with {"composition": <the document below>}.' : 'Fix the outline (or the document) and build or validate again before saving.',
+      `Document (${Buffer.byteLength(JSON.stringify(composition))} bytes of JSON):`,
+      JSON.stringify(composition),
     ].join('\n');
     return structuredResult(summary, { composition: composition as unknown as Record<string, unknown>, validation, widgets });
   },

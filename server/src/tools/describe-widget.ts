@@ -42,7 +42,8 @@ export const describeWidgetTool: ToolDefinition<ComposerServices, typeof inputSc
       `Constraints: ${entry.constraints.join(' ')}`,
       entry.assumptions.length > 0 ? `Assumptions: ${entry.assumptions.map((a) => `${a.path}: ${a.assumption}`).join(' ')}` : 'No assumptions: every field is known.',
       entry.outlineSection ? `Build it with an outline section of type "${entry.outlineSection}".` : 'The builder adds it automatically from the outline title, subject, grade and author.',
-      'The structured result carries the JSON Schema and a complete example.',
+      `Example (a complete, valid ${entry.type} widget): ${JSON.stringify(entry.example)}`,
+      `JSON Schema: ${JSON.stringify(entry.jsonSchema)}`,
     ].join('\n');
     return structuredResult(summary, { ...entry, example: entry.example as Record<string, unknown> });
   },

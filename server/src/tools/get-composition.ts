@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { storageNotConfigured } from '#server/composer/storage-client.ts';
 import { editorUrl } from '#server/composer/storage/composer-urls.ts';
 import { widgetsOf } from '#server/composer/session/visit-composition.ts';
+import { widgetTally } from '#server/composer/session/visit-schema.ts';
 import type { ComposerServices } from './services.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { parseToolInput } from './parse-input.ts';
@@ -38,7 +39,9 @@ export const getCompositionTool: ToolDefinition<ComposerServices, typeof inputSc
     const widgets = widgetsOf(composition);
     const result = { uid: input.uid, editorUrl: editorUrl(services.settings.composerUrl, input.uid), title, widgets, composition };
     return {
-      content: [{ type: 'text', text: `Composition ${input.uid}${title ? ` "${title}"` : ''}: ${widgets.length} widgets (${widgets.map((w) => w.type).join(', ') || 'none'}).\n${JSON.stringify(composition)}` }],
+      // The document once in text (a client that shows the model only text needs it to edit and save) and once in
+      // structuredContent (the output schema); the text carries nothing else of the structured result but one line.
+      content: [{ type: 'text', text: `Composition ${input.uid}${title ? ` "${title}"` : ''}: ${widgetTally(widgets)}. Editor: ${result.editorUrl}\nDocument:\n${JSON.stringify(composition)}` }],
       structuredContent: result,
     };
   },

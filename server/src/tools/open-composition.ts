@@ -22,7 +22,7 @@ export const openCompositionTool: ToolDefinition<ComposerServices, typeof inputS
   name: 'composer_open_composition',
   title: 'Open a composition in the Composer editor',
   description:
-    'Opens a saved composition in the Composer editor in a pooled browser, signed in with the server\'s configured token, waits until the composition has loaded (its read answered, the network idle, no uncaught error) and returns a PNG screenshot plus what loaded: the widgets of the document, the widgets rendered on the page, console and network errors, and blocked requests. Use it after composer_save_composition to check the lesson renders.',
+    'Opens a saved composition in the Composer editor in a pooled browser, signed in with the server\'s configured token, waits until the composition is seen rendered (its title and every widget\'s own text or media visible on the page, the page quiet) and returns a PNG screenshot plus what loaded: the widgets of the document, the widgets seen rendered, console and network errors, and blocked requests. When the lesson is not seen in time the screenshot is still returned, with ready=false and what was not seen. Use it after composer_save_composition to check the lesson renders.',
   inputSchema,
   outputSchema,
   annotations: { title: 'Open composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

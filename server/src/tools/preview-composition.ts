@@ -23,7 +23,7 @@ export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inp
   name: 'composer_preview_composition',
   title: 'Preview a composition as a learner sees it',
   description:
-    'Opens a saved composition in the Composer\'s embedded learner view in a pooled browser (signed in with the configured token), waits until it has loaded, and returns it as a PNG screenshot (image content) or a PDF (an embedded application/pdf resource), with what loaded and any page errors.',
+    'Opens a saved composition in the Composer\'s embedded learner view in a pooled browser (signed in with the configured token), waits until it is seen rendered (its title and every widget\'s own text or media visible, the page quiet; ready=false with what was not seen otherwise), and returns it as a PNG screenshot (image content) or a PDF (an embedded application/pdf resource), with what loaded and any page errors.',
   inputSchema,
   outputSchema,
   annotations: { title: 'Preview composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -2,9 +2,16 @@ import { z } from 'zod';
 import { storageNotConfigured } from '#server/composer/storage-client.ts';
 import { embedUrl } from '#server/composer/storage/composer-urls.ts';
 import { validateComposition } from '#server/composer/validator/index.ts';
+import type { ValidationReport } from '#server/composer/validator/problem.ts';
 import type { ComposerServices } from './services.ts';
 import { ToolError, type ToolDefinition } from './tool-definition.ts';
 import { parseToolInput } from './parse-input.ts';
+import { reportSummary } from './validation-output.ts';
+
+/** Every problem of a refused composition as text lines (up to 50; the rest are in details.problems). */
+function problemLines(report: ValidationReport): string {
+  return reportSummary(report, 50).split('\n').slice(1).join('\n');
+}
 
 const inputSchema = z
   .object({
@@ -17,6 +24,10 @@ const inputSchema = z
       .regex(/^[\x20-\x7E]+$/, 'use printable ASCII characters only')
       .optional()
       .describe('Optional key that makes retries safe: saving again with the same key returns the first uid. Default: a hash of the content.'),
+    retryUnknown: z
+      .boolean()
+      .default(false)
+      .describe('Only after a save answered SAVE_OUTCOME_UNKNOWN and you checked in the Composer that the composition is NOT there: uploads it again under the same key. Never set it otherwise: it can store a second copy.'),
   })
   .strict();
 
@@ -36,7 +47,7 @@ export const saveCompositionTool: ToolDefinition<ComposerServices, typeof inputS
   name: 'composer_save_composition',
   title: 'Save a composition to the Composer',
   description:
-    'Validates a composition and uploads it to the DigitalPages storage with the server\'s configured credentials; returns its uid and editor URL. Invalid compositions are rejected with the validation report (fix them and call again). Idempotent per idempotencyKey (default: a hash of the content): a retried save returns the same uid with created=false instead of a second copy. With composer.idempotency.store=kubernetes (the Helm chart sets it) keys are held cluster-wide for 24 hours, so a retry that lands on another replica gets the same uid; with the default in-memory store only the process that saved it remembers the key (up to 10 000 keys).',
+    'Validates a composition and uploads it to the DigitalPages storage with the server\'s configured credentials; returns its uid and editor URL. Invalid compositions are rejected with every problem listed (fix them and call again). Idempotent per idempotencyKey (default: a hash of the content): a retried save returns the same uid with created=false instead of a second copy. An upload that was sent and got no answer is never repeated: the save answers SAVE_OUTCOME_UNKNOWN with what to check, and later saves with the same key answer the same until you confirm with retryUnknown=true. With composer.idempotency.store=kubernetes (the Helm chart sets it) keys are held cluster-wide for 24 hours, so a retry that lands on another replica gets the same uid; with the default in-memory store only the process that saved it remembers the key (up to 10 000 keys).',
   inputSchema,
   outputSchema,
   annotations: { title: 'Save composition', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -46,11 +57,11 @@ export const saveCompositionTool: ToolDefinition<ComposerServices, typeof inputS
     await context.reportProgress(0, 2, 'Validating the composition');
     const report = validateComposition(input.composition, services.limits);
     if (!report.valid) {
-      throw new ToolError('INVALID_COMPOSITION', `The composition has ${report.errorCount} error${report.errorCount === 1 ? '' : 's'} and was not saved.`, 'Fix each problem listed in details.problems (path, rule, fix), validate with composer_validate_composition, then save again.', { details: { problems: report.problems } });
+      throw new ToolError('INVALID_COMPOSITION', `The composition has ${report.errorCount} error${report.errorCount === 1 ? '' : 's'} and was not saved.\n${problemLines(report)}`, 'Fix each problem listed above (path, rule, fix), check with composer_validate_composition, then save again.', { details: { problems: report.problems } });
     }
     if (!services.storage) throw storageNotConfigured(services.settings);
     await context.reportProgress(1, 2, 'Uploading to the Composer storage');
-    const saved = await services.storage.upload(input.composition, { ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}), signal: context.signal });
+    const saved = await services.storage.upload(input.composition, { ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}), signal: context.signal, retryUnknown: input.retryUnknown });
     await context.reportProgress(2, 2, saved.created ? 'Saved' : 'Already saved');
     const result = {
       uid: saved.uid,
@@ -62,7 +73,7 @@ export const saveCompositionTool: ToolDefinition<ComposerServices, typeof inputS
     };
     const note = result.warnings.length ? ` ${result.warnings.length} warning(s): ${result.warnings.map((w) => `${w.path} ${w.message}`).join('; ')}` : '';
     return {
-      content: [{ type: 'text', text: `${saved.created ? 'Saved' : 'Already saved (same idempotency key)'}: uid ${saved.uid}\nEditor: ${saved.editorUrl}${note}` }],
+      content: [{ type: 'text', text: `${saved.created ? 'Saved' : 'Already saved (same idempotency key; nothing uploaded)'}: uid ${saved.uid}\nEditor: ${saved.editorUrl}\nLearner view: ${result.embedUrl}\nIdempotency key: ${result.idempotencyKey}\nNext: composer_open_composition or composer_preview_composition with this uid to check it renders.${note}` }],
       structuredContent: result,
     };
   },

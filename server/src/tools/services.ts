@@ -2,6 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { PageAccessSettings } from '#server/composer/broker/page-access-settings.ts';
 import type { CaptureLimits } from '#server/composer/session/page-capture.ts';
 import type { ValidationLimits } from '#server/composer/validator/limits.ts';
+import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import type { RouterStats } from '#server/browsers/router.ts';
 
 export type { ValidationLimits } from '#server/composer/validator/limits.ts';
@@ -24,6 +25,8 @@ export interface ComposerSettings {
   connectorUid?: string;
   /** The `Api-Env` header value; `'prd'` by default. */
   apiEnv: string;
+  /** How the browser tools recognise a rendered composition (`composer.page.*`; defaults in page-settings.ts). */
+  page?: Partial<ComposerPageSettings>;
   /** What a page may ask of the API through the server (defaults when absent). */
   pageAccess?: Partial<PageAccessSettings>;
   /** Bounds of screenshots, PDFs and DOM reads (defaults when absent). */
@@ -42,11 +45,15 @@ export interface UploadResult {
 }
 
 /**
- * The storage API client (implemented in `server/src/composer/storage-client.ts`). Upload is idempotent per
+ * The storage API client (implemented in `server/src/composer/storage-client.ts`). Upload is exactly-once per
  * idempotency key (a content hash when the caller gives none).
  */
 export interface StorageClient {
-  upload(composition: StoredComposition, options?: { idempotencyKey?: string; signal?: AbortSignal }): Promise<UploadResult>;
+  /**
+   * Throws SAVE_OUTCOME_UNKNOWN when the upload (or an earlier one under the same key) was sent and got no answer;
+   * `retryUnknown` uploads such a key again (the caller checked that it is not stored).
+   */
+  upload(composition: StoredComposition, options?: { idempotencyKey?: string; signal?: AbortSignal; retryUnknown?: boolean }): Promise<UploadResult>;
   read(uid: string, options?: { signal?: AbortSignal }): Promise<StoredComposition>;
 }
 

@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import { missingStorageSettings } from '#server/composer/storage-client.ts';
-import { checkReachability } from '#server/composer/storage/reachability.ts';
+import { checkReachability, describeReachability, type Reachability } from '#server/composer/storage/reachability.ts';
 import type { ComposerServices } from './services.ts';
 import type { ToolDefinition } from './tool-definition.ts';
 import { parseToolInput } from './parse-input.ts';
 
 const inputSchema = z.object({}).strict();
 
-const reachabilitySchema = z.object({ url: z.string(), reachable: z.boolean(), status: z.number().int().optional(), latencyMs: z.number(), error: z.string().optional() });
+const reachabilitySchema = z.object({
+  url: z.string(),
+  state: z
+    .enum(['ok', 'slow', 'failing', 'timeout', 'unreachable'])
+    .describe('ok: answered within 1 s; slow: answered, later; failing: answered 5xx; timeout: no answer within 5 s (much slower, or down); unreachable: no connection (down, or a wrong URL).'),
+  reachable: z.boolean().describe('Any HTTP answer came (the host is up), whatever its status and latency.'),
+  status: z.number().int().optional(),
+  latencyMs: z.number(),
+  error: z.string().optional(),
+});
 
 const outputSchema = z.object({
   version: z.string(),
@@ -28,7 +37,7 @@ const outputSchema = z.object({
 export const statusTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
   name: 'composer_status',
   title: 'Server and Composer status',
-  description: 'Reports the server version, the browser pool (browsers, healthy, draining, sessions in use, capacity, queue depth, pre-warmed), which Composer settings are missing, and whether the Composer app and its storage API answer (one short request each). Never fails because the Composer is down: it says so.',
+  description: 'Reports the server version, the browser pool (browsers, healthy, draining, sessions in use, capacity, queue depth, pre-warmed), which Composer settings are missing, and how the Composer app and its storage API answer (one probe each, up to 5 s): ok, slow (answering, but after more than 1 s), failing (5xx), timeout (no answer within 5 s) or unreachable (no connection). Never fails because the Composer is down: it says so.',
   inputSchema,
   outputSchema,
   annotations: { title: 'Status', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -44,7 +53,7 @@ export const statusTool: ToolDefinition<ComposerServices, typeof inputSchema, ty
       composer: { composerUrl: services.settings.composerUrl, apiUrl: services.settings.apiUrl, credentialsConfigured: missing.length === 0, missingSettings: missing, app, api },
     };
     const pool = stats ? `${stats.healthy}/${stats.browsers} browsers healthy, ${stats.sessionsInUse}/${stats.capacity} sessions in use, ${stats.queueDepth} queued` : 'no browser pool configured';
-    const reach = (r: typeof app) => (r.reachable ? `reachable (HTTP ${r.status}, ${r.latencyMs} ms)` : `unreachable (${r.error})`);
+    const reach = (r: Reachability) => describeReachability(r);
     return {
       content: [{ type: 'text', text: `composer-mcp ${services.version}: ${pool}. Composer app ${reach(app)}; API ${reach(api)}.${missing.length ? ` Missing settings: ${missing.join(', ')}.` : ''}` }],
       structuredContent: result,

@@ -51,6 +51,7 @@ export type ToolErrorCode =
   | 'NOT_FOUND'
   | 'UPSTREAM_ERROR'
   | 'UPSTREAM_TIMEOUT'
+  | 'SAVE_OUTCOME_UNKNOWN'
   | 'UNAUTHORIZED'
   | 'BROWSER_BUSY'
   | 'BROWSER_FAILED'

@@ -36,6 +36,6 @@ export const validateCompositionTool: ToolDefinition<ComposerServices, typeof in
       }
     }
     const report = validateComposition(document, limits);
-    return structuredResult(reportSummary(report), { ...report });
+    return structuredResult(reportSummary(report, 50), { ...report });
   },
 };

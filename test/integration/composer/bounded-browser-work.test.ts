@@ -40,7 +40,10 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     await source.start();
     await router.start();
   });
-  afterEach(() => standin.setAppScript(undefined));
+  afterEach(() => {
+    standin.setAppScript(undefined);
+    standin.resetFaults();
+  });
   after(async () => {
     await router?.stop();
     await source?.stop();
@@ -50,6 +53,9 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   it('a page spinning in while(true){} frees its lease and browser slot at the deadline, and the browser serves the next call', async () => {
     const uid = await normalUid();
     standin.setAppScript(APP_SCRIPTS.spin);
+    // The lesson renders after the spin begins (readiness no longer waits 250 ms of network idle, so a page that
+    // renders at once would be captured before its spin).
+    standin.setFaults({ render: { delayMs: 2_000 } });
     const started = Date.now();
     const { result } = await callTool(open, { uid }, services({}, withDeadline(DEADLINE_MS)));
     const elapsed = Date.now() - started;
@@ -59,6 +65,7 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     expect(elapsed, 'answered within the deadline and a small margin').to.be.within(DEADLINE_MS - 100, DEADLINE_MS + 3_000);
     expect(router.stats().sessionsInUse, 'the slot is free').to.equal(0);
     standin.setAppScript(undefined);
+    standin.resetFaults();
     const next = await callTool(open, { uid: await normalUid() }, services());
     expect(errorOf(next.result), JSON.stringify(next.result.content)).to.equal(undefined);
     expect((next.result.structuredContent as { ready: boolean }).ready).to.equal(true);
@@ -106,7 +113,9 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   it('a page with 50 000 widget-like elements is read up to the DOM read limits', async () => {
     const uid = await normalUid();
     standin.setAppScript(APP_SCRIPTS.manyWidgets);
-    const { result } = await callTool(open, { uid }, services());
+    // Widgets by selector (the DOM read the limits bound): by content, nothing is read per element.
+    const page = { widgetSelector: '[data-widget-type]', widgetTypeAttribute: 'data-widget-type', widgetIdAttribute: 'data-widget-id', readyTimeoutMs: 8_000 };
+    const { result } = await callTool(open, { uid }, services({ page } as Partial<ComposerSettings>));
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
     const rendered = (result.structuredContent as { renderedWidgets: { type: string; id: string | null }[] }).renderedWidgets;
     expect(rendered).to.have.length(DOM_READ_LIMITS.elements);

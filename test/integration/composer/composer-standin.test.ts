@@ -140,4 +140,93 @@ describe('Composer stand-in keeps the composer.md contract', function () {
       expect(await page.locator('[data-widget-type]').count()).to.equal(4);
     });
   });
+
+  describe('variants where composer.md is silent', () => {
+    const auth2 = () => auth();
+    const saveDoc = async (doc: unknown) => ((await (await upload(form('file', 'v.rdpcomposer', JSON.stringify(doc)), auth2())).json()) as { uid: string }).uid;
+    const lesson = {
+      version: '1.1',
+      metadata: { title: 'Variante', description: '', thumb: null, tags: [] },
+      structure: [
+        { id: 'w1', type: 'text-1', content: '<p>Primeiro bloco</p>' },
+        { id: 'w2', type: 'text-1', content: '<p>Segundo bloco</p>' },
+        { id: 'w3', type: 'mystery-1', foo: 'bar' },
+      ],
+    };
+    const openIn = async <T>(uid: string, work: (page: import('playwright-core').Page) => Promise<T>): Promise<T> =>
+      router.withLease(async ({ page, context }) => {
+        await context.addInitScript((t: string) => localStorage.setItem('rdp-composer-user-data', JSON.stringify({ access_token: t })), token);
+        await page.goto(`${standin.appUrl}/#/embed/composer/${encodeURIComponent(uid)}`);
+        return work(page);
+      });
+
+    it('renders after a delay behind a loading placeholder, and reports when it finished', async () => {
+      standin.setFaults({ render: { delayMs: 400, placeholder: true } });
+      const uid = await saveDoc(lesson);
+      const since = Date.now();
+      await openIn(uid, async (page) => {
+        await page.getByText('Carregando a composição…').waitFor();
+        expect(await page.getByText('Primeiro bloco').count()).to.equal(0);
+        await page.getByText('Segundo bloco').waitFor();
+      });
+      const render = await standin.waitForRender(uid, since);
+      expect(render).to.deep.include({ uid, view: 'embed', app: 'standin', widgetsRendered: 3, widgetsTotal: 3 });
+      expect(render!.finishedAt).to.be.within(since + 400, Date.now());
+    });
+
+    it('renders only the first N widgets in a partial render', async () => {
+      standin.setFaults({ render: { maxWidgets: 1 } });
+      const uid = await saveDoc(lesson);
+      await openIn(uid, async (page) => {
+        await page.getByText('Primeiro bloco').waitFor();
+        await page.waitForFunction(() => document.body.dataset['appState'] === 'rendered');
+        expect(await page.getByText('Segundo bloco').count()).to.equal(0);
+      });
+      expect((await standin.waitForRender(uid, 0))?.widgetsRendered).to.equal(1);
+    });
+
+    it('serves a foreign app: its own markup without data attributes, the read by query parameters, unknown types left out', async () => {
+      standin.setFaults({ render: { app: 'foreign' } });
+      const uid = await saveDoc(lesson);
+      await openIn(uid, async (page) => {
+        const reads: string[] = [];
+        page.on('request', (r) => { if (r.url().includes('/storage/v1.0/content')) reads.push(r.url()); });
+        await page.reload();
+        await page.getByText('Segundo bloco').waitFor();
+        expect(await page.locator('[data-widget-type], [data-widget-id]').count()).to.equal(0);
+        expect(await page.locator('.lsn-title').innerText()).to.equal('VARIANTE');
+        expect(reads.some((u) => new URL(u).searchParams.has('access_token'))).to.equal(true);
+      });
+      expect((await standin.waitForRender(uid, 0))).to.deep.include({ app: 'foreign', widgetsRendered: 2, widgetsTotal: 3 });
+    });
+
+    it('serves the app script under a content-hashed, immutable name, padded to the configured bundle size', async () => {
+      standin.setFaults({ render: { bundleBytes: 200_000 } });
+      const html = await (await fetch(`${standin.appUrl}/`)).text();
+      const path = /<script src="(\/static\/standin-app\.[0-9a-f]{12}\.js)"/.exec(html)?.[1];
+      expect(path).to.be.a('string');
+      const before = standin.appRequests().assets;
+      const script = await fetch(`${standin.appUrl}${path}`);
+      expect(script.headers.get('cache-control')).to.contain('immutable');
+      expect((await script.text()).length).to.be.at.least(200_000);
+      expect(standin.appRequests().assets).to.equal(before + 1);
+    });
+
+    it('never answers a hung request, and stores an upload it then never answers', async () => {
+      standin.setFaults({ hangNext: { me: 1 }, storeThenHangNext: 1 });
+      const hung = await fetch(`${standin.apiUrl}/auth/v1.0/user/me`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(500) }).then(() => 'answered', (e: Error) => e.name);
+      expect(hung).to.equal('TimeoutError');
+      const before = standin.compositions().length;
+      const lost = await fetch(`${standin.apiUrl}/storage/v1.0/upload/connector/uid/c-1`, { method: 'POST', body: form(), headers: auth(), signal: AbortSignal.timeout(1_000) }).then(() => 'answered', () => 'no answer');
+      expect(lost).to.equal('no answer');
+      expect(standin.compositions().length).to.equal(before + 1);
+    });
+
+    it('slows every API request, its base URL included, with latencyMs.api', async () => {
+      standin.setFaults({ latencyMs: { api: 300 } });
+      const started = Date.now();
+      expect((await fetch(standin.apiUrl, { method: 'HEAD' })).status).to.equal(404);
+      expect(Date.now() - started).to.be.at.least(290);
+    });
+  });
 });

@@ -84,7 +84,28 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(error?.code).to.equal('INVALID_COMPOSITION');
       const problems = (error?.details?.['problems'] ?? []) as { path: string }[];
       expect(problems.some((p) => p.path.startsWith('$.structure[2].questions'))).to.equal(true);
+      // A client that passes only text content to the model still sees every problem, with its path and fix.
+      const text = (result.content[0] as { text: string }).text;
+      for (const p of problems as { path: string; rule: string }[]) expect(text).to.contain(p.path).and.to.contain(p.rule);
+      expect(text).to.contain('Fix:');
       expect(standin.compositions().length).to.equal(before);
+    });
+
+    it('answers SAVE_OUTCOME_UNKNOWN, in text a model can act on, when the upload was stored and never answered; the retry uploads nothing until retryUnknown', async () => {
+      const svc = composerServices({ settings, storage: new HttpStorageClient(settings, { uploadTimeoutMs: 400, minRetryDelayMs: 10 }) });
+      const doc = everyWidgetComposition('Sem resposta');
+      const before = standin.compositions().length;
+      standin.setFaults({ storeThenHangNext: 1 });
+      const first = await callTool(save, { composition: doc }, svc);
+      expect(errorOf(first.result)?.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+      const text = (first.result.content[0] as { text: string }).text;
+      expect(text).to.contain('SAVE_OUTCOME_UNKNOWN').and.to.contain('"Sem resposta"').and.to.contain('retryUnknown=true');
+      const second = await callTool(save, { composition: doc }, svc);
+      expect(errorOf(second.result)?.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+      expect(standin.compositions().length - before).to.equal(1);
+      const confirmed = await callTool(save, { composition: doc, retryUnknown: true }, svc);
+      expect((confirmed.result.structuredContent as { created: boolean }).created).to.equal(true);
+      expect(standin.compositions().length - before).to.equal(2);
     });
 
     it('answers NOT_CONFIGURED naming the exact setting when credentials are missing', async () => {
@@ -155,13 +176,17 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(progress.at(-1)).to.include({ progress: 3, total: 3 });
     });
 
-    it('renders a widget of an unknown type as a placeholder and still reports it', async () => {
+    it('reports a widget of an unknown type with nothing to look for as unverified by content, and as rendered by a configured selector', async () => {
       const doc = everyWidgetComposition('Desconhecido');
       (doc['structure'] as unknown[]).push({ id: 'c0ffee00-0000-11ef-8000-000000000001', type: 'mystery-1', foo: 'bar' });
       const uid = await saved(doc);
-      const { result } = await callTool(open, { uid }, services());
-      const report = result.structuredContent as { renderedWidgets: { type: string }[] };
-      expect(report.renderedWidgets.map((w) => w.type)).to.include('mystery-1');
+      const byContent = (await callTool(open, { uid }, services())).result.structuredContent as { ready: boolean; renderedWidgets: { type: string }[]; unverifiedWidgetIds: string[] };
+      expect(byContent.ready).to.equal(true);
+      expect(byContent.renderedWidgets.map((w) => w.type)).to.not.include('mystery-1');
+      expect(byContent.unverifiedWidgetIds).to.deep.equal(['c0ffee00-0000-11ef-8000-000000000001']);
+      const page = { widgetSelector: '[data-widget-type]', widgetTypeAttribute: 'data-widget-type', widgetIdAttribute: 'data-widget-id' };
+      const bySelector = (await callTool(open, { uid }, services({ page } as Partial<ComposerSettings>))).result.structuredContent as { renderedWidgets: { type: string }[] };
+      expect(bySelector.renderedWidgets.map((w) => w.type)).to.include('mystery-1');
     });
 
     it('previews the learner view as a full-page PNG and as a PDF', async () => {
@@ -270,12 +295,37 @@ describe('Composer tools against the stand-in and real browsers', function () {
       expect(out.composer.api.reachable).to.equal(true);
     });
 
+    it('tells a slow API (2 s) from a down one: slow, not unreachable, while saves succeed', async () => {
+      standin.setFaults({ latencyMs: { api: 2_000 } });
+      const { result } = await callTool(status, {}, services());
+      const out = result.structuredContent as { composer: { app: { state: string }; api: { state: string; reachable: boolean; latencyMs: number } } };
+      expect(out.composer.api).to.include({ state: 'slow', reachable: true });
+      expect(out.composer.api.latencyMs).to.be.at.least(1_900);
+      expect(out.composer.app.state).to.equal('ok');
+      const text = (result.content[0] as { text: string }).text;
+      expect(text).to.contain('API up but slow').and.to.not.contain('unreachable');
+      const saved = await callTool(save, { composition: everyWidgetComposition('Lenta') }, services());
+      expect(errorOf(saved.result)).to.equal(undefined);
+    });
+
+    it('reports a probe with no answer as a timeout and a refused connection as unreachable, apart', async () => {
+      const { checkReachability } = await import('#server/composer/storage/reachability.ts');
+      standin.setFaults({ latencyMs: { api: 1_000 } });
+      const timedOut = await checkReachability(standin.apiUrl, { timeoutMs: 300, slowAfterMs: 100 });
+      expect(timedOut).to.include({ state: 'timeout', reachable: false });
+      const refused = await checkReachability('http://127.0.0.1:1', { timeoutMs: 300, slowAfterMs: 100 });
+      expect(refused).to.include({ state: 'unreachable', reachable: false });
+      standin.setFaults({ latencyMs: { api: 0 }, failNext: { api: 1 } });
+      expect(await checkReachability(standin.apiUrl)).to.include({ state: 'failing', reachable: true, status: 503 });
+    });
+
     it('says the Composer is unreachable instead of failing', async () => {
       const { result } = await callTool(status, {}, composerServices({ settings: { ...settings, apiUrl: 'http://127.0.0.1:1', accessToken: undefined } }));
       expect(result.isError).to.not.equal(true);
       const out = result.structuredContent as { browsers: { configured: boolean }; composer: { missingSettings: string[]; api: { reachable: boolean; error: string } } };
       expect(out.browsers.configured).to.equal(false);
       expect(out.composer.api.reachable).to.equal(false);
+      expect((out.composer.api as unknown as { state: string }).state).to.equal('unreachable');
       expect(out.composer.missingSettings).to.include('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
     });
   });

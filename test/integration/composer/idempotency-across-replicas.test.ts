@@ -60,10 +60,10 @@ describe('exactly-once saves across replicas with the Kubernetes idempotency sto
   });
 
   /** A "replica": its own store instance (own claims, own local cache) and storage client, sharing the namespace. */
-  function replica(options: { claimWaitMs?: number; retries?: number; now?: () => number; ttlMs?: number } = {}): { store: KubernetesIdempotencyStore; client: HttpStorageClient } {
+  function replica(options: { claimWaitMs?: number; retries?: number; now?: () => number; ttlMs?: number; uploadTimeoutMs?: number } = {}): { store: KubernetesIdempotencyStore; client: HttpStorageClient } {
     const store = new KubernetesIdempotencyStore({ kubeConfig: kc, namespace: ns.name, staleAfterMs: STALE_MS, sweepIntervalMs: 0, logger: quietLogger(), ...(options.now ? { now: options.now } : {}), ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}) });
     stores.push(store);
-    const client = new HttpStorageClient(settings, { idempotencyStore: store, minRetryDelayMs: 10, maxRetryDelayMs: 50, claimPollMs: 50, logger: quietLogger(), ...(options.claimWaitMs ? { claimWaitMs: options.claimWaitMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}) });
+    const client = new HttpStorageClient(settings, { idempotencyStore: store, minRetryDelayMs: 10, maxRetryDelayMs: 50, claimPollMs: 50, logger: quietLogger(), ...(options.claimWaitMs ? { claimWaitMs: options.claimWaitMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}), ...(options.uploadTimeoutMs ? { uploadTimeoutMs: options.uploadTimeoutMs } : {}) });
     return { store, client };
   }
   const scoped = (key: string) => `${settings.apiUrl}\n${settings.connectorUid}\n${key}`;
@@ -112,18 +112,41 @@ describe('exactly-once saves across replicas with the Kubernetes idempotency sto
     expect(storedWithTitle(`Racing B ${run}`)).to.have.length(0);
   });
 
-  it('takes over a claim whose claimer died mid-upload (no uid, older than the stale age) and stores one composition', async () => {
-    const title = `Taken over ${run}`;
+  it('treats a claim whose claimer died mid-upload (no uid, older than the stale age) as an unknown outcome: nothing is uploaded until the caller confirms', async () => {
+    const title = `Abandoned ${run}`;
     const doc = composition(title);
     const { client, store } = replica();
     // What a crashed replica leaves: the claim object without a uid, claimed longer ago than the stale age.
     const contentKey = contentIdempotencyKey(doc);
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: idempotencyObjectName(scoped(contentKey)), labels: { ...IDEMPOTENCY_LABELS } }, data: { contentKey, createdAt: new Date(Date.now() - STALE_MS - 1_000).toISOString() } } });
-    const saved = await client.upload(doc);
+    const error = await toolError(client.upload(doc));
+    expect(error.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+    expect(storedWithTitle(title)).to.have.length(0);
+    const saved = await client.upload(doc, { retryUnknown: true });
     expect(saved.created).to.equal(true);
     expect(storedWithTitle(title)).to.have.length(1);
     expect((await readObject(contentKey)).data?.['uid']).to.equal(saved.uid);
     expect(await store.get(scoped(contentKey))).to.deep.equal({ uid: saved.uid, contentKey });
+  });
+
+  it('keeps an upload that was stored and never answered pending on every replica: one copy, SAVE_OUTCOME_UNKNOWN everywhere, until confirmed', async () => {
+    const title = `Silent ${run}`;
+    const key = `silent-${run}`;
+    standin.setFaults({ storeThenHangNext: 1 });
+    const [a, b] = [replica({ uploadTimeoutMs: 400 }), replica({ uploadTimeoutMs: 400 })];
+    const first = await toolError(a.client.upload(composition(title), { idempotencyKey: key }));
+    expect(first.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+    const object = await readObject(key);
+    expect(object.data).to.include({ outcome: 'unknown', contentKey: contentIdempotencyKey(composition(title)) });
+    expect(object.data?.['fileName']).to.match(/^composition-[0-9a-f]{32}\.rdpcomposer$/);
+    const elsewhere = await toolError(b.client.upload(composition(title), { idempotencyKey: key }));
+    expect(elsewhere.code).to.equal('SAVE_OUTCOME_UNKNOWN');
+    expect(elsewhere.message).to.contain('Nothing was uploaded now');
+    expect(storedWithTitle(title)).to.have.length(1);
+    const confirmed = await b.client.upload(composition(title), { idempotencyKey: key, retryUnknown: true });
+    expect(confirmed.created).to.equal(true);
+    expect(await a.client.upload(composition(title), { idempotencyKey: key })).to.include({ uid: confirmed.uid, created: false });
+    expect(storedWithTitle(title)).to.have.length(2);
   });
 
   it('waits on a live claim and returns the uid its claimer writes (created: false), and gives up with UPSTREAM_TIMEOUT when none comes', async () => {

@@ -4,6 +4,7 @@ import { startComposerStandin, type ComposerStandin } from '#support/composer-st
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { ToolError } from '#server/tools/tool-definition.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
+import { nodeHttpSender, type Sender } from '#server/composer/storage/http-sender.ts';
 
 const JWT_SECRET = 'standin-test-secret-0123456789abcdef';
 
@@ -78,14 +79,13 @@ describe('storage client against the Composer stand-in', function () {
   it('surfaces the platform refusing a request without Project-Key as a clear error, without retrying', async () => {
     const before = standin.compositions().length;
     let calls = 0;
-    // A fetch that loses the header on the way (as a misconfigured proxy would): the platform's 400 must reach the caller.
-    const dropProjectKey: typeof fetch = async (input, init) => {
+    // A sender that loses the header on the way (as a misconfigured proxy would): the platform's 400 must reach the caller.
+    const dropProjectKey: Sender = async (request) => {
       calls += 1;
-      const headers = new Headers(init?.headers);
-      headers.delete('Project-Key');
-      return fetch(input, { ...init, headers });
+      const { 'Project-Key': _dropped, ...headers } = request.headers;
+      return nodeHttpSender({ ...request, headers });
     };
-    const error = await expectToolError(client({}, { fetch: dropProjectKey }).upload(sampleComposition('no-key')), 'UPSTREAM_ERROR');
+    const error = await expectToolError(client({}, { sender: dropProjectKey }).upload(sampleComposition('no-key')), 'UPSTREAM_ERROR');
     expect(error.message).to.contain('HTTP 400').and.to.contain('Missing Project-Key header');
     expect(error.fix).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
     expect(calls).to.equal(1);
@@ -166,5 +166,101 @@ describe('storage client against the Composer stand-in', function () {
   it('reports a network failure as UPSTREAM_ERROR after retrying', async () => {
     const error = await expectToolError(client({ apiUrl: 'http://127.0.0.1:1' }, { retries: 1 }).read('H4sIx'), 'UPSTREAM_ERROR');
     expect(error.message).to.match(/Could not reach/);
+  });
+
+  describe('exactly once when the outcome is unknown', () => {
+    const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const storedWithTitle = (title: string) => standin.compositions().filter((c) => (JSON.parse(c.content) as { metadata: { title: string } }).metadata.title === title);
+
+    it('never repeats an upload sent to an API slower than its timeout: one copy, SAVE_OUTCOME_UNKNOWN, and the suggested retry uploads nothing', async () => {
+      standin.setFaults({ latencyMs: { upload: 1_200 } });
+      const storage = client({}, { uploadTimeoutMs: 300, retries: 2 });
+      const started = Date.now();
+      const error = await expectToolError(storage.upload(sampleComposition('slow-api')), 'SAVE_OUTCOME_UNKNOWN');
+      expect(Date.now() - started).to.be.below(1_000);
+      expect(error.message).to.contain('no usable answer');
+      expect(error.fix).to.contain('retryUnknown=true').and.to.contain('"slow-api"');
+      expect(error.details).to.include.keys('idempotencyKey', 'sentAt', 'fileName');
+      const again = await expectToolError(storage.upload(sampleComposition('slow-api')), 'SAVE_OUTCOME_UNKNOWN');
+      expect(again.message).to.contain('Nothing was uploaded now');
+      await settle(1_500); // every upload the stand-in received has finished by now
+      expect(storedWithTitle('slow-api')).to.have.length(1);
+    });
+
+    it('answers SAVE_OUTCOME_UNKNOWN for an upload the platform stored and never answered, and uploads again only when told to', async () => {
+      standin.setFaults({ storeThenHangNext: 1 });
+      const storage = client({}, { uploadTimeoutMs: 400 });
+      await expectToolError(storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      await expectToolError(storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      expect(storedWithTitle('stored-then-silent')).to.have.length(1);
+      // The caller looked, did not find it (say), and confirms: one more upload, then the key is done.
+      const confirmed = await storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1', retryUnknown: true });
+      expect(confirmed.created).to.equal(true);
+      expect(await storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1' })).to.include({ uid: confirmed.uid, created: false });
+      expect(storedWithTitle('stored-then-silent')).to.have.length(2);
+    });
+
+    it('refuses a key pending an unknown outcome for different content', async () => {
+      standin.setFaults({ hangNext: { upload: 1 } });
+      const storage = client({}, { uploadTimeoutMs: 300 });
+      await expectToolError(storage.upload(sampleComposition('pending-a'), { idempotencyKey: 'pending-k' }), 'SAVE_OUTCOME_UNKNOWN');
+      await expectToolError(storage.upload(sampleComposition('pending-b'), { idempotencyKey: 'pending-k' }), 'INVALID_INPUT');
+    });
+
+    it('gives uploads their own, longer timeout than reads', async () => {
+      standin.setFaults({ latencyMs: { upload: 400, read: 400 } });
+      const storage = client({}, { timeoutMs: 150, uploadTimeoutMs: 3_000, retries: 0 });
+      const saved = await storage.upload(sampleComposition('long-upload'));
+      expect(saved.created).to.equal(true);
+      await expectToolError(storage.read(saved.uid), 'UPSTREAM_TIMEOUT');
+    });
+
+    it('repeats an upload the platform refused with a 5xx or that never left, storing one copy', async () => {
+      standin.setFaults({ failNext: { upload: 2 }, failStatus: 503 });
+      const refused = await client({}, { retries: 2 }).upload(sampleComposition('refused-twice'));
+      expect(refused.created).to.equal(true);
+      expect(storedWithTitle('refused-twice')).to.have.length(1);
+      let calls = 0;
+      const refusedConnection: Sender = async (request) => {
+        calls += 1;
+        return calls === 1 ? nodeHttpSender({ ...request, url: 'http://127.0.0.1:1/' }) : nodeHttpSender(request);
+      };
+      const neverSent = await client({}, { sender: refusedConnection }).upload(sampleComposition('never-sent-once'));
+      expect(neverSent.created).to.equal(true);
+      expect(calls).to.equal(2);
+      expect(storedWithTitle('never-sent-once')).to.have.length(1);
+    });
+
+    it('treats a gateway 504 after the upload was sent as unknown, not as a failure to repeat', async () => {
+      standin.setFaults({ failNext: { upload: 1 }, failStatus: 504 });
+      await expectToolError(client({}, { retries: 2 }).upload(sampleComposition('gateway-504')), 'SAVE_OUTCOME_UNKNOWN');
+    });
+  });
+
+  describe('redirects', () => {
+    it('never follows a redirect, so the token and Project-Key never reach another origin', async () => {
+      const { createServer } = await import('node:http');
+      const seen: Record<string, string | string[] | undefined>[] = [];
+      const elsewhere = createServer((req, res) => {
+        seen.push(req.headers);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"uid":"H4sI-elsewhere"}');
+      });
+      const redirecting = createServer((req, res) => {
+        res.writeHead(req.method === 'POST' ? 307 : 302, { location: `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}${req.url}` }).end();
+      });
+      await Promise.all([new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r)), new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r))]);
+      try {
+        const apiUrl = `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`;
+        const upload = await expectToolError(client({ apiUrl }).upload(sampleComposition('redirected')), 'UPSTREAM_ERROR');
+        expect(upload.message).to.contain('redirect').and.to.contain('not followed');
+        expect(upload.fix).to.contain('COMPOSER_MCP_COMPOSER__API_URL');
+        const read = await expectToolError(client({ apiUrl }).read('H4sIredirected'), 'UPSTREAM_ERROR');
+        expect(read.message).to.contain('HTTP 302');
+        expect(seen).to.deep.equal([]);
+      } finally {
+        redirecting.close();
+        elsewhere.close();
+      }
+    });
   });
 });

@@ -150,7 +150,7 @@ describe('MCP conformance suite (server scenarios) for both revisions', function
     expect((await fetch(new URL('/healthz', real.url))).status).to.equal(200);
   });
 
-  it('declares completions and completes the create_lesson prompt\'s language argument', async () => {
+  it('declares completions and completes the create_lesson prompt\'s subject, grade and language arguments', async () => {
     const client = await connectHttp(real.url);
     try {
       expect(client.getServerCapabilities()?.completions).to.deep.equal({});
@@ -160,6 +160,11 @@ describe('MCP conformance suite (server scenarios) for both revisions', function
       expect(await complete('E')).to.deep.equal(['en']);
       expect(await complete('pt')).to.deep.equal(['pt_br']);
       expect(await complete('fr')).to.deep.equal([]);
+      // Subject and grade too: a prefix in either language, the grade by its school year.
+      const completeArg = async (name: string, value: string): Promise<string[]> =>
+        (await client.complete({ ref: { type: 'ref/prompt', name: 'create_lesson' }, argument: { name, value } })).completion.values;
+      expect(await completeArg('subject', 'Ci')).to.deep.equal(['Ciências']);
+      expect(await completeArg('grade', '7')).to.include.members(['7º ano', '7th grade']);
       // Arguments without completions answer an empty list, not an error.
       expect((await client.complete({ ref: { type: 'ref/prompt', name: 'create_lesson' }, argument: { name: 'topic', value: 'pho' } })).completion.values).to.deep.equal([]);
     } finally {

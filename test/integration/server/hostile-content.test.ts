@@ -80,8 +80,11 @@ describe('hostile compositions through the real server: no canary in any result 
     const saved = await call('composer_save_composition', { composition: everyWidgetComposition('Gira') });
     const uid = (saved.structuredContent as { uid: string }).uid;
     standin.setAppScript(APP_SCRIPTS.spin);
+    // The lesson renders after the spin begins (readiness by content answers within ~100 ms of a render).
+    standin.setFaults({ render: { delayMs: 2_000 } });
     const started = Date.now();
     const result = await call('composer_preview_composition', { uid, format: 'pdf' });
+    standin.resetFaults();
     expect(result.isError).to.equal(true);
     expect(JSON.stringify(result.content)).to.contain('UPSTREAM_TIMEOUT').and.contain('deadline of 8000 ms');
     expect(Date.now() - started).to.be.below(8_000 + 4_000);

@@ -23,7 +23,8 @@ describe('server over Streamable HTTP (real process, real SDK client)', function
   let client: Client;
 
   before(async () => {
-    server = await startServerProcess({ env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '64kb' } });
+    // A small body limit needs a document size limit below it (the server refuses a body limit a save cannot fit in).
+    server = await startServerProcess({ env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '64kb', COMPOSER_MCP_COMPOSER__LIMITS__MAX_DOCUMENT_BYTES: '40000' } });
     client = await connectHttp(server.url);
   });
 

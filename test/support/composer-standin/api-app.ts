@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { applyFaultsPatch, takeFailure, type StandinFaults, type StandinFaultsPatch, type StandinRoute } from './faults.ts';
+import { applyFaultsPatch, takeFailure, takeHang, takeStoreThenHang, type StandinFaults, type StandinFaultsPatch, type StandinRoute } from './faults.ts';
+import { parseRenderReport, type RenderLog } from './render-log.ts';
 import { bearerToken, checkToken, type TokenPolicy } from './token-check.ts';
 import { newCompositionUid } from './composition-uid.ts';
 import type { CompositionStore } from './composition-store.ts';
@@ -27,6 +28,8 @@ export interface ApiAppOptions {
   record?: (request: RecordedApiRequest) => void;
   tokens: TokenPolicy;
   store: CompositionStore;
+  /** Where the app's reports of finished renders go. */
+  renders: RenderLog;
   /** Live fault switches (mutated by the admin route and `setFaults`). */
   faults: { current: StandinFaults };
   /** Origin of the Composer app, allowed by CORS. */
@@ -97,16 +100,37 @@ export function createApiApp(options: ApiAppOptions): Express {
     next();
   });
 
-  /** Applies the route's latency and injected failures before the handler runs. */
+  /**
+   * Applies the route's latency, injected hangs (the request is never answered) and injected failures before the
+   * handler runs.
+   */
   const faulty = (route: StandinRoute) => handle(async (_req: Request, res: Response, next: NextFunction) => {
     const delay = options.faults.current.latencyMs[route] ?? 0;
     if (delay > 0) await sleep(delay);
+    if (takeHang(options.faults.current, route)) return;
     const status = takeFailure(options.faults.current, route);
     if (status !== undefined) {
       problem(res, status, 'Injected failure');
       return;
     }
     next();
+  });
+
+  // Test-only: the app reports when it has finished rendering a composition (a no-cors text beacon).
+  app.post('/__standin/rendered', express.text({ type: () => true, limit: 16 * 1024 }), (req, res) => {
+    const record = parseRenderReport(typeof req.body === 'string' ? req.body : '', Date.now());
+    if (!record) return problem(res, 400, 'Expected a render report');
+    options.renders.add(record);
+    res.status(204).end();
+  });
+
+  // The `api` switches apply to every platform request (not to the test admin routes).
+  app.use((req, res, next) => {
+    if (req.path.startsWith('/__standin/')) {
+      next();
+      return;
+    }
+    faulty('api')(req, res, next);
   });
 
   const authorized = async (token: string | undefined) => {
@@ -122,8 +146,10 @@ export function createApiApp(options: ApiAppOptions): Express {
 
   app.post(
     '/storage/v1.0/upload/connector/uid/:connectorUid',
-    faulty('upload'),
+    // The body is received first, then the latency: a slow platform is slow to process, and still stores an upload
+    // whose client stopped waiting (as a server does that does not watch its client's connection).
     express.raw({ type: () => true, limit: options.maxUploadBytes }),
+    faulty('upload'),
     handle(async (req, res) => {
       const user = await authorized(bearerToken(req.headers.authorization));
       if (!user) return problem(res, 401, 'Invalid or missing bearer token');
@@ -154,6 +180,8 @@ export function createApiApp(options: ApiAppOptions): Express {
       }
       const uid = newCompositionUid();
       options.store.put({ uid, connectorUid, projectKey, apiEnv, fileName: file.name, mimeType: file.type, content, createdAt: new Date().toISOString() });
+      // Stored, and the answer never comes: the client sees a timeout for an upload that happened.
+      if (takeStoreThenHang(options.faults.current)) return;
       res.status(200).json({ uid });
     }),
   );
@@ -181,6 +209,10 @@ export function createApiApp(options: ApiAppOptions): Express {
     } catch (error) {
       problem(res, 400, (error as Error).message);
     }
+  });
+  app.get('/__standin/renders', (_req, res) => {
+    const renders = options.renders.list();
+    res.json({ count: renders.length, renders });
   });
   app.get('/__standin/compositions', (_req, res) => {
     const compositions = options.store.list().map(({ content, ...rest }) => ({ ...rest, size: content.length }));

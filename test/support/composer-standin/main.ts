@@ -1,7 +1,9 @@
 // Runs the Composer stand-in from the command line (used by `make dev`):
 //   node test/support/composer-standin/main.ts [--app-port=N] [--api-port=N] [--token=T ...] [--jwt-secret=S]
+//     [--faults='{"render":{"app":"foreign","delayMs":300,"placeholder":true}}']   (any StandinFaultsPatch, see faults.ts)
 // Prints one JSON line {appUrl, apiUrl} on stdout when both origins listen; stops on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
+import { applyFaultsPatch, noFaults, type StandinFaultsPatch } from './faults.ts';
 import { startComposerStandin } from './standin.ts';
 
 const { values } = parseArgs({
@@ -11,6 +13,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     token: { type: 'string', multiple: true },
     'jwt-secret': { type: 'string' },
+    faults: { type: 'string' },
   },
   strict: true,
 });
@@ -31,7 +34,19 @@ if (tokens.length === 0 && !jwtSecret) {
   process.exit(2);
 }
 
+let faults: StandinFaultsPatch = {};
+if (values.faults) {
+  try {
+    faults = JSON.parse(values.faults) as StandinFaultsPatch;
+    applyFaultsPatch(noFaults(), faults);
+  } catch (error) {
+    console.error(`--faults: ${(error as Error).message}`);
+    process.exit(2);
+  }
+}
+
 const standin = await startComposerStandin({
+  faults,
   host: values.host,
   appPort: port('app-port', values['app-port']),
   apiPort: port('api-port', values['api-port']),

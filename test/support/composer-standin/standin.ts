@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createApiApp, type RecordedApiRequest } from './api-app.ts';
 import { newCompositionUid } from './composition-uid.ts';
-import { createComposerApp } from './composer-app.ts';
+import { createComposerApp, type AppRequestCounts } from './composer-app.ts';
 import { CompositionStore, type StoredComposition } from './composition-store.ts';
 import { applyFaultsPatch, noFaults, type StandinFaults, type StandinFaultsPatch } from './faults.ts';
+import { RenderLog, type RenderRecord } from './render-log.ts';
 
-export type { StandinFaults, StandinFaultsPatch, StandinRoute } from './faults.ts';
+export type { StandinFaults, StandinFaultsPatch, StandinRoute, StandinRender, StandinAppKind } from './faults.ts';
 export type { StoredComposition } from './composition-store.ts';
+export type { RenderRecord } from './render-log.ts';
+export type { AppRequestCounts } from './composer-app.ts';
 export type { RecordedApiRequest } from './api-app.ts';
 
 /** How to start the Composer stand-in. At least one of `jwtSecret` and `tokens` should be given. */
@@ -46,6 +49,12 @@ export interface ComposerStandin {
   resetFaults(): void;
   /** Every composition stored so far, oldest first. */
   compositions(): StoredComposition[];
+  /** Every render the app reported finishing (when the lesson was in the DOM and painted), oldest first. */
+  renders(): RenderRecord[];
+  /** The first render of `uid` reported at or after `since` (epoch ms), waiting up to `timeoutMs` for it. */
+  waitForRender(uid: string, since: number, timeoutMs?: number): Promise<RenderRecord | undefined>;
+  /** How many times the app origin served its page and its script. */
+  appRequests(): AppRequestCounts;
   /**
    * Stores `content` (any text, e.g. a hostile composition's JSON) as if someone else had uploaded it in the
    * project, bypassing every check of the upload route; returns its uid.
@@ -79,6 +88,8 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   const host = options.host ?? '127.0.0.1';
   const faults = { current: applyFaultsPatch(noFaults(), options.faults ?? {}) };
   const store = new CompositionStore();
+  const renders = new RenderLog();
+  const counts: AppRequestCounts = { assets: 0, pages: 0 };
   const recorded: RecordedApiRequest[] = [];
   let appScript: string | undefined;
   const urls = { app: '', api: '' };
@@ -90,6 +101,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
       },
       tokens: { jwtSecret: options.jwtSecret, tokens: options.tokens },
       store,
+      renders,
       faults,
       appOrigin: () => urls.app,
       projectKey: options.projectKey,
@@ -102,7 +114,7 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
   urls.api = api.url;
   let app: { server: Server; url: string };
   try {
-    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults, extraScript: () => appScript }), host, options.appPort ?? 0);
+    app = await listen(createComposerApp({ apiUrl: () => urls.api, faults, counts, extraScript: () => appScript }), host, options.appPort ?? 0);
   } catch (error) {
     await close(api.server);
     throw error;
@@ -119,6 +131,9 @@ export async function startComposerStandin(options: ComposerStandinOptions = {})
       faults.current = noFaults();
     },
     compositions: () => store.list(),
+    renders: () => renders.list(),
+    waitForRender: (uid, since, timeoutMs = 10_000) => renders.waitFor(uid, since, timeoutMs),
+    appRequests: () => ({ ...counts }),
     storeRaw: (content) => {
       const uid = newCompositionUid();
       store.put({ uid, connectorUid: 'someone-else', projectKey: options.projectKey ?? 'someone-else', apiEnv: 'prd', fileName: 'raw.rdpcomposer', mimeType: 'digitalpages/composer', content, createdAt: new Date().toISOString() });

@@ -71,3 +71,25 @@ describe('guidance', () => {
     expect(plan('Fractions', 'math', '7th grade', 'en', limits)).to.deep.equal(p);
   });
 });
+
+describe('completions of the lesson prompt\'s subject and grade', () => {
+  it('offers subjects for a prefix in either language, ignoring accents and case', async () => {
+    const { completeSubject } = await import('#server/composer/guidance/completions.ts');
+    expect(completeSubject('Ci')).to.deep.equal(['Ciências']);
+    expect(completeSubject('ci')).to.deep.equal(['Ciências']);
+    expect(completeSubject('Sci')).to.deep.equal(['Science']);
+    expect(completeSubject('ma')).to.include.members(['Matemática', 'Math']);
+    expect(completeSubject('')).to.have.length(12);
+    expect(completeSubject('xyz')).to.deep.equal([]);
+  });
+
+  it('offers grades for a year or a word, each one the guidance understands', async () => {
+    const { completeGrade } = await import('#server/composer/guidance/completions.ts');
+    const { parseGrade } = await import('#server/composer/guidance/grades.ts');
+    expect(completeGrade('7')).to.include.members(['7º ano', '7th grade']);
+    expect(completeGrade('1')).to.include.members(['1º ano', '1ª série do ensino médio', '1st grade', '10th grade']);
+    expect(completeGrade('ens')).to.include('ensino médio');
+    expect(completeGrade('high')).to.deep.equal(['high school']);
+    for (const grade of completeGrade('')) expect(parseGrade(grade, 'pt_br'), grade).to.not.equal(undefined);
+  });
+});

@@ -192,8 +192,8 @@ describe('HTML sanitiser (parse5 + allowlist)', () => {
       const view = sanitizeCompositionForView(document);
       expect(view).to.deep.include({ changed: false, fields: [] });
       expect(view.document).to.deep.equal(document);
-      const json = JSON.stringify(document, null, 2);
-      expect(sanitizeCompositionJsonForView(json)).to.deep.equal({ ok: true, json, changed: false, fields: [] });
+      // Served as the serialisation of what was checked (equal content), never the original bytes (red team: duplicate keys).
+      expect(sanitizeCompositionJsonForView(JSON.stringify(document, null, 2))).to.deep.equal({ ok: true, json: JSON.stringify(document), changed: false, fields: [] });
     });
 
     it('drops members whose key is markup, keeps "__proto__" a plain member, truncates over-deep values, refuses non-JSON', () => {

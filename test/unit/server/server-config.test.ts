@@ -33,7 +33,7 @@ function undocumented(schema: z.ZodType, path = ''): string[] {
 describe('server configuration', () => {
   it('starts offline on 127.0.0.1:8080 with no browsers and no auth by default', () => {
     const config = load();
-    expect(config.http).to.deep.include({ host: '127.0.0.1', port: 8080, bodyLimit: '1mb' });
+    expect(config.http).to.deep.include({ host: '127.0.0.1', port: 8080, bodyLimit: '4mb' });
     expect(config.transport).to.equal('http');
     expect(config.auth.mode).to.equal('none');
     expect(config.browsers.source).to.equal('none');

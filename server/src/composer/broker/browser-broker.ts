@@ -136,15 +136,21 @@ export class BrowserCredentialBroker {
       await this.send('Fetch.failRequest', { requestId, errorReason: answer.errorReason });
       return;
     }
-    await this.send('Fetch.fulfillRequest', { requestId, responseCode: answer.status, responseHeaders: answer.headers, body: answer.body.toString('base64') });
+    // Chromium refuses some answers (a status it does not know); a request left paused would hang its page until
+    // the lease ends, so a refused answer becomes a network error.
+    if (!(await this.send('Fetch.fulfillRequest', { requestId, responseCode: answer.status, responseHeaders: answer.headers, body: answer.body.toString('base64') }))) {
+      await this.send('Fetch.failRequest', { requestId, errorReason: 'Failed' });
+    }
   }
 
-  /** A CDP command whose failure only means the request is gone (its page or context closed). */
-  private async send(method: 'Fetch.continueRequest' | 'Fetch.failRequest' | 'Fetch.fulfillRequest', params: Record<string, unknown>): Promise<void> {
+  /** A CDP command whose failure means the request is gone (its page or context closed) or the answer was refused; false then. */
+  private async send(method: 'Fetch.continueRequest' | 'Fetch.failRequest' | 'Fetch.fulfillRequest', params: Record<string, unknown>): Promise<boolean> {
     try {
       await this.session.send(method, params as never);
+      return true;
     } catch (error) {
-      this.logger.debug('Paused request was gone before the broker answered', { method, error: error instanceof Error ? error.message : String(error) });
+      this.logger.debug('Paused request was gone before the broker answered, or the answer was refused', { method, error: error instanceof Error ? error.message : String(error) });
+      return false;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { formPairs } from '#common/secret-encodings.ts';
 import { reportedOriginAndPath } from '../session/reported-url.ts';
+import { answerTreatment, sanitisedHeaders } from './answer-view.ts';
 import { decideApiCall, type ApiCallDecision, type ApiCallRule } from './read-only-policy.ts';
 import { headerValue, type PausedRequestLike } from './request-credentials.ts';
 import { relayedHeaders, scrubBytes, type ScrubPairs } from './response-scrub.ts';
@@ -44,8 +45,9 @@ export interface LeaseCredentialsOptions {
   /** Most calls relayed for one lease (a page in a loop must not turn the server into a flood). */
   maxRelayedCalls: number;
   /**
-   * Applied to the composition the read returns (JSON text) before the page gets it: the HTML sanitiser for
-   * viewing. `ok: false` means it cannot be shown, and the page gets a 502 instead of an unsanitised document.
+   * Applied to the composition the read returns (JSON text), and to every other JSON answer (error answers
+   * included), before the page gets it: the HTML sanitiser for viewing (answer-view.ts). `ok: false` for a 2xx
+   * answer that must be JSON means it cannot be shown, and the page gets a 502 instead of an unsanitised document.
    */
   viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
   fetch?: typeof fetch;
@@ -56,6 +58,12 @@ const MAX_RECORDED = 50;
 
 function refusalBody(): Buffer {
   return Buffer.from(JSON.stringify({ error: 'Refused by composer-mcp: this page views a composition read-only; only the sign-in check and the read of that composition reach the API.', status: 403 }));
+}
+
+/** The signature segment of a compact JWS, or undefined for anything else. */
+function jwtSignature(token: string): string | undefined {
+  const parts = token.split('.');
+  return parts.length === 3 && parts[2]!.length > 0 ? parts[2] : undefined;
 }
 
 /** CORS headers that let the page read an answer the broker made up (for a request from `origin`). */
@@ -97,6 +105,9 @@ export class LeaseCredentials {
     this.token = options.lookAlikeToken;
     this.projectKey = options.lookAlikeProjectKey;
     const pairs = formPairs(options.accessToken, options.lookAlikeToken);
+    // A JWT's header and claims are in the look-alike the page holds: its signature alone, echoed, is the rest of the token.
+    const [realSignature, fakeSignature] = [jwtSignature(options.accessToken), jwtSignature(options.lookAlikeToken)];
+    if (realSignature && fakeSignature && realSignature !== fakeSignature && realSignature.length === fakeSignature.length) pairs.push(...formPairs(realSignature, fakeSignature));
     if (options.projectKey && options.lookAlikeProjectKey) pairs.push(...formPairs(options.projectKey, options.lookAlikeProjectKey));
     this.pairs = pairs;
   }
@@ -145,17 +156,29 @@ export class LeaseCredentials {
       this.recordFailure(request, outcome.detail);
       return { kind: 'fail', errorReason: outcome.reason === 'timeout' ? 'TimedOut' : 'Failed' };
     }
-    let body = outcome.body;
-    if (kind === 'read' && outcome.status >= 200 && outcome.status <= 299 && this.options.viewDocument) {
-      const viewed = this.options.viewDocument(body.toString('utf8'));
-      if (!viewed.ok) {
-        this.recordFailure(request, 'the composition could not be prepared for viewing');
-        return { kind: 'fulfil', status: 502, headers: [{ name: 'Content-Type', value: 'application/json' }, ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from('{"error":"The composition could not be prepared for viewing.","status":502}') };
-      }
-      for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
-      body = Buffer.from(viewed.json, 'utf8');
+    if (outcome.status < 200 || outcome.status > 599) {
+      // Not an HTTP status a browser knows (fetch passes 600–999 from a server; Chromium refuses to fulfil them).
+      this.recordFailure(request, `the API answered with status ${outcome.status}`);
+      return { kind: 'fail', errorReason: 'Failed' };
     }
-    return { kind: 'fulfil', status: outcome.status, headers: relayedHeaders(outcome.headers, this.pairs), body: scrubBytes(body, this.pairs) };
+    let body = outcome.body;
+    let headers = relayedHeaders(outcome.headers, this.pairs);
+    const treatment = answerTreatment(kind, outcome.headers, body);
+    const success = outcome.status >= 200 && outcome.status <= 299;
+    // Error answers too: an app may show an error's message, and an upstream may echo into it what a page sent.
+    if (this.options.viewDocument && treatment !== 'as-is') {
+      const viewed = this.options.viewDocument(body.toString('utf8'));
+      if (viewed.ok) {
+        if (kind === 'read' && success) for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
+        body = Buffer.from(viewed.json, 'utf8');
+        headers = sanitisedHeaders(headers);
+      } else if (treatment === 'sanitise-required' && success) {
+        const what = kind === 'read' ? 'The composition' : 'The API\'s answer';
+        this.recordFailure(request, `${kind === 'read' ? 'the composition' : 'the API\'s answer'} could not be prepared for viewing`);
+        return { kind: 'fulfil', status: 502, headers: [...sanitisedHeaders([]), ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from(JSON.stringify({ error: `${what} could not be prepared for viewing: it is not JSON.`, status: 502 })) };
+      }
+    }
+    return { kind: 'fulfil', status: outcome.status, headers, body: scrubBytes(body, this.pairs) };
   }
 
   private recordRefusal(request: PausedRequestLike): void {

@@ -1,4 +1,5 @@
 import { readUrl } from '../storage/composer-urls.ts';
+import { isCanonicalPath } from './canonical-path.ts';
 
 /**
  * What a read-only lease (open, preview) lets a page ask of the storage API: the app's sign-in check, the read of
@@ -88,8 +89,9 @@ export function withoutCredentialParams(url: URL): string {
 /**
  * Whether a read-only lease for composition `uid` may make `method url` against the API at `apiUrl`, and if so
  * the URL the server calls in its place: the sign-in check and the read are rebuilt from configuration (the page's
- * query is dropped), a configured call keeps the page's query minus credential parameters. A read is allowed only
- * with exactly one `uid` parameter equal to the lease's.
+ * query is dropped), a configured call keeps the page's query minus credential parameters and only matches a
+ * canonical path (canonical-path.ts: no `..;`, encoded `/`, `\`, `.` or `;`, no empty segment). A read is allowed
+ * only with exactly one `uid` parameter equal to the lease's.
  */
 export function decideApiCall(input: { method: string; url: string; apiUrl: string; uid: string; rules: readonly ApiCallRule[] }): ApiCallDecision {
   let url: URL;
@@ -108,7 +110,8 @@ export function decideApiCall(input: { method: string; url: string; apiUrl: stri
   if (method === 'GET' && path === READ_PATH) {
     return isUidOf(url, input.uid) ? { allowed: true, kind: 'read', upstreamUrl: readUrl(input.apiUrl, input.uid) } : { allowed: false, reason: 'other-composition' };
   }
-  const rule = input.rules.find((r) => r.method === method && r.regex.test(path));
+  // A configured call goes upstream with the page's own path: only a path every server reads alike may go.
+  const rule = isCanonicalPath(url.pathname.slice(base.length)) ? input.rules.find((r) => r.method === method && r.regex.test(path)) : undefined;
   if (rule) return { allowed: true, kind: 'configured', upstreamUrl: withoutCredentialParams(url) };
   return { allowed: false, reason: (READ_ONLY_METHODS as readonly string[]).includes(method) ? 'path' : 'method' };
 }

@@ -55,8 +55,10 @@ export const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Most `<` a whole document's strings (and keys) may hold together. Parsing costs about 1–10 µs a tag, so this
- * bounds the work one document can cause to a fraction of a second; a lesson holds a few hundred to a few thousand.
+ * Most `<` a whole document's strings (and keys) may hold together. Parsing costs about 1–10 µs a tag while each
+ * parse builds at most a few elements per `<` (parse-fragment.ts's element budget; misnested formatting would
+ * otherwise build tags²), so this bounds the work one document can cause to a fraction of a second; a lesson
+ * holds a few hundred to a few thousand.
  * Beyond it, validation refuses the document and the view shows the rest of its strings as text.
  */
 export const MAX_DOCUMENT_TAGS = 20_000;

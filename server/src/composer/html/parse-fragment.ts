@@ -1,4 +1,4 @@
-import { defaultTreeAdapter, html, Parser, type DefaultTreeAdapterMap, type DefaultTreeAdapterTypes, type ParserError, type Token } from 'parse5';
+import { defaultTreeAdapter, html, Parser, type DefaultTreeAdapterMap, type DefaultTreeAdapterTypes, type ParserError, type Token, type TreeAdapter } from 'parse5';
 
 type Element = DefaultTreeAdapterTypes.Element;
 type ParentNode = DefaultTreeAdapterTypes.ParentNode;
@@ -36,6 +36,46 @@ export type HtmlSyntax = Pick<ParsedFragment, 'errors' | 'unclosedElements' | 's
 
 /** Elements that never have content or an end tag. */
 const VOID_ELEMENTS = new Set(['area', 'base', 'basefont', 'bgsound', 'br', 'col', 'embed', 'frame', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+
+/**
+ * Most elements one parse may build per `<` of its source, plus a small allowance. A well-formed fragment builds
+ * one element per start tag, and the parser adds a few implied ones (`<tbody>`, a `<p>` for a stray `</p>`). But
+ * the HTML algorithm rebuilds every open formatting element (`<b>`, `<i>`, `<a>`…, one per distinct attribute set)
+ * at each text after a block closes them, so misnested markup builds about tags² elements: 6 000 `<` in 80 KB made
+ * parse5 build tens of millions and took the server out of memory. Past this budget the parse stops.
+ */
+export const MAX_ELEMENTS_PER_TAG = 4;
+const ELEMENT_ALLOWANCE = 16;
+
+/** Thrown by a parse that would build more elements than its budget (see {@link MAX_ELEMENTS_PER_TAG}). */
+export class ParseWorkExceeded extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`the HTML parser would build more than ${limit} elements from it (misnested formatting elements rebuilt again and again)`);
+    this.name = 'ParseWorkExceeded';
+    this.limit = limit;
+  }
+}
+
+/** The element budget of a parse of `source`. */
+export function elementBudget(source: string): number {
+  let tags = 0;
+  for (let i = source.indexOf('<'); i !== -1; i = source.indexOf('<', i + 1)) tags += 1;
+  return tags * MAX_ELEMENTS_PER_TAG + ELEMENT_ALLOWANCE;
+}
+
+/** parse5's default tree adapter, counting the elements it builds and throwing ParseWorkExceeded past `limit`. */
+function budgetedTreeAdapter(limit: number): TreeAdapter<DefaultTreeAdapterMap> {
+  let built = 0;
+  return {
+    ...defaultTreeAdapter,
+    createElement(tagName, namespaceURI, attrs) {
+      built += 1;
+      if (built > limit) throw new ParseWorkExceeded(limit);
+      return defaultTreeAdapter.createElement(tagName, namespaceURI, attrs);
+    },
+  };
+}
 
 /** parse5's parser, recording every start tag the tokenizer hands to the tree builder. */
 class StartTagRecordingParser extends Parser<DefaultTreeAdapterMap> {
@@ -84,6 +124,7 @@ function treeLocations(root: ParentNode): TreeLocations {
 function parseIn(context: Element, source: string, options: { locations: boolean }): { fragment: DocumentFragment; errors: ParserError[]; parser: StartTagRecordingParser } {
   const errors: ParserError[] = [];
   const parser = StartTagRecordingParser.getFragmentParser(context, {
+    treeAdapter: budgetedTreeAdapter(elementBudget(source)),
     sourceCodeLocationInfo: options.locations,
     scriptingEnabled: true,
     onParseError: (error) => errors.push(error),
@@ -96,7 +137,8 @@ function parseIn(context: Element, source: string, options: { locations: boolean
  * Parses an HTML fragment with parse5 (an implementation of the WHATWG HTML parsing algorithm, as browsers use)
  * in the context of a `<div>` with scripting enabled: the way an app that sets `innerHTML` or React's
  * `dangerouslySetInnerHTML` on a container has the browser parse it. Reports the spec parse errors and every start
- * tag that did not become an element where it stands, since another context could make it one.
+ * tag that did not become an element where it stands, since another context could make it one. Throws
+ * ParseWorkExceeded when the parse would build more elements than {@link elementBudget} allows (linear in `<`).
  */
 export function parseHtmlFragment(source: string): ParsedFragment {
   const { fragment, errors, parser } = parseIn(defaultTreeAdapter.createElement('div', html.NS.HTML, []), source, { locations: true });

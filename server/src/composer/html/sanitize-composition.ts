@@ -129,17 +129,19 @@ export type CompositionJsonSanitization =
   | { ok: false; reason: string };
 
 /**
- * {@link sanitizeCompositionForView} for a response body: parses the JSON, sanitises it and serialises it again.
- * When nothing changed the original text is returned byte for byte. Text that is not JSON is `ok: false` (serve
- * nothing rather than something unchecked).
+ * {@link sanitizeCompositionForView} for a response body: parses the JSON (after a byte-order mark, which a
+ * browser's `res.json()` skips too), sanitises it and serialises it again. The page always gets the serialisation
+ * of what was checked, never the original text: JSON a parser reads otherwise than JSON.parse (a duplicate key whose
+ * first copy an app's parser keeps, while JSON.parse keeps the last) cannot carry anything past the check. Text
+ * that is not JSON is `ok: false` (serve nothing rather than something unchecked).
  */
 export function sanitizeCompositionJsonForView(json: string): CompositionJsonSanitization {
   let document: unknown;
   try {
-    document = JSON.parse(json);
+    document = JSON.parse(json.startsWith('\ufeff') ? json.slice(1) : json);
   } catch (error) {
     return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message.slice(0, 200) : 'unparsable'}` };
   }
   const result = sanitizeCompositionForView(document);
-  return { ok: true, json: result.changed ? JSON.stringify(result.document) : json, changed: result.changed, fields: result.fields };
+  return { ok: true, json: JSON.stringify(result.document), changed: result.changed, fields: result.fields };
 }

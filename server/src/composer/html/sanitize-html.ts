@@ -1,6 +1,6 @@
 import { defaultTreeAdapter, ErrorCodes, html as parse5Html, serialize, type DefaultTreeAdapterTypes, type Token } from 'parse5';
 import { ALLOWED_ELEMENTS, ATTRIBUTE_VALUES, DROPPED_WITH_CONTENT, GLOBAL_ATTRIBUTES, MAX_HTML_DEPTH, URL_SCHEMES } from './html-policy.ts';
-import { parseHtmlFragment, type HtmlSyntax, type ParsedFragment } from './parse-fragment.ts';
+import { parseHtmlFragment, ParseWorkExceeded, type HtmlSyntax, type ParsedFragment } from './parse-fragment.ts';
 import { isAllowedUrl } from './url-policy.ts';
 
 type ParentNode = DefaultTreeAdapterTypes.ParentNode;
@@ -21,7 +21,9 @@ export type HtmlRemovalKind =
   /** Elements nested deeper than the policy keeps: the field becomes plain text. */
   | 'nesting'
   /** Markup whose re-serialisation parses differently (mutation XSS): the field becomes plain text. */
-  | 'mutation';
+  | 'mutation'
+  /** Markup that makes the parser build far more elements than it has tags (misnested formatting): shown as text, unparsed. */
+  | 'parse-work';
 
 /** One thing the sanitiser removed from an HTML string. */
 export interface HtmlRemoval {
@@ -114,9 +116,19 @@ function visibleText(root: ParentNode): string {
   return parts.join('');
 }
 
+/** `text` escaped so it holds no markup at all (`&`, `<`, `>`, no-break spaces as references). Linear; no parsing. */
+function escapeText(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('\u00a0', '&nbsp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
 /** The visible text of an HTML string, escaped as HTML: markup-free, so it parses to text alone. */
 function asPlainText(input: string): string {
-  return visibleText(parseHtmlFragment(input).fragment).replaceAll('&', '&amp;').replaceAll('\u00a0', '&nbsp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  try {
+    return escapeText(visibleText(parseHtmlFragment(input).fragment));
+  } catch (error) {
+    if (error instanceof ParseWorkExceeded) return escapeText(input);
+    throw error;
+  }
 }
 
 class TooDeep extends Error {}
@@ -182,7 +194,28 @@ function cleanPass(parsed: ParsedFragment): { html: string | undefined; removed:
 
 /** True when a string is markup (see `parsesToMarkup`); `3 < 5` and other plain text are not. */
 export function isMarkup(text: string): boolean {
-  return mayContainMarkup(text) && parsesToMarkup(parseHtmlFragment(text));
+  if (!mayContainMarkup(text)) return false;
+  try {
+    return parsesToMarkup(parseHtmlFragment(text));
+  } catch (error) {
+    if (error instanceof ParseWorkExceeded) return true;
+    throw error;
+  }
+}
+
+/** The outcome for markup whose parse would cost too much: the whole input as escaped text, nothing parsed. */
+function tooMuchWork(input: string, error: ParseWorkExceeded): HtmlSanitization {
+  return { html: escapeText(input), changed: true, removed: [{ kind: 'parse-work', element: '#fragment', reason: error.message }], syntax: undefined };
+}
+
+/** One cleaning pass over a parse of `html`; a parse past its element budget counts as markup that never settles. */
+function cleanPassOf(html: string): { html: string | undefined; removed: HtmlRemoval[] } | undefined {
+  try {
+    return cleanPass(parseHtmlFragment(html));
+  } catch (error) {
+    if (error instanceof ParseWorkExceeded) return undefined;
+    throw error;
+  }
 }
 
 /** Passes after the first before giving up on markup that keeps changing when parsed again. */
@@ -194,11 +227,18 @@ const MAX_EXTRA_PASSES = 2;
  * embeds, forms' controls, SVG and MathML; else unwrapped), as are disallowed attributes, URLs that are not
  * absolute URLs of an allowed scheme, comments and tags the parser ignores where they stand. The result is
  * re-parsed until it parses to itself with nothing to remove; markup that never settles, or nests too deep,
- * becomes plain text. Never throws on any string.
+ * becomes plain text, and markup whose parse would build far more elements than it has tags (see
+ * `elementBudget`) becomes its own source escaped as text. Work is linear in the input. Never throws on any string.
  */
 export function sanitizeHtml(input: string): HtmlSanitization {
   if (!mayContainMarkup(input)) return { html: input, changed: false, removed: [], syntax: undefined };
-  const parsed = parseHtmlFragment(input);
+  let parsed: ParsedFragment;
+  try {
+    parsed = parseHtmlFragment(input);
+  } catch (error) {
+    if (error instanceof ParseWorkExceeded) return tooMuchWork(input, error);
+    throw error;
+  }
   if (!parsesToMarkup(parsed)) return { html: input, changed: false, removed: [], syntax: undefined };
   const syntax: HtmlSyntax = { errors: parsed.errors, unclosedElements: parsed.unclosedElements, strayEndTags: parsed.strayEndTags };
   const first = cleanPass(parsed);
@@ -208,7 +248,8 @@ export function sanitizeHtml(input: string): HtmlSanitization {
   if (removed.length === 0 && parsed.errors.length === 0) return { html: input, changed: false, removed: [], syntax };
   let html = first.html;
   for (let pass = 0; html !== undefined && pass < MAX_EXTRA_PASSES; pass += 1) {
-    const again = cleanPass(parseHtmlFragment(html));
+    const again = cleanPassOf(html);
+    if (again === undefined) break;
     if (again.removed.length === 0 && again.html === html) return { html, changed: html !== input, removed: distinct(removed), syntax };
     removed.push(...again.removed.map((r) => ({ ...r, kind: 'mutation' as const, reason: `re-parsing the cleaned HTML produced more to remove (${r.reason})` })));
     html = again.html;

@@ -8,6 +8,7 @@ import { pageAccessRules, resolvePageAccess } from '../broker/page-access-settin
 import { sanitizeCompositionJsonForView } from '../html/sanitize-composition.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
+import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
 import { reportedUrl } from './reported-url.ts';
 import { visitComposition, type CompositionView, type CompositionVisit } from './visit-composition.ts';
@@ -15,9 +16,9 @@ import { visitComposition, type CompositionView, type CompositionVisit } from '.
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
 
-/** The page settings of `settings` (an optional `page` object in the Composer configuration) over the defaults. */
+/** The page settings of `settings` (`composer.page.*` in configuration) over the defaults. */
 export function pageSettingsOf(settings: ComposerSettings): ComposerPageSettings {
-  return resolvePageSettings((settings as ComposerSettings & { page?: Partial<ComposerPageSettings> }).page);
+  return resolvePageSettings(settings.page);
 }
 
 /** The capture limits of `settings` (an optional `capture` object in the Composer configuration) over the defaults. */
@@ -156,15 +157,16 @@ export async function withComposerPage<T>(
     return await browsers.withLease(
       async (lease) => {
         const crash = watchForCrash(lease.page);
+        const flood = guardAgainstFloods(lease.page);
         const brokered = await openReadOnlyLease(lease, services.settings, options.uid);
         const { credentials } = brokered;
         try {
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal }), crash.crashed]);
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
-          const captured = await Promise.race([options.capture(lease, visit), crash.crashed]);
+          const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
           await options.reportProgress(3, 3, 'Done');
           const reported: ReportedVisit = { ...visit, blockedNavigations: visit.blockedNavigations.map(reportedBlock), refusedApiCalls: [...credentials.refused], sanitizedFields: [...credentials.sanitizedFields] };
           return { visit: reported, captured, browserId: lease.browserId };
@@ -176,6 +178,7 @@ export async function withComposerPage<T>(
         } finally {
           brokered.release();
           crash.dispose();
+          flood.dispose();
         }
       },
       { idempotent: true, signal: options.signal, allowedOrigins: composerOrigins(services.settings) },

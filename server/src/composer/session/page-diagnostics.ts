@@ -35,30 +35,18 @@ function push<T>(list: T[], item: T): void {
 
 /**
  * Collects a page's console errors, uncaught errors and failed requests from now until `stop()` (bounded to 50
- * entries each; text as reported-url.ts reduces it: URLs to origin and path, opaque runs elided, truncated). Also
- * tracks requests in flight, so callers can wait for the network to go idle.
+ * entries each; text as reported-url.ts reduces it: URLs to origin and path, opaque runs elided, truncated).
  */
 export class PageWatcher {
   readonly diagnostics: PageDiagnostics = { consoleErrors: [], pageErrors: [], failedRequests: [] };
   private readonly page: Page;
-  private inFlight = 0;
-  private lastActivity = Date.now();
   private readonly onConsole = (message: ConsoleMessage) => {
     if (message.type() === 'error') push(this.diagnostics.consoleErrors, reportedText(message.text()));
   };
   private readonly onPageError = (error: Error) => {
     push(this.diagnostics.pageErrors, reportedText(`${error.name}: ${error.message}`));
   };
-  private readonly onRequest = () => {
-    this.inFlight += 1;
-    this.lastActivity = Date.now();
-  };
-  private readonly onRequestDone = () => {
-    this.inFlight = Math.max(0, this.inFlight - 1);
-    this.lastActivity = Date.now();
-  };
   private readonly onRequestFailed = (request: Request) => {
-    this.onRequestDone();
     push(this.diagnostics.failedRequests, { url: safeUrl(request.url()), method: request.method(), failure: reportedText(request.failure()?.errorText ?? 'failed', 120) });
   };
   private readonly onResponse = (response: Response) => {
@@ -69,32 +57,14 @@ export class PageWatcher {
     this.page = page;
     page.on('console', this.onConsole);
     page.on('pageerror', this.onPageError);
-    page.on('request', this.onRequest);
-    page.on('requestfinished', this.onRequestDone);
     page.on('requestfailed', this.onRequestFailed);
     page.on('response', this.onResponse);
-  }
-
-  /**
-   * Resolves true once no request has been in flight for `idleMs`, or false when `deadline` (epoch ms) passes first.
-   */
-  async waitForNetworkIdle(idleMs: number, deadline: number, signal?: AbortSignal): Promise<boolean> {
-    for (;;) {
-      if (signal?.aborted) return false;
-      const now = Date.now();
-      if (this.inFlight === 0 && now - this.lastActivity >= idleMs) return true;
-      if (now >= deadline) return false;
-      const wait = this.inFlight === 0 ? Math.max(5, idleMs - (now - this.lastActivity)) : 25;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(1, deadline - now))));
-    }
   }
 
   /** Stops listening. */
   stop(): void {
     this.page.off('console', this.onConsole);
     this.page.off('pageerror', this.onPageError);
-    this.page.off('request', this.onRequest);
-    this.page.off('requestfinished', this.onRequestDone);
     this.page.off('requestfailed', this.onRequestFailed);
     this.page.off('response', this.onResponse);
   }

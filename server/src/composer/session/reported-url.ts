@@ -63,17 +63,41 @@ export function reportedOrigin(url: string): string {
 }
 
 /**
+ * Characters of page text that are never reported: C0 and C1 controls other than whitespace (terminal escapes such
+ * as ESC `[2J`, BEL) and Unicode format characters (zero-width and direction marks, bidi embeddings, overrides and
+ * isolates: text that reads other than it is). Whitespace controls are collapsed to spaces separately.
+ */
+const INVISIBLE = /(?![\t\n\v\f\r])[\p{Cc}\p{Cf}]/gu;
+
+/** How much of a page message is looked at: the report keeps `max` characters, and opaque runs shrink at most to about a tenth. */
+const READ_FACTOR = 16;
+
+/** The first `limit` characters of `text` without the word they cut into: the rest is elided as `[N chars]`. */
+function cutAtWord(text: string, limit: number): string {
+  const head = text.slice(0, limit);
+  const kept = head.length - (/\S*$/.exec(head)?.[0].length ?? 0);
+  return `${head.slice(0, kept)}[${text.length - kept} chars]`;
+}
+
+/**
  * A message a page produced (console text, an uncaught error), as it may be reported: every URL in it reduced to
- * origin and path, long opaque runs elided, whitespace collapsed, truncated.
+ * origin and path, long opaque runs elided, control and bidi characters removed, whitespace collapsed, truncated.
+ * Only the first `max × 16` characters are read (a page can log hundreds of megabytes, and the regular expressions
+ * below overflow V8's stack on a run of a few million); when the message is longer, the rest from the word that
+ * point cuts into is elided as `[N chars]`, so no cut-off piece of a URL or opaque run is ever reported. Linear;
+ * never throws.
  */
 export function reportedText(text: string, max = MAX_REPORTED_TEXT): string {
+  const limit = max * READ_FACTOR;
+  // Invisible characters go first: removed later, they would join runs split to stay under the elision length.
+  const head = (text.length > limit ? cutAtWord(text, limit) : text).replace(INVISIBLE, '');
   const url = /\b(?:https?|wss?):\/\/[^\s"'<>`]+/gi;
   let out = '';
   let last = 0;
-  for (const match of text.matchAll(url)) {
-    out += elideOpaqueRuns(text.slice(last, match.index)) + reportedUrl(match[0]);
+  for (const match of head.matchAll(url)) {
+    out += elideOpaqueRuns(head.slice(last, match.index)) + reportedUrl(match[0]);
     last = match.index + match[0].length;
   }
-  out += elideOpaqueRuns(text.slice(last));
+  out += elideOpaqueRuns(head.slice(last));
   return truncate(out.replace(/\s+/g, ' ').trim(), max);
 }

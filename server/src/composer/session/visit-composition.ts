@@ -1,40 +1,50 @@
-import type { Page, Request, Response } from 'playwright-core';
+import type { CDPSession, Request, Response } from 'playwright-core';
 import { ToolError } from '#server/tools/tool-definition.ts';
 import type { BlockedNavigationLike, BrowserLease, ComposerSettings } from '#server/tools/services.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
+import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
+import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
+import { readinessOf, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
+import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
+
+export type { WidgetRef } from './readiness-report.ts';
 
 /** Which view of a composition to open: the editor, or the embedded learner view. */
 export type CompositionView = 'editor' | 'embed';
-
-/** A widget: its type and id (from the document, or read from the rendered page). */
-export interface WidgetRef {
-  type: string;
-  id: string | null;
-}
 
 /** What opening a composition in the Composer showed. */
 export interface CompositionVisit {
   url: string;
   view: CompositionView;
-  /** True when the read answered 200, the network went idle, no uncaught error happened (and the ready selector, if configured, appeared). */
+  /**
+   * True only when the composition was seen rendered: its title and every widget's own text or media visible on
+   * the page (or, with a widget selector configured, every widget's element), the DOM quiet for the configured
+   * window, fonts and images loaded or failed — before the deadline.
+   */
   ready: boolean;
+  /** What was looked for and not seen when `ready` is false (empty when ready). */
+  notSeen: string[];
   /** Status of the app's own read of the composition. */
   readStatus: number;
   /** Widgets of the document the app received, in page order. */
   documentWidgets: WidgetRef[];
-  /** Widgets found in the DOM with the configured selector (empty when no selector is configured). */
+  /** Widgets seen rendered (by their content, or by the configured selector), in page order. */
   renderedWidgets: WidgetRef[];
-  /** Document widget ids with no rendered element (only when a widget selector is configured). */
+  /** Document widgets that were looked for and not seen. */
   missingWidgetIds: string[];
+  /** Document widgets with nothing to look for (no text or media; no id with an id attribute configured). */
+  unverifiedWidgetIds: string[];
+  evidence: ReadinessEvidence;
   consoleErrors: string[];
   pageErrors: string[];
   failedRequests: FailedRequest[];
   blockedNavigations: BlockedNavigationLike[];
-  timings: { readMs: number; readyMs: number };
+  /** readMs: navigation → the app's read answered; readyMs: navigation → readiness decided; readyAt: that moment (epoch ms). */
+  timings: { readMs: number; readyMs: number; readyAt: number };
 }
 
 /** Options of one visit. */
@@ -44,6 +54,8 @@ export interface VisitOptions {
   uid: string;
   view: CompositionView;
   signal?: AbortSignal;
+  /** The asset cache to serve the app's assets from (default: the process's, when composer.page.assetCacheBytes > 0). */
+  assetCache?: SharedAssetCache;
 }
 
 type Outcome =
@@ -54,13 +66,20 @@ type Outcome =
   | { kind: 'timeout' }
   | { kind: 'cancelled' };
 
-/** The widgets listed in a composition's `structure` (anything else yields none). */
+/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
+export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+
+/**
+ * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
+ * a stored document is hostile too (a 10 MB read can list 300 000 widgets with long types, which went whole into
+ * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars.
+ */
 export function widgetsOf(document: unknown): WidgetRef[] {
   const structure = (document as { structure?: unknown } | null)?.structure;
   if (!Array.isArray(structure)) return [];
-  return structure.map((w: unknown) => {
+  return structure.slice(0, DOM_READ_LIMITS.elements).map((w: unknown) => {
     const widget = (w ?? {}) as { type?: unknown; id?: unknown };
-    return { type: typeof widget.type === 'string' ? widget.type : 'unknown', id: typeof widget.id === 'string' ? widget.id : null };
+    return { type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null };
   });
 }
 
@@ -84,31 +103,74 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
   }
 }
 
-/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
-export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+/** The probe's instructions for one visit (pure). */
+export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSettings, timeoutMs: number): ProbeSpec {
+  const nothingToSee = expectation.widgets.length === 0 && (expectation.title === null || !page.requireTitle);
+  return {
+    expectation,
+    requireTitle: page.requireTitle,
+    quietMs: page.domQuietMs,
+    settleMs: page.partialRenderSettleMs,
+    // With nothing to look for, waiting for the deadline would prove nothing: stop after a settle window.
+    timeoutMs: nothingToSee ? Math.min(timeoutMs, page.domQuietMs + page.partialRenderSettleMs) : timeoutMs,
+    selectors: { widget: page.widgetSelector, typeAttribute: page.widgetTypeAttribute, idAttribute: page.widgetIdAttribute, ready: page.readySelector, loading: page.loadingSelector },
+    readLimits: DOM_READ_LIMITS,
+  };
+}
 
-async function readWidgetsFromDom(page: Page, settings: ComposerPageSettings): Promise<WidgetRef[]> {
-  if (!settings.widgetSelector) return [];
-  return page.$$eval(
-    settings.widgetSelector,
-    (elements, attrs) => elements.slice(0, attrs.max).map((e) => ({ type: (e.getAttribute(attrs.type) ?? 'unknown').slice(0, attrs.chars), id: e.getAttribute(attrs.id)?.slice(0, attrs.chars) ?? null })),
-    { type: settings.widgetTypeAttribute, id: settings.widgetIdAttribute, max: DOM_READ_LIMITS.elements, chars: DOM_READ_LIMITS.attributeChars },
-  );
+function cancelledError(): ToolError {
+  return new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
+}
+
+/**
+ * Waits for the probe's verdict until `deadline`, asking again when the document was replaced; cancellable. Stops
+ * asking once the page is closed (the lease ended, the renderer crashed).
+ */
+async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean, world: Promise<number> | undefined): Promise<ProbeResult> {
+  let known = world;
+  for (;;) {
+    if (signal?.aborted) throw cancelledError();
+    const spec = probeSpecOf(expectation, page, Math.max(0, deadline - Date.now()));
+    const { promise: aborted, reject } = Promise.withResolvers<never>();
+    const onAbort = () => reject(cancelledError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const asking = known;
+      known = undefined; // a second attempt is for a replaced document: its world is found afresh
+      return await Promise.race([awaitRendered(cdp, spec, asking), aborted]);
+    } catch (error) {
+      if (!(error instanceof ProbeLostError) || Date.now() >= deadline || isClosed()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
 }
 
 /**
  * Signs the lease's context in (localStorage seeded before the app loads), opens the editor or embed route of
- * `uid`, and waits for composer.md's readiness signals: the app's read of the uid answered, the network idle, no
- * uncaught error (plus the configured ready selector, if any). Throws a ToolError when the app cannot sign in or
- * read the composition, or does not within the timeout; otherwise reports what loaded. The page stays open for capture.
+ * `uid`, waits for the app's read of the uid to answer, then for the composition to be seen rendered (see
+ * CompositionVisit.ready), bounded by the page's ready timeout. Throws a ToolError when the app cannot sign in or
+ * read the composition, or does not read it within the timeout; a read that answered but a lesson not seen in time
+ * is reported with `ready: false` and what was not seen. The page stays open for capture.
  */
 export async function visitComposition(lease: BrowserLease, options: VisitOptions): Promise<CompositionVisit> {
   const { page } = lease;
   const { settings, uid } = options;
   const started = Date.now();
   const deadline = started + options.page.readyTimeoutMs;
-  await installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings));
-  await page.setViewportSize(options.page.viewport);
+  // Independent set-up steps, at once: the session seed, the probe (both before the app's first script) and the viewport.
+  const viewport = page.viewportSize();
+  const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
+  const [cdp] = await Promise.all([
+    lease.context.newCDPSession(page).then(async (session) => {
+      const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
+      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl)]);
+      return session;
+    }),
+    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)),
+    sameViewport ? undefined : page.setViewportSize(options.page.viewport),
+  ]);
   const watcher = new PageWatcher(page);
   const url = options.view === 'editor' ? editorUrl(settings.composerUrl, uid) : embedUrl(settings.composerUrl, uid);
   const { promise: outcome, resolve: settle } = Promise.withResolvers<Outcome>();
@@ -130,39 +192,36 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked] });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
-    page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs }).catch((error: unknown) => {
+    const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
+    committed.catch((error: unknown) => {
       settle({ kind: 'navigation-failed', error: error instanceof Error ? error : new Error(String(error)) });
     });
+    // The probe's world in the new document, found while the app loads (off the path from the read to ready).
+    const world = committed.then(() => probeWorld(cdp));
+    world.catch(() => undefined);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
       throw new ToolError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
     }
-    if (first.kind === 'cancelled') throw new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
+    if (first.kind === 'cancelled') throw cancelledError();
     if (first.kind !== 'read') throw visitFailure(first, uid, options.page.readyTimeoutMs, details());
     const readStatus = first.response.status();
     if (readStatus < 200 || readStatus > 299) throw visitFailure({ kind: 'read-status', status: readStatus }, uid, options.page.readyTimeoutMs, details());
     const readMs = Date.now() - started;
     const document: unknown = await first.response.json().catch(() => undefined);
-    let ready = await watcher.waitForNetworkIdle(options.page.networkIdleMs, deadline, options.signal);
-    if (options.page.readySelector) {
-      ready = (await page.locator(options.page.readySelector).first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) }).then(() => true, () => false)) && ready;
-    }
-    if (options.signal?.aborted) throw new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
-    const documentWidgets = widgetsOf(document);
-    const renderedWidgets = await readWidgetsFromDom(page, options.page);
-    const renderedIds = new Set(renderedWidgets.map((w) => w.id));
-    const missingWidgetIds = options.page.widgetSelector ? documentWidgets.flatMap((w) => (w.id !== null && !renderedIds.has(w.id) ? [w.id] : [])) : [];
+    const expectation = renderExpectationOf(document);
+    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
+    const readyAt = performance.timeOrigin + performance.now();
+    const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {
       url,
       view: options.view,
-      ready: ready && watcher.diagnostics.pageErrors.length === 0,
+      ...readiness,
       readStatus,
-      documentWidgets,
-      renderedWidgets,
-      missingWidgetIds,
+      documentWidgets: widgetsOf(document),
       ...watcher.diagnostics,
       blockedNavigations: [...lease.blocked],
-      timings: { readMs, readyMs: Date.now() - started },
+      timings: { readMs, readyMs: Math.round(readyAt - started), readyAt },
     };
   } finally {
     clearTimeout(timer);
@@ -170,5 +229,6 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     page.off('response', onResponse);
     page.off('requestfailed', onRequestFailed);
     watcher.stop();
+    void cdp.detach().catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompositionVisit } from './visit-composition.ts';
+import type { CompositionVisit, WidgetRef } from './visit-composition.ts';
 
 const widgetRef = z.object({ type: z.string(), id: z.string().nullable() });
 
@@ -13,11 +13,25 @@ export const visitReportSchema = z.object({
   uid: z.string(),
   url: z.string().describe('The Composer URL that was opened.'),
   view: z.enum(['editor', 'embed']),
-  ready: z.boolean().describe('The read answered 200, the network went idle and no uncaught error happened.'),
+  ready: z
+    .boolean()
+    .describe('True only when the composition was seen rendered: its title and every widget\'s own text or media visible on the page (or every widget element, with composer.page.widgetSelector), the DOM quiet for a short window, fonts and images loaded or failed. False: the capture shows the page as it was when the wait ended; notSeen says what was missing.'),
+  notSeen: z.array(z.string()).describe('What was looked for and not seen when ready is false (empty when ready).'),
   readStatus: z.number().int(),
   documentWidgets: z.array(widgetRef).describe('Widgets of the document the app loaded, in page order.'),
-  renderedWidgets: z.array(widgetRef).describe('Widgets found on the rendered page (by the configured selector).'),
-  missingWidgetIds: z.array(z.string()).describe('Document widgets with no rendered element.'),
+  renderedWidgets: z.array(widgetRef).describe('Widgets seen rendered on the page: found by their own text or media, or by composer.page.widgetSelector when it is configured.'),
+  missingWidgetIds: z.array(z.string()).describe('Document widgets that were looked for and not seen.'),
+  unverifiedWidgetIds: z.array(z.string()).describe('Document widgets with nothing to look for (no text or media).'),
+  evidence: z
+    .object({
+      method: z.enum(['content', 'selector']),
+      outcome: z.enum(['ready', 'deadline', 'stopped-changing']),
+      titleSeen: z.boolean().nullable(),
+      domQuiet: z.boolean(),
+      fontsLoaded: z.boolean(),
+      imagesPending: z.number().int(),
+    })
+    .describe('How readiness was decided: by content or selector; ready, out of time, or a partial render that stopped changing.'),
   consoleErrors: z.array(z.string()),
   pageErrors: z.array(z.string()),
   failedRequests: z.array(z.object({ url: z.string(), method: z.string(), status: z.number().int().optional(), failure: z.string().optional() })),
@@ -28,12 +42,33 @@ export const visitReportSchema = z.object({
   sanitizedFields: z
     .array(z.string())
     .describe('JSONPaths of the values of the stored composition that the server sanitised before the app got it (script, event handlers, disallowed elements or URLs removed): the composition holds HTML that the validator would refuse.'),
-  timings: z.object({ readMs: z.number(), readyMs: z.number() }),
+  timings: z.object({ readMs: z.number(), readyMs: z.number(), readyAt: z.number().describe('When readiness was decided (epoch ms).') }),
   browserId: z.string(),
 });
 
-/** One line summarising a visit for the text content of a tool result. */
+/** "8 widgets (head-1, text-1 ×2, quiz-1, …)": the count and every type with its multiplicity, in page order. */
+export function widgetTally(widgets: readonly WidgetRef[]): string {
+  const counts = new Map<string, number>();
+  for (const w of widgets) counts.set(w.type, (counts.get(w.type) ?? 0) + 1);
+  const types = [...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(', ');
+  return `${widgets.length} widget${widgets.length === 1 ? '' : 's'}${types ? ` (${types})` : ''}`;
+}
+
+/** The text a tool result leads with: whether the lesson was seen rendered, what was seen, what was not, and the errors. */
 export function visitSummary(report: CompositionVisit & { uid: string; refusedApiCalls: unknown[]; sanitizedFields: unknown[] }): string {
-  const types = [...new Set(report.documentWidgets.map((w) => w.type))].join(', ') || 'none';
-  return `${report.ready ? 'Loaded' : 'Loaded (not fully ready)'} ${report.uid} in the ${report.view === 'editor' ? 'editor' : 'learner view'} in ${report.timings.readyMs} ms: ${report.documentWidgets.length} widgets (${types}), ${report.renderedWidgets.length} rendered, ${report.missingWidgetIds.length} missing; ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins), ${report.refusedApiCalls.length} refused API calls (read-only view)${report.sanitizedFields.length > 0 ? `; ${report.sanitizedFields.length} fields of the stored composition were sanitised before display (it holds HTML the validator would refuse)` : ''}.`;
+  const where = report.view === 'editor' ? 'the editor' : 'the learner view';
+  const rendered = `${report.renderedWidgets.length} of ${report.documentWidgets.length} seen rendered (by ${report.evidence.method === 'content' ? 'their content' : 'the configured selector'})`;
+  const unverified = report.unverifiedWidgetIds.length ? `, ${report.unverifiedWidgetIds.length} with nothing to look for` : '';
+  const head = report.ready
+    ? `Rendered: ${report.uid} in ${where}, ready after ${report.timings.readyMs} ms.`
+    : `NOT READY: ${report.uid} in ${where} was not seen fully rendered after ${report.timings.readyMs} ms (${report.evidence.outcome === 'stopped-changing' ? 'the page stopped changing with widgets missing' : 'the wait ran out'}); the capture shows the page as it was then, not necessarily the lesson.`;
+  const lines = [
+    head,
+    `Document: ${widgetTally(report.documentWidgets)}; ${rendered}${unverified}.`,
+    ...(report.ready ? [] : [`Not seen: ${report.notSeen.join('; ')}.`]),
+    `Page: ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins), ${report.refusedApiCalls.length} refused API calls (read-only view).`,
+  ];
+  if (report.sanitizedFields.length > 0) lines.push(`${report.sanitizedFields.length} fields of the stored composition were sanitised before display (it holds HTML the validator would refuse).`);
+  if (report.pageErrors.length) lines.push(`Uncaught errors: ${report.pageErrors.slice(0, 3).join(' | ')}`);
+  return lines.join('\n');
 }

@@ -1,18 +1,27 @@
 /**
- * Remembers which composition uid an idempotency key produced, so a retried save returns that uid. Pluggable:
- * the default is per process (bounded LRU); a shared store (the Kubernetes one) makes the guarantee cluster-wide.
+ * Remembers what happened to each save's idempotency key, so a retried save returns the first uid and an upload
+ * whose outcome is unknown is never repeated blindly. Pluggable: the default is per process (bounded LRU); a
+ * shared store (the Kubernetes one) makes the guarantee cluster-wide.
  *
- * `claim` and `release` are optional: a store that offers them makes saves exactly-once across processes (the
- * storage client claims the key before uploading, writes the uid with `set`, and releases the claim on failure).
- * A store without them only remembers (at-most-once per process through the client's single flight).
+ * The storage client claims a key before uploading (`claim`), writes the uid when the platform answered with one
+ * (`set`), gives the claim up when the upload was refused or never sent (`release`), and marks the key when the
+ * upload was sent and no answer came (`markUnknown`): until someone confirms (`claim` with `retryUnknown`), every
+ * save with that key answers SAVE_OUTCOME_UNKNOWN instead of uploading again.
  */
 export interface IdempotencyStore {
+  /** The record of a finished save, or undefined (no save, one under way, or an unknown outcome). */
   get(key: string): Promise<IdempotencyRecord | undefined>;
   set(key: string, record: IdempotencyRecord): Promise<void>;
-  /** Claims `key` for an upload of content `contentKey`: `claimed` (upload now), `done` (a uid exists) or `in-progress` (someone else is uploading; ask again later). */
-  claim?(key: string, contentKey: string): Promise<ClaimOutcome>;
-  /** Gives up a claim this process holds (its upload failed) so another save of the key can upload at once. */
-  release?(key: string): Promise<void>;
+  /**
+   * Claims `key` for an upload of content `contentKey`: `claimed` (upload now), `done` (a uid exists),
+   * `in-progress` (someone else is uploading; ask again later) or `unknown` (an earlier upload's outcome is unknown;
+   * with `retryUnknown` the caller takes the key over and gets `claimed`).
+   */
+  claim(key: string, contentKey: string, options?: { retryUnknown?: boolean }): Promise<ClaimOutcome>;
+  /** Gives up a claim this process holds (its upload was refused or never sent) so another save can upload at once. */
+  release(key: string): Promise<void>;
+  /** Records that the upload under the claim this process holds was sent and got no answer. */
+  markUnknown(key: string, unknown: UnknownOutcome): Promise<void>;
 }
 
 /** What a key produced: the uid, and the content hash of the composition saved under it. */
@@ -21,12 +30,30 @@ export interface IdempotencyRecord {
   contentKey: string;
 }
 
-/** The answer of `IdempotencyStore.claim`. `in-progress` carries the content hash of the upload under way. */
-export type ClaimOutcome = { kind: 'claimed' } | { kind: 'done'; record: IdempotencyRecord } | { kind: 'in-progress'; contentKey: string };
+/** An upload that was sent and got no usable answer: when, of what, and under which file name. */
+export interface UnknownOutcome {
+  contentKey: string;
+  /** When the upload was sent (ISO 8601). */
+  since: string;
+  /** The uploaded file's name (it carries a digest of the idempotency key). */
+  fileName: string;
+}
 
-/** An in-memory IdempotencyStore holding at most `maxEntries` keys, evicting the least recently used. */
+/** The answer of `IdempotencyStore.claim`. `in-progress` carries the content hash of the upload under way. */
+export type ClaimOutcome =
+  | { kind: 'claimed' }
+  | { kind: 'done'; record: IdempotencyRecord }
+  | { kind: 'in-progress'; contentKey: string }
+  | { kind: 'unknown'; unknown: UnknownOutcome };
+
+type Entry = { state: 'done'; record: IdempotencyRecord } | { state: 'claimed'; contentKey: string } | { state: 'unknown'; unknown: UnknownOutcome };
+
+/**
+ * An in-memory IdempotencyStore of one process holding at most `maxEntries` keys, evicting the least recently
+ * used (claims under way are never evicted). A restart forgets everything, unknown outcomes included.
+ */
 export class LruIdempotencyStore implements IdempotencyStore {
-  private readonly entries = new Map<string, IdempotencyRecord>();
+  private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
 
   constructor(maxEntries = 10_000) {
@@ -36,27 +63,52 @@ export class LruIdempotencyStore implements IdempotencyStore {
 
   /** The record stored for `key` (and marks it recently used), or undefined. */
   async get(key: string): Promise<IdempotencyRecord | undefined> {
-    const record = this.entries.get(key);
-    if (record !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, record);
-    }
-    return record;
+    const entry = this.touch(key);
+    return entry?.state === 'done' ? entry.record : undefined;
   }
 
   /** Stores `key → record`, evicting the least recently used key when full. */
   async set(key: string, record: IdempotencyRecord): Promise<void> {
-    this.entries.delete(key);
-    this.entries.set(key, record);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
+    this.put(key, { state: 'done', record });
+  }
+
+  async claim(key: string, contentKey: string, options: { retryUnknown?: boolean } = {}): Promise<ClaimOutcome> {
+    const entry = this.touch(key);
+    if (entry?.state === 'done') return { kind: 'done', record: entry.record };
+    if (entry?.state === 'claimed') return { kind: 'in-progress', contentKey: entry.contentKey };
+    if (entry?.state === 'unknown' && !options.retryUnknown) return { kind: 'unknown', unknown: entry.unknown };
+    this.put(key, { state: 'claimed', contentKey });
+    return { kind: 'claimed' };
+  }
+
+  async release(key: string): Promise<void> {
+    if (this.entries.get(key)?.state === 'claimed') this.entries.delete(key);
+  }
+
+  async markUnknown(key: string, unknown: UnknownOutcome): Promise<void> {
+    this.put(key, { state: 'unknown', unknown });
   }
 
   /** Number of keys held. */
   get size(): number {
     return this.entries.size;
+  }
+
+  private touch(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  private put(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    for (const [oldest, value] of this.entries) {
+      if (this.entries.size <= this.maxEntries) break;
+      if (value.state !== 'claimed') this.entries.delete(oldest);
+    }
   }
 }

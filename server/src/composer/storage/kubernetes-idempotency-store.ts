@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.ts';
 import { decideClaim, expiredObjects, type ClaimObject } from './claim-decision.ts';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from './idempotency-store.ts';
+import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore, UnknownOutcome } from './idempotency-store.ts';
 
 /** Labels every idempotency ConfigMap carries (the sweep lists by them). */
 export const IDEMPOTENCY_LABELS = { 'app.kubernetes.io/part-of': 'composer-mcp', 'composer-mcp.io/idempotency': 'save' } as const;
@@ -37,15 +37,17 @@ function statusOf(error: unknown): number | undefined {
 
 function toClaimObject(cm: V1ConfigMap): ClaimObject {
   const data = cm.data ?? {};
-  return { uid: data['uid'] || undefined, contentKey: data['contentKey'] ?? '', createdAt: data['createdAt'] ?? '', resourceVersion: cm.metadata?.resourceVersion ?? '' };
+  return { uid: data['uid'] || undefined, contentKey: data['contentKey'] ?? '', createdAt: data['createdAt'] ?? '', outcome: data['outcome'], unknownSince: data['unknownSince'], fileName: data['fileName'], resourceVersion: cm.metadata?.resourceVersion ?? '' };
 }
 
 /**
  * An IdempotencyStore shared by every replica: one ConfigMap per key in the server's namespace (data uid,
- * contentKey, createdAt). `claim` creates the object without a uid (create-if-absent: 409 means someone else holds
- * it), `set` writes the uid into the claim, `release` deletes a claim this process holds, and an abandoned claim is
- * taken over with an update conditioned on its resourceVersion, so exactly one process uploads per key.
- * `start()` runs the expiry sweep periodically; `stop()` ends it.
+ * contentKey, createdAt; outcome=unknown, unknownSince, fileName when an upload got no answer). `claim` creates the
+ * object without a uid (create-if-absent: 409 means someone else holds it), `set` writes the uid into the claim,
+ * `release` deletes a claim this process holds, `markUnknown` marks it. A claim whose claimer died (older than the
+ * stale age) is an unknown outcome too; only a save with `retryUnknown` takes such a key over, with an update
+ * conditioned on its resourceVersion, so exactly one process uploads per key and nobody repeats an upload that may
+ * have been stored. `start()` runs the expiry sweep periodically; `stop()` ends it.
  */
 export class KubernetesIdempotencyStore implements IdempotencyStore {
   private readonly api: CoreV1Api;
@@ -81,7 +83,7 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
   }
 
   /** Claims `key` (see IdempotencyStore.claim): create-if-absent, else decide on the existing object. */
-  async claim(key: string, contentKey: string): Promise<ClaimOutcome> {
+  async claim(key: string, contentKey: string, options: { retryUnknown?: boolean } = {}): Promise<ClaimOutcome> {
     const name = idempotencyObjectName(key);
     try {
       const created = await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: this.body(name, contentKey) });
@@ -92,14 +94,15 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     }
     const existing = await this.read(key);
     if (!existing) return { kind: 'in-progress', contentKey }; // released or expired between create and read: ask again
-    const decision = decideClaim(toClaimObject(existing), this.now(), this.staleAfterMs);
+    const decision = decideClaim(toClaimObject(existing), this.now(), this.staleAfterMs, options.retryUnknown === true);
     if (decision.action === 'done') return { kind: 'done', record: { uid: decision.uid, contentKey: decision.contentKey } };
     if (decision.action === 'wait') return { kind: 'in-progress', contentKey: decision.contentKey };
+    if (decision.action === 'unknown') return { kind: 'unknown', unknown: { contentKey: decision.contentKey, since: decision.since, fileName: decision.fileName } };
     try {
       const body = { ...this.body(name, contentKey), metadata: { ...this.body(name, contentKey).metadata, resourceVersion: decision.resourceVersion } };
       const replaced = await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body });
       this.held.set(key, replaced.metadata?.resourceVersion ?? '');
-      this.logger?.warn('Took over abandoned idempotency claim', { namespace: this.namespace, name });
+      this.logger?.warn('Took over an idempotency key whose upload outcome was unknown (the caller confirmed it was not stored)', { namespace: this.namespace, name });
       return { kind: 'claimed' };
     } catch (error) {
       if (statusOf(error) === 409 || statusOf(error) === 404) return { kind: 'in-progress', contentKey }; // another replica won the takeover
@@ -129,6 +132,35 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
       if (statusOf(error) !== 409) throw error;
       const existing = await this.read(key);
       if (existing?.data?.['uid']) return; // the first uid stays the answer
+      await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing?.metadata?.resourceVersion } } });
+    }
+  }
+
+  /**
+   * Marks the claim this process holds for `key` as an unknown outcome (conditioned on its resourceVersion); when
+   * the claim was lost meanwhile, creates or overwrites the object unless it already carries a uid.
+   */
+  async markUnknown(key: string, unknown: UnknownOutcome): Promise<void> {
+    const name = idempotencyObjectName(key);
+    const resourceVersion = this.held.get(key);
+    this.held.delete(key);
+    const base = this.body(name, unknown.contentKey);
+    const body: V1ConfigMap = { ...base, data: { ...base.data, outcome: 'unknown', unknownSince: unknown.since, fileName: unknown.fileName } };
+    if (resourceVersion !== undefined) {
+      try {
+        await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion } } });
+        return;
+      } catch (error) {
+        if (statusOf(error) !== 409 && statusOf(error) !== 404) throw error;
+        this.logger?.warn('Lost idempotency claim before marking its outcome unknown', { namespace: this.namespace, name, status: statusOf(error) });
+      }
+    }
+    try {
+      await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+      const existing = await this.read(key);
+      if (existing?.data?.['uid']) return;
       await this.api.replaceNamespacedConfigMap({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing?.metadata?.resourceVersion } } });
     }
   }

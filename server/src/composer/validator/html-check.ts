@@ -41,6 +41,8 @@ export function removalFinding(removal: HtmlRemoval): HtmlFinding {
       return { rule: 'html-malformed', message: `The HTML ${removal.reason}.`, fix: 'Flatten the markup: lesson text needs a few levels of elements at most.' };
     case 'mutation':
       return { rule: 'html-malformed', message: `The HTML changes when parsed again: ${removal.reason}.`, fix: 'Write plain, well-formed markup with the allowed elements only.' };
+    case 'parse-work':
+      return { rule: 'html-malformed', message: `The HTML was not checked: ${removal.reason}.`, fix: 'Close every formatting element (<b>, <i>, <strong>, <a>…) before the block that contains it ends, and do not leave them open across paragraphs.' };
   }
 }
 

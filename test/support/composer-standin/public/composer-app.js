@@ -2,10 +2,14 @@
 // Session in localStorage (rdp-composer-user-data, rdp-composer-active-project); GET /auth/v1.0/user/me on start
 // (blank page when it fails); hash routes #/composer/{uid}, #/embed/composer/{uid},
 // #/embed/auth-with-token/pt_br/home/{token}. Widgets render with data-widget-type / data-widget-id.
+// Render switches (config.render, see faults.ts): a delay after the read, a loading placeholder, widgets one at a
+// time, a partial render. When the lesson is on the page and painted, the app reports it to the API origin's
+// test-only /__standin/rendered (the benchmarks measure from that moment).
 (function () {
   'use strict';
   var config = window.COMPOSER_STANDIN_CONFIG || {};
   var API = String(config.apiUrl || '').replace(/\/+$/, '');
+  var RENDER = config.render || {};
   var USER_KEY = 'rdp-composer-user-data';
   var PROJECT_KEY = 'rdp-composer-active-project';
   var KNOWN_TYPES = ['head-1', 'text-1', 'quiz-1', 'flashcards-1', 'list-1', 'image-1', 'video-1', 'gallery-1', 'hotspots-1'];
@@ -96,6 +100,25 @@
     return box;
   }
 
+  function now() { return performance.timeOrigin + performance.now(); }
+
+  // Reports a finished render once the frame with it has been produced (a task queued from requestAnimationFrame).
+  function reportRendered(uid, editor, rendered, total) {
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        var report = { uid: uid, view: editor ? 'editor' : 'embed', app: 'standin', finishedAt: now(), widgetsRendered: rendered, widgetsTotal: total };
+        window.__standinRendered = report;
+        fetch(API + '/__standin/rendered', { method: 'POST', mode: 'no-cors', keepalive: true, body: JSON.stringify(report) }).catch(function () {});
+      }, 0);
+    });
+  }
+
+  function showPlaceholder() {
+    if (!RENDER.placeholder) return;
+    root.innerHTML = '';
+    root.appendChild(el('div', { class: 'loading', role: 'status' }, [el('p', {}, ['Carregando a composição…']), el('div', { class: 'bar' }), el('div', { class: 'bar' }), el('div', { class: 'bar' })]));
+  }
+
   function renderComposition(doc, uid, editor) {
     root.innerHTML = '';
     if (editor) {
@@ -108,10 +131,20 @@
     var title = doc && doc.metadata && doc.metadata.title ? doc.metadata.title : 'Sem título';
     var main = el('main', { id: 'composition', 'data-composition-uid': uid, lang: doc && doc.interface && doc.interface.content_language === 'pt_br' ? 'pt-BR' : 'en' }, [el('h1', {}, [title])]);
     if (doc && doc.interface && doc.interface.font_family) main.style.fontFamily = doc.interface.font_family + ', sans-serif';
-    (doc && Array.isArray(doc.structure) ? doc.structure : []).forEach(function (w) { main.appendChild(renderWidget(w)); });
+    var widgets = doc && Array.isArray(doc.structure) ? doc.structure : [];
+    var limit = typeof RENDER.maxWidgets === 'number' ? Math.min(RENDER.maxWidgets, widgets.length) : widgets.length;
+    var step = Number(RENDER.stepMs) || 0;
     root.appendChild(main);
     document.title = title + ' — Composer';
-    document.body.setAttribute('data-app-state', 'rendered');
+    var i = 0;
+    function next() {
+      if (step === 0) { while (i < limit) main.appendChild(renderWidget(widgets[i++])); }
+      else if (i < limit) main.appendChild(renderWidget(widgets[i++]));
+      if (i < limit) { setTimeout(next, step); return; }
+      document.body.setAttribute('data-app-state', 'rendered');
+      reportRendered(uid, editor, limit, widgets.length);
+    }
+    next();
   }
 
   function renderHome() {
@@ -130,7 +163,12 @@
         console.error('Failed to load composition', res.status);
         return undefined;
       }
-      return res.json().then(function (doc) { renderComposition(doc, uid, editor); return doc; });
+      return res.json().then(function (doc) {
+        var delay = Number(RENDER.delayMs) || 0;
+        if (delay > 0) setTimeout(function () { renderComposition(doc, uid, editor); }, delay);
+        else renderComposition(doc, uid, editor);
+        return doc;
+      });
     });
   }
 
@@ -143,6 +181,7 @@
       return Promise.resolve();
     }
     if (!token()) { blank(); return Promise.resolve(); }
+    if (/^#\/(embed\/)?composer\//.test(hash)) showPlaceholder();
     return fetch(API + '/auth/v1.0/user/me', { headers: { Authorization: 'Bearer ' + token() } }).then(function (res) {
       if (!res.ok) { blank(); return undefined; }
       if ((m = /^#\/embed\/composer\/(.+)$/.exec(hash))) return openComposition(decodeURIComponent(m[1]), false);

@@ -17,12 +17,22 @@ describe('idempotency claim decision', () => {
     expect(decideClaim({ contentKey: 'sha256:bb', createdAt: new Date(T0 + 5_000).toISOString(), resourceVersion: '7' }, T0, STALE).action).to.equal('wait');
   });
 
-  it('takes over a claim without a uid once it is as old as the stale age, conditioned on the resourceVersion it read', () => {
-    expect(decideClaim({ contentKey: 'sha256:bb', createdAt: new Date(T0 - STALE).toISOString(), resourceVersion: '42' }, T0, STALE)).to.deep.equal({ action: 'take-over', resourceVersion: '42' });
+  it('reports a claim without a uid as old as the stale age as an unknown outcome (its claimer may have sent the upload), and takes it over only when told to', () => {
+    const stale = { contentKey: 'sha256:bb', createdAt: new Date(T0 - STALE).toISOString(), resourceVersion: '42' };
+    expect(decideClaim(stale, T0, STALE)).to.deep.equal({ action: 'unknown', contentKey: 'sha256:bb', since: stale.createdAt, fileName: '' });
+    expect(decideClaim(stale, T0, STALE, true)).to.deep.equal({ action: 'take-over', resourceVersion: '42' });
   });
 
-  it('takes over a claim whose createdAt is unreadable (nobody can be waiting on it) instead of waiting forever', () => {
-    expect(decideClaim({ contentKey: 'sha256:bb', createdAt: 'yesterday', resourceVersion: '3' }, T0, STALE)).to.deep.equal({ action: 'take-over', resourceVersion: '3' });
+  it('never waits forever on a claim whose createdAt is unreadable: unknown, or a takeover when told to', () => {
+    expect(decideClaim({ contentKey: 'sha256:bb', createdAt: 'yesterday', resourceVersion: '3' }, T0, STALE).action).to.equal('unknown');
+    expect(decideClaim({ contentKey: 'sha256:bb', createdAt: 'yesterday', resourceVersion: '3' }, T0, STALE, true)).to.deep.equal({ action: 'take-over', resourceVersion: '3' });
+  });
+
+  it('keeps a claim marked unknown unknown however young it is, with when and under which file name it was sent', () => {
+    const marked = { contentKey: 'sha256:cc', createdAt: new Date(T0 - 1_000).toISOString(), outcome: 'unknown', unknownSince: '2026-11-25T02:59:59.000Z', fileName: 'composition-ab.rdpcomposer', resourceVersion: '9' };
+    expect(decideClaim(marked, T0, STALE)).to.deep.equal({ action: 'unknown', contentKey: 'sha256:cc', since: '2026-11-25T02:59:59.000Z', fileName: 'composition-ab.rdpcomposer' });
+    expect(decideClaim(marked, T0, STALE, true)).to.deep.equal({ action: 'take-over', resourceVersion: '9' });
+    expect(decideClaim({ ...marked, uid: 'H4sI-done' }, T0, STALE).action).to.equal('done');
   });
 
   it('counts a claim stale only after every upload attempt, the backoff and a margin could have run', () => {

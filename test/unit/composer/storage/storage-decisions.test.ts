@@ -9,7 +9,7 @@ import { safeUrl } from '#server/composer/session/page-diagnostics.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { sessionEntries } from '#server/composer/session/session-seed.ts';
 import { visitFailure, widgetsOf } from '#server/composer/session/visit-composition.ts';
-import { applyFaultsPatch, noFaults, takeFailure } from '#support/composer-standin/faults.ts';
+import { applyFaultsPatch, noFaults, takeFailure, takeHang, takeStoreThenHang } from '#support/composer-standin/faults.ts';
 
 describe('composer storage and session decisions', () => {
   it('gives the same content key whatever the key order or formatting, and a different one for other content', () => {
@@ -94,7 +94,9 @@ describe('composer storage and session decisions', () => {
   });
 
   it('merges page setting overrides over the defaults', () => {
-    expect(resolvePageSettings({ readyTimeoutMs: 5 })).to.include({ readyTimeoutMs: 5, widgetSelector: '[data-widget-type]' });
+    // Nothing DOM-specific by default: widgets are found by their content on any Composer.
+    expect(resolvePageSettings({ readyTimeoutMs: 5 })).to.include({ readyTimeoutMs: 5, widgetSelector: '', domQuietMs: 30 });
+    expect(resolvePageSettings({ viewport: { width: 640 } as never }).viewport).to.deep.equal({ width: 640, height: 800 });
     expect(resolvePageSettings(undefined).viewport).to.deep.equal({ width: 1280, height: 800 });
   });
 
@@ -104,5 +106,15 @@ describe('composer storage and session decisions', () => {
     expect(() => applyFaultsPatch(noFaults(), { latencyMs: { nowhere: 1 } as never })).to.throw(/latencyMs.nowhere: unknown route/);
     expect(() => applyFaultsPatch(noFaults(), { failStatus: 404 })).to.throw(/500..599/);
     expect(() => applyFaultsPatch(noFaults(), { failNext: { read: -1 } })).to.throw(/>= 0/);
+  });
+
+  it('validates the stand-in render switches and counts hangs and store-then-hang uploads down', () => {
+    const faults = applyFaultsPatch(noFaults(), { render: { app: 'foreign', delayMs: 300 }, hangNext: { upload: 1 }, storeThenHangNext: 1 });
+    expect(faults.render).to.deep.include({ app: 'foreign', delayMs: 300, placeholder: false, maxWidgets: null });
+    expect(applyFaultsPatch(faults, { render: { maxWidgets: 2 } }).render).to.deep.include({ app: 'foreign', maxWidgets: 2 });
+    expect([takeHang(faults, 'upload'), takeHang(faults, 'upload')]).to.deep.equal([true, false]);
+    expect([takeStoreThenHang(faults), takeStoreThenHang(faults)]).to.deep.equal([true, false]);
+    expect(() => applyFaultsPatch(noFaults(), { render: { app: 'angular' as never } })).to.throw(/render.app/);
+    expect(() => applyFaultsPatch(noFaults(), { render: { colour: 1 } as never })).to.throw(/render.colour: unknown setting/);
   });
 });

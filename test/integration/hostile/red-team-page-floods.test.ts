@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
+import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
+import { connectHttp, startServerProcess, type ServerProcess } from '../server/server-harness.ts';
+
+const JWT_SECRET = 'red-team-floods-secret-0123456789abcdef';
+
+/** Page scripts (run as an app XSS hole would run them) that attack the server through what it collects from a page. */
+const FLOODS = {
+  /** One 8 MB console message and one 8 MB uncaught error. */
+  hugeMessages: "const big = 'x'.repeat(8000000); console.error(big); setTimeout(() => { throw new Error(big); }, 0);",
+  /** console.error in a loop for 15 s, 2 KB a message. */
+  consoleLoop: "const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());",
+  /** The same loop in a dedicated worker. */
+  workerConsoleLoop: "new Worker(URL.createObjectURL(new Blob([\"const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());\"])));",
+  /** 400 requests outside the allowlist, each with a 100 KB URL. */
+  blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://127.0.0.1:9/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
+} as const;
+
+/**
+ * Red team, through the real server process: a page that floods what the server collects from it (console
+ * messages, uncaught errors, blocked requests) must cost the server a bounded report, a bounded number of log
+ * lines, and never the process.
+ */
+describe('red team: a page that floods the server with what it collects', function () {
+  this.timeout(120_000);
+  let standin: ComposerStandin;
+  let canaries: Canaries;
+  let server: ServerProcess;
+  let client: Client;
+  let uid: string;
+
+  before(async () => {
+    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
+    canaries = await makeCanaries(JWT_SECRET);
+    server = await startServerProcess({
+      env: {
+        COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
+        COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
+        COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: canaries.token,
+        COMPOSER_MCP_COMPOSER__PROJECT_KEY: canaries.projectKey,
+        COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'connector-1',
+        COMPOSER_MCP_BROWSERS__SOURCE: 'local',
+        COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
+        COMPOSER_MCP_BROWSERS__LEASE_DEADLINE_MS: '30000',
+      },
+    });
+    client = await connectHttp(server.url);
+    const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition: everyWidgetComposition('Enchente') } })) as CallToolResult;
+    uid = (saved.structuredContent as { uid: string }).uid;
+  });
+  afterEach(() => standin.setAppScript(undefined));
+  after(async () => {
+    await client?.close();
+    await server?.stop();
+    await standin?.stop();
+  });
+
+  const open = async () => (await client.callTool({ name: 'composer_open_composition', arguments: { uid } })) as CallToolResult;
+
+  const assertServerWhole = async () => {
+    expect(server.proc.exitCode, `the server process is still running; stderr tail:\n${server.stderr().slice(-2000)}`).to.equal(null);
+    expect((await fetch(new URL('/healthz', server.url))).status).to.equal(200);
+    standin.setAppScript(undefined);
+    const next = await open();
+    expect(next.isError, JSON.stringify(next.content).slice(0, 300)).to.not.equal(true);
+  };
+
+  it('an 8 MB console message and an 8 MB uncaught error are reported cut down (before: the console handler threw and killed the process)', async () => {
+    standin.setAppScript(FLOODS.hugeMessages);
+    const result = await open();
+    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.not.equal(true);
+    const report = result.structuredContent as { consoleErrors: string[]; pageErrors: string[] };
+    for (const text of [...report.consoleErrors, ...report.pageErrors]) expect(text.length).to.be.at.most(300);
+    expect(report.consoleErrors.some((t) => t.startsWith('xxxxxxxx') || t.includes('chars]'))).to.equal(true);
+    await assertServerWhole();
+  });
+
+  it('400 blocked requests with 100 KB URLs: at most 50 reported, at most 10 log lines plus one summary with the total', async () => {
+    standin.setAppScript(FLOODS.blockedRequests);
+    const logsBefore = server.logs().length;
+    const result = await open();
+    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.not.equal(true);
+    const report = result.structuredContent as { blockedNavigations: { url: string }[] };
+    expect(report.blockedNavigations.length).to.be.within(1, 50);
+    for (const blocked of report.blockedNavigations) expect(blocked.url.length).to.be.at.most(160);
+    expect(JSON.stringify(result).length, 'the whole result').to.be.below(200_000);
+    const lines = server.logs().slice(logsBefore);
+    expect(lines.filter((l) => l['message'] === 'Blocked request outside the navigation allowlist').length).to.be.within(1, 10);
+    const summary = lines.find((l) => l['message'] === 'Requests were blocked outside the navigation allowlist during the lease');
+    expect(summary?.['blocked'], 'the summary counts every blocked request').to.be.at.least(400);
+    expect(server.stderr().length, 'log bytes').to.be.below(2_000_000);
+    expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
+    await assertServerWhole();
+  });
+
+  for (const flood of ['consoleLoop', 'workerConsoleLoop'] as const) {
+    it(`${flood}: the page is closed past 5 000 messages with BROWSER_FAILED and a fix (before: the server grew by about 1 GB and the browser failed its health check)`, async () => {
+      standin.setAppScript(FLOODS[flood]);
+      const started = Date.now();
+      const result = await open();
+      expect(result.isError).to.equal(true);
+      const text = JSON.stringify(result.content);
+      expect(text).to.contain('BROWSER_FAILED').and.contain('more than 5000').and.contain('Fix:');
+      expect(Date.now() - started, 'answered long before the loop would end').to.be.below(12_000);
+      const status = (await client.callTool({ name: 'composer_status', arguments: {} })) as CallToolResult;
+      expect((status.structuredContent as { browsers: { healthy: number } }).browsers.healthy, 'the browser is still healthy').to.equal(1);
+      await assertServerWhole();
+    });
+  }
+});
