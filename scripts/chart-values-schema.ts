@@ -106,7 +106,15 @@ const server = z.strictObject({
     resourceUrl: optionalUrl,
     authorizationServers: z.array(url),
   }),
-  rateLimit: z.strictObject({ windowSeconds: positiveInt, maxRequests: positiveInt }),
+  rateLimit: z.strictObject({ windowSeconds: positiveInt, maxRequests: positiveInt, maxFailedAuthentications: positiveInt }),
+  tasks: z.strictObject({
+    store: z.enum(['', 'memory', 'kubernetes']),
+    ttlSeconds: positiveInt,
+    pollIntervalMs: positiveInt,
+    maxResultBytes: positiveInt.max(1_048_576), // a ConfigMap holds at most 1 MiB
+    maxActivePerSubject: positiveInt,
+    maxStoredPerSubject: positiveInt,
+  }),
   composer: z.strictObject({
     composerUrl: url,
     apiUrl: url,

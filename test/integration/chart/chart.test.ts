@@ -12,6 +12,8 @@ import { operatorConfigSchema } from '#operator/config.ts';
 import { SERVER_QUEUE_METRIC } from '#kube/api/v1alpha1/contract.ts';
 import { sumOfMetric } from '#operator/controllers/browserpool/demand-reader.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
+import { taskStoreKind } from '#server/mcp/tasks/build-task-store.ts';
+import { loadConfig } from '#common/config.ts';
 import { settingRows } from '../../../scripts/config-reference.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
 import { createTestNamespace, eventually, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
@@ -218,6 +220,26 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         const unknown = names.filter((n) => /^(COMPOSER_MCP|BROWSERPOOL_OPERATOR)_/.test(n) && !known.has(n));
         expect(unknown, 'env vars the code would reject or ignore').to.deep.equal([]);
       }
+    });
+
+    it('passes the tasks settings and the failed-authentication budget to the server, which reads them as set (defaults the same as the server\'s)', async () => {
+      const serverEnv = async (extra: string[]): Promise<NodeJS.ProcessEnv> => {
+        const deployment = find(await render('cmcp', 'tools', extra), 'Deployment', '-server') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+        return Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      };
+      const read = (env: NodeJS.ProcessEnv) => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env, argv: [] });
+      const set = read(await serverEnv(['-f', MAXIMAL_VALUES, '--set', 'server.tasks.store=memory']));
+      expect(set.tasks).to.deep.equal({ store: 'memory', ttlSeconds: 900, pollIntervalMs: 500, maxResultBytes: 524288, maxActivePerSubject: 2, maxStoredPerSubject: 20 });
+      expect(set.rateLimit).to.deep.equal({ windowSeconds: 30, maxRequests: 300, maxFailedAuthentications: 10 });
+      // The chart's defaults are the server's own, and an empty store leaves the choice to the idempotency store.
+      const defaults = read(await serverEnv([]));
+      const serverDefaults = read({});
+      expect(defaults.tasks).to.deep.equal(serverDefaults.tasks);
+      expect(defaults.rateLimit).to.deep.equal(serverDefaults.rateLimit);
+      expect(taskStoreKind(defaults)).to.equal('kubernetes');
+      const refused = await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', 'server.tasks.store=redis']);
+      expect(refused.code).to.not.equal(0);
+      expect(refused.stderr).to.contain("at '/server/tasks/store': value must be one of '', 'memory', 'kubernetes'");
     });
 
     it('refuses values the schema does not know, naming the key', async () => {
