@@ -19,6 +19,7 @@ import type { OriginResolver } from './origin-resolver.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { poolKeysFor } from './pool-keys.ts';
+import { browserPodView, serverPodView } from './cached-views.ts';
 import { APP_NAME, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL, MANAGED_BY, SERVER_APP_NAME } from '#kube/api/v1alpha1/contract.ts';
 
 /** The `controller` label of this controller's metrics and logs. */
@@ -84,7 +85,7 @@ export class BrowserPoolController {
     }));
     this.pods = informerForNamespaces<V1Pod>('pods', namespaces, (ns) => new Informer<V1Pod>({
       client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...at(ns) }),
-      name: 'pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${APP_NAME}`,
+      name: 'pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${APP_NAME}`, transform: browserPodView,
       indexers: { owner: byOwnerUid, pool: (p) => [`${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[LABEL_POOL] ?? ''}`] },
     }));
     this.secrets = informerForNamespaces<V1Secret>('secrets', namespaces, (ns) => new Informer<V1Secret>({
@@ -97,7 +98,8 @@ export class BrowserPoolController {
     }));
     this.serverPods = informerForNamespaces<V1Pod>('server-pods', namespaces, (ns) => new Informer<V1Pod>({
       client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...at(ns) }),
-      name: 'server-pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}`, indexers: { namespace: byNamespace },
+      name: 'server-pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}`, transform: serverPodView,
+      indexers: { namespace: byNamespace },
     }));
     const caches: PoolCaches = {
       getPool: (key) => this.pools.get(key),
