@@ -6,12 +6,12 @@ import { HealthRegistry } from '#common/health.ts';
 import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { startOpsServer, type OpsServer } from '#common/ops-server.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
-import { startTelemetry } from '#common/telemetry.ts';
 import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
 import { httpSessionReader, type SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
 import type { LeaderElector } from '#kube/runtime/leader-election.ts';
 import type { Manager } from '#kube/runtime/manager.ts';
 import { createBrowserPoolOperator } from './browserpool-operator.ts';
+import { startOperatorMetrics } from './operator-metrics.ts';
 import { loadOperatorConfig, watchedNamespaces, type OperatorConfig } from './config.ts';
 
 /** A running operator (for tests and the entry point). */
@@ -42,7 +42,7 @@ export async function startOperator(
   const identity = config.identity ?? process.env['POD_NAME'] ?? `${os.hostname()}-${process.pid}`;
   const ownNamespace = process.env['POD_NAMESPACE'] ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const namespaces = watchedNamespaces(config, ownNamespace);
-  const telemetry = startTelemetry({ serviceName: 'composer-mcp-operator', serviceVersion: '0.1.0' });
+  const telemetry = startOperatorMetrics({ name: 'composer-mcp-operator', version: '0.1.0' });
   const { manager, controller } = createBrowserPoolOperator({
     kubeConfig: kc,
     ...(namespaces ? { namespace: namespaces } : {}),
