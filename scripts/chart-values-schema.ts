@@ -79,6 +79,7 @@ const operator = z.strictObject({
   healthPort: port,
   // NODE_OPTIONS of the operator container: space-separated `--flag` or `--flag=value` words, or empty for none.
   nodeOptions: z.string().regex(/^(--[a-z0-9-]+(=\S+)?( +--[a-z0-9-]+(=\S+)?)*)?$/),
+  mallocArenaMax: z.number().int().min(0).max(64),
   resources,
   podDisruptionBudget: pdb,
   ...podPlacement,

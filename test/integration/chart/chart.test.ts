@@ -156,6 +156,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(heapLimit).to.be.within(128 * 2 ** 20, 160 * 2 ** 20);
       expect(heapLimit, 'V8 heap limit below the 256Mi container limit').to.be.lessThan(256 * 2 ** 20);
       expect((await operatorContainer(['--set', 'operator.nodeOptions='])).env.map((e) => e.name)).to.not.include('NODE_OPTIONS');
+      // Two glibc malloc arenas by default (operator.mallocArenaMax); 0 leaves glibc's default.
+      expect(container.env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value).to.equal('2');
+      expect((await operatorContainer(['--set', 'operator.mallocArenaMax=0'])).env.map((e) => e.name)).to.not.include('MALLOC_ARENA_MAX');
     });
 
     it('refuses auth.mode=none unless confirmed, and always with a LoadBalancer or NodePort Service', async () => {
