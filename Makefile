@@ -143,12 +143,12 @@ IMAGE_REGISTRY ?= ghcr.io/composer-mcp
 IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 .PHONY: images
-images: ## Build the operator, server, chromium and gateway images (needs a Docker engine; says so and exits 0 without one)
+images: ## Build the operator, server and browser images (needs a Docker engine; says so and exits 0 without one)
 	@if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then \
 	  echo "No Docker engine answers (docker info failed): images cannot be built on this machine. Run make images where Docker runs."; \
 	  exit 0; \
 	fi; \
-	for spec in operator:operator/Dockerfile server:server/Dockerfile chromium:browser/Dockerfile.chromium gateway:browser/Dockerfile.gateway; do \
+	for spec in operator:operator/Dockerfile server:server/Dockerfile browser:browser/Dockerfile; do \
 	  name=$${spec%%:*}; file=$${spec#*:}; \
 	  echo "Building $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG) from $$file"; \
 	  docker build -f "$$file" -t "$(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG)" . ; \

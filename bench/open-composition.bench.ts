@@ -8,7 +8,7 @@
  * path, `startLocalBrowser`); per iteration a new context, the server's own sign-in init script, editor URL and
  * readiness waits (`visitComposition`), the same viewport PNG screenshot (`capturePng`), context closed.
  * Both open the same composition (one widget of every type) stored in the Composer stand-in of this process.
- * Diagnostics (BENCH_OPEN_DIAGNOSTICS=0 leaves them out): C is B plus the router's navigation allowlist on its
+ * Diagnostics (BENCH_OPEN_DIAGNOSTICS=0 leaves them out): C is B plus the router's refused-request watch on its
  * context; D is C plus a second context and page created during the page load, as the router's pre-warm refill does.
  * Iterations alternate A, B, C, D, A, B, C, D… after BENCH_WARMUP (3) of each; BENCH_ITERATIONS (30) timed of each. Before each
  * timed call the server's pool is idle with its warm context refilled, so neither path pays for the other's
@@ -27,7 +27,7 @@ import { createLogger } from '#common/logger.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { composerOrigins } from '#server/composer/session/browser-work.ts';
 import { DEFAULT_PAGE_SETTINGS, resolvePageSettings } from '#server/composer/session/page-settings.ts';
-import type { ComposerSettings } from '#server/tools/services.ts';
+import type { ComposerSettings } from '#server/composer/ports/composer-settings.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { coreUtilisation, formatUtilisation, processGroupCpuSeconds, readCpuTimes } from './support/cpu.ts';
 import { openDirectly, type DirectOpen } from './support/direct-open.ts';
@@ -179,7 +179,7 @@ export async function run(): Promise<BenchReport> {
     const tokenFile = join(dir, 'cdp-token');
     const cdpToken = `bench-cdp-${crypto.randomUUID()}`;
     writeFileSync(tokenFile, `${cdpToken}\n`, { mode: 0o600 });
-    const local: LocalBrowser = await startLocalBrowser({ tokenFile, rootDir: dir, logger });
+    const local: LocalBrowser = await startLocalBrowser({ tokenFile, rootDir: dir, allowedOrigins: [standin.appUrl, standin.apiUrl], logger });
     cleanups.push(() => local.stop());
     const browser: Browser = await chromium.connectOverCDP(local.endpoint, { headers: { Authorization: `Bearer ${cdpToken}` }, timeout: 15_000 });
     cleanups.push(() => browser.close());
@@ -252,7 +252,7 @@ export async function run(): Promise<BenchReport> {
       chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
       addDirect(b, await openDirect(false));
       cpu.b += processGroupCpuSeconds(chromiumGroupB) - chromiumBefore;
-      // C (diagnostic): B plus the router's navigation allowlist
+      // C (diagnostic): B plus the router's refused-request watch
       if (probeAllowlist) {
         chromiumBefore = processGroupCpuSeconds(chromiumGroupB);
         addDirect(c, await openDirect(true));
@@ -295,7 +295,7 @@ export async function run(): Promise<BenchReport> {
             row(`A: ${TOOL} via MCP Client → server → router (${browserCount} local browser${browserCount === 1 ? '' : 's'})`, sa),
             row('B: direct Playwright script (same page work) — the baseline', sb),
             ...(probeAllowlist
-              ? [row("C: B + the router's navigation allowlist (diagnostic)", sc), row("D: C + a warm context created alongside, as the pool's refill (diagnostic)", sd)]
+              ? [row("C: B + the router's refused-request watch (diagnostic)", sc), row("D: C + a warm context created alongside, as the pool's refill (diagnostic)", sd)]
               : []),
           ],
         },
@@ -305,7 +305,7 @@ export async function run(): Promise<BenchReport> {
           rows: [
             vs('B (the target compares with this)', sb),
             vs('B − its new context + page (as if warm, like the pool)', warmB),
-            ...(probeAllowlist ? [vs('C (B + allowlist)', sc), vs('C − its new context + page', warmC), vs('D (C + refill alongside)', sd), vs('D − its new context + page', warmD)] : []),
+            ...(probeAllowlist ? [vs('C (B + refused-request watch)', sc), vs('C − its new context + page', warmC), vs('D (C + refill alongside)', sd), vs('D − its new context + page', warmD)] : []),
           ],
         },
         {
@@ -352,7 +352,7 @@ export async function run(): Promise<BenchReport> {
       targets: [{ name: 'A / B at p50', measured: `${fmt(r50)}x`, target: `≤ ${fmt(TARGET_P50_RATIO)}x`, met: r50 <= TARGET_P50_RATIO }],
       notes: [
         `${a.notReady + b.notReady + c.notReady + d.notReady === 0 ? 'Every path loaded the page fully every time' : 'NOT every load was ready'}: not ready A ${a.notReady}, B ${b.notReady}, C ${c.notReady}, D ${d.notReady} of ${iterations}; widgets rendered (of ${WIDGET_TYPE_COUNT}) A ${[...a.widgets].join('/')}, B ${[...b.widgets].join('/')}, C ${[...c.widgets].join('/') || '-'}, D ${[...d.widgets].join('/') || '-'}; screenshots A ${[...a.shots].join('/')}, B ${[...b.shots].join('/')}, C ${[...c.shots].join('/') || '-'}, D ${[...d.shots].join('/') || '-'} (viewport ${DEFAULT_PAGE_SETTINGS.viewport.width}x${DEFAULT_PAGE_SETTINGS.viewport.height}).`,
-        `A used browsers.source=local with ${browserCount} browser${browserCount === 1 ? '' : 's'} (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (every path) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's pooled contexts carry the navigation allowlist (every request of the page goes through a Playwright route handler, a CDP round trip to the server process), which B does not. When a lease takes the warm page the router at once creates the next one (context + page) on the same browser, during the call's page load. ${probeAllowlist ? 'C is B with the allowlist and D is C with such a context created alongside, to show the share of each' : 'The diagnostic paths C and D, which show the share of each, were left out (BENCH_OPEN_DIAGNOSTICS=0)'}.`,
+        `A used browsers.source=local with ${browserCount} browser${browserCount === 1 ? '' : 's'} (browsers.prewarmPerBrowser=1, maxSessionsPerBrowser=4, defaults); each timed call (every path) began on a settled pool: no lease held, the warm context refilled (polled with composer_status, untimed). A's pooled contexts carry the router's refused-request watch (response and requestfailed listeners; egress itself is enforced by the gateway's proxy for A and B alike), which B does not. When a lease takes the warm page the router at once creates the next one (context + page) on the same browser, during the call's page load. ${probeAllowlist ? 'C is B with the watch and D is C with such a context created alongside, to show the share of each' : 'The diagnostic paths C and D, which show the share of each, were left out (BENCH_OPEN_DIAGNOSTICS=0)'}.`,
         `The stand-in, the MCP client and B's Playwright client and gateway share this Node process; A's gateway, router and Playwright client run in the server process.`,
         `Machine during the timed iterations: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} (start, timed phase start, end) on ${cores.length} cores shared with other work.`,
       ],

@@ -117,7 +117,7 @@ export async function run(): Promise<BenchReport> {
     const cdpToken = `bench-cdp-${crypto.randomUUID()}`;
     writeFileSync(tokenFile, `${cdpToken}\n`, { mode: 0o600 });
     // With --cdp-endpoint the peer uses the browser's own context, whose viewport is the window's: size it as ours.
-    const local: LocalBrowser = await startLocalBrowser({ tokenFile, rootDir: dir, logger, extraArgs: ['--window-size=1280,800'] });
+    const local: LocalBrowser = await startLocalBrowser({ tokenFile, rootDir: dir, allowedOrigins: [standin.appUrl, standin.apiUrl], logger, extraArgs: ['--window-size=1280,800'] });
     cleanups.push(() => local.stop());
     const peer = new Client({ name: 'peer-bench-peer', version: '0.0.0' });
     await peer.connect(

@@ -44,7 +44,7 @@ export async function run(): Promise<BenchReport> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const local = new LocalEndpointSource({ browsers: 2, logger });
+  const local = new LocalEndpointSource({ browsers: 2, allowedOrigins: [origin], logger });
   await local.start();
   const endpoints = local.current();
   const routerOver = async (count: number, options: { prewarm: number; cap: number }) => {
@@ -200,7 +200,7 @@ export async function run(): Promise<BenchReport> {
       notes: [
         `Cores during throughput: 1 browser ${formatUtilisation(one.cpu)}; 2 browsers ${formatUtilisation(two.cpu)} (machine-wide, other engineers' work included; load average ${fmt(two.load)}). Of that, the browsers (all their processes) used ${fmt(one.chromiumCores)} / ${fmt(two.chromiumCores)} cores and this Node process (router, Playwright client, both gateways, the page server) ${fmt(one.nodeCores)} / ${fmt(two.nodeCores)} cores.`,
         `Each lease costs about ${fmt(one.cpuMsPerLease)} ms of CPU (mostly Chromium starting a renderer for the new context, loading and closing it), spread over several processes: one browser alone already used ${fmt(one.chromiumCores)} cores, so on 2 shared cores the CPU-bound case cannot gain much from a second browser; the I/O-bound case shows the gain when browsers are limited by their session cap rather than by CPU.`,
-        'Pre-warmed leases are measured on a warm pool (the router refilled its 2 warm contexts before each lease); the allowlist is on for every lease.',
+        'Pre-warmed leases are measured on a warm pool (the router refilled its 2 warm contexts before each lease); every lease runs behind its gateway\'s egress proxy, and its context is marked leased at the gateway (not awaited).',
       ],
     };
   } finally {

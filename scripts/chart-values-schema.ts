@@ -138,7 +138,7 @@ const server = z.strictObject({
     targetCPUUtilizationPercentage: z.number().int().min(1).max(100),
   }),
   podDisruptionBudget: pdb,
-  idempotency: z.strictObject({ maxConfigMaps: nonNegativeInt }),
+  idempotency: z.strictObject({ maxConfigMaps: nonNegativeInt, maxRecords: positiveInt }),
   networkPolicy: z.strictObject({
     enabled: z.boolean(),
     clientPodLabels: stringMap.refine((labels) => Object.keys(labels).length > 0, 'at least one label: without one every pod of the namespace could call the server'),
@@ -162,7 +162,6 @@ const browserPool = z.strictObject({
     maxLeases: nonNegativeInt, maxMemory: z.union([z.literal(''), str.regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/)]),
   }),
   browser: z.strictObject({ repository: str.min(1), resources }),
-  gateway: z.strictObject({ repository: str.min(1), resources }),
   egress: z.strictObject({ extraAllowedOrigins: z.array(str.regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?\/?$/)).max(14) }),
   nodeSelector: stringMap,
   tolerations: z.array(toleration),

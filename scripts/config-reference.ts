@@ -1,6 +1,6 @@
 /**
- * Generates docs/configuration.md from the configuration schemas themselves (server, operator, gateway, chromium
- * runner: zod, read through `z.toJSONSchema`) and from the BrowserPool CRD's OpenAPI descriptions, so the reference
+ * Generates docs/configuration.md from the configuration schemas themselves (server, operator, gateway:
+ * zod, read through `z.toJSONSchema`) and from the BrowserPool CRD's OpenAPI descriptions, so the reference
  * cannot drift from the code. Run `node scripts/config-reference.ts` (or `make config-docs`);
  * test/unit/chart/config-reference.test.ts fails when docs/configuration.md is stale.
  */
@@ -8,7 +8,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { chromiumSettingsSchema } from '#browser/chromium-main.ts';
 import { gatewaySettingsSchema } from '#browser/gateway-main.ts';
 import { operatorConfigSchema } from '#operator/config.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
@@ -125,12 +124,8 @@ export function renderConfigReference(crdYaml: string = readFileSync(CRD_PATH, '
       intro: 'Env prefix `BROWSERPOOL_OPERATOR`; also `POD_NAME`, `POD_NAMESPACE` (downward API) and `LOG_LEVEL`, `LOG_FORMAT` (logger).',
     },
     {
-      title: 'Gateway, browser pod sidecar (`browser/src/gateway-main.ts`)', rows: settingRows(gatewaySettingsSchema, 'GATEWAY'),
-      intro: 'Env prefix `GATEWAY`; set by the operator in each browser pod.',
-    },
-    {
-      title: 'Chromium runner, browser pod (`browser/src/chromium-main.ts`)', rows: settingRows(chromiumSettingsSchema, 'CHROMIUM'),
-      intro: 'Env prefix `CHROMIUM`; set by the operator in each browser pod. Extra Chromium flags come from the pool\'s `spec.browser.args`.',
+      title: 'Gateway, the browser pod\'s one process (`browser/src/gateway-main.ts`)', rows: settingRows(gatewaySettingsSchema, 'GATEWAY'),
+      intro: 'Env prefix `GATEWAY`; set by the operator in each browser pod from the BrowserPool (`spec.egress.allowedOrigins`, `spec.maxSessionsPerBrowser`, `spec.browser.args`). It runs Chromium as its child; `CHROMIUM_PATH` names the binary.',
     },
   ];
   const crd = crdRows(crdYaml);

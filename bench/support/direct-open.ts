@@ -1,9 +1,9 @@
 import type { Browser, BrowserContext } from 'playwright-core';
-import { installNavigationAllowlist, normaliseOrigins } from '#server/browsers/navigation-allowlist.ts';
+import { normaliseOrigins, watchBlockedRequests } from '#server/browsers/blocked-requests.ts';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
 import { visitComposition, type CompositionVisit } from '#server/composer/session/visit-composition.ts';
-import type { ComposerSettings } from '#server/tools/services.ts';
+import type { ComposerSettings } from '#server/composer/ports/composer-settings.ts';
 
 /** What one direct open measured. */
 export interface DirectOpen {
@@ -19,10 +19,10 @@ export interface DirectOpen {
  * The baseline of the open-composition benchmark: the page work of `composer_open_composition` done by a direct
  * Playwright script on an already connected `browser`, with no MCP server, router or lease — a new context and
  * page, the same sign-in init script, editor URL and readiness waits (the server's own `visitComposition`), the
- * same viewport PNG screenshot (`capturePng`), then the context closed. Throws the ToolError the server would
- * return when the page does not load. With `allowedOrigins`, the context also gets the router's navigation
- * allowlist (every request through a route handler), as a pooled context has — to measure what that costs. With
- * `refillAlongside`, another context and page (with the allowlist when given) are created while the page loads, as
+ * same viewport PNG screenshot (`capturePng`), then the context closed. Throws the ComposerError the server would
+ * return when the page does not load. With `allowedOrigins`, the context also gets the router's watch for requests
+ * the egress proxy refused (response and requestfailed listeners), as a pooled context has — to measure what that
+ * costs. With `refillAlongside`, another context and page (watched when given) are created while the page loads, as
  * the router's pre-warm refill does when a lease takes the warm page; it is closed after the timed part.
  */
 export async function openDirectly(
@@ -33,7 +33,7 @@ export async function openDirectly(
   const marks = [started];
   const newContext = async () => {
     const created = await browser.newContext();
-    if (options.allowedOrigins) await installNavigationAllowlist(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [] });
+    if (options.allowedOrigins) watchBlockedRequests(created, { allowedOrigins: normaliseOrigins(options.allowedOrigins), blocked: [], blockedTotal: 0 });
     return created;
   };
   const context = await newContext();
@@ -50,7 +50,7 @@ export async function openDirectly(
       }, () => undefined);
     }
     marks.push(performance.now());
-    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [] }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
+    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [], blockedTotal: 0 }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
     marks.push(performance.now());
     png = (await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS })).bytes;
     marks.push(performance.now());

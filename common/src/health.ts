@@ -38,6 +38,7 @@ export class HealthRegistry {
   private readonly liveness = new Map<string, HealthCheck>();
   private readonly nonGating = new Set<string>();
   private draining = false;
+  private failed: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(options: { timeoutMs?: number } = {}) {
@@ -61,9 +62,21 @@ export class HealthRegistry {
     this.draining = true;
   }
 
+  /**
+   * Marks the process as failed (an uncaught exception: its state may be corrupt): readiness fails from now on with
+   * `detail`, whatever the checks say, until the process exits.
+   */
+  setFailed(detail: string): void {
+    this.failed ??= detail;
+  }
+
   /** Runs the readiness checks. */
   async ready(): Promise<HealthReport> {
     const report = await this.run(this.readiness);
+    if (this.failed !== undefined) {
+      report.status = 'fail';
+      report.checks['process'] = { ok: false, detail: this.failed, durationMs: 0 };
+    }
     if (this.draining) {
       report.status = 'fail';
       report.checks['shutdown'] = { ok: false, detail: 'shutting down', durationMs: 0 };

@@ -47,12 +47,15 @@ export interface GracefulShutdownOptions {
 
 /**
  * Runs registered steps once on SIGTERM/SIGINT (or `shutdown()`), within a deadline: steps run in order, the
- * process exits 0 when they finish, 1 when the deadline passes or a step fails. A second signal exits at once.
+ * process exits 0 when they finish, 1 when the deadline passes or a step fails, or the failure's code given to
+ * `shutdown()` (at least). A second signal exits at once.
  */
 export class GracefulShutdown {
   private readonly steps: Array<{ name: string; step: ShutdownStep }> = [];
   private readonly controller = new AbortController();
   private running: Promise<void> | undefined;
+  /** The least exit code the process ends with (a failure that started or joined the shutdown raises it). */
+  private minimumExitCode = 0;
   private readonly options: GracefulShutdownOptions;
   private readonly exit: (code: number) => void;
 
@@ -90,8 +93,12 @@ export class GracefulShutdown {
     }
   }
 
-  /** Runs the steps once (later calls return the same promise), then exits. */
-  shutdown(reason: string): Promise<void> {
+  /**
+   * Runs the steps once (later calls return the same promise), then exits. `exitCode` (a failure's, e.g. after an
+   * uncaught exception) is the least code the process exits with, whichever call started the shutdown.
+   */
+  shutdown(reason: string, options: { exitCode?: number } = {}): Promise<void> {
+    this.minimumExitCode = Math.max(this.minimumExitCode, options.exitCode ?? 0);
     this.running ??= this.run(reason);
     return this.running;
   }
@@ -119,6 +126,7 @@ export class GracefulShutdown {
       }
     }
     clearTimeout(timer);
+    code = Math.max(code, this.minimumExitCode);
     logger.info('Finished graceful shutdown', { durationMs: Date.now() - started, exitCode: code });
     this.exit(code);
   }

@@ -5,6 +5,7 @@ import { ConfigError } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
 import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { startOpsServer, type OpsServer } from '#common/ops-server.ts';
+import { ProcessFailurePolicy } from '#common/process-failure.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
 import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
 import { httpSessionReader, type SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
@@ -101,6 +102,8 @@ export async function startOperator(
 
 async function main(): Promise<void> {
   const logger = createLogger({ component: 'operator' });
+  // An unhandled rejection is logged and survived; an uncaught exception fails readiness, hands over and exits 70.
+  const failures = new ProcessFailurePolicy({ logger }).install();
   let config: OperatorConfig;
   try {
     config = loadOperatorConfig();
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
   shutdown.install();
   const operator = await startOperator(config, logger);
   shutdown.onShutdown('operator', () => operator.stop());
+  failures.drainWith(shutdown, operator.health);
 }
 
 if (import.meta.main) {

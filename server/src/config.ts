@@ -85,6 +85,9 @@ const idempotencySchema = z
     namespace: z.string().min(1).optional().describe('Namespace of the idempotency ConfigMaps (store "kubernetes"); default the POD_NAMESPACE environment variable (the chart sets it from the downward API).'),
     ttlSeconds: positiveInt.default(86400).describe('How long a save\'s idempotency record is kept; older ones are deleted by a periodic sweep (a retry after that may create a second composition).'),
     sweepIntervalSeconds: positiveInt.default(600).describe('Time between sweeps of expired idempotency records (store "kubernetes").'),
+    maxRecords: positiveInt
+      .default(10_000)
+      .describe('Most idempotency records kept. Store "memory": past it the least recently used saved keys are forgotten, never a save still uploading or whose outcome is unknown; when only those are left, a save with a new key is refused with IDEMPOTENCY_STORE_FULL. Store "kubernetes": while that many records exist in the namespace (counted at each sweep, near the cap every 10 s, and kept current by each replica\'s own writes), a save with a new key is refused with IDEMPOTENCY_STORE_FULL; keep it below the namespace\'s ConfigMap quota (the chart\'s server.idempotency.maxConfigMaps).'),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '#common/config.ts';
 import { HealthRegistry } from '#common/health.ts';
 import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { createLogger, type Logger } from '#common/logger.ts';
+import { ProcessFailurePolicy } from '#common/process-failure.ts';
 import { GracefulShutdown, InFlightTracker } from '#common/shutdown.ts';
 import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
@@ -51,16 +52,6 @@ function verifierOf(config: ServerConfig): BearerVerifier | undefined {
     process.stderr.write(`composer-mcp: invalid auth configuration: ${(error as Error).message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
-}
-
-/**
- * Keeps the process alive through a promise rejection nobody handled (Node's default ends the process): one error line
- * per rejection, so the bug is seen and fixed, while every other request keeps being served.
- */
-function logUnhandledRejections(logger: Logger): void {
-  process.on('unhandledRejection', (reason) => {
-    logger.error('Unhandled promise rejection', { error: reason instanceof Error ? reason : String(reason) });
-  });
 }
 
 function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
@@ -221,7 +212,8 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   const config = loadServerConfig(argv);
   const verifier = verifierOf(config);
   const logger = createLogger({ component: 'server', level: config.logLevel });
-  logUnhandledRejections(logger);
+  // An unhandled rejection is logged and survived; an uncaught exception fails readiness, drains and exits 70.
+  const failures = new ProcessFailurePolicy({ logger }).install();
   const telemetry = startTelemetry({ serviceName: SERVER_NAME, serviceVersion: SERVER_VERSION, otlpEndpoint: config.telemetry.otlpEndpoint });
   const built = await buildServices(config, logger);
   if (built.missingCredentials.length > 0) {
@@ -233,6 +225,7 @@ export async function main(argv: string[] = process.argv.slice(2), extensions: S
   shutdown.install();
   const health = new HealthRegistry();
   addHealthChecks(health, built);
+  failures.drainWith(shutdown, health);
   const cancelAll = new AbortController();
   const setup: McpServerSetup<ComposerServices> = {
     services: built.services,

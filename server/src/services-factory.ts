@@ -5,7 +5,7 @@ import type { ServerConfig } from '#server/config.ts';
 import { missingComposerCredentials } from '#server/config.ts';
 import type { CatalogDocuments } from '#server/mcp/catalog-resources.ts';
 import { SERVER_VERSION } from '#server/mcp/server-info.ts';
-import type { BrowserLease, BrowserLeaser, BrowserStatsLike, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { BrowserLease, BrowserLeaser, BrowserPoolStats, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 
 /** The services the tools use, and what must be started and stopped with the process. */
 export interface BuiltServices {
@@ -43,7 +43,7 @@ export function allowedOriginsOf(config: ServerConfig): string[] {
 }
 
 /** Pool figures before the pool runs. */
-const NO_BROWSERS: BrowserStatsLike = { browsers: 0, healthy: 0, draining: 0, sessionsInUse: 0, capacity: 0, queueDepth: 0, prewarmed: 0 };
+const NO_BROWSERS: BrowserPoolStats = { browsers: 0, healthy: 0, draining: 0, sessionsInUse: 0, capacity: 0, queueDepth: 0, prewarmed: 0 };
 
 /**
  * The tools' view of a browser pool that starts after the transport (so the server answers at once): a lease waits
@@ -84,7 +84,7 @@ export class StartingBrowserPool implements BrowserLeaser {
   }
 
   /** The router's figures, zero until the pool runs. */
-  stats(): BrowserStatsLike {
+  stats(): BrowserPoolStats {
     return this.pool?.router.stats() ?? NO_BROWSERS;
   }
 }
@@ -128,6 +128,7 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
     staleAfterMs: staleClaimAfterMs(config.composer.uploadTimeoutMs, 2, 4_000),
     ttlMs: idem.ttlSeconds * 1000,
     sweepIntervalMs: idem.sweepIntervalSeconds * 1000,
+    maxRecords: idem.maxRecords,
     logger,
   });
 }
@@ -141,9 +142,11 @@ export async function buildIdempotencyStore(config: ServerConfig, logger: Logger
 export async function buildServices(config: ServerConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<BuiltServices> {
   const settings = composerSettingsOf(config);
   const missingCredentials = missingComposerCredentials(config);
-  const [{ HttpStorageClient }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/catalog.ts')]);
+  const [{ HttpStorageClient }, { LruIdempotencyStore }, catalogModule] = await Promise.all([import('#server/composer/storage-client.ts'), import('#server/composer/storage/idempotency-store.ts'), import('#server/composer/catalog.ts')]);
   const idempotencyStore = missingCredentials.length === 0 ? await buildIdempotencyStore(config, logger, env) : undefined;
-  const storage = missingCredentials.length === 0 ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, ...(idempotencyStore ? { idempotencyStore } : {}) }) : undefined;
+  const storage = missingCredentials.length === 0
+    ? new HttpStorageClient(settings, { timeoutMs: config.composer.requestTimeoutMs, uploadTimeoutMs: config.composer.uploadTimeoutMs, logger, idempotencyStore: idempotencyStore ?? new LruIdempotencyStore(config.composer.idempotency.maxRecords) })
+    : undefined;
   const browsers = config.browsers.source === 'none' ? undefined : new StartingBrowserPool();
   const limits = config.composer.limits;
   const services: ComposerServices = { version: SERVER_VERSION, settings, storage, browsers, limits };

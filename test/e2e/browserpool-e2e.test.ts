@@ -92,7 +92,7 @@ describe('BrowserPool end to end: operator + pod runner + real browsers + router
   it('a killed browser process is restarted and leases fail over meanwhile', async () => {
     const { router, source } = await poolWithRouter('crash', { replicas: 2, recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 30, unhealthyAfterSeconds: 60 } });
     const victim = source.current()[0]?.id ?? '';
-    expect(runner.killContainer(ns.name, victim, 'chromium')).to.equal(true);
+    expect(runner.killContainer(ns.name, victim, 'browser')).to.equal(true);
     // Leases keep working on the other browser while the victim is down.
     for (let i = 0; i < 5; i++) {
       const id = await router.withLease(async (lease) => {
@@ -103,7 +103,7 @@ describe('BrowserPool end to end: operator + pod runner + real browsers + router
     }
     await eventually(async () => {
       const pod = (await pools.pods('crash')).find((p) => p.metadata?.name === victim);
-      const restarted = pod?.status?.containerStatuses?.find((c) => c.name === 'chromium')?.restartCount ?? 0;
+      const restarted = pod?.status?.containerStatuses?.find((c) => c.name === 'browser')?.restartCount ?? 0;
       const p = await pools.get('crash');
       return restarted >= 1 && p?.status?.browsers?.find((b) => b.name === victim)?.state === 'Ready' && p.status.readyReplicas === 2 ? true : undefined;
     }, 60_000, () => describePool('crash'));

@@ -26,13 +26,20 @@ export class GatewayMetrics {
   constructor() {
     this.define('cdp_gateway_http_requests_total', 'HTTP requests answered, by route and status code.', 'counter');
     this.define('cdp_gateway_auth_failures_total', 'Requests refused for a missing or wrong bearer token, by kind (http, websocket) and reason.', 'counter');
-    this.define('cdp_gateway_websocket_connections_total', 'CDP WebSocket connections proxied to Chromium.', 'counter');
-    this.define('cdp_gateway_websockets_open', 'CDP WebSocket connections open now.', 'gauge');
-    this.define('cdp_gateway_upstream_errors_total', 'Failures talking to Chromium, by operation.', 'counter');
+    this.define('cdp_gateway_websocket_connections_total', 'CDP WebSocket clients connected to the multiplexer.', 'counter');
+    this.define('cdp_gateway_websockets_open', 'CDP WebSocket clients connected now.', 'gauge');
+    this.define('cdp_gateway_cdp_refused_total', 'CDP commands of clients the gateway refused, by kind (capacity, policy, session, ownership, malformed).', 'counter');
+    this.define('cdp_gateway_clients_dropped_total', 'CDP clients the gateway disconnected, by reason (slow-client, browser-gone).', 'counter');
+    this.define('cdp_gateway_oversized_messages_total', 'Messages from Chromium above the routing size limit (dropped; the client got an error).', 'counter');
+    this.define('cdp_gateway_egress_refused_total', 'Browser connections the egress proxy refused, by kind (http, connect, upgrade) and reason.', 'counter');
+    this.define('cdp_gateway_renderers_killed_total', 'Renderer processes the gateway killed, by reason (memory).', 'counter');
+    this.define('cdp_gateway_contexts', 'Browser contexts open now, by state (leased, warm).', 'gauge');
+    this.define('cdp_gateway_browser_exited', '1 once Chromium has exited (the gateway then stops), else 0.', 'gauge');
     this.define('cdp_gateway_health_up', '1 when the last health check completed a Browser.getVersion round trip, else 0.', 'gauge');
     this.define('cdp_gateway_health_check_seconds', 'Duration of the last health check.', 'gauge');
     this.define('cdp_gateway_token_reloads_total', 'Times the token file changed and was reloaded.', 'counter');
     this.set('cdp_gateway_websockets_open', {}, 0);
+    this.set('cdp_gateway_browser_exited', {}, 0);
   }
 
   private define(name: string, help: string, type: Family['type']): void {

@@ -1,11 +1,12 @@
-import { createServer, request as httpRequest, type IncomingMessage, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import { connect, isIPv6, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { createLogger, type Logger } from '#common/logger.ts';
+import type { BrowserHost, HealthResult } from '../browser-host.ts';
 import { checkBearer, type AuthFailure } from './bearer-auth.ts';
-import { checkCdpHealth, type HealthResult } from './cdp-health.ts';
-import { GatewayMetrics } from './gateway-metrics.ts';
-import { isSafeAuthority, rewriteDevtoolsJson } from './rewrite-urls.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
+import { isSafeAuthority } from './public-authority.ts';
 import { watchTokenFile } from './token-file.ts';
 import { LogThrottle } from './log-throttle.ts';
 
@@ -15,22 +16,17 @@ export interface GatewayOptions {
   listenHost: string;
   /** Port to listen on; 0 picks a free one. */
   listenPort: number;
-  /** Where Chromium's DevTools listens; default 127.0.0.1. */
-  upstreamHost?: string;
-  /** Chromium's DevTools port. */
-  upstreamPort: number;
+  /** The browser it serves (Chromium on a DevTools pipe behind the multiplexer). */
+  browser: BrowserHost;
   /** File holding the bearer token (one per line); re-read when it changes. */
   tokenFile: string;
   /** Bound on the `/healthz` CDP round trip; default 2000 ms. */
   healthTimeoutMs?: number;
-  /** Bound on a proxied `/json/*` request and on connecting to Chromium; default 10000 ms. */
-  upstreamTimeoutMs?: number;
   /** Fallback period of the token file re-read; default 2000 ms. */
   tokenPollIntervalMs?: number;
-  /** Largest request body accepted on `/json/*`; default 64 KiB. */
-  maxRequestBytes?: number;
-  /** Largest Chromium answer buffered for rewriting; default 16 MiB. */
-  maxResponseBytes?: number;
+  /** Largest CDP message a client may send; default 64 MiB. */
+  maxMessageBytes?: number;
+  metrics: GatewayMetrics;
   logger?: Logger;
 }
 
@@ -42,7 +38,7 @@ export interface Gateway {
   port: number;
   /** Its metrics (also served on `/metrics`). */
   metrics: GatewayMetrics;
-  /** Stops listening, closes every proxied connection and the token watch. */
+  /** Stops listening, closes every client connection and the token watch (the browser is stopped by its owner). */
   close(): Promise<void>;
 }
 
@@ -59,15 +55,8 @@ export function routeOf(pathname: string): GatewayRoute {
   return 'not_found';
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'authorization']);
-
-/** Request headers to send to Chromium: hop-by-hop and credentials dropped, Host set to Chromium's own address. */
-export function upstreamHeaders(headers: IncomingHttpHeaders, upstreamAuthority: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-  out['host'] = upstreamAuthority;
-  return out;
-}
+/** The one browser endpoint path the gateway serves (`webSocketDebuggerUrl` points here). */
+export const BROWSER_WS_PATH = '/devtools/browser/gateway';
 
 function authority(host: string, port: number): string {
   return `${isIPv6(host) ? `[${host}]` : host}:${port}`;
@@ -93,55 +82,22 @@ function authenticateHeader(failure: AuthFailure): string {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = JSON.stringify(body, null, 2);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
 
-class TooLargeError extends Error {}
-
-function readBody(stream: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new TooLargeError(`body larger than ${limit} bytes`));
-        stream.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-    stream.on('aborted', () => reject(new Error('aborted')));
-  });
-}
-
-interface UpstreamAnswer {
-  status: number;
-  contentType: string | undefined;
-  body: Buffer;
-}
-
 /**
- * Starts the CDP gateway: the only way into a Chromium that listens on loopback. `/json/*` and the DevTools
- * WebSocket are proxied with Host rewritten and the WebSocket URLs in answers pointed at the gateway address the
- * client used; they, and `/status`, need the bearer token from `tokenFile`. `/healthz` (a real `Browser.getVersion`
- * round trip) and `/metrics` need none. Resolves once listening; rejects with a clear error when the token file is
- * unusable or the address cannot be bound.
+ * Starts the CDP gateway: the only way into a Chromium that listens on no port. Clients authenticate with the bearer
+ * token from `tokenFile` and get `/json/version` (its `webSocketDebuggerUrl` built from the Host they used), the
+ * browser WebSocket (a session of their own on the shared DevTools pipe, see CdpMultiplexer), `/json/list` and
+ * `/status`. `/healthz` (a real `Browser.getVersion` round trip over the pipe) and `/metrics` need no token.
+ * Resolves once listening; rejects with a clear error when the token file is unusable or the address cannot be bound.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger({ component: 'gateway' });
-  const upstreamHost = options.upstreamHost ?? '127.0.0.1';
-  const upstreamPort = options.upstreamPort;
-  const upstreamAuthority = authority(upstreamHost, upstreamPort);
+  const { browser, metrics } = options;
   const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
-  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
-  const maxRequestBytes = options.maxRequestBytes ?? 64 * 1024;
-  const maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
-  const metrics = new GatewayMetrics();
   const startedAt = Date.now();
 
   const tokens = await watchTokenFile(options.tokenFile, {
@@ -154,40 +110,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let healthInflight: Promise<HealthResult> | undefined;
   let lastHealthOk: boolean | undefined;
   const health = (): Promise<HealthResult> => {
-    healthInflight ??= checkCdpHealth({ host: upstreamHost, port: upstreamPort }, healthTimeoutMs).then((result) => {
+    healthInflight ??= browser.health(healthTimeoutMs).then((result) => {
       healthInflight = undefined;
       metrics.set('cdp_gateway_health_up', {}, result.ok ? 1 : 0);
       metrics.set('cdp_gateway_health_check_seconds', {}, result.durationMs / 1000);
       if (lastHealthOk !== result.ok) {
-        if (result.ok) logger.info('Passed browser health check', { upstream: upstreamAuthority, product: result.product });
-        else logger.warn('Failed browser health check', { upstream: upstreamAuthority, reason: result.reason });
+        if (result.ok) logger.info('Passed browser health check', { product: result.product });
+        else logger.warn('Failed browser health check', { reason: result.reason });
       }
       lastHealthOk = result.ok;
       return result;
     });
     return healthInflight;
   };
-
-  const upstream = (method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | undefined): Promise<UpstreamAnswer> =>
-    new Promise((resolve, reject) => {
-      const req = httpRequest({ host: upstreamHost, port: upstreamPort, method, path, headers, timeout: upstreamTimeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxResponseBytes) {
-            req.destroy(new TooLargeError(`Chromium's answer exceeded ${maxResponseBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${upstreamTimeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
 
   const publicAuthority = (req: IncomingMessage, port: number): string => {
     const host = req.headers.host;
@@ -203,50 +138,47 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return failure;
   };
 
-  const handleJson = async (req: IncomingMessage, res: ServerResponse, port: number): Promise<void> => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxRequestBytes) {
-      sendJson(res, 413, { error: 'payload_too_large', message: `Request bodies are limited to ${maxRequestBytes} bytes.` });
-      req.resume();
+  const handleJson = (req: IncomingMessage, res: ServerResponse, port: number): void => {
+    const path = pathnameOf(req.url).replace(/\/+$/, '');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method_not_allowed', message: 'The gateway serves GET /json/version and GET /json/list; create targets with CDP Target.createTarget over the browser WebSocket.' });
       return;
     }
-    const body = await readBody(req, maxRequestBytes);
-    const headers = upstreamHeaders(req.headers, upstreamAuthority);
-    if (body.length > 0) headers['content-length'] = String(body.length);
-    let answer: UpstreamAnswer;
-    try {
-      answer = await upstream(req.method ?? 'GET', req.url ?? '/', headers, body.length > 0 ? body : undefined);
-    } catch (error) {
-      metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'json' });
-      throttle.warn('upstream:json', 'Failed to proxy DevTools request', { path: pathnameOf(req.url), upstream: upstreamAuthority, error: (error as Error).message });
-      sendJson(res, 502, { error: 'bad_gateway', message: `Chromium at ${upstreamAuthority} did not answer: ${(error as Error).message}` });
+    if (path === '/json/version') {
+      const secure = req.headers['x-forwarded-proto'] === 'https';
+      const v = browser.version;
+      sendJson(res, 200, {
+        'Browser': v.product,
+        'Protocol-Version': v.protocolVersion,
+        'User-Agent': v.userAgent,
+        'V8-Version': v.jsVersion,
+        'WebKit-Version': v.revision,
+        'webSocketDebuggerUrl': `${secure ? 'wss' : 'ws'}://${publicAuthority(req, port)}${BROWSER_WS_PATH}`,
+      });
       return;
     }
-    const secure = req.headers['x-forwarded-proto'] === 'https';
-    const isJson = (answer.contentType ?? '').includes('json');
-    const text = isJson ? rewriteDevtoolsJson(answer.body.toString('utf8'), upstreamAuthority, publicAuthority(req, port), secure) : undefined;
-    const out = text === undefined ? answer.body : Buffer.from(text, 'utf8');
-    res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/octet-stream', 'content-length': out.length, 'cache-control': 'no-store' });
-    res.end(out);
+    if (path === '/json' || path === '/json/list') {
+      sendJson(res, 200, browser.mux.targetList().map((t) => ({ id: t.targetId, type: t.type, url: t.url, browserContextId: t.browserContextId })));
+      return;
+    }
+    sendJson(res, 404, { error: 'not_found', message: 'The gateway serves /json/version and /json/list; open, close and activate targets with CDP over the browser WebSocket.' });
   };
 
   const handleStatus = async (res: ServerResponse): Promise<void> => {
-    const headers = { host: upstreamAuthority };
-    try {
-      const [version, list] = await Promise.all([upstream('GET', '/json/version', headers, undefined), upstream('GET', '/json/list', headers, undefined)]);
-      if (version.status !== 200 || list.status !== 200) throw new Error(`Chromium answered ${version.status}/${list.status}`);
-      const v = JSON.parse(version.body.toString('utf8')) as { Browser?: string };
-      const targets = (JSON.parse(list.body.toString('utf8')) as Array<{ id: string; type: string; url: string }>).map((t) => ({ id: t.id, type: t.type, url: t.url }));
-      sendJson(res, 200, {
-        browserVersion: v.Browser ?? 'unknown',
-        uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
-        pages: targets.filter((t) => t.type === 'page').length,
-        targets,
-      });
-    } catch (error) {
-      metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'status' });
-      sendJson(res, 502, { error: 'bad_gateway', message: `Could not read targets from Chromium at ${upstreamAuthority}: ${(error as Error).message}` });
-    }
+    const load = browser.mux.load();
+    sendJson(res, 200, {
+      browserVersion: browser.version.product,
+      uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
+      leased: load.leased,
+      warm: load.warm,
+      pages: load.pages,
+      contexts: load.contexts,
+      maxContexts: load.maxContexts,
+      leasesServed: load.leasesServed,
+      rssBytes: await browser.rssBytes(),
+      clients: browser.mux.clientCount,
+      allowedOrigins: browser.allowedOrigins,
+    });
   };
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
@@ -259,39 +191,45 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           const result = await health();
           if (result.ok) sendJson(res, 200, { status: 'ok', browser: result.product, durationMs: result.durationMs });
           else sendJson(res, 503, { status: 'unavailable', reason: result.reason, durationMs: result.durationMs });
+          req.resume();
           return;
         }
         case 'metrics': {
+          const load = browser.mux.load();
+          metrics.set('cdp_gateway_contexts', { state: 'leased' }, load.leased);
+          metrics.set('cdp_gateway_contexts', { state: 'warm' }, load.warm);
           const text = metrics.render();
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
           res.end(text);
+          req.resume();
           return;
         }
         case 'status':
         case 'json': {
+          req.resume();
           const failure = authorize(req, 'http');
           if (failure) {
             sendJson(res, 401, { error: 'unauthorized', message: AUTH_MESSAGES[failure] }, { 'www-authenticate': authenticateHeader(failure) });
-            req.resume();
             return;
           }
           if (route === 'status') await handleStatus(res);
-          else await handleJson(req, res, port);
+          else handleJson(req, res, port);
           return;
         }
         default:
-          sendJson(res, 404, { error: 'not_found', message: 'Routes: /json/*, /devtools/* (WebSocket), /status, /healthz, /metrics.' });
+          req.resume();
+          sendJson(res, 404, { error: 'not_found', message: `Routes: /json/version, /json/list, ${BROWSER_WS_PATH} (WebSocket), /status, /healthz, /metrics.` });
       }
     };
     run().catch((error: unknown) => {
-      const tooLarge = error instanceof TooLargeError;
-      if (!tooLarge) logger.error('Failed to handle gateway request', { route, error: (error as Error).message });
-      if (!res.headersSent) sendJson(res, tooLarge ? 413 : 500, { error: tooLarge ? 'payload_too_large' : 'internal', message: (error as Error).message });
+      logger.error('Failed to handle gateway request', { route, error: (error as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: (error as Error).message });
       else res.destroy();
     });
   });
 
-  const tunnels = new Set<Duplex>();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxMessageBytes ?? 64 * 1024 * 1024 });
+  const sockets = new Set<WebSocket>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const refuse = (status: number, reason: string, extra: string[] = [], body = ''): void => {
@@ -299,8 +237,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       socket.end([`HTTP/1.1 ${status} ${reason}`, 'Connection: close', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, ...extra, '', body].join('\r\n'));
       setTimeout(() => socket.destroy(), 1000).unref();
     };
-    if (routeOf(pathnameOf(req.url)) !== 'devtools') {
-      refuse(404, 'Not Found', [], JSON.stringify({ error: 'not_found', message: 'WebSocket upgrades are served on /devtools/* only.' }));
+    const path = pathnameOf(req.url);
+    if (routeOf(path) !== 'devtools') {
+      refuse(404, 'Not Found', [], JSON.stringify({ error: 'not_found', message: `WebSocket upgrades are served on ${BROWSER_WS_PATH} only.` }));
       return;
     }
     const failure = authorize(req, 'websocket');
@@ -308,54 +247,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       refuse(401, 'Unauthorized', [`WWW-Authenticate: ${authenticateHeader(failure)}`], JSON.stringify({ error: 'unauthorized', message: AUTH_MESSAGES[failure] }));
       return;
     }
-    const up: Socket = connect({ host: upstreamHost, port: upstreamPort });
-    up.setTimeout(upstreamTimeoutMs, () => up.destroy(new Error(`could not connect within ${upstreamTimeoutMs} ms`)));
-    let connected = false;
-    up.on('error', (error) => {
-      if (!connected) {
-        metrics.inc('cdp_gateway_upstream_errors_total', { operation: 'websocket' });
-        throttle.warn('upstream:websocket', 'Failed to connect CDP WebSocket to Chromium', { upstream: upstreamAuthority, error: error.message });
-        refuse(502, 'Bad Gateway', [], JSON.stringify({ error: 'bad_gateway', message: `Chromium at ${upstreamAuthority} is not reachable: ${error.message}` }));
-      } else {
-        socket.destroy(); // a reset mid-stream: both legs close, `finish` below accounts for it
-      }
-    });
-    up.once('connect', () => {
-      connected = true;
-      up.setTimeout(0);
-      up.setNoDelay(true);
-      up.setKeepAlive(true, 30_000);
-      (socket as Socket).setNoDelay?.(true);
-      (socket as Socket).setKeepAlive?.(true, 30_000);
-      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, `Host: ${upstreamAuthority}`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i] ?? '';
-        const lower = name.toLowerCase();
-        if (lower === 'host' || lower === 'authorization' || lower === 'proxy-authorization') continue;
-        lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
-      }
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) up.write(head);
-      tunnels.add(socket);
-      tunnels.add(up);
+    if (!path.startsWith('/devtools/browser/')) {
+      refuse(404, 'Not Found', [], JSON.stringify({ error: 'not_found', message: `Per-target endpoints are not served; connect to ${BROWSER_WS_PATH} and attach to targets with CDP.` }));
+      return;
+    }
+    if (browser.mux.closed !== undefined) {
+      refuse(503, 'Service Unavailable', [], JSON.stringify({ error: 'browser_gone', message: `The browser is gone (${browser.mux.closed}); this gateway is stopping.` }));
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
       metrics.inc('cdp_gateway_websocket_connections_total');
       metrics.inc('cdp_gateway_websockets_open');
-      logger.debug('Opened CDP WebSocket', { path: pathnameOf(req.url), remote: req.socket.remoteAddress });
-      let open = true;
-      const finish = (): void => {
-        if (!open) return;
-        open = false;
-        tunnels.delete(socket);
-        tunnels.delete(up);
+      const raw = ws as WebSocket & { _socket?: { setNoDelay?(v: boolean): void } };
+      raw._socket?.setNoDelay?.(true);
+      const client = browser.mux.connect({
+        send: (text) => {
+          if (ws.readyState === ws.OPEN) ws.send(text);
+        },
+        bufferedAmount: () => ws.bufferedAmount,
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        close: (code, reason) => {
+          ws.close(code, reason);
+          setTimeout(() => ws.terminate(), 1000).unref();
+        },
+      });
+      ws.on('message', (data, isBinary) => client.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
+      ws.on('error', (error) => logger.debug('CDP client WebSocket error', { error: error.message }));
+      ws.once('close', () => {
+        sockets.delete(ws);
         metrics.inc('cdp_gateway_websockets_open', {}, -1);
-        socket.destroy();
-        up.destroy();
-        logger.debug('Closed CDP WebSocket', { path: pathnameOf(req.url) });
-      };
-      socket.on('close', finish);
-      up.on('close', finish);
-      socket.pipe(up);
-      up.pipe(socket);
+        void client.disconnect();
+        logger.debug('Closed CDP client', { remote: req.socket.remoteAddress });
+      });
+      logger.debug('Opened CDP client', { remote: req.socket.remoteAddress });
     });
   });
   server.on('clientError', (_error, socket) => {
@@ -382,7 +308,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   const port = listeningPort();
   const url = `http://${authority(displayHost(options.listenHost), port)}`;
-  logger.info('Started CDP gateway', { url, upstream: upstreamAuthority });
+  logger.info('Started CDP gateway', { url, browserPid: browser.pid, maxContexts: browser.mux.load().maxContexts });
 
   let closing: Promise<void> | undefined;
   return {
@@ -393,7 +319,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         tokens.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const s of tunnels) s.destroy();
+        for (const ws of sockets) ws.terminate();
         server.closeAllConnections();
         await closed;
         logger.info('Stopped CDP gateway', { url });

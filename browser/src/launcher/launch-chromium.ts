@@ -1,23 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '#common/logger.ts';
-import { buildChromiumArgs, DEFAULT_CHROMIUM_PATH, parseDevToolsActivePort } from './chromium-args.ts';
+import type { Readable, Writable } from 'node:stream';
+import { PipeTransport } from '../cdp/pipe-transport.ts';
+import { DEFAULT_CHROMIUM_PATH } from './chromium-args.ts';
 
 /** How to start one Chromium. */
 export interface LaunchChromiumOptions {
   /** The binary; default `CHROMIUM_PATH` env or /usr/lib/chromium/chromium-headless-shell. */
   executablePath?: string;
-  /** DevTools port on 127.0.0.1; 0 (default) lets Chromium pick a free one. */
-  port?: number;
-  /** Extra command-line flags. */
-  extraArgs?: string[];
+  /** Command-line flags (see buildChromiumFlags); the launcher adds `--user-data-dir` and `--remote-debugging-pipe`. */
+  flags: readonly string[];
   /** Directory under which this browser's own directory (HOME, profile, TMPDIR) is made; default the OS temp dir. */
   rootDir?: string;
-  /** How long to wait for `/json/version` to answer before giving up; default 15 s. */
-  startTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL; default 5 s. */
   stopTimeoutMs?: number;
   /** Where Chromium's own stdout/stderr go: 'ignore' (default) or 'inherit'. */
@@ -26,12 +24,12 @@ export interface LaunchChromiumOptions {
   logger?: Logger;
 }
 
-/** A running Chromium: its DevTools port on 127.0.0.1 answers `/json/version`. */
+/** A running Chromium, driven over its DevTools pipe (it listens on no port). */
 export interface LaunchedChromium {
   /** PID of the browser process (also its process group id). */
   pid: number;
-  /** DevTools port on 127.0.0.1. */
-  port: number;
+  /** The DevTools pipe (fds 3 and 4 of the browser). */
+  transport: PipeTransport;
   /** The profile directory (removed by `stop()` or after the process exits). */
   userDataDir: string;
   /** The browser's own directory holding HOME, profile and TMPDIR (removed after exit). */
@@ -42,7 +40,29 @@ export interface LaunchedChromium {
   stop(): Promise<void>;
 }
 
-/** The launch failed: the message says what (binary missing, exited early, did not answer in time). */
+/** File in a browser's own directory holding its PID, so a later start can tell a dead browser's directory. */
+const PID_FILE = 'browser.pid';
+
+/**
+ * Removes the directories of browsers that are no longer running under `rootDir` (`chromium-*` whose recorded PID is
+ * gone or that never recorded one): what a gateway killed with SIGKILL leaves behind, e.g. in a pod's /tmp that
+ * outlives a container restart. A live browser's directory is kept. Returns how many were removed.
+ */
+export async function removeStaleBrowserDirs(rootDir: string): Promise<number> {
+  const entries = await readdir(rootDir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of entries) {
+    if (!name.startsWith('chromium-')) continue;
+    const dir = join(rootDir, name);
+    const pid = Number((await readFile(join(dir, PID_FILE), 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && processGroupAlive(pid)) continue;
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    removed++;
+  }
+  return removed;
+}
+
+/** The launch failed: the message says what (binary missing, exited at once). */
 export class ChromiumLaunchError extends Error {
   override readonly name = 'ChromiumLaunchError';
 }
@@ -105,43 +125,14 @@ async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> 
   return true;
 }
 
-async function devtoolsAnswers(port: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/json/version`, { signal: AbortSignal.any([signal, AbortSignal.timeout(1000)]) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForDevtools(
-  requestedPort: number, userDataDir: string, child: ChildProcess, exitedEarly: () => boolean, timeoutMs: number,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  const signal = AbortSignal.timeout(timeoutMs);
-  let port = requestedPort === 0 ? undefined : requestedPort;
-  while (Date.now() < deadline) {
-    if (exitedEarly()) {
-      throw new ChromiumLaunchError(`Chromium (pid ${String(child.pid)}) exited with code ${String(child.exitCode)} signal ${String(child.signalCode)} before DevTools answered; run it by hand with the same flags to see why`);
-    }
-    if (port === undefined) {
-      port = parseDevToolsActivePort(await readFile(join(userDataDir, 'DevToolsActivePort'), 'utf8').catch(() => ''));
-    }
-    if (port !== undefined && (await devtoolsAnswers(port, signal))) return port;
-    await sleep(25);
-  }
-  throw new ChromiumLaunchError(`Chromium (pid ${String(child.pid)}) did not answer /json/version on 127.0.0.1:${String(port ?? '?')} within ${timeoutMs} ms`);
-}
-
 /**
  * Starts chromium-headless-shell with its own HOME, profile dir and TMPDIR under `rootDir`, in its own process
- * group, and resolves once DevTools answers `/json/version` on 127.0.0.1. On any failure nothing is left running
- * and the directories are removed. When the browser exits by itself its group is killed and its dirs removed.
+ * group, with DevTools on a pipe (`--remote-debugging-pipe`: fd 3 in, fd 4 out) and no port. Resolves once the
+ * process runs; the caller proves it answers (a CDP round trip on `transport`) and calls `stop()` when it does not.
+ * When the browser exits, by itself or by `stop()`, its group is killed and its directories removed.
  */
-export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<LaunchedChromium> {
+export async function launchChromium(options: LaunchChromiumOptions): Promise<LaunchedChromium> {
   const executablePath = options.executablePath ?? process.env['CHROMIUM_PATH'] ?? DEFAULT_CHROMIUM_PATH;
-  const requestedPort = options.port ?? 0;
   const rootDir = options.rootDir ?? tmpdir();
   const stopTimeoutMs = options.stopTimeoutMs ?? 5000;
   const logger = options.logger;
@@ -151,11 +142,11 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
   const userDataDir = join(baseDir, 'profile');
   const tmp = join(baseDir, 'tmp');
   await Promise.all([mkdir(home), mkdir(userDataDir), mkdir(tmp)]);
-  const args = buildChromiumArgs({ port: requestedPort, userDataDir, extraArgs: options.extraArgs });
+  const args = [...options.flags, `--user-data-dir=${userDataDir}`, '--remote-debugging-pipe'];
 
   const child = spawn(executablePath, args, {
     detached: true, // own process group: stop() can take renderers and zygotes down with the browser
-    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, HOME: home, TMPDIR: tmp, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
   });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -178,6 +169,8 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
   }
   installExitHook();
   live.add(pid);
+  await writeFile(join(baseDir, PID_FILE), String(pid)).catch(() => undefined);
+  const transport = new PipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
 
   let cleaned: Promise<void> | undefined;
   const cleanup = (): Promise<void> => {
@@ -213,13 +206,6 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
     })();
     return stopping;
   };
-
-  try {
-    const port = await waitForDevtools(requestedPort, userDataDir, child, () => hasExited, options.startTimeoutMs ?? 15000);
-    logger?.info('Started Chromium', { pid, port, userDataDir });
-    return { pid, port, userDataDir, baseDir, exited, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  logger?.info('Started Chromium', { pid, userDataDir });
+  return { pid, transport, userDataDir, baseDir, exited, stop };
 }

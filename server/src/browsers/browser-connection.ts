@@ -1,8 +1,8 @@
-import { chromium, type Browser, type BrowserContextOptions } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type CDPSession } from 'playwright-core';
 import type { Logger } from '#common/logger.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
-import { BrowserFailedError } from './errors.ts';
-import { installNavigationAllowlist, type AllowlistGuard } from './navigation-allowlist.ts';
+import { BrowserAtCapacityError, BrowserFailedError } from './errors.ts';
+import { watchBlockedRequests, type BlockedRequestSink } from './blocked-requests.ts';
 import type { PlacementCandidate } from './placement.ts';
 import { PrewarmPool, closeQuietly, type WarmPage } from './prewarm-pool.ts';
 
@@ -48,6 +48,33 @@ interface ActiveLease {
   error?: BrowserFailedError;
 }
 
+/** A browser's load as its gateway reports it (`Gateway.subscribeLoad` / `Gateway.loadChanged`). */
+export interface ObservedLoad {
+  /** Contexts on the browser, of every server. */
+  contexts: number;
+  /** Of those, the ones this connection created. */
+  yours: number;
+  /** The cap the gateway enforces over all servers. */
+  maxContexts: number;
+}
+
+/** The marker of a gateway's capacity refusal in a CDP error message (browser/src/cdp/cdp-multiplexer.ts). */
+const CAPACITY_MARKER = 'GATEWAY_AT_CAPACITY';
+/** How long a browser whose gateway refused a context counts as full when no load report says otherwise. */
+const FULL_AFTER_REFUSAL_MS = 500;
+
+/** Reads a load report; undefined when it is not one (an older gateway, or garbage). */
+export function parseLoadReport(value: unknown): ObservedLoad | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const n = (x: unknown): number | undefined => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 100_000 ? x : undefined);
+  const contexts = n(v['contexts']);
+  const yours = n(v['yours']);
+  const maxContexts = n(v['maxContexts']);
+  if (contexts === undefined || yours === undefined || maxContexts === undefined || maxContexts < 1) return undefined;
+  return { contexts, yours: Math.min(yours, contexts), maxContexts };
+}
+
 /**
  * One `connectOverCDP` connection to one browser's gateway, with its session count, pre-warmed pages, health
  * probe and reconnection. A disconnect or failed health check takes it out of placement at once and fails the
@@ -69,6 +96,13 @@ export class BrowserConnection {
   private healthFailures = 0;
   private probing = false;
   private firstAttempt: Promise<void> | undefined;
+  private observed: ObservedLoad | undefined;
+  /**
+   * Set when the gateway refused a context: the browser counts as full until its next load report, or for
+   * FULL_AFTER_REFUSAL_MS when its gateway sends none.
+   */
+  private fullUntil = 0;
+  private fullTimer: NodeJS.Timeout | undefined;
 
   constructor(endpoint: BrowserEndpoint, options: ConnectionOptions) {
     this.endpoint = { ...endpoint };
@@ -97,9 +131,21 @@ export class BrowserConnection {
     return this.drainingValue;
   }
 
-  /** Session cap in force. */
+  /** Contexts the browser holds at most over all servers: its gateway's cap, else the endpoint's or the default. */
   get cap(): number {
+    return this.observed?.maxContexts ?? this.ownCap;
+  }
+
+  /** Leases this server places on the browser at most (the endpoint's cap or the router's setting). */
+  get ownCap(): number {
     return this.endpoint.maxSessions ?? this.options.defaultCap;
+  }
+
+  /** Contexts other servers hold on this browser, from its gateway's last load report (0 when not known). */
+  get others(): number {
+    if (Date.now() < this.fullUntil) return this.cap;
+    if (this.observed === undefined) return 0;
+    return Math.max(0, this.observed.contexts - this.observed.yours);
   }
 
   /** Warm pages ready for hand-over. */
@@ -109,7 +155,10 @@ export class BrowserConnection {
 
   /** This browser as placement sees it. */
   candidate(): PlacementCandidate {
-    return { id: this.id, healthy: this.stateValue === 'ready', draining: this.drainingValue, inUse: this.inUseValue, cap: this.cap };
+    return {
+      id: this.id, healthy: this.stateValue === 'ready', draining: this.drainingValue, inUse: this.inUseValue, cap: this.cap,
+      ownCap: this.ownCap, others: this.others, warm: this.pool?.openUnclaimed ?? 0,
+    };
   }
 
   /** Starts connecting; resolves after the first attempt (success or a scheduled retry). */
@@ -138,17 +187,29 @@ export class BrowserConnection {
     this.inUseValue++;
   }
 
-  /** Hands over a warm page for a reserved lease; a browser failure here is a setup failure. */
+  /**
+   * Hands over a warm page for a reserved lease and tells the gateway its context is leased (not awaited: the
+   * hand-over waits for nothing). A browser failure here is a setup failure; a refusal at the cap is a
+   * BrowserAtCapacityError (the router places the lease elsewhere).
+   */
   async openPage(): Promise<WarmPage> {
     const pool = this.pool;
     if (this.stateValue !== 'ready' || pool === undefined) {
       throw new BrowserFailedError(this.id, 'setup', `browser is ${this.stateValue}`);
     }
+    let warm: WarmPage;
     try {
-      return await pool.take();
+      warm = await pool.take();
     } catch (error) {
+      if (error instanceof BrowserAtCapacityError) throw error;
       throw new BrowserFailedError(this.id, 'setup', `could not open a page: ${errorMessage(error)}`, { cause: error });
     }
+    if (warm.marker !== undefined) {
+      warm.marker.send('Gateway.setContextState' as never, { state: 'leased' } as never).catch((error: unknown) => {
+        this.options.logger.debug('Could not mark a context leased at its gateway', { browserId: this.id, error: errorMessage(error) });
+      });
+    }
+    return warm;
   }
 
   /** Watches a running lease: `failed` rejects with a BrowserFailedError if the browser dies before `dispose`. */
@@ -187,6 +248,7 @@ export class BrowserConnection {
     this.generation++;
     clearInterval(this.healthTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.fullTimer);
     this.failActive(reason);
     const browser = this.browser;
     const pool = this.pool;
@@ -217,11 +279,21 @@ export class BrowserConnection {
       }
       this.browser = browser;
       browser.on('disconnected', () => this.markDown('disconnected', generation));
+      this.observed = undefined;
+      this.fullUntil = 0;
+      await this.subscribeLoad(browser, generation);
+      if (generation !== this.generation || this.isClosed()) {
+        await browser.close().catch(() => undefined);
+        return;
+      }
       this.pool = new PrewarmPool({
         target: options.prewarm,
-        create: () => this.createPage(browser),
-        room: () => this.cap - this.inUseValue - (this.pool?.openUnclaimed ?? 0),
-        onError: (error) => options.logger.warn('Failed to pre-warm a browser context', { browserId: this.id, error: errorMessage(error) }),
+        create: (purpose) => this.createPage(browser, purpose),
+        room: () => Math.min(this.cap - this.others, this.ownCap) - this.inUseValue - (this.pool?.openUnclaimed ?? 0),
+        onError: (error) => {
+          if (error instanceof BrowserAtCapacityError) options.logger.debug('Did not pre-warm a context: the browser is at its cap', { browserId: this.id });
+          else options.logger.warn('Failed to pre-warm a browser context', { browserId: this.id, error: errorMessage(error) });
+        },
       });
       if (this.drainingValue) void this.pool.pause();
       this.stateValue = 'ready';
@@ -239,13 +311,61 @@ export class BrowserConnection {
     }
   }
 
-  private async createPage(browser: Browser): Promise<WarmPage> {
-    const context = await browser.newContext(this.options.contextOptions);
+  /**
+   * Follows the browser's load as its gateway pushes it (`Gateway.subscribeLoad` on a browser-level CDP session), so
+   * placement sees every server's contexts. A gateway that does not answer leaves placement on this server's own
+   * leases (and the gateway still enforces its cap).
+   */
+  private async subscribeLoad(browser: Browser, generation: number): Promise<void> {
+    let session: CDPSession;
     try {
-      const guard: AllowlistGuard = { allowedOrigins: undefined, blocked: [] };
-      await installNavigationAllowlist(context, guard);
+      session = await browser.newBrowserCDPSession();
+      session.on('Gateway.loadChanged' as never, ((report: unknown) => {
+        if (generation === this.generation) this.applyLoad(parseLoadReport(report));
+      }) as never);
+      this.applyLoad(parseLoadReport(await session.send('Gateway.subscribeLoad' as never)));
+    } catch (error) {
+      this.options.logger.warn('Browser gateway reports no load; placing by this server\'s own leases only', { browserId: this.id, error: errorMessage(error) });
+    }
+  }
+
+  private applyLoad(load: ObservedLoad | undefined): void {
+    if (load === undefined) return;
+    this.observed = load;
+    this.fullUntil = 0;
+    clearTimeout(this.fullTimer);
+    if (this.stateValue === 'ready') this.options.onChange();
+  }
+
+  /**
+   * Creates a context and page. A warm one (made ahead of demand) is marked warm at the gateway through a CDP session
+   * of its page, kept to mark it leased at hand-over; one made for a waiting lease stays leased (the gateway's default).
+   */
+  private async createPage(browser: Browser, purpose: 'warm' | 'lease'): Promise<WarmPage> {
+    let context;
+    try {
+      context = await browser.newContext(this.options.contextOptions);
+    } catch (error) {
+      if (errorMessage(error).includes(CAPACITY_MARKER)) {
+        this.fullUntil = Date.now() + FULL_AFTER_REFUSAL_MS;
+        clearTimeout(this.fullTimer);
+        this.fullTimer = setTimeout(() => this.options.onChange(), FULL_AFTER_REFUSAL_MS + 1);
+        this.fullTimer.unref();
+        this.options.onChange();
+        throw new BrowserAtCapacityError(this.id, { cause: error });
+      }
+      throw error;
+    }
+    try {
+      const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [], blockedTotal: 0 };
+      watchBlockedRequests(context, guard);
       const page = await context.newPage();
-      return { context, page, guard };
+      let marker: CDPSession | undefined;
+      if (purpose === 'warm' && this.observed !== undefined) {
+        marker = await context.newCDPSession(page);
+        await marker.send('Gateway.setContextState' as never, { state: 'warm' } as never);
+      }
+      return { context, page, guard, ...(marker !== undefined ? { marker } : {}) };
     } catch (error) {
       await closeQuietly(context);
       throw error;

@@ -28,7 +28,7 @@ export interface RunningBrowserPool {
 
 /** Extra router options the server passes besides the settings. */
 export interface StartBrowserPoolOptions {
-  /** Origins every lease may load (the Composer and API origins). */
+  /** Origins the browsers may reach (the Composer and API origins): local gateways enforce them; see RouterOptions. */
   allowedOrigins?: string[];
   logger?: Logger;
   /** Anything else of {@link RouterOptions} (tests, tuning). */
@@ -41,7 +41,7 @@ export interface StartBrowserPoolOptions {
  */
 export async function startBrowserPool(settings: BrowserPoolSettings, options: StartBrowserPoolOptions = {}): Promise<RunningBrowserPool | undefined> {
   const logger = options.logger ?? createLogger({ component: 'router' });
-  const source = await createSource(settings, logger);
+  const source = await createSource(settings, logger, options.allowedOrigins ?? []);
   if (source === undefined) return undefined;
   const router = new BrowserRouter({
     source,
@@ -71,12 +71,12 @@ export async function startBrowserPool(settings: BrowserPoolSettings, options: S
   return { router, source, stop };
 }
 
-async function createSource(settings: BrowserPoolSettings, logger: Logger): Promise<EndpointSource | undefined> {
+async function createSource(settings: BrowserPoolSettings, logger: Logger, allowedOrigins: readonly string[]): Promise<EndpointSource | undefined> {
   switch (settings.source) {
     case 'none':
       return undefined;
     case 'local':
-      return new LocalEndpointSource({ browsers: settings.local.count, maxSessions: settings.maxSessionsPerBrowser, logger });
+      return new LocalEndpointSource({ browsers: settings.local.count, allowedOrigins, maxSessions: settings.maxSessionsPerBrowser, logger });
     case 'static':
       return new StaticEndpointSource({ endpoints: settings.static.endpoints, tokenFile: settings.static.tokenFile, logger });
     case 'kubernetes': {

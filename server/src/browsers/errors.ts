@@ -17,6 +17,22 @@ export class BrowserBusyError extends Error {
   }
 }
 
+/**
+ * A browser's gateway refused a new context: the browser already holds its cap over all servers (another replica
+ * took the last slot first). The router places the lease elsewhere or waits; it surfaces only when that keeps failing.
+ */
+export class BrowserAtCapacityError extends BrowserBusyError {
+  /** Id of the browser that refused. */
+  readonly browserId: string;
+
+  constructor(browserId: string, options?: { cause?: unknown }) {
+    super(`Browser ${browserId} is at its session cap (its gateway refused a new context); retry in a moment`, 1);
+    this.name = 'BrowserAtCapacityError';
+    this.browserId = browserId;
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /** No healthy browser was available (none configured, all down, or the router is stopped). */
 export class BrowserUnavailableError extends Error {
   /** Stable machine-readable code. */

@@ -12,7 +12,9 @@ import { EndpointListeners, type BrowserEndpoint, type EndpointSource } from './
 export interface LocalSourceOptions {
   /** How many browsers to run (≥ 1). */
   browsers: number;
-  /** Per-browser session cap announced with each endpoint (optional). */
+  /** The only origins the browsers may reach (the Composer's and its API's); their gateways' egress proxies enforce it. */
+  allowedOrigins: readonly string[];
+  /** Per-browser session cap, announced with each endpoint and enforced by each gateway (default 4). */
   maxSessions?: number;
   /** Chromium binary (default as in the launcher). */
   executablePath?: string;
@@ -47,8 +49,9 @@ interface Slot {
 }
 
 /**
- * Runs N chromium-headless-shell processes on this machine, each behind its own gateway on a loopback port (the
- * same path as a browser pod), with one random token in a private file. A browser whose process dies is removed
+ * Runs N chromium-headless-shell processes on this machine, each the child of its own gateway (DevTools on a pipe,
+ * no DevTools port; egress only to `allowedOrigins` through the gateway's proxy) on a loopback port, the same path
+ * as a browser pod, with one random token in a private file. A browser whose process dies is removed
  * from the list at once and restarted with backoff under the same id; listeners hear both changes. `stop()`
  * stops every browser and removes the token directory.
  */
@@ -154,6 +157,8 @@ export class LocalEndpointSource implements EndpointSource {
     const launch = this.options.launch ?? startLocalBrowser;
     const browser = await launch({
       tokenFile: this.tokenFile,
+      allowedOrigins: this.options.allowedOrigins,
+      maxContexts: this.options.maxSessions ?? 4,
       rootDir: this.dir,
       executablePath: this.options.executablePath,
       extraArgs: this.options.extraArgs,
@@ -165,13 +170,13 @@ export class LocalEndpointSource implements EndpointSource {
     }
     slot.browser = browser;
     this.logger.info('Started local browser', { browserId: slot.id, url: browser.endpoint, pid: browser.chromiumPid });
-    void browser.chromium.exited.then((code) => this.onExit(slot, browser, code));
+    void browser.ended.then((reason) => this.onExit(slot, browser, reason));
   }
 
-  private onExit(slot: Slot, browser: LocalBrowser, code: number | null): void {
+  private onExit(slot: Slot, browser: LocalBrowser, reason: string): void {
     if (this.stopping || slot.browser !== browser) return;
     slot.browser = undefined;
-    this.logger.warn('Lost local browser', { browserId: slot.id, pid: browser.chromiumPid, exitCode: code, restartInMs: slot.backoffMs });
+    this.logger.warn('Lost local browser', { browserId: slot.id, pid: browser.chromiumPid, reason, restartInMs: slot.backoffMs });
     this.announce();
     void browser.stop();
     this.scheduleRestart(slot);

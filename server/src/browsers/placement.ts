@@ -5,21 +5,37 @@ export interface PlacementCandidate {
   healthy: boolean;
   /** Draining browsers take no new leases. */
   draining: boolean;
-  /** Leases currently held (or reserved) on this browser. */
+  /** Leases this server holds (or reserved) on this browser. */
   inUse: number;
-  /** Session cap of this browser. */
+  /** Browser contexts the browser holds at most (the cap its gateway enforces over all servers). */
   cap: number;
-}
-
-/** True when `c` may take one more lease now. */
-export function canTakeLease(c: PlacementCandidate): boolean {
-  return c.healthy && !c.draining && c.inUse < c.cap;
+  /** Leases this server places on the browser at most (its own setting; default `cap`). */
+  ownCap?: number;
+  /** Contexts other servers hold on this browser, as its gateway last reported (0 when not known). */
+  others?: number;
+  /** This server's pre-warmed contexts on this browser that no lease has claimed yet (ready or being made). */
+  warm?: number;
 }
 
 /**
- * Chooses the browser for the next lease: the least-loaded (by `inUse / cap`, then by `inUse`, then by id) healthy,
- * non-draining browser under its cap. Browsers in `avoid` (e.g. one that just failed this lease) are used only when
- * nothing else can take the lease. Returns undefined when no browser can take a lease now. Pure.
+ * True when `c` may take one more lease now: a lease takes a warm context of this server when one exists, else a new
+ * context is made, and the contexts of every server on the browser must stay within its cap. Pure.
+ */
+export function canTakeLease(c: PlacementCandidate): boolean {
+  if (!c.healthy || c.draining || c.inUse >= Math.min(c.cap, c.ownCap ?? c.cap)) return false;
+  return (c.others ?? 0) + c.inUse + Math.max(c.warm ?? 0, 1) <= c.cap;
+}
+
+/** Leases on the browser by every server, relative to its cap (warm contexts are not load). */
+function load(c: PlacementCandidate): number {
+  return ((c.others ?? 0) + c.inUse) / c.cap;
+}
+
+/**
+ * Chooses the browser for the next lease: the least-loaded (by the leases of every server on it relative to its cap,
+ * then by this server's leases, then by id) healthy, non-draining browser with room. Browsers in `avoid` (e.g. one
+ * that just failed or refused this lease) are used only when nothing else can take the lease. Returns undefined when
+ * no browser can take a lease now. Pure.
  */
 export function chooseBrowser(candidates: readonly PlacementCandidate[], avoid: ReadonlySet<string> = new Set()): string | undefined {
   const open = candidates.filter(canTakeLease);
@@ -33,7 +49,7 @@ export function chooseBrowser(candidates: readonly PlacementCandidate[], avoid: 
 }
 
 function compareLoad(a: PlacementCandidate, b: PlacementCandidate): number {
-  const byRatio = a.inUse / a.cap - b.inUse / b.cap;
+  const byRatio = load(a) - load(b);
   if (byRatio !== 0) return byRatio;
   if (a.inUse !== b.inUse) return a.inUse - b.inUse;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;

@@ -1,18 +1,20 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import type { AllowlistGuard } from './navigation-allowlist.ts';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { BlockedRequestSink } from './blocked-requests.ts';
 
 /** A context with its page, ready to be handed to a lease. */
 export interface WarmPage {
   context: BrowserContext;
   page: Page;
-  /** The allowlist policy the context's route handler reads; the lease fills it in at hand-over. */
-  guard: AllowlistGuard;
+  /** Where the context's refused requests are reported; the lease fills it in at hand-over. */
+  guard: BlockedRequestSink;
+  /** A CDP session of the page through which a context made warm is marked leased at its gateway at hand-over. */
+  marker?: CDPSession;
 }
 
 /** Options of a {@link PrewarmPool}. */
 export interface PrewarmPoolOptions {
-  /** Creates one context + page (with the allowlist route installed). */
-  create: () => Promise<WarmPage>;
+  /** Creates one context + page (watched for refused requests): ahead of demand (`warm`) or for a waiting lease. */
+  create: (purpose: 'warm' | 'lease') => Promise<WarmPage>;
   /** How many unclaimed warm pages to keep. */
   target: number;
   /** Pages that may still be opened on the browser without passing its cap (counting this pool's pages). */
@@ -68,14 +70,14 @@ export class PrewarmPool {
       if (claimed !== undefined) return claimed;
       break;
     }
-    return this.options.create();
+    return this.options.create('lease');
   }
 
   /** Starts creations until `target` unclaimed pages exist or the browser has no room; no-op when paused or closed. */
   replenish(): void {
     while (!this.paused && !this.closed && this.openUnclaimed < this.options.target && this.options.room() > 0) {
       const entry: Pending = { claimed: false, promise: Promise.resolve(undefined) };
-      entry.promise = this.options.create().then(
+      entry.promise = this.options.create('warm').then(
         (warm) => {
           this.pending.delete(entry);
           if (entry.claimed) return warm;

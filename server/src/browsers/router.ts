@@ -6,15 +6,15 @@ import { withLogContext } from '#common/log-context.ts';
 import { BlockedRequestLog } from './blocked-request-log.ts';
 import { BrowserConnection, errorMessage } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
-import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
+import { BrowserAtCapacityError, BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
-import { normaliseOrigins, type BlockedNavigation } from './navigation-allowlist.ts';
+import { normaliseOrigins, type BlockedNavigation } from './blocked-requests.ts';
 import { chooseBrowser } from './placement.ts';
 import { shouldRetryLease } from './retry-policy.ts';
 import { RouterTelemetry, type LeaseOutcome } from './router-telemetry.ts';
 import type { WarmPage } from './prewarm-pool.ts';
 
-export type { BlockedNavigation } from './navigation-allowlist.ts';
+export type { BlockedNavigation } from './blocked-requests.ts';
 
 /** What a lease's work gets: an isolated context and page on one browser, closed when the work returns. */
 export interface Lease {
@@ -24,8 +24,13 @@ export interface Lease {
   browserId: string;
   context: BrowserContext;
   page: Page;
-  /** Requests the navigation allowlist aborted during this lease. */
+  /**
+   * Requests the browser pool's egress proxy refused during this lease (origin, truncated path, method, resource
+   * type): the first 50 (`MAX_RECORDED_BLOCKS`); the rest are counted and summed up in the lease's log.
+   */
   blocked: BlockedNavigation[];
+  /** Every request the allowlist aborted during this lease, listed or not. */
+  readonly blockedTotal: number;
 }
 
 /** Options of one `withLease` call. */
@@ -37,7 +42,10 @@ export interface LeaseOptions {
    * at once and the context is closed (so the work's pending page operations fail).
    */
   signal?: AbortSignal;
-  /** Origins the lease may load (`https://host[:port]`); default the router's; undefined everywhere = no limit. */
+  /**
+   * Origins the browser pool admits (`https://host[:port]`; default the router's). The gateway's egress proxy
+   * enforces the pool's list; here it only tells a refusal from an allowed origin's upstream failure.
+   */
   allowedOrigins?: string[];
   /** Hard deadline of the work once the lease is granted, in ms (default the router's `leaseDeadlineMs`). */
   deadlineMs?: number;
@@ -72,7 +80,7 @@ export interface RouterOptions {
   queueMaxDepth?: number;
   /** How long a caller waits for a browser before a busy error (default 30 s). */
   queueTimeoutMs?: number;
-  /** Default navigation allowlist for leases (undefined = no limit). */
+  /** Origins the browser pool admits (see LeaseOptions.allowedOrigins); enforced by the gateways, not here. */
   allowedOrigins?: string[];
   /** Health probe period (default 5 s; 0 = off), timeout (default 3 s), failures before removal (default 2). */
   healthIntervalMs?: number;
@@ -101,8 +109,8 @@ type Grant = BrowserConnection;
 
 /**
  * Hands out leases on a pool of browsers: one CDP connection per browser, least-loaded placement under a
- * per-browser cap, a bounded queue with a deadline, pre-warmed contexts, allowlisted navigation, and failover of
- * idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
+ * per-browser cap, a bounded queue with a deadline, pre-warmed contexts, a report of the requests the gateways'
+ * egress proxies refused, and failover of idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
  */
 export class BrowserRouter {
   private readonly options: Required<Omit<RouterOptions, 'allowedOrigins' | 'contextOptions' | 'logger'>>;
@@ -224,7 +232,7 @@ export class BrowserRouter {
       if (c.state !== 'ready') continue;
       healthy++;
       if (c.draining) draining++;
-      else capacity += c.cap;
+      else capacity += Math.min(c.cap, c.ownCap);
     }
     for (const c of this.retiring) sessionsInUse += c.inUse;
     return { browsers: this.connections.size, healthy, draining, sessionsInUse, capacity, queueDepth: this.queue.depth, prewarmed };
@@ -253,12 +261,22 @@ export class BrowserRouter {
     span: Span,
   ): Promise<T> {
     const avoid = new Set<string>();
+    let refusals = 0;
     for (let attempt = 1; ; attempt++) {
       const requestedAt = performance.now();
       const connection = await this.acquireSlot(options.signal, avoid);
       try {
         return await this.runLease(connection, work, origins, leaseId, requestedAt, span, options.signal, options.deadlineMs ?? this.options.leaseDeadlineMs);
       } catch (error) {
+        // Another server took the browser's last slot first: its gateway refused, nothing ran; place again (the
+        // browser counts as full until its gateway reports room).
+        if (error instanceof BrowserAtCapacityError && refusals < MAX_CAPACITY_REFUSALS) {
+          refusals++;
+          attempt--;
+          avoid.add(connection.id);
+          this.logger.debug('Placed a lease again after a browser refused it at its cap', { browserId: connection.id, refusals });
+          continue;
+        }
         if (!shouldRetryLease({ error, idempotent: options.idempotent === true, attempt })) throw error;
         avoid.add(connection.id);
         this.logger.warn('Retried lease on another browser', { browserId: connection.id, attempt, error: errorMessage(error) });
@@ -283,7 +301,8 @@ export class BrowserRouter {
     let outcome: LeaseOutcome = 'ok';
     try {
       warm = await connection.openPage();
-      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: warm.guard.blocked };
+      const { guard } = warm;
+      const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: guard.blocked, get blockedTotal() { return guard.blockedTotal ?? 0; } };
       warm.guard.allowedOrigins = origins;
       warm.guard.onBlocked = (blocked) => blockedLog.record(blocked);
       heldFrom = performance.now();
@@ -453,6 +472,9 @@ export class BrowserRouter {
     }
   }
 }
+
+/** How many times one lease is placed again after gateways refused it at their cap before it gives up (busy). */
+const MAX_CAPACITY_REFUSALS = 8;
 
 function outcomeOf(error: unknown): LeaseOutcome {
   if (error instanceof LeaseDeadlineError) return 'deadline';

@@ -1,15 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { secretRedactor } from '#common/redaction.ts';
 import type { Logger } from '#common/logger.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
-import type { ComposerSettings, StorageClient, StoredComposition, UploadResult } from '#server/tools/services.ts';
+import { ComposerError } from './composer-error.ts';
+import type { ComposerSettings } from './ports/composer-settings.ts';
+import type { StorageClient, StoredComposition, UploadResult } from './ports/storage.ts';
 import { contentIdempotencyKey, keyDigest } from './storage/idempotency-key.ts';
-import { LruIdempotencyStore, type IdempotencyStore, type UnknownOutcome } from './storage/idempotency-store.ts';
+import { IdempotencyStoreFullError, LruIdempotencyStore, type IdempotencyStore, type UnknownOutcome } from './storage/idempotency-store.ts';
 import { editorUrl, readUrl, uploadUrl } from './storage/composer-urls.ts';
 import { multipartFile, nodeHttpSender, SendError, type Sender, type SendResponse } from './storage/http-sender.ts';
 import { classifyUploadAnswer, classifyUploadFailure, redirectOrigin, type UploadAttempt } from './storage/upload-outcome.ts';
-import { isRetryableStatus, networkToolError, SETTING_ENV, statusToToolError, timeoutToolError } from './storage/upstream-errors.ts';
+import { isRetryableStatus, storageNetworkError, SETTING_ENV, storageStatusError, storageTimeoutError } from './storage/upstream-errors.ts';
 import { staleClaimAfterMs } from './storage/claim-decision.ts';
+import { jsonValueKind, notACompositionError } from './storage/stored-content.ts';
 
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome, UnknownOutcome } from './storage/idempotency-store.ts';
 
@@ -35,7 +37,7 @@ export interface StorageClientOptions {
   /** First backoff delay in milliseconds (default 250), doubling up to `maxRetryDelayMs` (default 4000). */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
-  /** Where idempotency keys are remembered (default: an in-memory LRU of 10 000 keys, per process). */
+  /** Where idempotency keys are remembered (default: an in-memory store of 10 000 keys, per process). */
   idempotencyStore?: IdempotencyStore;
   /**
    * How long a save waits for another process's upload of the same key before UPSTREAM_TIMEOUT ("call again later")
@@ -61,10 +63,10 @@ export function missingStorageSettings(settings: ComposerSettings): string[] {
 }
 
 /** The NOT_CONFIGURED error naming the settings that are missing for storage work. */
-export function storageNotConfigured(settings: ComposerSettings): ToolError {
+export function storageNotConfigured(settings: ComposerSettings): ComposerError {
   const missing = missingStorageSettings(settings);
   const names = missing.length > 0 ? missing : [SETTING_ENV.accessToken, SETTING_ENV.projectKey, SETTING_ENV.connectorUid];
-  return new ToolError('NOT_CONFIGURED', `Saving and reading compositions needs Composer credentials, and ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} not set.`, `Set ${names.join(' and ')} in the server's environment (or the matching keys of its config file) and restart it. Credentials are never accepted as tool arguments.`, { details: { missing: names } });
+  return new ComposerError('NOT_CONFIGURED', `Saving and reading compositions needs Composer credentials, and ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} not set.`, `Set ${names.join(' and ')} in the server's environment (or the matching keys of its config file) and restart it. Credentials are never accepted as tool arguments.`, { details: { missing: names } });
 }
 
 /** The title of a composition for messages (bounded), or a placeholder. */
@@ -77,18 +79,37 @@ function titleOf(composition: StoredComposition): string {
  * The SAVE_OUTCOME_UNKNOWN error: the upload was sent and no usable answer came, or an earlier one under the same
  * key did. Says what to check and how to go on; the key stays pending.
  */
-export function saveOutcomeUnknown(options: { idempotencyKey: string; title: string; unknown: UnknownOutcome; reason?: string; earlier: boolean }): ToolError {
+export function saveOutcomeUnknown(options: { idempotencyKey: string; title: string; unknown: UnknownOutcome; reason?: string; earlier: boolean }): ComposerError {
   const { unknown } = options;
   const what = options.earlier
     ? `An earlier save of this composition (idempotency key ${JSON.stringify(options.idempotencyKey)}) was sent to the Composer storage at ${unknown.since} and got no answer, so whether it was stored is unknown. Nothing was uploaded now.`
     : `The upload of "${options.title}" was sent to the Composer storage API and no usable answer came (${options.reason ?? 'no answer'}), so whether it was stored is unknown. It was not sent again.`;
-  return new ToolError(
+  return new ComposerError(
     'SAVE_OUTCOME_UNKNOWN',
     what,
     `Do not save it again blindly. Open the Composer and look for a composition titled "${options.title}" saved around ${unknown.since}${unknown.fileName ? ` (file ${unknown.fileName}, if the Composer shows file names)` : ''}. If it is there, use it. If it is not, call composer_save_composition again with the same composition and retryUnknown=true. Until then every save with this idempotency key answers SAVE_OUTCOME_UNKNOWN instead of uploading again.`,
     { details: { idempotencyKey: options.idempotencyKey, title: options.title, sentAt: unknown.since, fileName: unknown.fileName, ...(options.reason ? { reason: options.reason } : {}) } },
   );
 }
+
+/**
+ * The IDEMPOTENCY_STORE_FULL error: a save with a new key cannot be made exactly-once, so nothing was uploaded. Says
+ * what is full (this process's memory, the namespace's records, the namespace's ConfigMap quota) and what to do.
+ */
+export function idempotencyStoreFull(error: IdempotencyStoreFullError): ComposerError {
+  const details = { store: error.store, reason: error.reason, ...(error.limit !== undefined ? { limit: error.limit } : {}), ...(error.held !== undefined ? { held: error.held } : {}), ...(error.pending !== undefined ? { pending: error.pending } : {}), ...(error.namespace ? { namespace: error.namespace } : {}) };
+  const raise = `An operator can raise composer.idempotency.maxRecords (${MAX_RECORDS_ENV})`;
+  if (error.reason === 'quota') {
+    return new ComposerError('IDEMPOTENCY_STORE_FULL', `No idempotency record can be created for this save: namespace ${error.namespace ?? '(unknown)'} has reached its ConfigMap quota. Nothing was uploaded.`, 'Try again after older records expire (composer.idempotency.ttlSeconds). An operator can raise the namespace\'s ConfigMap quota (the chart\'s server.idempotency.maxConfigMaps) or delete ConfigMaps it no longer needs, and should keep composer.idempotency.maxRecords below the quota so the server refuses first, with its own count.', { details, cause: error });
+  }
+  if (error.store === 'kubernetes') {
+    return new ComposerError('IDEMPOTENCY_STORE_FULL', `The cluster-wide store of save keys is full: ${error.held ?? '?'} records in namespace ${error.namespace ?? '(unknown)'} reach composer.idempotency.maxRecords (${error.limit ?? '?'}). A save with a new idempotency key cannot be made exactly-once, so nothing was uploaded.`, `Try again later: records expire after composer.idempotency.ttlSeconds and are deleted every sweepIntervalSeconds. Saves with a key already recorded still answer. ${raise}; with the chart, server.idempotency.maxRecords, below server.idempotency.maxConfigMaps.`, { details, cause: error });
+  }
+  return new ComposerError('IDEMPOTENCY_STORE_FULL', `This server's memory of save keys is full: all ${error.held ?? '?'} of its ${error.limit ?? '?'} records are saves still uploading or whose outcome is unknown, and those are never forgotten (a retry could store a second copy). A save with a new idempotency key cannot be made exactly-once, so nothing was uploaded.`, `Settle the saves whose outcome is unknown: look for each in the Composer and, if it is not there, save it again with retryUnknown=true. ${raise} and restart the server.`, { details, cause: error });
+}
+
+/** The environment variable of composer.idempotency.maxRecords. */
+const MAX_RECORDS_ENV = 'COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS';
 
 /** Thrown inside an upload when its outcome became unknown (internal). */
 class UnknownUpload extends Error {
@@ -126,7 +147,7 @@ export class HttpStorageClient implements StorageClient {
   private readonly claimPollMs: number;
   private readonly inFlight = new Map<string, Promise<SaveOutcome>>();
 
-  /** Throws NOT_CONFIGURED (a ToolError) when a credential is missing. Registers the secrets with the redactor. */
+  /** Throws NOT_CONFIGURED (a ComposerError) when a credential is missing. Registers the secrets with the redactor. */
   constructor(settings: ComposerSettings, options: StorageClientOptions = {}) {
     if (missingStorageSettings(settings).length > 0) throw storageNotConfigured(settings);
     secretRedactor.add(settings.accessToken);
@@ -197,7 +218,7 @@ export class HttpStorageClient implements StorageClient {
       }
       if (outcome.contentKey !== contentKey) throw this.keyReused(idempotencyKey, 'that is being used right now to save');
       if (Date.now() >= deadline) {
-        throw new ToolError('UPSTREAM_TIMEOUT', `Another save with the idempotency key ${JSON.stringify(idempotencyKey)} was still uploading after ${Math.round(this.claimWaitMs / 1000)} s.`, 'Call composer_save_composition again with the same key later: it returns that save\'s uid once it is done, and never creates a second composition.');
+        throw new ComposerError('UPSTREAM_TIMEOUT', `Another save with the idempotency key ${JSON.stringify(idempotencyKey)} was still uploading after ${Math.round(this.claimWaitMs / 1000)} s.`, 'Call composer_save_composition again with the same key later: it returns that save\'s uid once it is done, and never creates a second composition.');
       }
       try {
         await sleep(this.claimPollMs, undefined, signal ? { signal } : {});
@@ -214,7 +235,7 @@ export class HttpStorageClient implements StorageClient {
         const unknown: UnknownOutcome = { contentKey, since: error.sentAt, fileName };
         await this.fromStore(() => this.store.markUnknown(scopedKey, unknown));
         this.logger?.warn('Upload outcome unknown; the idempotency key stays pending', { reason: error.reason, fileName });
-        if (signal?.aborted) throw new ToolError('CANCELLED', 'The save was cancelled after its upload was sent, so whether it was stored is unknown.', `Do not save it again blindly: look in the Composer for "${titleOf(composition)}". If it is not there, save again with retryUnknown=true; until then saves with this key answer SAVE_OUTCOME_UNKNOWN.`, { details: { idempotencyKey, fileName, sentAt: error.sentAt } });
+        if (signal?.aborted) throw new ComposerError('CANCELLED', 'The save was cancelled after its upload was sent, so whether it was stored is unknown.', `Do not save it again blindly: look in the Composer for "${titleOf(composition)}". If it is not there, save again with retryUnknown=true; until then saves with this key answer SAVE_OUTCOME_UNKNOWN.`, { details: { idempotencyKey, fileName, sentAt: error.sentAt } });
         throw saveOutcomeUnknown({ idempotencyKey, title: titleOf(composition), unknown, reason: error.reason, earlier: false });
       }
       await this.store.release(scopedKey).catch((releaseError: unknown) => this.logger?.warn('Failed to release idempotency claim', { error: (releaseError as Error).message }));
@@ -224,18 +245,19 @@ export class HttpStorageClient implements StorageClient {
     return { uid, contentKey, created: true };
   }
 
-  private keyReused(idempotencyKey: string, how: string): ToolError {
-    return new ToolError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} is a key ${how} a different composition.`, 'Use a new idempotency key for changed content, or omit it to key the save by content.');
+  private keyReused(idempotencyKey: string, how: string): ComposerError {
+    return new ComposerError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} is a key ${how} a different composition.`, 'Use a new idempotency key for changed content, or omit it to key the save by content.');
   }
 
-  /** Runs a store call; a failure of the store itself becomes an UPSTREAM_ERROR ToolError naming it. */
+  /** Runs a store call; a failure of the store itself becomes an UPSTREAM_ERROR ComposerError naming it. */
   private async fromStore<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ToolError) throw error;
+      if (error instanceof ComposerError) throw error;
+      if (error instanceof IdempotencyStoreFullError) throw idempotencyStoreFull(error);
       this.logger?.warn('Failed idempotency store call', { error: (error as Error).message });
-      throw new ToolError('UPSTREAM_ERROR', `The idempotency store failed: ${(error as Error).message}`, 'Retry the save with the same idempotency key (it stays exactly-once). If it keeps failing, check that the server may create, get, update and delete ConfigMaps in its namespace (the chart\'s server Role).', { cause: error });
+      throw new ComposerError('UPSTREAM_ERROR', `The idempotency store failed: ${(error as Error).message}`, 'Retry the save with the same idempotency key (it stays exactly-once). If it keeps failing, check that the server may create, get, update and delete ConfigMaps in its namespace (the chart\'s server Role).', { cause: error });
     }
   }
 
@@ -244,19 +266,17 @@ export class HttpStorageClient implements StorageClient {
     const text = await this.readWithRetries(uid, options.signal);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
     } catch {
-      throw new ToolError('UPSTREAM_ERROR', `The Composer storage API answered the read of ${JSON.stringify(uid)} with something that is not JSON.`, 'Check that the uid names a composition (not another kind of file) and that the API URL points at the storage API.');
+      throw notACompositionError(uid, 'not JSON');
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new ToolError('UPSTREAM_ERROR', `The content stored under ${JSON.stringify(uid)} is not a composition (a JSON object).`, 'Check the uid: it must be one composer_save_composition returned.');
-    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw notACompositionError(uid, jsonValueKind(parsed));
     return parsed as StoredComposition;
   }
 
   private remembered(uid: string, storedContentKey: string, contentKey: string, idempotencyKey: string): UploadResult & { idempotencyKey: string } {
     if (storedContentKey !== contentKey) {
-      throw new ToolError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} was already used to save a different composition (uid ${uid}).`, 'Use a new idempotency key for changed content, or omit it to key the save by content.', { details: { uid } });
+      throw new ComposerError('INVALID_INPUT', `The idempotency key ${JSON.stringify(idempotencyKey)} was already used to save a different composition (uid ${uid}).`, 'Use a new idempotency key for changed content, or omit it to key the save by content.', { details: { uid } });
     }
     return { uid, editorUrl: editorUrl(this.settings.composerUrl, uid), created: false, idempotencyKey };
   }
@@ -298,15 +318,15 @@ export class HttpStorageClient implements StorageClient {
         result = classifyUploadFailure(error);
         if (result.kind === 'refused' && error.reason === 'cancelled') throw cancelled('upload');
         if (result.kind === 'refused' && attempt > this.retries) {
-          throw error.reason === 'timeout' ? timeoutToolError('upload', this.uploadTimeoutMs, attempt) : networkToolError('upload', error, attempt);
+          throw error.reason === 'timeout' ? storageTimeoutError('upload', this.uploadTimeoutMs, attempt) : storageNetworkError('upload', error, attempt);
         }
       }
       if (result.kind === 'stored') return result.uid;
       if (result.kind === 'unknown') throw new UnknownUpload(result.reason, sentAt);
       if (result.redirect !== undefined) throw redirected('upload', result.status ?? 0, result.redirect, this.settings.apiUrl);
       if (!result.retry || attempt > this.retries) {
-        if (response) throw statusToToolError('upload', response.status, response.body, { ...context, attempts: attempt });
-        throw networkToolError('upload', new Error(result.reason), attempt);
+        if (response) throw storageStatusError('upload', response.status, response.body, { ...context, attempts: attempt });
+        throw storageNetworkError('upload', new Error(result.reason), attempt);
       }
       this.logger?.warn('Retried storage request', { operation: 'upload', attempt, retriesLeft: this.retries - attempt + 1, reason: result.reason, status: result.status });
       await this.pause(attempt, signal, 'upload');
@@ -323,14 +343,14 @@ export class HttpStorageClient implements StorageClient {
       } catch (error) {
         if (!(error instanceof SendError)) throw error;
         if (error.reason === 'cancelled') throw cancelled('read');
-        if (attempt > this.retries) throw error.reason === 'timeout' ? timeoutToolError('read', this.timeoutMs, attempt) : networkToolError('read', error, attempt);
+        if (attempt > this.retries) throw error.reason === 'timeout' ? storageTimeoutError('read', this.timeoutMs, attempt) : storageNetworkError('read', error, attempt);
         this.logger?.warn('Retried storage request', { operation: 'read', attempt, retriesLeft: this.retries - attempt + 1, reason: error.reason });
         await this.pause(attempt, signal, 'read');
         continue;
       }
       if (response.status >= 200 && response.status <= 299) return response.body;
       if (response.status >= 300 && response.status <= 399) throw redirected('read', response.status, response.location, this.settings.apiUrl);
-      if (!isRetryableStatus(response.status) || attempt > this.retries) throw statusToToolError('read', response.status, response.body, { uid, attempts: attempt });
+      if (!isRetryableStatus(response.status) || attempt > this.retries) throw storageStatusError('read', response.status, response.body, { uid, attempts: attempt });
       this.logger?.warn('Retried storage request', { operation: 'read', attempt, retriesLeft: this.retries - attempt + 1, reason: 'status', status: response.status });
       await this.pause(attempt, signal, 'read');
     }
@@ -338,9 +358,9 @@ export class HttpStorageClient implements StorageClient {
 }
 
 /** The error for a redirect answer: never followed, since the request carries the token and Project-Key. */
-function redirected(operation: 'upload' | 'read', status: number, location: string | undefined, apiUrl: string): ToolError {
+function redirected(operation: 'upload' | 'read', status: number, location: string | undefined, apiUrl: string): ComposerError {
   const target = redirectOrigin(location, apiUrl);
-  return new ToolError(
+  return new ComposerError(
     'UPSTREAM_ERROR',
     `The Composer storage API answered the ${operation} with a redirect (HTTP ${status}) to ${target}. Redirects are not followed: the request carries the access token and Project-Key, which must not go anywhere but the configured API.${operation === 'upload' ? ' The composition was not stored by this call.' : ''}`,
     `Set ${SETTING_ENV.apiUrl} to the URL the storage API really answers on (check the redirect target yourself before trusting it).`,
@@ -348,6 +368,6 @@ function redirected(operation: 'upload' | 'read', status: number, location: stri
   );
 }
 
-function cancelled(operation: 'upload' | 'read'): ToolError {
-  return new ToolError('CANCELLED', `The ${operation} was cancelled${operation === 'upload' ? ' before it was sent' : ''}.`, 'Call the tool again if you still want it; a repeated save is idempotent.');
+function cancelled(operation: 'upload' | 'read'): ComposerError {
+  return new ComposerError('CANCELLED', `The ${operation} was cancelled${operation === 'upload' ? ' before it was sent' : ''}.`, 'Call the tool again if you still want it; a repeated save is idempotent.');
 }

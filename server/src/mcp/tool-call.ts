@@ -6,6 +6,7 @@ import { secretRedactor } from '#common/redaction.ts';
 import { withLogContext } from '#common/log-context.ts';
 import type { InFlightTracker } from '#common/shutdown.ts';
 import { ToolError, toolErrorOf, toolErrorResult, type ProgressReporter, type ToolDefinition } from '#server/tools/tool-definition.ts';
+import { toolErrorFrom } from '#server/tools/tool-errors.ts';
 import type { RunningCalls } from './running-calls.ts';
 import { redactToolResult } from './redact-tool-result.ts';
 import { markCheckedOutput, type InputIssue, type ParsedToolInput } from './tool-contract.ts';
@@ -126,7 +127,8 @@ export function resultLeavingToolLayer(result: CallToolResult): CallToolResult {
 /**
  * Runs one tool call with everything around it: the parsed input or INVALID_INPUT naming each bad argument, a span, a
  * cancellation signal (client cancel, client gone, shutdown), progress notifications when the client asked for them,
- * ToolError → `isError` result, unexpected error or structured content that breaks the output schema → INTERNAL result
+ * a ToolError, a domain ComposerError or a browser pool error → `isError` result (toolErrorFrom, the one mapping),
+ * unexpected error or structured content that breaks the output schema → INTERNAL result
  * (logged once, no stack to the client), one audit line and the call metrics — for every call, valid or not. Every
  * result leaves through resultLeavingToolLayer (the secret redactor).
  */
@@ -156,8 +158,9 @@ export async function runToolCall<Services>(tool: ToolDefinition<Services>, inpu
         }
         outgoing = result;
       } catch (error) {
-        if (error instanceof ToolError) {
-          result = toolErrorResult(error);
+        const toolError = toolErrorFrom(error);
+        if (toolError) {
+          result = toolErrorResult(toolError);
         } else if (isAbort(error, signal)) {
           result = toolErrorResult(new ToolError('CANCELLED', 'The call was cancelled before it finished.', 'Call the tool again if you still need the result.'));
         } else {

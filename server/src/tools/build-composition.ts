@@ -20,7 +20,7 @@ const outputSchema = z.object({
 export const buildCompositionTool: ToolDefinition<ComposerServices, typeof inputSchema, typeof outputSchema> = {
   name: 'composer_build_composition',
   title: 'Build a Composer composition',
-  description: 'Turns a lesson outline (title, subject, grade, author, language, sections of plain text, quiz questions, flashcards, lists, images, videos, galleries, hotspots) into a complete Composer document: a head-1 header first, time-based UUID ids, plain text escaped and wrapped as HTML, the Composer\'s default colors and interface settings. Returns the document (in the text content too, ready to pass to composer_save_composition) and its validation report (fix the errors it lists before saving). Nothing is saved.',
+  description: 'Turns a lesson outline (title, subject, grade, author, language, sections of plain text, quiz questions, flashcards, lists, images, videos, galleries, hotspots) into a complete Composer document: a head-1 header first, ids in the Composer\'s UUID v1 format derived from the outline (the same outline always builds the same document, so saving a rebuild does not duplicate it), plain text escaped and wrapped as HTML, the Composer\'s default colors and interface settings. Returns the document (in the text content too, ready to pass to composer_save_composition) and its validation report (fix the errors it lists before saving). Nothing is saved.',
   inputSchema,
   outputSchema,
   annotations: { title: 'Build composition', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

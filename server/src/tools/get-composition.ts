@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compositionUidSchema } from '#server/composer/storage/composition-uid.ts';
 import { storageNotConfigured } from '#server/composer/storage-client.ts';
 import { editorUrl } from '#server/composer/storage/composer-urls.ts';
 import { widgetsOf } from '#server/composer/session/visit-composition.ts';
@@ -9,7 +10,7 @@ import { parseToolInput } from './parse-input.ts';
 
 const inputSchema = z
   .object({
-    uid: z.string().trim().min(1).max(4096).describe('The composition uid composer_save_composition returned (opaque; pass it unchanged).'),
+    uid: compositionUidSchema(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compositionUidSchema } from '#server/composer/storage/composition-uid.ts';
 import { capturePng, pngSize, truncationNote } from '#server/composer/session/page-capture.ts';
 import { captureLimitsOf, withComposerPage } from '#server/composer/session/browser-work.ts';
 import { truncationSchema, visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
@@ -8,7 +9,7 @@ import { parseToolInput } from './parse-input.ts';
 
 const inputSchema = z
   .object({
-    uid: z.string().trim().min(1).max(4096).describe('The composition uid composer_save_composition returned (opaque; pass it unchanged).'),
+    uid: compositionUidSchema(),
     fullPage: z.boolean().default(false).describe('Screenshot the whole page instead of the first screen.'),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compositionUidSchema } from '#server/composer/storage/composition-uid.ts';
 import { capturePdf, capturePng, pngSize, truncationNote } from '#server/composer/session/page-capture.ts';
 import { captureLimitsOf, withComposerPage } from '#server/composer/session/browser-work.ts';
 import { truncationSchema, visitReportSchema, visitSummary } from '#server/composer/session/visit-schema.ts';
@@ -8,7 +9,7 @@ import { parseToolInput } from './parse-input.ts';
 
 const inputSchema = z
   .object({
-    uid: z.string().trim().min(1).max(4096).describe('The composition uid composer_save_composition returned (opaque; pass it unchanged).'),
+    uid: compositionUidSchema(),
     format: z.enum(['png', 'pdf']).default('png').describe('png: a screenshot (image content); pdf: the printed learner view (an embedded application/pdf resource).'),
     fullPage: z.boolean().default(true).describe('For png: the whole page (default) or only the first screen.'),
   })

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Logger } from '#common/logger.ts';
+import type { ComposerErrorCode } from '#server/composer/composer-error.ts';
+import type { ProgressReporter } from '#server/composer/ports/progress.ts';
 
 /** MCP tool annotations (hints to clients about side effects). */
 export interface ToolAnnotations {
@@ -12,7 +14,7 @@ export interface ToolAnnotations {
 }
 
 /** Reports progress of long work to the client (maps to MCP progress notifications when the client asked for them). */
-export type ProgressReporter = (progress: number, total: number | undefined, message: string) => Promise<void>;
+export type { ProgressReporter } from '#server/composer/ports/progress.ts';
 
 /** What a tool handler gets besides its validated input. Services are supplied by the server at start-up. */
 export interface ToolContext<Services> {
@@ -28,8 +30,9 @@ export interface ToolContext<Services> {
 /**
  * One MCP tool: name, schemas, annotations and the handler. Registered on the MCP server by the transport layer, which
  * parses the arguments with `inputSchema` once and hands the handler the parsed value (a handler that parses again with
- * `parseToolInput` gets that value back without a second parse), turns thrown `ToolError`s into `isError` results, and
- * audits the call. `inputSchema` and `outputSchema` are published as JSON Schema 2020-12.
+ * `parseToolInput` gets that value back without a second parse), turns thrown errors into `isError` results through
+ * `toolErrorFrom` (tool-errors.ts: ToolErrors, the domain's ComposerErrors, the browser pool's errors), and audits the
+ * call. `inputSchema` and `outputSchema` are published as JSON Schema 2020-12.
  */
 export interface ToolDefinition<Services, In extends z.ZodObject = z.ZodObject, Out extends z.ZodObject = z.ZodObject> {
   name: string;
@@ -43,25 +46,17 @@ export interface ToolDefinition<Services, In extends z.ZodObject = z.ZodObject, 
   handler: (input: z.output<In>, context: ToolContext<Services>) => Promise<CallToolResult>;
 }
 
-/** Stable machine-readable error codes returned in tool error results. */
-export type ToolErrorCode =
-  | 'INVALID_INPUT'
-  | 'INVALID_COMPOSITION'
-  | 'NOT_CONFIGURED'
-  | 'NOT_FOUND'
-  | 'UPSTREAM_ERROR'
-  | 'UPSTREAM_TIMEOUT'
-  | 'SAVE_OUTCOME_UNKNOWN'
-  | 'UNAUTHORIZED'
-  | 'BROWSER_BUSY'
-  | 'BROWSER_FAILED'
-  | 'NAVIGATION_BLOCKED'
-  | 'CANCELLED'
-  | 'TASK_LIMIT_REACHED'
-  | 'RESULT_TOO_LARGE'
-  | 'INTERNAL';
+/**
+ * Stable machine-readable error codes returned in tool error results: the domain's (a ComposerError keeps its code)
+ * and those only the tool and transport layers produce.
+ */
+export type ToolErrorCode = ComposerErrorCode | 'BROWSER_BUSY' | 'TASK_LIMIT_REACHED' | 'RESULT_TOO_LARGE' | 'INTERNAL';
 
-/** An error a tool reports to the caller as an `isError` result: a code, what went wrong, and what to do about it. */
+/**
+ * An error a tool reports to the caller as an `isError` result: a code, what went wrong, and what to do about it.
+ * Tools throw it for what the tool layer decides (arguments, a refused composition); the domain throws
+ * ComposerErrors, which `tool-errors.ts` maps to it.
+ */
 export class ToolError extends Error {
   readonly code: ToolErrorCode;
   readonly fix: string;

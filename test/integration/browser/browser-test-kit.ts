@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -171,4 +171,54 @@ export function cdpCall(url: string, method: string, headers: Record<string, str
       reject(error);
     });
   });
+}
+
+/** One listening TCP socket and the process that holds it. */
+export interface ListeningSocket {
+  pid: number;
+  address: string;
+  port: number;
+}
+
+function parseProcNetAddress(hex: string, v6: boolean): { address: string; port: number } {
+  const [addrHex, portHex] = hex.split(':') as [string, string];
+  const port = Number.parseInt(portHex, 16);
+  if (!v6) {
+    const bytes = [0, 1, 2, 3].map((i) => Number.parseInt(addrHex.slice(i * 2, i * 2 + 2), 16)).toReversed();
+    return { address: bytes.join('.'), port };
+  }
+  const words: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const w = addrHex.slice(i * 8, i * 8 + 8);
+    const le = w.match(/../g)!.toReversed().join('');
+    words.push(le.slice(0, 4), le.slice(4, 8));
+  }
+  return { address: words.map((w) => Number.parseInt(w, 16).toString(16)).join(':'), port };
+}
+
+/**
+ * TCP sockets in LISTEN state held by any of `pids` (read from /proc/net/tcp, tcp6 and each process's fd table),
+ * in the network namespace of this process.
+ */
+export async function listeningSockets(pids: readonly number[]): Promise<ListeningSocket[]> {
+  const inodes = new Map<string, { address: string; port: number }>();
+  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue;
+      inodes.set(cols[9]!, parseProcNetAddress(cols[1]!, v6));
+    }
+  }
+  const out: ListeningSocket[] = [];
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+      const socket = inode === undefined ? undefined : inodes.get(inode);
+      if (socket) out.push({ pid, ...socket });
+    }
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ describe('browser router when a browser dies mid-lease', function () {
 
   before(async () => {
     site = await startSite((path) => ({ type: 'text/html', body: `<title>${path}</title>` }));
-    source = new LocalEndpointSource({ browsers: 2, logger: quiet(), restartInitialMs: 3000 });
+    source = new LocalEndpointSource({ browsers: 2, allowedOrigins: [site.origin], logger: quiet(), restartInitialMs: 3000 });
     router = new BrowserRouter({ source, logger: quiet(), maxSessionsPerBrowser: 4, prewarmPerBrowser: 1, healthIntervalMs: 1000, reconnectInitialMs: 200 });
     await router.start();
     await until(() => router.stats().healthy === 2, 20_000, 'two healthy browsers');
@@ -126,7 +126,7 @@ describe('browser router when a browser hangs', function () {
   let stoppedPid = 0;
 
   before(async () => {
-    source = new LocalEndpointSource({ browsers: 2, logger: quiet() });
+    source = new LocalEndpointSource({ browsers: 2, allowedOrigins: [], logger: quiet() });
     router = new BrowserRouter({
       source, logger: quiet(), prewarmPerBrowser: 0,
       healthIntervalMs: 500, healthTimeoutMs: 4000, healthFailureThreshold: 2, reconnectInitialMs: 200, reconnectMaxMs: 1000,

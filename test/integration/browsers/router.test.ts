@@ -13,6 +13,8 @@ describe('browser router over real browsers behind gateways', function () {
   this.timeout(60_000);
   let source: LocalEndpointSource;
   let site: TestSite;
+  /** An origin outside the pool's egress allowlist (started first, so the site can link to it). */
+  let other: TestSite;
   const routers: BrowserRouter[] = [];
 
   const newRouter = async (options: Partial<ConstructorParameters<typeof BrowserRouter>[0]> = {}) => {
@@ -23,8 +25,12 @@ describe('browser router over real browsers behind gateways', function () {
   };
 
   before(async () => {
-    site = await startSite((path) => ({ type: 'text/html', body: `<title>${path}</title><p>hello</p>` }));
-    source = new LocalEndpointSource({ browsers: 2, logger: quiet() });
+    other = await startSite(() => ({ type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
+    site = await startSite((path) => ({
+      type: 'text/html',
+      body: path === '/foreign' ? `<title>ok</title><img src="${other.origin}/pixel.svg?token=SECRET"><p>text</p>` : `<title>${path}</title><p>hello</p>`,
+    }));
+    source = new LocalEndpointSource({ browsers: 2, allowedOrigins: [site.origin], logger: quiet() });
     await source.start();
   });
 
@@ -35,6 +41,7 @@ describe('browser router over real browsers behind gateways', function () {
   after(async () => {
     await source?.stop();
     await site?.close();
+    await other?.close();
   });
 
   it('runs 20 concurrent leases over 2 browsers without ever passing the cap of 4 open pages on one browser', async () => {
@@ -194,48 +201,37 @@ describe('browser router over real browsers behind gateways', function () {
     expect(title).to.equal(2);
   });
 
-  it('aborts and reports requests to origins outside the lease allowlist', async () => {
-    const other = await startSite(() => ({ type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
-    const allowed = await startSite((path) => ({
-      type: 'text/html',
-      body: path === '/page' ? `<title>ok</title><img src="${other.origin}/pixel.svg"><p>text</p>` : 'x',
-    }));
+  it('reports the requests the gateways\' egress proxies refused, by origin, path and type, and the refused origin sees nothing', async () => {
     const lines = new PassThrough();
     const logged: string[] = [];
     lines.on('data', (chunk: Buffer) => logged.push(chunk.toString('utf8')));
-    try {
-      const router = await newRouter({ logger: createLogger({ component: 'router', level: 'warn', format: 'json', stream: lines }) });
-      const result = await router.withLease(async (lease) => {
-        await lease.page.goto(`${allowed.origin}/page`, { waitUntil: 'load' });
-        const title = await lease.page.title();
-        let navigationError = '';
-        await lease.page.goto(`${other.origin}/direct`).catch((e: Error) => {
-          navigationError = e.message;
-        });
-        return { title, navigationError, blocked: [...lease.blocked], leaseId: lease.leaseId };
-      }, { allowedOrigins: [allowed.origin] });
-      expect(result.title).to.equal('ok');
-      expect(result.navigationError).to.match(/ERR_BLOCKED_BY_CLIENT/);
-      expect(result.blocked).to.deep.include({ url: `${other.origin}/pixel.svg`, method: 'GET', resourceType: 'image' });
-      expect(result.blocked).to.deep.include({ url: `${other.origin}/direct`, method: 'GET', resourceType: 'document' });
-      expect(other.requests, 'the blocked origin never saw a request').to.deep.equal([]);
-      expect(allowed.requests).to.include('/page');
-      const blockedLog = logged.join('').split('\n').filter((l) => l.includes('Blocked request outside the navigation allowlist'));
-      expect(blockedLog).to.have.length(2);
-      // Logged by origin, method and type only: a page can pack anything into the path or query of a URL it requests.
-      expect(JSON.parse(blockedLog[0]!)).to.include({ leaseId: result.leaseId, origin: other.origin, method: 'GET', resourceType: 'image' });
-      expect(blockedLog.join('\n')).to.not.include('/pixel.svg');
-      // The next lease on a recycled context has no allowlist left over and a fresh blocked list.
-      const next = await router.withLease(async (lease) => {
-        await lease.page.goto(`${other.origin}/after`);
-        return lease.blocked.length;
-      });
-      expect(next).to.equal(0);
-      expect(other.requests).to.deep.equal(['/after']);
-    } finally {
-      await other.close();
-      await allowed.close();
-    }
+    const router = await newRouter({ logger: createLogger({ component: 'router', level: 'warn', format: 'json', stream: lines }), allowedOrigins: [site.origin] });
+    const result = await router.withLease(async (lease) => {
+      await lease.page.goto(`${site.origin}/foreign`, { waitUntil: 'load' });
+      const title = await lease.page.title();
+      const direct = await lease.page.goto(`${other.origin}/direct?c=SECRET`);
+      return { title, status: direct?.status(), egress: direct?.headers()['x-composer-mcp-egress'], blocked: [...lease.blocked], leaseId: lease.leaseId };
+    });
+    expect(result.title).to.equal('ok');
+    expect(result.status, 'the proxy answers a refused navigation itself').to.equal(403);
+    expect(result.egress).to.equal('refused');
+    expect(result.blocked).to.deep.include({ url: `${other.origin}/pixel.svg`, origin: other.origin, path: '/pixel.svg', method: 'GET', resourceType: 'image' });
+    expect(result.blocked).to.deep.include({ url: `${other.origin}/direct`, origin: other.origin, path: '/direct', method: 'GET', resourceType: 'document' });
+    expect(JSON.stringify(result.blocked), 'no query string reported').to.not.include('SECRET');
+    expect(other.requests, 'the refused origin never saw a request').to.deep.equal([]);
+    expect(site.requests).to.include('/foreign');
+    const blockedLog = logged.join('').split('\n').filter((l) => l.includes('Browser egress refused a request of the lease'));
+    expect(blockedLog).to.have.length(2);
+    // Logged by origin and type only: a page can pack anything into the path or query of a URL it requests.
+    expect(JSON.parse(blockedLog[0]!)).to.include({ leaseId: result.leaseId, origin: other.origin });
+    expect(blockedLog.join('\n')).to.not.include('/pixel.svg');
+    // The next lease on a recycled context starts with a fresh blocked list.
+    const next = await router.withLease(async (lease) => {
+      await lease.page.goto(`${other.origin}/after`);
+      return lease.blocked.map((b) => b.path);
+    });
+    expect(next).to.deep.equal(['/after']);
+    expect(other.requests).to.deep.equal([]);
   });
 
   it('places no new leases on a draining browser while its running lease finishes', async () => {

@@ -18,7 +18,7 @@ describe('static endpoint source', function () {
   let dir: string;
 
   before(async () => {
-    local = new LocalEndpointSource({ browsers: 1, logger: quiet() });
+    local = new LocalEndpointSource({ browsers: 1, allowedOrigins: [], logger: quiet() });
     await local.start();
     dir = await mkdtemp(join(tmpdir(), 'static-source-test-'));
   });

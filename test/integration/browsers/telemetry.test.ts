@@ -37,7 +37,7 @@ describe('router telemetry', function () {
     expect(trace.setGlobalTracerProvider(tracerProvider)).to.equal(true);
     expect(metrics.setGlobalMeterProvider(meterProvider)).to.equal(true);
     const logger = createLogger({ component: 'router', level: 'error', format: 'json' });
-    source = new LocalEndpointSource({ browsers: 1, logger });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [], logger });
     await source.start();
     router = new BrowserRouter({ source, logger, prewarmPerBrowser: 1 });
     await router.start();

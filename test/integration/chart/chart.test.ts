@@ -279,7 +279,7 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
     it('caps the ConfigMaps (the idempotency records of saves) in the release namespace with a ResourceQuota the API server enforces', async () => {
       const ns = await createTestNamespace(kc, 'chart-quota');
       namespaces.push(ns);
-      const quota = (await render('cmcp', ns.name, ['--set', 'server.idempotency.maxConfigMaps=3'])).filter((o) => o.kind === 'ResourceQuota');
+      const quota = (await render('cmcp', ns.name, ['--set', 'server.idempotency.maxConfigMaps=3', '--set', 'server.idempotency.maxRecords=2'])).filter((o) => o.kind === 'ResourceQuota');
       expect(quota.map((q) => q.metadata.name)).to.deep.equal(['cmcp-composer-mcp-server-configmaps']);
       expect((await render('cmcp', ns.name, ['--set', 'server.idempotency.maxConfigMaps=0'])).some((o) => o.kind === 'ResourceQuota')).to.equal(false);
       await kubectlOk(['apply', '-n', ns.name, '-f', await writeTemp(JSON.stringify(quota[0]))], admin);

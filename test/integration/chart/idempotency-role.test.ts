@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Role, type V1Role
 import { sharedControlPlane } from '#support/control-plane/shared.ts';
 import { apiError, createTestNamespace, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
 import { KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
-import { CHART_DIR, helmOk, parseManifests, type RenderedObject } from './helm.ts';
+import { CHART_DIR, helm, helmOk, parseManifests, type RenderedObject } from './helm.ts';
 import { callPairs, grantedPairs, SERVER_IDEMPOTENCY_CALLS } from './used-api-calls.ts';
 
 type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
@@ -48,7 +48,16 @@ describe('Helm chart: the server\'s idempotency store Role (real API server)', f
     const deployment = byKind<{ spec: { template: { spec: { containers: Array<{ env: EnvVar[] }> } } } }>('Deployment', '-server');
     const env = deployment.spec.template.spec.containers[0]!.env;
     expect(env.find((e) => e.name === 'COMPOSER_MCP_COMPOSER__IDEMPOTENCY__STORE')?.value).to.equal('kubernetes');
+    // The server's own cap, below the namespace's ConfigMap quota, so a full store gets the server's clear error.
+    expect(env.find((e) => e.name === 'COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS')?.value).to.equal('4000');
     expect(env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom).to.deep.equal({ fieldRef: { fieldPath: 'metadata.namespace' } });
+  });
+
+  it('refuses to render a record cap at or above the ConfigMap quota, naming both values', async () => {
+    const result = await helm(['template', release, CHART_DIR, '-n', ns.name, '--set', 'server.auth.allowUnauthenticated=true', '--set', 'server.idempotency.maxRecords=5000']);
+    expect(result.code).to.not.equal(0);
+    expect(result.stderr).to.include('server.idempotency.maxRecords (5000) must be below server.idempotency.maxConfigMaps (5000)');
+    expect((await helm(['template', release, CHART_DIR, '-n', ns.name, '--set', 'server.auth.allowUnauthenticated=true', '--set', 'server.idempotency.maxRecords=9000', '--set', 'server.idempotency.maxConfigMaps=0'])).code).to.equal(0);
   });
 
   it('lets the store, as the server\'s ServiceAccount under the rendered Role, claim, record, release and sweep; and nothing in another namespace', async () => {

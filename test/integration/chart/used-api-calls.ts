@@ -72,7 +72,7 @@ export const SERVER_IDEMPOTENCY_CALLS: UsedApiCall[] = [
   { verb: 'get', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts read (claim held by another replica, get)', exercisedByScenario: false, why: 'only on a save (see create)' },
   { verb: 'update', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts set (uid into the claim) and stale-claim takeover', exercisedByScenario: false, why: 'only on a save (see create)' },
   { verb: 'delete', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts release (failed upload) and sweep (expired records)', exercisedByScenario: false, why: 'only on a failed save or an expired record (see create)' },
-  { verb: 'list', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts sweep', exercisedByScenario: false, why: 'the store, and so its sweep, runs only with Composer credentials (see create)' },
+  { verb: 'list', resource: 'core/configmaps', where: 'kubernetes-idempotency-store.ts sweep and the record count of the cap', exercisedByScenario: false, why: 'the store, and so its sweep, runs only with Composer credentials (see create)' },
 ];
 
 /** `verb resource` keys of an RBAC rule list (apiGroups × resources × verbs), core group as `core`. */

@@ -35,7 +35,7 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   before(async () => {
     standin = await startComposerStandin({ jwtSecret: SECRET });
     settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000, allowedOrigins: [standin.appUrl, standin.apiUrl] });
     await source.start();
     await router.start();

@@ -3,7 +3,8 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { createLogger } from '#common/logger.ts';
 import { DEFAULT_VALIDATION_LIMITS } from '#server/composer/validator/limits.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
-import { ToolError, toolErrorOf, toolErrorResult, type ToolDefinition, type ToolErrorBody } from '#server/tools/tool-definition.ts';
+import { toolErrorOf, toolErrorResult, type ToolDefinition, type ToolErrorBody } from '#server/tools/tool-definition.ts';
+import { toolErrorFrom } from '#server/tools/tool-errors.ts';
 
 /** A quiet logger for tests. */
 export const quietLogger = () => createLogger({ component: 'test', level: 'error', format: 'json' });
@@ -37,7 +38,8 @@ export interface CallRecord {
 }
 
 /**
- * Calls a tool's handler the way the transport does: ToolError → `isError` result, and a success's structured content
+ * Calls a tool's handler the way the transport does: a ToolError, ComposerError or browser pool error → `isError`
+ * result (toolErrorFrom), and a success's structured content
  * must match the tool's output schema. Other errors propagate (a bug).
  */
 export async function callTool(tool: ToolDefinition<ComposerServices>, input: unknown, services: ComposerServices, signal = new AbortController().signal): Promise<CallRecord> {
@@ -59,7 +61,8 @@ export async function callTool(tool: ToolDefinition<ComposerServices>, input: un
     }
     return { result, progress };
   } catch (error) {
-    if (error instanceof ToolError) return { result: toolErrorResult(error), progress };
+    const toolError = toolErrorFrom(error);
+    if (toolError) return { result: toolErrorResult(toolError), progress };
     throw error;
   }
 }

@@ -23,7 +23,7 @@ describe('Composer stand-in keeps the composer.md contract', function () {
   before(async () => {
     standin = await startComposerStandin({ jwtSecret: SECRET, tokens: ['listed-token-123'] });
     token = await standinToken(SECRET);
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 0 });
     await source.start();
     await router.start();

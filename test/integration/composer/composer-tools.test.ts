@@ -43,7 +43,7 @@ describe('Composer tools against the stand-in and real browsers', function () {
   before(async () => {
     standin = await startComposerStandin({ jwtSecret: SECRET });
     token = await standinToken(SECRET);
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
     await source.start();
     await router.start();

@@ -81,7 +81,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     }).listen(0, '127.0.0.1');
     await once(listener, 'listening');
     listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000, allowedOrigins: [standin.appUrl, standin.apiUrl] });
     await source.start();
     await router.start();

@@ -5,7 +5,7 @@ import { createTestNamespace, sharedKubeConfig, type TestNamespace } from '#supp
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { contentIdempotencyKey } from '#server/composer/storage/idempotency-key.ts';
 import { IDEMPOTENCY_LABELS, idempotencyObjectName, KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '#server/composer/composer-error.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
 import { quietLogger, standinToken } from './composer-fixtures.ts';
 
@@ -22,14 +22,14 @@ function composition(title: string): Record<string, unknown> {
   };
 }
 
-async function toolError(promise: Promise<unknown>): Promise<ToolError> {
+async function toolError(promise: Promise<unknown>): Promise<ComposerError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).to.be.instanceOf(ToolError);
-    return error as ToolError;
+    expect(error).to.be.instanceOf(ComposerError);
+    return error as ComposerError;
   }
-  return expect.fail('expected a ToolError');
+  return expect.fail('expected a ComposerError');
 }
 
 describe('exactly-once saves across replicas with the Kubernetes idempotency store (real apiserver, Composer stand-in)', function () {

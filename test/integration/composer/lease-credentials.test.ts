@@ -66,7 +66,15 @@ describe('a read-only lease relays its allowed calls with the real credentials a
     const failing = lease({ viewDocument: () => ({ ok: false, reason: 'not JSON' }) });
     const refused = await failing.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
     expect(refused.kind === 'fulfil' && refused.status).to.equal(502);
-    expect(failing.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing']);
+    expect(failing.failedRelays).to.deep.equal([{ method: 'GET', origin: apiUrl, path: '/storage/v1.0/content', reason: 'the composition could not be prepared for viewing: it is not JSON' }]);
+    expect(failing.notAComposition).to.equal('not JSON');
+    // JSON that is not an object is no composition either: the page gets a 502, not an array to render.
+    const arrayLease = lease({ viewDocument: (json) => ({ ok: true, json, fields: [] }) });
+    reply = () => ({ status: 200, body: '[{"type":"text-1"}]' });
+    const array = await arrayLease.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
+    expect(array.kind === 'fulfil' && array.status).to.equal(502);
+    expect(arrayLease.notAComposition).to.equal('a JSON array');
+    expect(arrayLease.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing: it is a JSON array, not a JSON object']);
   });
 
   it('refuses everything else with 403 without calling upstream, and reports method, origin and path only', async () => {
@@ -98,7 +106,8 @@ describe('a read-only lease relays its allowed calls with the real credentials a
     reply = () => ({ status: 302, headers: { location: 'https://elsewhere.example/steal' }, body: '' });
     const redirected = await l.answer({ method: 'GET', url: `${apiUrl}/assets/a.png`, headers: pageHeaders(l) });
     expect(redirected).to.deep.equal({ kind: 'fail', errorReason: 'Failed' });
-    expect(l.failedRelays[0]!.reason).to.contain('redirect');
+    expect(l.failedRelays).to.deep.equal([{ method: 'GET', origin: apiUrl, path: '/assets/a.png', reason: 'the API answered 302 (a redirect, not followed)' }]);
+    expect(l.failedRelayTotal).to.equal(1);
     reply = () => ({ status: 200, body: '{}' });
     await l.answer({ method: 'GET', url: `${apiUrl}/assets/b.png`, headers: pageHeaders(l) });
     const third = await l.answer({ method: 'GET', url: `${apiUrl}/assets/c.png`, headers: pageHeaders(l) });

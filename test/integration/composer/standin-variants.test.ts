@@ -63,7 +63,7 @@ describe('browser tools against every Composer stand-in variant (real Chromium)'
   before(async () => {
     standin = await startComposerStandin({ jwtSecret: SECRET });
     settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
     await source.start();
     await router.start();

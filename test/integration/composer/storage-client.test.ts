@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '#server/composer/composer-error.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
 import { nodeHttpSender, type Sender } from '#server/composer/storage/http-sender.ts';
 
@@ -18,15 +19,15 @@ function sampleComposition(title = 'Fotossíntese'): Record<string, unknown> {
   };
 }
 
-async function expectToolError(promise: Promise<unknown>, code: string): Promise<ToolError> {
+async function expectToolError(promise: Promise<unknown>, code: string): Promise<ComposerError> {
   try {
     await promise;
   } catch (error) {
-    expect(error).to.be.instanceOf(ToolError);
-    expect((error as ToolError).code, (error as Error).message).to.equal(code);
-    return error as ToolError;
+    expect(error).to.be.instanceOf(ComposerError);
+    expect((error as ComposerError).code, (error as Error).message).to.equal(code);
+    return error as ComposerError;
   }
-  expect.fail(`expected a ${code} ToolError`);
+  expect.fail(`expected a ${code} ComposerError`);
 }
 
 describe('storage client against the Composer stand-in', function () {
@@ -71,9 +72,9 @@ describe('storage client against the Composer stand-in', function () {
     } catch (e) {
       error = e;
     }
-    expect(error).to.be.instanceOf(ToolError);
-    expect((error as ToolError).code).to.equal('NOT_CONFIGURED');
-    expect((error as ToolError).message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
+    expect(error).to.be.instanceOf(ComposerError);
+    expect((error as ComposerError).code).to.equal('NOT_CONFIGURED');
+    expect((error as ComposerError).message).to.contain('COMPOSER_MCP_COMPOSER__PROJECT_KEY');
   });
 
   it('surfaces the platform refusing a request without Project-Key as a clear error, without retrying', async () => {
@@ -163,6 +164,16 @@ describe('storage client against the Composer stand-in', function () {
     await expectToolError(client().read('H4sIAAAAAAAAAunknown+/='), 'NOT_FOUND');
   });
 
+  it('says what is stored under a uid that is not a composition, and what to do (not "platform trouble")', async () => {
+    for (const [content, found] of [['this is not JSON', 'not JSON'], ['[1,2,3]', 'a JSON array'], ['"text"', 'a JSON string'], ['null', 'JSON null'], ['42', 'a JSON number']] as const) {
+      const uid = standin.storeRaw(content);
+      const error = await expectToolError(client().read(uid), 'INVALID_COMPOSITION');
+      expect(error.message, content).to.include(`uid ${JSON.stringify(uid)} is not a composition: it is ${found}`);
+      expect(error.fix).to.match(/^Check the uid/).and.to.include('save the lesson again').and.not.match(/try again|trouble/i);
+      expect(error.details).to.deep.equal({ found });
+    }
+  });
+
   it('reports a network failure as UPSTREAM_ERROR after retrying', async () => {
     const error = await expectToolError(client({ apiUrl: 'http://127.0.0.1:1' }, { retries: 1 }).read('H4sIx'), 'UPSTREAM_ERROR');
     expect(error.message).to.match(/Could not reach/);
@@ -170,7 +181,15 @@ describe('storage client against the Composer stand-in', function () {
 
   describe('exactly once when the outcome is unknown', () => {
     const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    const storedWithTitle = (title: string) => standin.compositions().filter((c) => (JSON.parse(c.content) as { metadata: { title: string } }).metadata.title === title);
+    // Raw content stored by other tests (not a composition) has no title.
+    const titleOf = (content: string) => {
+      try {
+        return (JSON.parse(content) as { metadata?: { title?: string } } | null)?.metadata?.title;
+      } catch {
+        return undefined;
+      }
+    };
+    const storedWithTitle = (title: string) => standin.compositions().filter((c) => titleOf(c.content) === title);
 
     it('never repeats an upload sent to an API slower than its timeout: one copy, SAVE_OUTCOME_UNKNOWN, and the suggested retry uploads nothing', async () => {
       standin.setFaults({ latencyMs: { upload: 1_200 } });
@@ -198,6 +217,21 @@ describe('storage client against the Composer stand-in', function () {
       expect(confirmed.created).to.equal(true);
       expect(await storage.upload(sampleComposition('stored-then-silent'), { idempotencyKey: 'silent-1' })).to.include({ uid: confirmed.uid, created: false });
       expect(storedWithTitle('stored-then-silent')).to.have.length(2);
+    });
+
+    it('with its memory of keys full of unknown outcomes, refuses a save with a new key (IDEMPOTENCY_STORE_FULL: what is full, what to do), uploading nothing and forgetting nothing', async () => {
+      standin.setFaults({ storeThenHangNext: 1 });
+      const storage = client({}, { uploadTimeoutMs: 300, retries: 0, idempotencyStore: new LruIdempotencyStore(1) });
+      await expectToolError(storage.upload(sampleComposition('full-1'), { idempotencyKey: 'full-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      const before = standin.compositions().length;
+      const error = await expectToolError(storage.upload(sampleComposition('full-2')), 'IDEMPOTENCY_STORE_FULL');
+      expect(error.message).to.include('memory of save keys is full').and.include('outcome is unknown').and.include('nothing was uploaded');
+      expect(error.fix).to.include('retryUnknown=true').and.include('COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS');
+      expect(error.details).to.deep.include({ store: 'memory', reason: 'cap', limit: 1, held: 1, pending: 1 });
+      expect(standin.compositions().length).to.equal(before);
+      // The unknown outcome was not evicted to make room: its key still answers SAVE_OUTCOME_UNKNOWN.
+      await expectToolError(storage.upload(sampleComposition('full-1'), { idempotencyKey: 'full-1' }), 'SAVE_OUTCOME_UNKNOWN');
+      expect(standin.compositions().length).to.equal(before);
     });
 
     it('refuses a key pending an unknown outcome for different content', async () => {

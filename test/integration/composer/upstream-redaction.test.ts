@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
-import { ToolError, toolErrorResult } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '#server/composer/composer-error.ts';
+import { toolErrorResult } from '#server/tools/tool-definition.ts';
+import { toolErrorFrom } from '#server/tools/tool-errors.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlY2hvIn0.ZWNoby1jYW5hcnktc2lnbmF0dXJlLTAxMjM0NTY3ODk';
 const PROJECT_KEY = 'echo-canary-project-key-5521';
@@ -35,20 +37,20 @@ describe('upstream answers that echo the request never carry the credentials int
 
   const client = () => new HttpStorageClient({ composerUrl: 'http://127.0.0.1:1', apiUrl, accessToken: TOKEN, projectKey: PROJECT_KEY, connectorUid: 'connector-1', apiEnv: 'prd' }, { retries: 0 });
 
-  async function failure(promise: Promise<unknown>): Promise<ToolError> {
+  async function failure(promise: Promise<unknown>): Promise<ComposerError> {
     try {
       await promise;
     } catch (error) {
-      expect(error).to.be.instanceOf(ToolError);
-      return error as ToolError;
+      expect(error).to.be.instanceOf(ComposerError);
+      return error as ComposerError;
     }
-    return expect.fail('expected a ToolError');
+    return expect.fail('expected a ComposerError');
   }
 
   it('a 400 that echoes the request headers as JSON', async () => {
     answer = (headers) => ({ status: 400, body: JSON.stringify({ error: 'bad request', echo: headers }) });
     const error = await failure(client().read('H4sIecho'));
-    const text = JSON.stringify(toolErrorResult(error));
+    const text = JSON.stringify(toolErrorResult(toolErrorFrom(error)!));
     expect(leaks(text), text).to.deep.equal([]);
     expect(error.code).to.equal('UPSTREAM_ERROR');
     expect(text).to.include('bad request');
@@ -57,13 +59,13 @@ describe('upstream answers that echo the request never carry the credentials int
   it('a 400 that echoes them as text, the secret first in the body so a cut excerpt would hold half of it', async () => {
     answer = (headers) => ({ status: 422, body: `${String(headers['project-key'])} ${String(headers['authorization'])} raw echo of the request` });
     const error = await failure(client().upload({ version: '1.1' }));
-    expect(leaks(JSON.stringify(toolErrorResult(error)))).to.deep.equal([]);
+    expect(leaks(JSON.stringify(toolErrorResult(toolErrorFrom(error)!)))).to.deep.equal([]);
   });
 
   it('a 400 that echoes the URL-encoded and base64 forms of the credentials', async () => {
     answer = (headers) => ({ status: 400, body: `token=${encodeURIComponent(String(headers['authorization']).slice(7))}&key=${Buffer.from(String(headers['project-key'])).toString('base64')}&b=${Buffer.from(`x${String(headers['authorization'])}`).toString('base64')}` });
     const error = await failure(client().read('H4sIecho'));
-    expect(leaks(JSON.stringify(toolErrorResult(error)))).to.deep.equal([]);
+    expect(leaks(JSON.stringify(toolErrorResult(toolErrorFrom(error)!)))).to.deep.equal([]);
   });
 
   it('a 401 and a 5xx whose bodies carry the token', async () => {

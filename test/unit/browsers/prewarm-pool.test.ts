@@ -12,7 +12,7 @@ function harness(cap: number, target: number) {
     created++;
     open++;
     const context = { close: async () => { open--; } } as unknown as BrowserContext;
-    const warm: WarmPage = { context, page: {} as Page, guard: { allowedOrigins: undefined, blocked: [] } };
+    const warm: WarmPage = { context, page: {} as Page, guard: { allowedOrigins: undefined, blocked: [], blockedTotal: 0 } };
     return new Promise((resolve) => resolvers.push(() => resolve(warm)));
   };
   const pool: PrewarmPool = new PrewarmPool({ create: make, target, room: () => cap - inUse - pool.openUnclaimed, onError: () => undefined });

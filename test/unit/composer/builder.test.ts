@@ -30,7 +30,7 @@ describe('builder', () => {
     expect(document.structure.map((w) => w.type)).to.deep.equal(['head-1', 'text-1', 'quiz-1', 'flashcards-1', 'list-1', 'image-1', 'video-1', 'gallery-1', 'hotspots-1']);
   });
 
-  it('gives every widget and item a distinct time-based UUID v1', () => {
+  it('gives every widget and item a distinct UUID in the v1 format', () => {
     const document = buildCompositionFromInput(fullOutline());
     const ids: string[] = [];
     forEachId(document.structure, [], (id) => ids.push(id));
@@ -178,10 +178,14 @@ describe('builder', () => {
     });
   });
 
-  it('rejects outlines with answers instead of choices, non-http URLs and unknown section types', () => {
+  it('rejects outlines with answers instead of choices, non-http URLs or URLs of internal hosts, and unknown section types', () => {
     const bad = [
       { sections: [{ type: 'quiz', questions: [{ question: 'q', answers: [] }] }] },
       { sections: [{ type: 'image', url: 'javascript:alert(1)' }] },
+      { sections: [{ type: 'image', url: 'http://169.254.169.254/latest/meta-data' }] },
+      { sections: [{ type: 'video', url: 'http://localhost:8080/v.mp4' }] },
+      { sections: [{ type: 'gallery', images: [{ url: 'https://10.0.0.7/a.png' }] }] },
+      { sections: [{ type: 'hotspots', image: 'http://[::1]/a.png', spots: [{ x: 10, y: 20, title: 'Spot', body: 'Here.' }] }] },
       { sections: [{ type: 'poll', items: [] }] },
     ];
     for (const override of bad) {

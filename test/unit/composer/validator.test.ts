@@ -160,6 +160,27 @@ describe('validator', () => {
     expect(problemsOf(noStyle)).to.deep.equal([{ path: '$.structure[4].list_style', rule: 'required-field', severity: 'error', message: 'Required field "list_style" is missing.', fix: 'Add "list_style": one of "numbered", "bullet", "checkbox".' }]);
   });
 
+  it('refuses URL fields of the model that point at this machine or an internal network, as it does URLs inside HTML', () => {
+    for (const host of ['localhost', '127.0.0.1', '2130706433', '[::1]', '[::ffff:127.0.0.1]', '10.1.2.3', '192.168.1.1', '169.254.169.254', '100.64.0.1', '[fd00::1]']) {
+      const document = documentFixture();
+      document.structure[0]!['avatar'] = `http://${host}/me.png`;
+      document.structure[0]!['background_image'] = `https://${host}/bg.png`;
+      document.structure[5]!['image'] = `http://${host}:8080/a.png`;
+      const problems = problemsOf(document);
+      for (const path of ['$.structure[0].avatar', '$.structure[0].background_image', '$.structure[5].image']) {
+        const problem = problems.find((p) => p.path === path);
+        expect(problem, `${host} ${path}`).to.include({ rule: 'unsafe-url', severity: 'error' });
+        expect(problem?.fix).to.match(/public host/);
+      }
+      // The same host inside HTML is refused by the same rule.
+      expect(checkHtml(`<p><img src="http://${host}/x.png"></p>`).map((f) => f.rule), host).to.deep.equal(['unsafe-url']);
+    }
+    const document = documentFixture();
+    document.structure[0]!['avatar'] = 'https://example.org/me.png';
+    document.structure[5]!['image'] = 'http://8.8.8.8/a.png';
+    expect(problemsOf(document)).to.deep.equal([]);
+  });
+
   it('bounds its input: non-objects, oversized and over-deep documents get one clear error', () => {
     expect(problemsOf('text')[0]).to.include({ path: '$', rule: 'wrong-type' });
     expect(problemsOf([])[0]).to.include({ rule: 'wrong-type' });

@@ -10,7 +10,7 @@ const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const images = [
   { name: 'server', dockerfile: 'server/Dockerfile', entry: 'server/src/main.ts' },
   { name: 'operator', dockerfile: 'operator/Dockerfile', entry: 'operator/src/main.ts' },
-  { name: 'gateway', dockerfile: 'browser/Dockerfile.gateway', entry: 'browser/src/gateway-main.ts' },
+  { name: 'browser', dockerfile: 'browser/Dockerfile', entry: 'browser/src/gateway-main.ts' },
 ] as const;
 
 describe('image Dockerfiles copy every file their entry point imports', () => {

@@ -13,6 +13,7 @@ import { guidanceTool } from '#server/tools/guidance.ts';
 import { allTools } from '#server/tools/index.ts';
 import { listWidgetsTool } from '#server/tools/list-widgets.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
+import { toolErrorFrom } from '#server/tools/tool-errors.ts';
 import { ToolError, toolErrorResult } from '#server/tools/tool-definition.ts';
 import type { ToolContext, ToolDefinition } from '#server/tools/tool-definition.ts';
 import { validateCompositionTool } from '#server/tools/validate-composition.ts';
@@ -52,8 +53,9 @@ async function callError(tool: ToolDefinition<ComposerServices>, input: unknown)
   try {
     await tool.handler(input as never, context());
   } catch (error) {
-    expect(error).to.be.instanceOf(ToolError);
-    return error as ToolError;
+    const toolError = toolErrorFrom(error);
+    expect(toolError, String(error)).to.be.instanceOf(ToolError);
+    return toolError!;
   }
   throw new Error('expected a ToolError');
 }
@@ -155,7 +157,8 @@ describe('composer tools through the MCP SDK', () => {
           try {
             return (await tool.handler(input as never, context())) as CallToolResult;
           } catch (error) {
-            if (error instanceof ToolError) return toolErrorResult(error) as CallToolResult;
+            const toolError = toolErrorFrom(error);
+            if (toolError) return toolErrorResult(toolError) as CallToolResult;
             throw error;
           }
         });

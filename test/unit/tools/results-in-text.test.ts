@@ -6,7 +6,8 @@ import { buildCompositionTool } from '#server/tools/build-composition.ts';
 import { describeWidgetTool } from '#server/tools/describe-widget.ts';
 import { saveCompositionTool } from '#server/tools/save-composition.ts';
 import type { ComposerServices, StorageClient } from '#server/tools/services.ts';
-import { ToolError, toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
+import { toolErrorFrom } from '#server/tools/tool-errors.ts';
+import { toolErrorResult, type ToolDefinition } from '#server/tools/tool-definition.ts';
 import { validateCompositionTool } from '#server/tools/validate-composition.ts';
 import { fullOutline } from '../composer/fixtures.ts';
 
@@ -18,7 +19,8 @@ async function textOf(tool: unknown, input: unknown, storage?: StorageClient): P
     const result = await (tool as ToolDefinition<ComposerServices>).handler(input as never, context);
     return result.content.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('\n');
   } catch (error) {
-    if (error instanceof ToolError) return (toolErrorResult(error).content[0] as { text: string }).text;
+    const toolError = toolErrorFrom(error);
+    if (toolError) return (toolErrorResult(toolError).content[0] as { text: string }).text;
     throw error;
   }
 }

@@ -26,10 +26,10 @@ export const BROWSERPOOL_SHORT_NAME = 'bp';
 /** Name of the CustomResourceDefinition object. */
 export const BROWSERPOOL_CRD_NAME = `${BROWSERPOOL_PLURAL}.${BROWSERPOOL_GROUP}`;
 
-/** Default container image of the Chromium container. */
-export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/chromium:0.1.0';
-/** Default container image of the gateway sidecar. */
-export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/composer-mcp/gateway:0.1.0';
+/** Default image of a browser pod's one container: the CDP gateway with chromium-headless-shell as its child. */
+export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/browser:0.1.0';
+/** Most entries of `spec.egress.allowedOrigins`. */
+export const MAX_ALLOWED_ORIGINS = 16;
 /** Longest BrowserPool name the CRD accepts, so names derived from it (pods, labels) stay within 63 characters. */
 export const BROWSERPOOL_MAX_NAME_LENGTH = 52;
 
@@ -63,11 +63,11 @@ export interface BrowserPoolAutoscaling {
   targetSessionsPerBrowser: number;
 }
 
-/** The Chromium container. */
+/** The browser pod's one container: the gateway, which runs Chromium as its child over a DevTools pipe. */
 export interface BrowserPoolBrowser {
   /** Image (default DEFAULT_BROWSER_IMAGE). */
   image: string;
-  /** Extra Chromium flags (never --remote-debugging-*; the pod sets those). */
+  /** Extra Chromium flags (never the DevTools, proxy, DNS, WebRTC, QUIC or heap flags; the gateway sets those). */
   args?: string[];
   /** Resource requests and limits of the container. */
   resources?: V1ResourceRequirements;
@@ -75,15 +75,12 @@ export interface BrowserPoolBrowser {
   env?: V1EnvVar[];
 }
 
-/** The gateway sidecar (bearer auth, Host rewrite, health) in front of Chromium. */
+/** The gateway of each browser pod (bearer auth, CDP multiplexer, health, status) in the browser container. */
 export interface BrowserPoolGateway {
-  /** Image (default DEFAULT_GATEWAY_IMAGE). */
-  image: string;
-  /** Port on the pod IP (default 9222; not 9223). */
+  /** Port on the pod IP (default 9222). */
   port: number;
-  /** Resource requests and limits of the container. */
-  resources?: V1ResourceRequirements;
 }
+
 
 /** When browsers are replaced. */
 export interface BrowserPoolRecycle {
@@ -117,8 +114,9 @@ export interface BrowserPoolAccess {
 /** Where the browsers may connect to (besides DNS): the Composer and API origins their pages need. */
 export interface BrowserPoolEgress {
   /**
-   * Origins (`https://host[:port]`) the browsers may reach. The operator writes the pool's egress NetworkPolicy from
-   * them (DNS plus these hosts' addresses on these ports); empty allows DNS only.
+   * Origins (`https://host[:port]`, exact) the browsers may reach: each gateway's egress proxy admits only these, and
+   * the operator writes the pool's egress NetworkPolicy from them (DNS plus these hosts' addresses on these ports);
+   * empty: the browsers reach nothing (DNS only).
    */
   allowedOrigins?: string[];
 }

@@ -1,9 +1,7 @@
 import type { V1EnvVar, V1OwnerReference, V1Pod, V1PodSpec, V1SecurityContext } from '@kubernetes/client-node';
 import type { ResolvedPoolSpec } from './validate-spec.ts';
 import { ANNOTATION_SERIAL, ANNOTATION_SPEC_HASH, TOKEN_KEY, poolLabels, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
-import {
-  CHROMIUM_CONTAINER, CHROMIUM_PORT, GATEWAY_CONTAINER, GATEWAY_PORT_NAME, TOKEN_MOUNT_DIR, canonicalJson, podName, shortHash,
-} from './names.ts';
+import { BROWSER_CONTAINER, GATEWAY_PORT_NAME, TOKEN_MOUNT_DIR, canonicalJson, podName, shortHash } from './names.ts';
 
 /** The user and group every browser container runs as. */
 export const BROWSER_UID = 10001;
@@ -33,18 +31,19 @@ const containerSecurity: V1SecurityContext = {
 };
 
 /**
- * The pod spec every browser of the pool runs (without name or identity): chromium and gateway containers,
- * secure by default, the token Secret mounted read-only into the gateway, readiness on the gateway's /healthz.
+ * The pod spec every browser of the pool runs (without name or identity): one container, the gateway, which runs
+ * Chromium as its child over a DevTools pipe behind its egress proxy (no DevTools port in the pod), secure by
+ * default, the token Secret mounted read-only, readiness on the gateway's /healthz (a CDP round trip). When Chromium
+ * dies the gateway exits non-zero and the kubelet restarts the container.
  */
 export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1PodSpec {
-  const gatewayEnv: V1EnvVar[] = [
+  const env: V1EnvVar[] = [
     { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     { name: 'GATEWAY_PORT', value: String(spec.gateway.port) },
-    { name: 'GATEWAY_UPSTREAM_PORT', value: String(CHROMIUM_PORT) },
     { name: 'GATEWAY_TOKEN_FILE', value: `${TOKEN_MOUNT_DIR}/${TOKEN_KEY}` },
-  ];
-  const browserEnv: V1EnvVar[] = [
-    { name: 'CHROMIUM_PORT', value: String(CHROMIUM_PORT) },
+    { name: 'GATEWAY_ALLOWED_ORIGINS', value: spec.egress.origins.map((o) => o.origin).join(',') },
+    { name: 'GATEWAY_MAX_SESSIONS_PER_BROWSER', value: String(spec.maxSessionsPerBrowser) },
+    { name: 'GATEWAY_CHROMIUM_ARGS', value: JSON.stringify(spec.browser.args) },
     { name: 'HOME', value: '/tmp' },
     ...spec.browser.env,
   ];
@@ -62,22 +61,10 @@ export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1Pod
     },
     containers: [
       {
-        name: CHROMIUM_CONTAINER,
+        name: BROWSER_CONTAINER,
         image: spec.browser.image,
-        args: [...spec.browser.args],
-        env: browserEnv,
-        securityContext: containerSecurity,
-        volumeMounts: [
-          { name: 'tmp', mountPath: '/tmp' },
-          { name: 'dshm', mountPath: '/dev/shm' },
-        ],
-        ...(spec.browser.resources ? { resources: spec.browser.resources } : {}),
-      },
-      {
-        name: GATEWAY_CONTAINER,
-        image: spec.gateway.image,
         ports: [{ name: GATEWAY_PORT_NAME, containerPort: spec.gateway.port, protocol: 'TCP' }],
-        env: gatewayEnv,
+        env,
         securityContext: containerSecurity,
         readinessProbe: {
           httpGet: { path: '/healthz', port: GATEWAY_PORT_NAME },
@@ -87,15 +74,15 @@ export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1Pod
           successThreshold: 1,
         },
         volumeMounts: [
-          { name: 'gateway-tmp', mountPath: '/tmp' },
+          { name: 'tmp', mountPath: '/tmp' },
+          { name: 'dshm', mountPath: '/dev/shm' },
           { name: 'cdp-token', mountPath: TOKEN_MOUNT_DIR, readOnly: true },
         ],
-        ...(spec.gateway.resources ? { resources: spec.gateway.resources } : {}),
+        ...(spec.browser.resources ? { resources: spec.browser.resources } : {}),
       },
     ],
     volumes: [
       { name: 'tmp', emptyDir: {} },
-      { name: 'gateway-tmp', emptyDir: {} },
       { name: 'dshm', emptyDir: { medium: 'Memory' } },
       { name: 'cdp-token', secret: { secretName: tokenSecretName(poolName), items: [{ key: TOKEN_KEY, path: TOKEN_KEY }], defaultMode: 0o440 } },
     ],

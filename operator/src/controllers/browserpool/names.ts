@@ -4,14 +4,10 @@ import { MANAGED_BY } from '#kube/api/v1alpha1/contract.ts';
 /** Field manager of every write the BrowserPool operator makes (server-side apply and patches). */
 export const FIELD_MANAGER = MANAGED_BY;
 
-/** Directory the token Secret is mounted at inside the gateway container. */
+/** Directory the token Secret is mounted at inside the browser container. */
 export const TOKEN_MOUNT_DIR = '/var/run/composer-mcp/cdp-token';
-/** Port chromium's DevTools listens on inside the pod (loopback only). */
-export const CHROMIUM_PORT = 9223;
-/** Name of the chromium container. */
-export const CHROMIUM_CONTAINER = 'chromium';
-/** Name of the gateway container. */
-export const GATEWAY_CONTAINER = 'gateway';
+/** Name of a browser pod's one container (the gateway, with Chromium as its child). */
+export const BROWSER_CONTAINER = 'browser';
 /** Name of the gateway's container port (the readiness probe refers to it). */
 export const GATEWAY_PORT_NAME = 'cdp';
 

@@ -1,8 +1,7 @@
 import type { V1EnvVar, V1LabelSelector, V1ResourceRequirements, V1Toleration, V1Affinity } from '@kubernetes/client-node';
 import {
-  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_GATEWAY_IMAGE, type BrowserPoolSpec,
+  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, MAX_ALLOWED_ORIGINS, type BrowserPoolSpec,
 } from '#kube/api/v1alpha1/browserpool.ts';
-import { CHROMIUM_PORT } from './names.ts';
 import { refusedEnv, refusedFlag, switchName } from './browser-hardening.ts';
 
 
@@ -12,7 +11,7 @@ export interface ResolvedPoolSpec {
   autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number };
   maxSessionsPerBrowser: number;
   browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
-  gateway: { image: string; port: number; resources?: V1ResourceRequirements };
+  gateway: { port: number };
   recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number; maxLeases: number; maxMemoryBytes?: number };
   scheduling: {
     nodeSelector?: Record<string, string>;
@@ -58,8 +57,8 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Longest pool name (the CRD's limit): it is a label value and a prefix of pod and Secret names. */
 export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
-/** Environment variables of the browser container that the operator sets itself. */
-const RESERVED_BROWSER_ENV = new Set(['CHROMIUM_PORT', 'HOME']);
+/** Environment variables of the browser container that the operator sets itself (and every GATEWAY_* one). */
+const RESERVED_BROWSER_ENV = new Set(['HOME', 'POD_IP', 'CHROMIUM_PATH', 'TMPDIR']);
 
 const QUANTITY = /^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const MULTIPLIER: Record<string, number> = {
@@ -193,7 +192,7 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   const env = listOf<V1EnvVar>('spec.browser.env', spec.browser?.env, problems).filter((e) => typeof e?.name === 'string');
   env.forEach((e, i) => {
     if (!ENV_NAME.test(e.name)) problems.push(`spec.browser.env[${i}].name: "${e.name}" is not a valid environment variable name`);
-    else if (RESERVED_BROWSER_ENV.has(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
+    else if (RESERVED_BROWSER_ENV.has(e.name) || e.name.startsWith('GATEWAY_')) problems.push(`spec.browser.env[${i}].name: ${e.name} is set by the operator; remove it`);
     else if (refusedEnv(e.name)) problems.push(`spec.browser.env[${i}].name: ${e.name} is refused: ${refusedEnv(e.name)}; remove it`);
     if (e.valueFrom !== undefined) {
       problems.push(`spec.browser.env[${i}].valueFrom is refused: a browser runs untrusted pages and may not read Secrets, ConfigMaps or pod fields; give a literal value`);
@@ -201,12 +200,8 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   });
   checkResources('spec.browser.resources', spec.browser?.resources, problems);
 
-  const gatewayImage = spec.gateway?.image ?? DEFAULT_GATEWAY_IMAGE;
-  if (typeof gatewayImage !== 'string' || !IMAGE_REF.test(gatewayImage)) problems.push(`spec.gateway.image: "${gatewayImage}" is not an image reference like registry/name:tag`);
   const port = spec.gateway?.port ?? 9222;
   if (!isInt(port, 1, 65535)) problems.push(`spec.gateway.port: ${String(port)} must be a port number from 1 to 65535`);
-  else if (port === CHROMIUM_PORT) problems.push(`spec.gateway.port: ${port} is chromium's own DevTools port inside the pod; choose another (default 9222)`);
-  checkResources('spec.gateway.resources', spec.gateway?.resources, problems);
 
   const maxAgeSeconds = spec.recycle?.maxAgeSeconds ?? 3600;
   const drainTimeoutSeconds = spec.recycle?.drainTimeoutSeconds ?? 300;
@@ -238,10 +233,13 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   });
   checkSelector('spec.access.podSelector', spec.access?.podSelector, problems);
   const origins: AllowedOrigin[] = [];
-  listOf<string>('spec.egress.allowedOrigins', spec.egress?.allowedOrigins, problems).forEach((text, i) => {
-    const origin = typeof text === 'string' ? parseAllowedOrigin(text) : undefined;
-    if (origin) origins.push(origin);
-    else problems.push(`spec.egress.allowedOrigins[${i}]: "${String(text)}" is not an origin like https://composer.example.com or https://api.example.com:8443`);
+  const originTexts = listOf<string>('spec.egress.allowedOrigins', spec.egress?.allowedOrigins, problems);
+  if (originTexts.length > MAX_ALLOWED_ORIGINS) problems.push(`spec.egress.allowedOrigins: ${originTexts.length} entries; at most ${MAX_ALLOWED_ORIGINS}`);
+  originTexts.forEach((text, i) => {
+    const origin = typeof text === 'string' && !text.includes('*') ? parseAllowedOrigin(text) : undefined;
+    if (origin === undefined) problems.push(`spec.egress.allowedOrigins[${i}]: "${String(text)}" is not an origin like https://composer.example.com or https://api.example.com:8443`);
+    else if (origins.some((o) => o.origin === origin.origin)) problems.push(`spec.egress.allowedOrigins[${i}]: "${text}" is listed twice`);
+    else origins.push(origin);
   });
 
   if (problems.length > 0) return { ok: false, problems };
@@ -249,7 +247,7 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     replicas,
     maxSessionsPerBrowser,
     browser: { image: browserImage, args: [...args], env: [...env], ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}) },
-    gateway: { image: gatewayImage, port, ...(spec.gateway?.resources ? { resources: spec.gateway.resources } : {}) },
+    gateway: { port },
     recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds, maxLeases, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) },
     scheduling: { ...scheduling },
     access: spec.access?.podSelector ? { podSelector: spec.access.podSelector } : {},

@@ -1,8 +1,8 @@
 import type { Browser, CDPSession } from 'playwright-core';
 import { createLogger, type Logger } from '#common/logger.ts';
-import { LeaseCredentials, type BrokerAnswer, type LeaseCredentialsOptions } from './lease-credentials.ts';
+import { LeaseCredentials, preflightHeaders, type BrokerAnswer, type LeaseCredentialsOptions } from './lease-credentials.ts';
 import { lookAlikeKey, lookAlikeToken, uniqueLookAlike } from './look-alike.ts';
-import { credentialCandidates, type PausedRequestLike } from './request-credentials.ts';
+import { credentialCandidates, headerValue, type PausedRequestLike } from './request-credentials.ts';
 
 /** The part of CDP's `Fetch.requestPaused` the broker reads. */
 interface RequestPausedEvent {
@@ -119,6 +119,15 @@ export class BrowserCredentialBroker {
     const { requestId } = event;
     if (event.responseStatusCode !== undefined || event.responseErrorReason !== undefined) {
       await this.send('Fetch.continueRequest', { requestId });
+      return;
+    }
+    // A CORS preflight carries no credential of its own (a header-borne look-alike is only announced), so it cannot
+    // always name its lease. While this broker serves leases it answers every preflight itself, for the announced
+    // method and headers and the page's origin (as Playwright's request interception did for pages): none reaches
+    // the API, and the request that follows carries its look-alike and is judged like any other.
+    const announced = event.request.method.toUpperCase() === 'OPTIONS' ? headerValue(event.request.headers, 'access-control-request-method') : undefined;
+    if (announced !== undefined && this.byLookAlike.size > 0) {
+      await this.send('Fetch.fulfillRequest', { requestId, responseCode: 204, responseHeaders: preflightHeaders(event.request, announced), body: '' });
       return;
     }
     const lease = this.leaseOf(event.request);

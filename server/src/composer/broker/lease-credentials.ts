@@ -1,5 +1,6 @@
 import { formPairs } from '#common/secret-encodings.ts';
-import { reportedOriginAndPath } from '../session/reported-url.ts';
+import { reportedOriginAndPath, reportedText } from '../session/reported-url.ts';
+import { serializedJsonKind } from '../storage/stored-content.ts';
 import { answerTreatment, sanitisedHeaders } from './answer-view.ts';
 import { decideApiCall, type ApiCallDecision, type ApiCallRule } from './read-only-policy.ts';
 import { headerValue, type PausedRequestLike } from './request-credentials.ts';
@@ -13,10 +14,12 @@ export interface RefusedApiCall {
   path: string;
 }
 
-/** An allowed API call the server could not complete for the page (timeout, redirect, too large…). */
+/** An allowed API call the server could not complete for the page (timeout, redirect, too large…). Origin and path only. */
 export interface FailedApiRelay {
   method: string;
+  origin: string;
   path: string;
+  /** Why, in words (bounded, reduced as page text is: it may quote what the upstream or the network said). */
   reason: string;
 }
 
@@ -72,7 +75,7 @@ function corsHeaders(origin: string | undefined): Array<{ name: string; value: s
 }
 
 /** The answer to an allowed preflight: the announced method and headers, from the page's origin. */
-function preflightHeaders(request: PausedRequestLike, method: string): Array<{ name: string; value: string }> {
+export function preflightHeaders(request: PausedRequestLike, method: string): Array<{ name: string; value: string }> {
   const requested = headerValue(request.headers, 'access-control-request-headers');
   return [
     ...corsHeaders(headerValue(request.headers, 'origin')),
@@ -94,7 +97,13 @@ export class LeaseCredentials {
   readonly failedRelays: FailedApiRelay[] = [];
   /** JSONPaths of the composition's values the view sanitiser changed before the page got it. */
   readonly sanitizedFields: string[] = [];
+  /**
+   * Set when the read of the composition answered 2xx with something that is not a composition (not JSON, or JSON
+   * but not an object): what it was instead, e.g. "not JSON", "a JSON array". The page got a 502 instead.
+   */
+  notAComposition: string | undefined;
   private refusedCount = 0;
+  private failedCount = 0;
   private relayed = 0;
   private readonly options: LeaseCredentialsOptions;
   private readonly pairs: ScrubPairs;
@@ -120,6 +129,11 @@ export class LeaseCredentials {
   /** Refused calls, including those past the recorded list. */
   get refusedTotal(): number {
     return this.refusedCount;
+  }
+
+  /** Failed relays, including those past the recorded list. */
+  get failedRelayTotal(): number {
+    return this.failedCount;
   }
 
   /** Ends the lease: relays in flight are abandoned. */
@@ -169,16 +183,25 @@ export class LeaseCredentials {
     if (this.options.viewDocument && treatment !== 'as-is') {
       const viewed = this.options.viewDocument(body.toString('utf8'));
       if (viewed.ok) {
+        // The read must bring a composition: a JSON object. Anything else is not shown (the app would fail on it).
+        if (kind === 'read' && success && !viewed.json.startsWith('{')) return this.unviewable(request, 'read', serializedJsonKind(viewed.json));
         if (kind === 'read' && success) for (const field of viewed.fields) if (this.sanitizedFields.length < MAX_RECORDED && !this.sanitizedFields.includes(field.path)) this.sanitizedFields.push(field.path);
         body = Buffer.from(viewed.json, 'utf8');
         headers = sanitisedHeaders(headers);
       } else if (treatment === 'sanitise-required' && success) {
-        const what = kind === 'read' ? 'The composition' : 'The API\'s answer';
-        this.recordFailure(request, `${kind === 'read' ? 'the composition' : 'the API\'s answer'} could not be prepared for viewing`);
-        return { kind: 'fulfil', status: 502, headers: [...sanitisedHeaders([]), ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from(JSON.stringify({ error: `${what} could not be prepared for viewing: it is not JSON.`, status: 502 })) };
+        return this.unviewable(request, kind, 'not JSON');
       }
     }
     return { kind: 'fulfil', status: outcome.status, headers, body: scrubBytes(body, this.pairs) };
+  }
+
+  /** The 502 a page gets for a 2xx answer that cannot be shown (`found`: what it is instead); recorded as a failed relay. */
+  private unviewable(request: PausedRequestLike, kind: 'sign-in' | 'read' | 'configured', found: string): BrokerAnswer {
+    const what = kind === 'read' ? 'the composition' : 'the API\'s answer';
+    if (kind === 'read') this.notAComposition ??= found;
+    this.recordFailure(request, `${what} could not be prepared for viewing: it is ${found}${kind === 'read' && found !== 'not JSON' ? ', not a JSON object' : ''}`);
+    const error = `${kind === 'read' ? 'The composition' : 'The API\'s answer'} could not be prepared for viewing: it is ${kind === 'read' && found !== 'not JSON' ? 'not a JSON object' : 'not JSON'}.`;
+    return { kind: 'fulfil', status: 502, headers: [...sanitisedHeaders([]), ...corsHeaders(headerValue(request.headers, 'origin'))], body: Buffer.from(JSON.stringify({ error, status: 502 })) };
   }
 
   private recordRefusal(request: PausedRequestLike): void {
@@ -188,7 +211,8 @@ export class LeaseCredentials {
   }
 
   private recordFailure(request: PausedRequestLike, reason: string): void {
+    this.failedCount++;
     if (this.failedRelays.length >= MAX_RECORDED) return;
-    this.failedRelays.push({ method: request.method.slice(0, 16), path: reportedOriginAndPath(request.url).path, reason });
+    this.failedRelays.push({ method: request.method.slice(0, 16), ...reportedOriginAndPath(request.url), reason: reportedText(reason, 200) });
   }
 }

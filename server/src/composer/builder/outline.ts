@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { publicHttpUrl } from '../model/common.ts';
 import { CONTENT_LANGUAGES } from '../model/document.ts';
 import { LIST_STYLES } from '../model/list-1.ts';
 
 const MAX_TEXT = 20_000;
 const plain = (description: string, max = 2000) => z.string().trim().min(1).max(max).describe(`${description} Plain text (it is escaped; HTML is shown literally).`);
-const url = (description: string) => z.url({ protocol: /^https?$/, error: 'Expected an absolute http(s) URL' }).max(4096).describe(`${description} Absolute http(s) URL.`);
+const url = (description: string) => publicHttpUrl().describe(`${description} Absolute http(s) URL of a public host.`);
 const sectionTitle = z.string().trim().min(1).max(300).optional().describe('Optional title shown above the section (plain text).');
 
 /** A text section: a title and a body of plain text (a string with blank lines between paragraphs, or paragraphs). */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { isAllowedUrl } from '../html/url-policy.ts';
 
 /** Longest HTML or text value a single field may hold (characters). Bounds work on hostile input. */
 export const MAX_HTML_LENGTH = 100_000;
 
-/** A time-based UUID (version 1), as the Composer gives every widget. */
+/** A UUID in the version-1 layout, as the Composer gives every widget (the builder derives its ids from the outline: ADR 11). */
 export const UUID_V1_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** A `#RRGGBB` (or `#RGB`) color, as the Composer stores colors. */
@@ -14,9 +15,27 @@ export function htmlField(description: string): z.ZodString {
   return z.string().max(MAX_HTML_LENGTH).meta({ description: `${description} HTML fragment, e.g. "<p>…</p>".`, contentMediaType: 'text/html' });
 }
 
-/** An absolute http(s) URL (other schemes such as `javascript:` are rejected). */
+/** Rule id and fix of a URL field that points at this machine or an internal network (as for URLs inside HTML). */
+export const INTERNAL_URL_ISSUE = {
+  rule: 'unsafe-url',
+  fix: 'Use an absolute http(s) URL on a public host (not localhost, 127.0.0.1, 10.x, 172.16–31.x, 192.168.x, 169.254.x or another internal address).',
+} as const;
+
+/**
+ * An absolute http(s) URL of a public host: other schemes (`javascript:`…) and hosts of this machine or an internal
+ * network (however written: `http://2130706433/` is 127.0.0.1) are refused, by the same rule as URLs inside lesson
+ * HTML (`html/url-policy.ts`): a page that loads it would otherwise make the browser request an internal address.
+ */
+export function publicHttpUrl(): z.ZodURL {
+  return z
+    .url({ protocol: /^https?$/, error: 'Expected an absolute http(s) URL' })
+    .max(4096)
+    .refine((value) => isAllowedUrl(value, ['http', 'https']), { error: 'Expected a URL of a public host, not this machine or an internal network', params: INTERNAL_URL_ISSUE });
+}
+
+/** An absolute http(s) URL of a public host (see {@link publicHttpUrl}), documented for the catalog. */
 export function httpUrlField(description: string): z.ZodURL {
-  return z.url({ protocol: /^https?$/, error: 'Expected an absolute http(s) URL' }).max(4096).meta({ description: `${description} Absolute http(s) URL.` });
+  return publicHttpUrl().meta({ description: `${description} Absolute http(s) URL of a public host.` });
 }
 
 /** A hex color with its Composer default. */
@@ -24,11 +43,11 @@ export function colorField(description: string, defaultColor: string): z.ZodDefa
   return z.string().regex(HEX_COLOR_PATTERN, 'Expected a hex color like #AA2C23').meta({ description: `${description} Hex color.` }).default(defaultColor);
 }
 
-/** The id of a widget: a UUID (the Composer uses time-based v1 UUIDs; the builder generates v1). */
-export const widgetIdSchema = z.uuid({ error: 'Expected a UUID (the Composer uses time-based v1 UUIDs)' }).meta({ description: 'Unique id of the widget: a time-based UUID (v1).' });
+/** The id of a widget: a UUID (the Composer's are version-1 UUIDs; the builder derives v1-format ids from the outline). */
+export const widgetIdSchema = z.uuid({ error: 'Expected a UUID (the Composer uses version-1 UUIDs)' }).meta({ description: 'Unique id of the widget: a UUID in the version-1 format (composer_build_composition derives it from the outline).' });
 
 /** The id of an item inside a widget (a question, a choice, a card…). Unique within the whole document. */
-export const itemIdSchema = z.string().min(1).max(64).meta({ description: 'Unique id of the item (the builder uses time-based v1 UUIDs).' });
+export const itemIdSchema = z.string().min(1).max(64).meta({ description: 'Unique id of the item (composer_build_composition derives v1-format UUIDs from the outline).' });
 
 /** Default values of the fields most widgets share, as composer.md records them. */
 export const COMMON_DEFAULTS = Object.freeze({

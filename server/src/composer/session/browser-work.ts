@@ -1,17 +1,19 @@
 import type { Page } from 'playwright-core';
-import { BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from '#server/browsers/errors.ts';
-import { ToolError, type ProgressReporter } from '#server/tools/tool-definition.ts';
-import type { BrowserLease, BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import { ComposerError } from '../composer-error.ts';
+import type { BrowserLease, BrowserLeaser } from '../ports/browser-leaser.ts';
+import type { ComposerSettings } from '../ports/composer-settings.ts';
+import type { ProgressReporter } from '../ports/progress.ts';
 import { BrowserCredentialBroker, type BrokeredLease } from '../broker/browser-broker.ts';
-import type { RefusedApiCall } from '../broker/lease-credentials.ts';
+import type { FailedApiRelay, LeaseCredentials, RefusedApiCall } from '../broker/lease-credentials.ts';
 import { pageAccessRules, resolvePageAccess } from '../broker/page-access-settings.ts';
 import { sanitizeCompositionJsonForView } from '../html/sanitize-composition.ts';
+import { notACompositionError } from '../storage/stored-content.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
 import { reportedUrl } from './reported-url.ts';
-import { visitComposition, type CompositionView, type CompositionVisit } from './visit-composition.ts';
+import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
 
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
@@ -31,54 +33,55 @@ export function composerOrigins(settings: ComposerSettings): string[] {
   return [...new Set([new URL(settings.composerUrl).origin, new URL(settings.apiUrl).origin])];
 }
 
+/** What browser work needs of the services: the settings and the browser pool (undefined: none configured). */
+export interface BrowserWorkServices {
+  settings: ComposerSettings;
+  browsers: BrowserLeaser | undefined;
+}
+
 /** The leaser, or NOT_CONFIGURED naming the settings that are missing for browser work. */
-export function requireBrowserWork(services: ComposerServices): BrowserLeaser {
+export function requireBrowserWork(services: BrowserWorkServices): BrowserLeaser {
   if (!services.settings.accessToken) {
-    throw new ToolError('NOT_CONFIGURED', `Opening a composition signs the browser in with the Composer access token, and ${SETTING_ENV.accessToken} is not set.`, `Set ${SETTING_ENV.accessToken} in the server's environment (or composer.accessToken / composer.accessTokenFile in its config file) and restart it. Tokens are never accepted as tool arguments.`, { details: { missing: [SETTING_ENV.accessToken] } });
+    throw new ComposerError('NOT_CONFIGURED', `Opening a composition signs the browser in with the Composer access token, and ${SETTING_ENV.accessToken} is not set.`, `Set ${SETTING_ENV.accessToken} in the server's environment (or composer.accessToken / composer.accessTokenFile in its config file) and restart it. Tokens are never accepted as tool arguments.`, { details: { missing: [SETTING_ENV.accessToken] } });
   }
   if (!services.browsers) {
-    throw new ToolError('NOT_CONFIGURED', 'No browser pool is configured, and opening or previewing a composition needs a browser.', `Set ${BROWSERS_SOURCE_ENV} to "local" (browsers started by the server), "static" or "kubernetes", then restart the server.`, { details: { missing: [BROWSERS_SOURCE_ENV] } });
+    throw new ComposerError('NOT_CONFIGURED', 'No browser pool is configured, and opening or previewing a composition needs a browser.', `Set ${BROWSERS_SOURCE_ENV} to "local" (browsers started by the server), "static" or "kubernetes", then restart the server.`, { details: { missing: [BROWSERS_SOURCE_ENV] } });
   }
   return services.browsers;
 }
 
-/** Turns the router's errors and Playwright timeouts into ToolErrors; anything else is returned unchanged. */
-export function browserErrorToToolError(error: unknown): unknown {
-  if (error instanceof ToolError) return error;
-  if (error instanceof BrowserBusyError) {
-    return new ToolError('BROWSER_BUSY', error.message, `Every browser is busy; call again in about ${error.retryAfterSeconds} s.`, { retryAfterSeconds: error.retryAfterSeconds });
-  }
-  if (error instanceof BrowserUnavailableError) {
-    return new ToolError('BROWSER_FAILED', error.message, 'No healthy browser is available; check the browser pool (composer_status shows it) and try again.', { cause: error });
-  }
-  if (error instanceof BrowserFailedError) {
-    return new ToolError('BROWSER_FAILED', error.message, 'The browser died during the call; call the tool again (another browser will take it).', { cause: error });
-  }
-  if (error instanceof LeaseDeadlineError) {
-    return new ToolError('UPSTREAM_TIMEOUT', `The browser work passed its deadline of ${error.deadlineMs} ms and was stopped: its page was closed and its browser slot freed.`, 'The page kept running (a script that never ends, or content too heavy to render in time). Check the composition; if the Composer is only slow, raise browsers.leaseDeadlineMs.', { cause: error, details: { deadlineMs: error.deadlineMs } });
-  }
+/**
+ * The ComposerError of a failure of the browser work itself — the page's renderer crashed, the call was cancelled, a
+ * Playwright timeout — or undefined for anything else. The browser pool's own errors (busy, unavailable, a browser
+ * that died, the lease deadline) are not the domain's: they pass through unchanged and the tools layer maps them.
+ */
+export function browserWorkFailure(error: unknown): ComposerError | undefined {
+  if (error instanceof ComposerError) return error;
   if (isTargetCrash(error)) return pageCrashed(error);
   if (error instanceof Error && error.name === 'AbortError') {
-    return new ToolError('CANCELLED', 'The call was cancelled before the composition was opened.', 'Call the tool again if you still need it.', { cause: error });
+    return new ComposerError('CANCELLED', 'The call was cancelled before the composition was opened.', 'Call the tool again if you still need it.', { cause: error });
   }
   if (error instanceof Error && error.name === 'TimeoutError') {
-    return new ToolError('UPSTREAM_TIMEOUT', `The browser work timed out: ${error.message.split('\n')[0]}`, 'Try again; if it persists, the Composer is slow or down.', { cause: error });
+    return new ComposerError('UPSTREAM_TIMEOUT', `The browser work timed out: ${error.message.split('\n')[0]}`, 'Try again; if it persists, the Composer is slow or down.', { cause: error });
   }
-  return error;
-}
-
-/** True for Playwright's error when the page's renderer process is gone (crashed or killed). */
-function isTargetCrash(error: unknown): boolean {
-  return error instanceof Error && /Target crashed|Page crashed/i.test(error.message);
-}
-
-/** The BROWSER_FAILED error for a page whose renderer crashed. */
-function pageCrashed(cause?: unknown): ToolError {
-  return new ToolError('BROWSER_FAILED', 'The page\'s renderer crashed while the composition was open (it ran out of memory or was killed); nothing was captured.', 'Call the tool again to retry on a fresh page; if it crashes again, the composition is too heavy to render (very large media, or a script that allocates without end): check its content.', { cause });
+  return undefined;
 }
 
 /**
- * Rejects with the BROWSER_FAILED ToolError when `page`'s renderer crashes (Playwright calls on a crashed page
+ * True for Playwright's error when the page's renderer process is gone (crashed or killed). The browser pool's own
+ * errors carry a stable `code` (BROWSER_FAILED…) whatever their message quotes: they are not this.
+ */
+function isTargetCrash(error: unknown): boolean {
+  return error instanceof Error && typeof (error as { code?: unknown }).code !== 'string' && /Target crashed|Page crashed/i.test(error.message);
+}
+
+/** The BROWSER_FAILED error for a page whose renderer crashed. */
+function pageCrashed(cause?: unknown): ComposerError {
+  return new ComposerError('BROWSER_FAILED', 'The page\'s renderer crashed while the composition was open (it ran out of memory or was killed); nothing was captured.', 'Call the tool again to retry on a fresh page; if it crashes again, the composition is too heavy to render (very large media, or a script that allocates without end): check its content.', { cause });
+}
+
+/**
+ * Rejects with the BROWSER_FAILED ComposerError when `page`'s renderer crashes (Playwright calls on a crashed page
  * may otherwise wait for a timeout); `dispose` stops watching.
  */
 function watchForCrash(page: Page): { crashed: Promise<never>; dispose: () => void } {
@@ -115,10 +118,15 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
   });
 }
 
-/** `details` of a visit failure with every page-made URL reduced to origin and path, and the refused API calls. */
-function reportedDetails(details: Record<string, unknown> | undefined, refusedApiCalls: RefusedApiCall[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...details, refusedApiCalls };
+/**
+ * `details` of a visit failure with every page-made URL reduced to origin and path, the API calls the server refused
+ * and those it could not complete, and their totals.
+ */
+function reportedDetails(details: Record<string, unknown> | undefined, credentials: LeaseCredentials): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...details, refusedApiCalls: [...credentials.refused], failedApiRelays: [...credentials.failedRelays] };
   if (Array.isArray(out['blockedNavigations'])) out['blockedNavigations'] = out['blockedNavigations'].map(reportedBlock);
+  const totals = typeof out['totals'] === 'object' && out['totals'] !== null ? out['totals'] : {};
+  out['totals'] = { ...totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal };
   return out;
 }
 
@@ -134,20 +142,27 @@ export interface ComposerPageWork<T> {
 }
 
 /**
- * A visit as tools report it: page-made URLs reduced to origin and path, the API calls the server refused, and
- * the values of the composition the view sanitiser changed before the app got it.
+ * A visit as tools report it: page-made URLs reduced to origin and path, the API calls the server refused, the
+ * allowed ones it could not complete, the values of the composition the view sanitiser changed before the app got
+ * it, and how many of each there were (the lists are bounded).
  */
-export type ReportedVisit = CompositionVisit & { refusedApiCalls: RefusedApiCall[]; sanitizedFields: string[] };
+export type ReportedVisit = Omit<CompositionVisit, 'totals'> & {
+  refusedApiCalls: RefusedApiCall[];
+  failedApiRelays: FailedApiRelay[];
+  sanitizedFields: string[];
+  totals: VisitTotals & { refusedApiCalls: number; failedApiRelays: number };
+};
 
 /**
  * Leases a browser, opens `uid` in the given view (signed in with look-alike credentials, ready per composer.md),
  * runs `capture` on the open page, and returns its result with the visit and the browser id. The lease is
  * read-only: the browser's credential broker puts the real credentials only on the sign-in check and the read of
- * `uid`, and refuses (and reports) every other API call of the page. Reports progress in 3 steps; maps pool,
- * browser, deadline and renderer-crash failures to ToolErrors. The lease ends when this returns.
+ * `uid`, and refuses (and reports) every other API call of the page. Reports progress in 3 steps; a renderer crash,
+ * a cancellation or a Playwright timeout becomes a ComposerError, the browser pool's own failures pass through (the
+ * tools layer maps them). The lease ends when this returns.
  */
 export async function withComposerPage<T>(
-  services: ComposerServices,
+  services: BrowserWorkServices,
   options: { uid: string; view: CompositionView; signal: AbortSignal; reportProgress: ProgressReporter; capture: ComposerPageWork<T> },
 ): Promise<{ visit: ReportedVisit; captured: T; browserId: string }> {
   const browsers = requireBrowserWork(services);
@@ -168,12 +183,21 @@ export async function withComposerPage<T>(
           await options.reportProgress(2, 3, 'Capturing the page');
           const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
           await options.reportProgress(3, 3, 'Done');
-          const reported: ReportedVisit = { ...visit, blockedNavigations: visit.blockedNavigations.map(reportedBlock), refusedApiCalls: [...credentials.refused], sanitizedFields: [...credentials.sanitizedFields] };
+          const reported: ReportedVisit = {
+            ...visit,
+            blockedNavigations: visit.blockedNavigations.map(reportedBlock),
+            refusedApiCalls: [...credentials.refused],
+            failedApiRelays: [...credentials.failedRelays],
+            sanitizedFields: [...credentials.sanitizedFields],
+            totals: { ...visit.totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal },
+          };
           return { visit: reported, captured, browserId: lease.browserId };
         } catch (error) {
-          if (error instanceof ToolError && error.code !== 'CANCELLED') {
-            throw new ToolError(error.code, error.message, error.fix, { details: reportedDetails(error.details, credentials.refused), ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}), cause: error.cause });
+          // The app's read was answered 502 because what is stored is not a composition: say that, not "platform trouble".
+          if (credentials.notAComposition !== undefined && error instanceof ComposerError && error.code !== 'CANCELLED') {
+            throw notACompositionError(options.uid, credentials.notAComposition, reportedDetails(error.details, credentials));
           }
+          if (error instanceof ComposerError && error.code !== 'CANCELLED') throw error.withDetails(reportedDetails(error.details, credentials));
           throw error;
         } finally {
           brokered.release();
@@ -184,6 +208,6 @@ export async function withComposerPage<T>(
       { idempotent: true, signal: options.signal, allowedOrigins: composerOrigins(services.settings) },
     );
   } catch (error) {
-    throw browserErrorToToolError(error);
+    throw browserWorkFailure(error) ?? error;
   }
 }

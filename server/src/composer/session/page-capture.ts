@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '../composer-error.ts';
 
 /** Width and height of a PNG, read from its IHDR chunk; undefined when `png` is not a PNG. */
 export function pngSize(png: Uint8Array): { width: number; height: number } | undefined {
@@ -63,7 +63,7 @@ export function truncationNote(truncated: CaptureTruncation | undefined): string
     : ` TRUNCATED: only the top ${truncated.kept} px of the ${truncated.total ?? '?'} px page were captured (composer.capture.maxScreenshotHeightPx).`;
 }
 
-/** Runs `work`, or throws the ToolError of `what` taking longer than `timeoutMs` (the lease closes the page after). */
+/** Runs `work`, or throws the ComposerError of `what` taking longer than `timeoutMs` (the lease closes the page after). */
 export async function withinCaptureTime<T>(what: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const running = work();
@@ -72,7 +72,7 @@ export async function withinCaptureTime<T>(what: string, timeoutMs: number, work
     return await Promise.race([
       running,
       new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new ToolError('UPSTREAM_TIMEOUT', `Capturing the ${what} took longer than ${timeoutMs} ms and was stopped.`, 'The page is too heavy to capture (very long content, a script that keeps it busy). Check the composition, preview it as png with fullPage false, or raise composer.capture.timeoutMs.', { details: { timeoutMs } })), timeoutMs);
+        timer = setTimeout(() => reject(new ComposerError('UPSTREAM_TIMEOUT', `Capturing the ${what} took longer than ${timeoutMs} ms and was stopped.`, 'The page is too heavy to capture (very long content, a script that keeps it busy). Check the composition, preview it as png with fullPage false, or raise composer.capture.timeoutMs.', { details: { timeoutMs } })), timeoutMs);
       }),
     ]);
   } finally {
@@ -80,8 +80,8 @@ export async function withinCaptureTime<T>(what: string, timeoutMs: number, work
   }
 }
 
-function tooLarge(what: string, bytes: number, limit: number, setting: string): ToolError {
-  return new ToolError('UPSTREAM_ERROR', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, or raise composer.capture.${setting}.`, { details: { bytes, limit } });
+function tooLarge(what: string, bytes: number, limit: number, setting: string): ComposerError {
+  return new ComposerError('UPSTREAM_ERROR', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, or raise composer.capture.${setting}.`, { details: { bytes, limit } });
 }
 
 /** The page's full height in CSS pixels (bounded in time). */

@@ -19,7 +19,11 @@ export interface PageDiagnostics {
   failedRequests: FailedRequest[];
 }
 
-const MAX_ENTRIES = 50;
+/** How many of each a page produced: the lists keep the first {@link MAX_ENTRIES}. */
+export type PageDiagnosticTotals = Record<keyof PageDiagnostics, number>;
+
+/** Most entries kept in each list of {@link PageDiagnostics}. */
+export const MAX_ENTRIES = 50;
 
 /**
  * A URL as it may be reported and logged: origin and path only (the query may carry `access_token`, and a page
@@ -29,28 +33,28 @@ export function safeUrl(url: string): string {
   return reportedUrl(url);
 }
 
-function push<T>(list: T[], item: T): void {
-  if (list.length < MAX_ENTRIES) list.push(item);
-}
 
 /**
  * Collects a page's console errors, uncaught errors and failed requests from now until `stop()` (bounded to 50
- * entries each; text as reported-url.ts reduces it: URLs to origin and path, opaque runs elided, truncated).
+ * entries each, every one counted in `totals`; text as reported-url.ts reduces it: URLs to origin and path, opaque
+ * runs elided, truncated).
  */
 export class PageWatcher {
   readonly diagnostics: PageDiagnostics = { consoleErrors: [], pageErrors: [], failedRequests: [] };
+  /** Every entry seen, kept or not. */
+  readonly totals: PageDiagnosticTotals = { consoleErrors: 0, pageErrors: 0, failedRequests: 0 };
   private readonly page: Page;
   private readonly onConsole = (message: ConsoleMessage) => {
-    if (message.type() === 'error') push(this.diagnostics.consoleErrors, reportedText(message.text()));
+    if (message.type() === 'error') this.push('consoleErrors', () => reportedText(message.text()));
   };
   private readonly onPageError = (error: Error) => {
-    push(this.diagnostics.pageErrors, reportedText(`${error.name}: ${error.message}`));
+    this.push('pageErrors', () => reportedText(`${error.name}: ${error.message}`));
   };
   private readonly onRequestFailed = (request: Request) => {
-    push(this.diagnostics.failedRequests, { url: safeUrl(request.url()), method: request.method(), failure: reportedText(request.failure()?.errorText ?? 'failed', 120) });
+    this.push('failedRequests', () => ({ url: safeUrl(request.url()), method: request.method(), failure: reportedText(request.failure()?.errorText ?? 'failed', 120) }));
   };
   private readonly onResponse = (response: Response) => {
-    if (response.status() >= 400) push(this.diagnostics.failedRequests, { url: safeUrl(response.url()), method: response.request().method(), status: response.status() });
+    if (response.status() >= 400) this.push('failedRequests', () => ({ url: safeUrl(response.url()), method: response.request().method(), status: response.status() }));
   };
 
   constructor(page: Page) {
@@ -59,6 +63,13 @@ export class PageWatcher {
     page.on('pageerror', this.onPageError);
     page.on('requestfailed', this.onRequestFailed);
     page.on('response', this.onResponse);
+  }
+
+  /** Counts one entry of `list` and keeps it (made only then) while the list is under its bound. */
+  private push<K extends keyof PageDiagnostics>(list: K, entry: () => PageDiagnostics[K][number]): void {
+    this.totals[list] += 1;
+    const kept = this.diagnostics[list] as Array<PageDiagnostics[K][number]>;
+    if (kept.length < MAX_ENTRIES) kept.push(entry());
   }
 
   /** Stops listening. */

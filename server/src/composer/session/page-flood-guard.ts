@@ -1,5 +1,5 @@
 import type { ConsoleMessage, Page } from 'playwright-core';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '../composer-error.ts';
 
 /**
  * What a page may send the server during one lease before the server stops it. Every console message, uncaught
@@ -18,8 +18,8 @@ export interface PageFloodLimits {
 export const DEFAULT_PAGE_FLOOD_LIMITS: Readonly<PageFloodLimits> = Object.freeze({ events: 5_000, textChars: 20_000_000 });
 
 /** The BROWSER_FAILED error of a page that went past its limits. */
-function flooded(what: string, limit: number): ToolError {
-  return new ToolError(
+function flooded(what: string, limit: number): ComposerError {
+  return new ComposerError(
     'BROWSER_FAILED',
     `The page sent more than ${limit} ${what} while the composition was open, and was closed; nothing was captured.`,
     'The Composer page runs a script that logs or requests without end (hostile content, or an app bug): check the composition and the app. Calling again will end the same way.',
@@ -36,7 +36,7 @@ export function guardAgainstFloods(page: Page, limits: PageFloodLimits = DEFAULT
   let chars = 0;
   let stop = (): void => undefined;
   const promise = new Promise<never>((_resolve, reject) => {
-    const trip = (failure: ToolError) => {
+    const trip = (failure: ComposerError) => {
       stop();
       reject(failure);
       void page.close().catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { ProbeResult } from './readiness-probe.ts';
+import { reportedToken } from './reported-url.ts';
 import type { RenderExpectation } from './render-evidence.ts';
 
 /** A widget: its type and id (from the document, or read from the rendered page). */
@@ -35,7 +36,12 @@ export interface Readiness {
   evidence: ReadinessEvidence;
 }
 
-const quote = (text: string, max = 60) => JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+const quote = (text: string, max = 60) => JSON.stringify(reportedToken(text.length > max ? `${text.slice(0, max)}…` : text));
+
+/** A widget as reported: its type and id (a page's or a stored document's strings) as reported-url.ts reduces them. */
+export function reportedWidget(widget: WidgetRef): WidgetRef {
+  return { type: reportedToken(widget.type), id: widget.id === null ? null : reportedToken(widget.id) };
+}
 
 /** What readiness needs besides the probe's answer. */
 export interface ReadinessInputs {
@@ -56,13 +62,14 @@ export function readinessOf(inputs: ReadinessInputs): Readiness {
   const missing: string[] = [];
   const unverified: string[] = [];
   widgets.forEach((w, i) => {
-    const label = `widget ${i + 1} (${w.type}${w.id ? ` ${w.id}` : ''})`;
+    const shown = reportedWidget(w);
+    const label = `widget ${i + 1} (${shown.type}${shown.id ? ` ${shown.id}` : ''})`;
     if (!result.verifiable[i]) {
-      if (w.id) unverified.push(w.id);
+      if (shown.id) unverified.push(shown.id);
       return;
     }
     if (result.seen[i]) return;
-    if (w.id) missing.push(w.id);
+    if (shown.id) missing.push(shown.id);
     notSeen.push(
       bySelector
         ? `${label}: no visible element matching ${inputs.widgetSelector} carries its id`
@@ -81,9 +88,9 @@ export function readinessOf(inputs: ReadinessInputs): Readiness {
   if (notSeen.length === 0 && result.imagesPending > 0) notSeen.push(`${result.imagesPending} image${result.imagesPending === 1 ? '' : 's'} to finish loading`);
   const ready = result.outcome === 'ready';
   if (!ready && notSeen.length === 0) notSeen.push('the page to settle before the deadline');
-  const renderedWidgets: WidgetRef[] = bySelector && result.found
+  const renderedWidgets: WidgetRef[] = (bySelector && result.found
     ? result.found.map((f, i) => ({ type: f.type ?? (f.id !== null ? widgets.find((w) => w.id === f.id)?.type : widgets[i]?.type) ?? 'unknown', id: f.id ?? widgets[i]?.id ?? null }))
-    : widgets.flatMap((w, i) => (result.seen[i] && result.verifiable[i] ? [{ type: w.type, id: w.id }] : []));
+    : widgets.flatMap((w, i) => (result.seen[i] && result.verifiable[i] ? [{ type: w.type, id: w.id }] : []))).map(reportedWidget);
   return {
     ready,
     notSeen: ready ? [] : notSeen,

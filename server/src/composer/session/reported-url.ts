@@ -69,6 +69,20 @@ export function reportedOrigin(url: string): string {
  */
 const INVISIBLE = /(?![\t\n\v\f\r])[\p{Cc}\p{Cf}]/gu;
 
+/** `text` without the characters a report never carries ({@link INVISIBLE}). Linear; never throws. */
+export function withoutInvisible(text: string): string {
+  return text.replace(INVISIBLE, '');
+}
+
+/**
+ * A short string a page or a stored document chose (a widget's type or id), as it may be reported: control and
+ * format characters removed as in page text, whitespace (line breaks included) collapsed to single spaces, trimmed.
+ * Callers bound its length first.
+ */
+export function reportedToken(text: string): string {
+  return withoutInvisible(text).replace(/\s+/g, ' ').trim();
+}
+
 /** How much of a page message is looked at: the report keeps `max` characters, and opaque runs shrink at most to about a tenth. */
 const READ_FACTOR = 16;
 
@@ -90,7 +104,7 @@ function cutAtWord(text: string, limit: number): string {
 export function reportedText(text: string, max = MAX_REPORTED_TEXT): string {
   const limit = max * READ_FACTOR;
   // Invisible characters go first: removed later, they would join runs split to stay under the elision length.
-  const head = (text.length > limit ? cutAtWord(text, limit) : text).replace(INVISIBLE, '');
+  const head = withoutInvisible(text.length > limit ? cutAtWord(text, limit) : text);
   const url = /\b(?:https?|wss?):\/\/[^\s"'<>`]+/gi;
   let out = '';
   let last = 0;

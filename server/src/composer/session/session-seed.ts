@@ -1,5 +1,5 @@
 import type { BrowserContext } from 'playwright-core';
-import type { ComposerSettings } from '#server/tools/services.ts';
+import type { ComposerSettings } from '../ports/composer-settings.ts';
 
 /** localStorage key of the signed-in user (composer.md: `{ access_token, … }`). */
 export const USER_DATA_KEY = 'rdp-composer-user-data';

@@ -1,13 +1,14 @@
 import type { CDPSession, Request, Response } from 'playwright-core';
-import { ToolError } from '#server/tools/tool-definition.ts';
-import type { BlockedNavigationLike, BrowserLease, ComposerSettings } from '#server/tools/services.ts';
+import { ComposerError } from '../composer-error.ts';
+import type { BlockedNavigationLike, BrowserLease } from '../ports/browser-leaser.ts';
+import type { ComposerSettings } from '../ports/composer-settings.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
-import { PageWatcher, safeUrl, type FailedRequest } from './page-diagnostics.ts';
+import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
 import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
-import { readinessOf, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
+import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
 
@@ -43,8 +44,26 @@ export interface CompositionVisit {
   pageErrors: string[];
   failedRequests: FailedRequest[];
   blockedNavigations: BlockedNavigationLike[];
+  /** How many of each the visit saw: the lists above keep only the first ones. */
+  totals: VisitTotals;
   /** readMs: navigation → the app's read answered; readyMs: navigation → readiness decided; readyAt: that moment (epoch ms). */
   timings: { readMs: number; readyMs: number; readyAt: number };
+}
+
+/**
+ * How many of each thing a visit saw. The lists of a visit are bounded (widgets by {@link DOM_READ_LIMITS}, page
+ * errors and requests to the first 50), so their lengths are not the counts.
+ */
+export interface VisitTotals extends PageDiagnosticTotals {
+  /** Widgets the document lists in its structure. */
+  documentWidgets: number;
+  blockedNavigations: number;
+}
+
+/** Widgets a composition lists in its `structure` (0 for anything else), however many are reported. */
+export function documentWidgetCount(document: unknown): number {
+  const structure = (document as { structure?: unknown } | null)?.structure;
+  return Array.isArray(structure) ? structure.length : 0;
 }
 
 /** Options of one visit. */
@@ -72,34 +91,35 @@ export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
 /**
  * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
  * a stored document is hostile too (a 10 MB read can list 300 000 widgets with long types, which went whole into
- * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars.
+ * the result), so at most {@link DOM_READ_LIMITS}.elements, each type and id cut to its attributeChars, without
+ * control or format characters (reportedWidget).
  */
 export function widgetsOf(document: unknown): WidgetRef[] {
   const structure = (document as { structure?: unknown } | null)?.structure;
   if (!Array.isArray(structure)) return [];
   return structure.slice(0, DOM_READ_LIMITS.elements).map((w: unknown) => {
     const widget = (w ?? {}) as { type?: unknown; id?: unknown };
-    return { type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null };
+    return reportedWidget({ type: typeof widget.type === 'string' ? widget.type.slice(0, DOM_READ_LIMITS.attributeChars) : 'unknown', id: typeof widget.id === 'string' ? widget.id.slice(0, DOM_READ_LIMITS.attributeChars) : null });
   });
 }
 
-/** The ToolError for an app-side failure of the sign-in check or the read. */
-export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ToolError {
+/** The ComposerError for an app-side failure of the sign-in check or the read. */
+export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ComposerError {
   switch (outcome.kind) {
     case 'me-failed':
       return outcome.status === 401 || outcome.status === 403
-        ? new ToolError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
-        : new ToolError('UPSTREAM_ERROR', `The Composer's sign-in check failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
+        ? new ComposerError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
+        : new ComposerError('UPSTREAM_ERROR', `The Composer's sign-in check failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'read-status':
-      if (outcome.status === 401 || outcome.status === 403) return new ToolError('UNAUTHORIZED', `The Composer could not read the composition: the storage API refused the token (HTTP ${outcome.status}).`, `Set a valid access token in ${SETTING_ENV.accessToken} and the matching ${SETTING_ENV.projectKey}.`, { details });
-      if (outcome.status === 404) return new ToolError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
-      return new ToolError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
+      if (outcome.status === 401 || outcome.status === 403) return new ComposerError('UNAUTHORIZED', `The Composer could not read the composition: the storage API refused the token (HTTP ${outcome.status}).`, `Set a valid access token in ${SETTING_ENV.accessToken} and the matching ${SETTING_ENV.projectKey}.`, { details });
+      if (outcome.status === 404) return new ComposerError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
+      return new ComposerError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'request-failed':
       return /BLOCKED_BY_CLIENT/i.test(outcome.failure)
-        ? new ToolError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
-        : new ToolError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
+        ? new ComposerError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
+        : new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
     case 'timeout':
-      return new ToolError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
+      return new ComposerError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
   }
 }
 
@@ -118,8 +138,8 @@ export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSe
   };
 }
 
-function cancelledError(): ToolError {
-  return new ToolError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
+function cancelledError(): ComposerError {
+  return new ComposerError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
 }
 
 /**
@@ -150,7 +170,7 @@ async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, pa
 /**
  * Signs the lease's context in (localStorage seeded before the app loads), opens the editor or embed route of
  * `uid`, waits for the app's read of the uid to answer, then for the composition to be seen rendered (see
- * CompositionVisit.ready), bounded by the page's ready timeout. Throws a ToolError when the app cannot sign in or
+ * CompositionVisit.ready), bounded by the page's ready timeout. Throws a ComposerError when the app cannot sign in or
  * read the composition, or does not read it within the timeout; a read that answered but a lesson not seen in time
  * is reported with `ready: false` and what was not seen. The page stays open for capture.
  */
@@ -189,7 +209,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   page.on('requestfailed', onRequestFailed);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => settle({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
-  const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked] });
+  const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked], totals: { ...watcher.totals, blockedNavigations: lease.blockedTotal } });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
     const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
@@ -201,7 +221,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     world.catch(() => undefined);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
-      throw new ToolError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
+      throw new ComposerError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
     }
     if (first.kind === 'cancelled') throw cancelledError();
     if (first.kind !== 'read') throw visitFailure(first, uid, options.page.readyTimeoutMs, details());
@@ -221,6 +241,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
       documentWidgets: widgetsOf(document),
       ...watcher.diagnostics,
       blockedNavigations: [...lease.blocked],
+      totals: { documentWidgets: documentWidgetCount(document), ...watcher.totals, blockedNavigations: lease.blockedTotal },
       timings: { readMs, readyMs: Math.round(readyAt - started), readyAt },
     };
   } finally {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CompositionVisit, WidgetRef } from './visit-composition.ts';
+import type { ReportedVisit } from './browser-work.ts';
+import type { WidgetRef } from './visit-composition.ts';
 
 const widgetRef = z.object({ type: z.string(), id: z.string().nullable() });
 
@@ -39,6 +40,20 @@ export const visitReportSchema = z.object({
   refusedApiCalls: z
     .array(z.object({ method: z.string(), origin: z.string(), path: z.string() }))
     .describe('API calls the page made that the server refused: open and preview are read-only (only the sign-in check and the read of this composition reach the API). Origin and path only.'),
+  failedApiRelays: z
+    .array(z.object({ method: z.string(), origin: z.string(), path: z.string(), reason: z.string() }))
+    .describe('API calls of the page that were allowed but that the server could not complete for it (timeout, redirect, answer too large, a read that is not a composition…), with why. Origin and path only.'),
+  totals: z
+    .object({
+      documentWidgets: z.number().int(),
+      consoleErrors: z.number().int(),
+      pageErrors: z.number().int(),
+      failedRequests: z.number().int(),
+      blockedNavigations: z.number().int(),
+      refusedApiCalls: z.number().int(),
+      failedApiRelays: z.number().int(),
+    })
+    .describe('How many of each there were. The lists are bounded (documentWidgets to the first 2 000, the others to the first 50), so a list\'s length is not its count.'),
   sanitizedFields: z
     .array(z.string())
     .describe('JSONPaths of the values of the stored composition that the server sanitised before the app got it (script, event handlers, disallowed elements or URLs removed): the composition holds HTML that the validator would refuse.'),
@@ -46,16 +61,28 @@ export const visitReportSchema = z.object({
   browserId: z.string(),
 });
 
-/** "8 widgets (head-1, text-1 ×2, quiz-1, …)": the count and every type with its multiplicity, in page order. */
-export function widgetTally(widgets: readonly WidgetRef[]): string {
+/**
+ * "8 widgets (head-1, text-1 ×2, quiz-1, …)": the count and every type with its multiplicity, in page order. With
+ * `total` above the list's length (a bounded list), the count is the total and the types are those listed.
+ */
+export function widgetTally(widgets: readonly WidgetRef[], total = widgets.length): string {
   const counts = new Map<string, number>();
   for (const w of widgets) counts.set(w.type, (counts.get(w.type) ?? 0) + 1);
   const types = [...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(', ');
-  return `${widgets.length} widget${widgets.length === 1 ? '' : 's'}${types ? ` (${types})` : ''}`;
+  const listed = total > widgets.length ? `${types ? '; ' : ''}the first ${widgets.length} listed` : '';
+  return `${total} widget${total === 1 ? '' : 's'}${types || listed ? ` (${types}${listed})` : ''}`;
 }
 
+/** A count as reported beside a bounded list: "120 (first 50 listed)", or the count alone when all are listed. */
+export function countedList(total: number, listed: number): string {
+  return total > listed ? `${total} (first ${listed} listed)` : String(total);
+}
+
+/** What the summary of a visit reads. */
+export type VisitSummaryInput = Omit<ReportedVisit, 'refusedApiCalls' | 'sanitizedFields'> & { uid: string; refusedApiCalls: readonly unknown[]; sanitizedFields: readonly unknown[] };
+
 /** The text a tool result leads with: whether the lesson was seen rendered, what was seen, what was not, and the errors. */
-export function visitSummary(report: CompositionVisit & { uid: string; refusedApiCalls: unknown[]; sanitizedFields: unknown[] }): string {
+export function visitSummary(report: VisitSummaryInput): string {
   const where = report.view === 'editor' ? 'the editor' : 'the learner view';
   const rendered = `${report.renderedWidgets.length} of ${report.documentWidgets.length} seen rendered (by ${report.evidence.method === 'content' ? 'their content' : 'the configured selector'})`;
   const unverified = report.unverifiedWidgetIds.length ? `, ${report.unverifiedWidgetIds.length} with nothing to look for` : '';
@@ -64,10 +91,14 @@ export function visitSummary(report: CompositionVisit & { uid: string; refusedAp
     : `NOT READY: ${report.uid} in ${where} was not seen fully rendered after ${report.timings.readyMs} ms (${report.evidence.outcome === 'stopped-changing' ? 'the page stopped changing with widgets missing' : 'the wait ran out'}); the capture shows the page as it was then, not necessarily the lesson.`;
   const lines = [
     head,
-    `Document: ${widgetTally(report.documentWidgets)}; ${rendered}${unverified}.`,
+    `Document: ${widgetTally(report.documentWidgets, report.totals.documentWidgets)}; ${rendered}${unverified}.`,
     ...(report.ready ? [] : [`Not seen: ${report.notSeen.join('; ')}.`]),
-    `Page: ${report.pageErrors.length} uncaught errors, ${report.consoleErrors.length} console errors, ${report.failedRequests.length} failed requests, ${report.blockedNavigations.length} blocked requests (outside the Composer's origins), ${report.refusedApiCalls.length} refused API calls (read-only view).`,
+    `Page: ${countedList(report.totals.pageErrors, report.pageErrors.length)} uncaught errors, ${countedList(report.totals.consoleErrors, report.consoleErrors.length)} console errors, ${countedList(report.totals.failedRequests, report.failedRequests.length)} failed requests, ${countedList(report.totals.blockedNavigations, report.blockedNavigations.length)} blocked requests (outside the Composer's origins), ${countedList(report.totals.refusedApiCalls, report.refusedApiCalls.length)} refused API calls (read-only view).`,
   ];
+  if (report.totals.failedApiRelays > 0) {
+    const examples = report.failedApiRelays.slice(0, 3).map((f) => `${f.method} ${f.origin}${f.path}: ${f.reason}`).join(' | ');
+    lines.push(`${countedList(report.totals.failedApiRelays, report.failedApiRelays.length)} API calls of the page could not be completed by the server: ${examples}`);
+  }
   if (report.sanitizedFields.length > 0) lines.push(`${report.sanitizedFields.length} fields of the stored composition were sanitised before display (it holds HTML the validator would refuse).`);
   if (report.pageErrors.length) lines.push(`Uncaught errors: ${report.pageErrors.slice(0, 3).join(' | ')}`);
   return lines.join('\n');

@@ -42,13 +42,15 @@ export interface ExpiryCandidate {
   name: string;
   createdAt: string | undefined;
   resourceVersion: string;
+  /** The save has its uid (false: still uploading, or its outcome is unknown). */
+  settled?: boolean;
 }
 
 /**
  * The objects older than `ttlMs` at `nowMs`, oldest first, at most `max`. An object without a readable createdAt
  * is left alone (it was not written by this store).
  */
-export function expiredObjects(items: ExpiryCandidate[], nowMs: number, ttlMs: number, max: number): ExpiryCandidate[] {
+export function expiredObjects<T extends ExpiryCandidate>(items: T[], nowMs: number, ttlMs: number, max: number): T[] {
   return items
     .map((item) => ({ item, at: item.createdAt === undefined ? Number.NaN : Date.parse(item.createdAt) }))
     .filter(({ at }) => Number.isFinite(at) && nowMs - at >= ttlMs)

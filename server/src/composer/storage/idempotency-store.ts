@@ -46,19 +46,59 @@ export type ClaimOutcome =
   | { kind: 'in-progress'; contentKey: string }
   | { kind: 'unknown'; unknown: UnknownOutcome };
 
+/** Default most records a store keeps (`composer.idempotency.maxRecords`). */
+export const DEFAULT_MAX_IDEMPOTENCY_RECORDS = 10_000;
+
+/**
+ * A store holds as many records as it may and none can go: a save with a new key cannot be made exactly-once, so it
+ * is refused before anything is uploaded. Thrown by `claim` (and `set` of a new key).
+ */
+export class IdempotencyStoreFullError extends Error {
+  /** Which store: this process's memory, or the ConfigMaps of the namespace. */
+  readonly store: 'memory' | 'kubernetes';
+  /** The configured cap (`composer.idempotency.maxRecords`), or the namespace's ConfigMap quota for `quota`. */
+  readonly limit: number | undefined;
+  /** Records held; of those, saves still uploading and saves whose outcome is unknown (never evicted). */
+  readonly held: number | undefined;
+  readonly pending: number | undefined;
+  /** What is full: the store's own cap, or a ResourceQuota of the namespace the API server enforced. */
+  readonly reason: 'cap' | 'quota';
+  /** Where the Kubernetes store's records live. */
+  readonly namespace: string | undefined;
+
+  constructor(options: { store: 'memory' | 'kubernetes'; reason: 'cap' | 'quota'; limit?: number; held?: number; pending?: number; namespace?: string; cause?: unknown }) {
+    super(`the ${options.store} idempotency store is full (${options.reason === 'quota' ? 'the namespace\'s ConfigMap quota' : `${options.held ?? '?'} of ${options.limit ?? '?'} records`})`, { cause: options.cause });
+    this.name = 'IdempotencyStoreFullError';
+    this.store = options.store;
+    this.reason = options.reason;
+    this.limit = options.limit;
+    this.held = options.held;
+    this.pending = options.pending;
+    this.namespace = options.namespace;
+  }
+}
+
 type Entry = { state: 'done'; record: IdempotencyRecord } | { state: 'claimed'; contentKey: string } | { state: 'unknown'; unknown: UnknownOutcome };
 
 /**
- * An in-memory IdempotencyStore of one process holding at most `maxEntries` keys, evicting the least recently
- * used (claims under way are never evicted). A restart forgets everything, unknown outcomes included.
+ * An in-memory IdempotencyStore of one process holding at most `maxEntries` keys. When it is full, the least
+ * recently used *settled* record (a save with its uid) makes room; a claim under way or an unknown outcome is never
+ * evicted, since forgetting it would let a retry upload a second copy (ADR 5). When only those are left, a save
+ * with a new key is refused (IdempotencyStoreFullError) instead. A restart forgets everything, unknown outcomes
+ * included.
  */
 export class LruIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
 
-  constructor(maxEntries = 10_000) {
+  constructor(maxEntries = DEFAULT_MAX_IDEMPOTENCY_RECORDS) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`maxEntries must be a positive integer, got ${maxEntries}`);
     this.maxEntries = maxEntries;
+  }
+
+  /** The most records held. */
+  get limit(): number {
+    return this.maxEntries;
   }
 
   /** The record stored for `key` (and marks it recently used), or undefined. */
@@ -103,12 +143,31 @@ export class LruIdempotencyStore implements IdempotencyStore {
     return entry;
   }
 
+  /** Saves still uploading or with an unknown outcome: the records that are never evicted. */
+  get pending(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.state !== 'done') count += 1;
+    return count;
+  }
+
+  /**
+   * Stores `entry` under `key` as the most recently used. A new key first makes room by evicting the least recently
+   * used settled records; when none is left to evict, throws IdempotencyStoreFullError and changes nothing.
+   */
   private put(key: string, entry: Entry): void {
+    if (!this.entries.has(key)) this.makeRoom();
     this.entries.delete(key);
     this.entries.set(key, entry);
+  }
+
+  private makeRoom(): void {
+    if (this.entries.size < this.maxEntries) return;
     for (const [oldest, value] of this.entries) {
-      if (this.entries.size <= this.maxEntries) break;
-      if (value.state !== 'claimed') this.entries.delete(oldest);
+      if (this.entries.size < this.maxEntries) return;
+      if (value.state === 'done') this.entries.delete(oldest);
+    }
+    if (this.entries.size >= this.maxEntries) {
+      throw new IdempotencyStoreFullError({ store: 'memory', reason: 'cap', limit: this.maxEntries, held: this.entries.size, pending: this.pending });
     }
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.ts';
 import { decideClaim, expiredObjects, type ClaimObject } from './claim-decision.ts';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore, UnknownOutcome } from './idempotency-store.ts';
+import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, IdempotencyStoreFullError, type ClaimOutcome, type IdempotencyRecord, type IdempotencyStore, type UnknownOutcome } from './idempotency-store.ts';
 
 /** Labels every idempotency ConfigMap carries (the sweep lists by them). */
 export const IDEMPOTENCY_LABELS = { 'app.kubernetes.io/part-of': 'composer-mcp', 'composer-mcp.io/idempotency': 'save' } as const;
@@ -26,6 +26,15 @@ export interface KubernetesIdempotencyStoreOptions {
   sweepIntervalMs?: number;
   /** Most objects one sweep deletes (default 200), so a sweep is bounded work. */
   sweepMaxDeletes?: number;
+  /**
+   * Most records (ConfigMaps) in the namespace (default 10 000): a claim of a new key beyond it is refused with
+   * IdempotencyStoreFullError. Counted by listing (at start, at each sweep, and when a claim finds the count at the
+   * cap and older than `recountAfterMs`) and kept current by this process's own creates and deletes; other
+   * replicas' creates show at the next count, so the namespace's ConfigMap quota stays the hard bound.
+   */
+  maxRecords?: number;
+  /** How old a count at the cap may be before a claim counts again (default 10 s). */
+  recountAfterMs?: number;
   logger?: Logger;
   /** Clock (tests). */
   now?: () => number;
@@ -33,6 +42,13 @@ export interface KubernetesIdempotencyStoreOptions {
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
+}
+
+/** True for the API server's refusal of a create by a ResourceQuota ("exceeded quota"), not another 403. */
+export function isQuotaRefusal(error: unknown): boolean {
+  if (statusOf(error) !== 403) return false;
+  const body = (error as ApiException<unknown>).body;
+  return /exceeded quota/i.test(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
 }
 
 function toClaimObject(cm: V1ConfigMap): ClaimObject {
@@ -60,6 +76,12 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
   private readonly now: () => number;
   /** resourceVersion of the claims this process holds, by key. */
   private readonly held = new Map<string, string>();
+  private readonly maxRecords: number;
+  private readonly recountAfterMs: number;
+  /** Records in the namespace: the last count plus this process's creates, minus its deletes since. */
+  private estimate: number | undefined;
+  private countedAt = Number.NEGATIVE_INFINITY;
+  private counting: Promise<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
 
@@ -73,6 +95,13 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     this.sweepMaxDeletes = options.sweepMaxDeletes ?? 200;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.maxRecords = options.maxRecords ?? DEFAULT_MAX_IDEMPOTENCY_RECORDS;
+    this.recountAfterMs = options.recountAfterMs ?? 10_000;
+  }
+
+  /** The most records kept. */
+  get limit(): number {
+    return this.maxRecords;
   }
 
   /** The record of `key` when its save is done, else undefined (no object, or a claim still without a uid). */
@@ -82,18 +111,38 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     return cm && uid ? { uid, contentKey: cm.data?.['contentKey'] ?? '' } : undefined;
   }
 
-  /** Claims `key` (see IdempotencyStore.claim): create-if-absent, else decide on the existing object. */
+  /**
+   * Claims `key` (see IdempotencyStore.claim): create-if-absent, else decide on the existing object. At the cap (or
+   * the namespace's quota) a key that has a record is still answered from it; a new key is refused with
+   * IdempotencyStoreFullError, before anything is uploaded.
+   */
   async claim(key: string, contentKey: string, options: { retryUnknown?: boolean } = {}): Promise<ClaimOutcome> {
     const name = idempotencyObjectName(key);
+    if (await this.atCap()) {
+      const existing = await this.read(key);
+      if (!existing) throw this.full('cap');
+      return this.decideOn(key, name, existing, contentKey, options);
+    }
     try {
       const created = await this.api.createNamespacedConfigMap({ namespace: this.namespace, body: this.body(name, contentKey) });
       this.held.set(key, created.metadata?.resourceVersion ?? '');
+      this.counted(+1);
       return { kind: 'claimed' };
     } catch (error) {
+      if (isQuotaRefusal(error)) {
+        const existing = await this.read(key);
+        if (!existing) throw this.full('quota', error);
+        return this.decideOn(key, name, existing, contentKey, options);
+      }
       if (statusOf(error) !== 409) throw error;
     }
     const existing = await this.read(key);
     if (!existing) return { kind: 'in-progress', contentKey }; // released or expired between create and read: ask again
+    return this.decideOn(key, name, existing, contentKey, options);
+  }
+
+  /** What a claim of `key` answers when its object exists: done, wait, unknown, or a takeover of an unknown outcome. */
+  private async decideOn(key: string, name: string, existing: V1ConfigMap, contentKey: string, options: { retryUnknown?: boolean }): Promise<ClaimOutcome> {
     const decision = decideClaim(toClaimObject(existing), this.now(), this.staleAfterMs, options.retryUnknown === true);
     if (decision.action === 'done') return { kind: 'done', record: { uid: decision.uid, contentKey: decision.contentKey } };
     if (decision.action === 'wait') return { kind: 'in-progress', contentKey: decision.contentKey };
@@ -128,6 +177,7 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     }
     try {
       await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+      this.counted(+1);
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
       const existing = await this.read(key);
@@ -157,6 +207,7 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     }
     try {
       await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+      this.counted(+1);
     } catch (error) {
       if (statusOf(error) !== 409) throw error;
       const existing = await this.read(key);
@@ -172,9 +223,49 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     if (resourceVersion === undefined) return;
     try {
       await this.api.deleteNamespacedConfigMap({ name: idempotencyObjectName(key), namespace: this.namespace, body: { preconditions: { resourceVersion } } });
+      this.counted(-1);
     } catch (error) {
       if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
     }
+  }
+
+  /**
+   * Records in the namespace now: lists them by label, a page of 500 at a time (the count claims compare to the cap).
+   * Claims that need a count at the same moment share one listing.
+   */
+  countRecords(): Promise<number> {
+    this.counting ??= this.listAndCount().finally(() => {
+      this.counting = undefined;
+    });
+    return this.counting;
+  }
+
+  private async listAndCount(): Promise<number> {
+    let total = 0;
+    let continueToken: string | undefined;
+    do {
+      const page = await this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: LABEL_SELECTOR, limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
+      total += page.items.length;
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken);
+    this.estimate = total;
+    this.countedAt = this.now();
+    return total;
+  }
+
+  /** True when a new key would exceed the cap: by the estimate, counted again when unknown or stale at the cap. */
+  private async atCap(): Promise<boolean> {
+    if (this.estimate === undefined || (this.estimate >= this.maxRecords && this.now() - this.countedAt >= this.recountAfterMs)) await this.countRecords();
+    return (this.estimate ?? 0) >= this.maxRecords;
+  }
+
+  private counted(change: number): void {
+    if (this.estimate !== undefined) this.estimate = Math.max(0, this.estimate + change);
+  }
+
+  private full(reason: 'cap' | 'quota', cause?: unknown): IdempotencyStoreFullError {
+    this.logger?.warn('Refused a save with a new idempotency key: the store is full', { namespace: this.namespace, reason, records: this.estimate, maxRecords: this.maxRecords });
+    return new IdempotencyStoreFullError({ store: 'kubernetes', reason, namespace: this.namespace, ...(reason === 'cap' ? { limit: this.maxRecords, held: this.estimate } : {}), cause });
   }
 
   /**
@@ -188,23 +279,38 @@ export class KubernetesIdempotencyStore implements IdempotencyStore {
     return this.sweeping;
   }
 
+  /**
+   * One sweep: lists every record (counting them for the cap) and deletes at most `sweepMaxDeletes` expired ones.
+   * A record without a uid (a save still uploading past the TTL, or one whose outcome is unknown) is deleted like
+   * the others — after the TTL a retry uploads again (ADR 5) — but never silently: each sweep that expires some
+   * says how many and names a few.
+   */
   private async sweepOnce(): Promise<number> {
     let deleted = 0;
+    let listed = 0;
+    const unsettled: string[] = [];
     let continueToken: string | undefined;
     do {
       const page = await this.api.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: LABEL_SELECTOR, limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
-      const candidates = page.items.map((cm) => ({ name: cm.metadata?.name ?? '', createdAt: cm.data?.['createdAt'], resourceVersion: cm.metadata?.resourceVersion ?? '' }));
+      listed += page.items.length;
+      const candidates = page.items.map((cm) => ({ name: cm.metadata?.name ?? '', createdAt: cm.data?.['createdAt'], resourceVersion: cm.metadata?.resourceVersion ?? '', settled: Boolean(cm.data?.['uid']) }));
       for (const item of expiredObjects(candidates, this.now(), this.ttlMs, this.sweepMaxDeletes - deleted)) {
         try {
           await this.api.deleteNamespacedConfigMap({ name: item.name, namespace: this.namespace, body: { preconditions: { resourceVersion: item.resourceVersion } } });
           deleted += 1;
+          if (!item.settled) unsettled.push(item.name);
         } catch (error) {
           if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
         }
       }
       continueToken = page.metadata?._continue || undefined;
-    } while (continueToken && deleted < this.sweepMaxDeletes);
-    if (deleted > 0) this.logger?.info('Deleted expired idempotency records', { namespace: this.namespace, deleted });
+    } while (continueToken);
+    this.estimate = Math.max(0, listed - deleted);
+    this.countedAt = this.now();
+    if (deleted > 0) this.logger?.info('Deleted expired idempotency records', { namespace: this.namespace, deleted, records: this.estimate });
+    if (unsettled.length > 0) {
+      this.logger?.warn('Expired idempotency keys whose save was never settled (still uploading or outcome unknown): a save with such a key uploads again', { namespace: this.namespace, expired: unsettled.length, names: unsettled.slice(0, 10) });
+    }
     return deleted;
   }
 

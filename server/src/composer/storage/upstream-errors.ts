@@ -1,5 +1,5 @@
 import { secretRedactor, type SecretRedactor } from '#common/redaction.ts';
-import { ToolError } from '#server/tools/tool-definition.ts';
+import { ComposerError } from '../composer-error.ts';
 
 /** Which storage call failed, for messages and fixes. */
 export type StorageOperation = 'upload' | 'read';
@@ -36,12 +36,12 @@ export function bodyExcerpt(body: string, max = 200, redactor: SecretRedactor = 
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** The ToolError for a non-2xx answer of the storage API (after retries, for 5xx). */
-export function statusToToolError(operation: StorageOperation, status: number, body: string, context: { uid?: string; connectorUid?: string; attempts?: number }): ToolError {
+/** The error for a non-2xx answer of the storage API (after retries, for 5xx). */
+export function storageStatusError(operation: StorageOperation, status: number, body: string, context: { uid?: string; connectorUid?: string; attempts?: number }): ComposerError {
   const detail = bodyExcerpt(body);
   const details = { status, operation, ...(detail ? { upstream: detail } : {}), ...(context.attempts !== undefined ? { attempts: context.attempts } : {}) };
   if (status === 401 || status === 403) {
-    return new ToolError(
+    return new ComposerError(
       'UNAUTHORIZED',
       `The Composer storage API refused the ${operation} (HTTP ${status}): the configured credentials are invalid, expired or not allowed for this project.`,
       `Set a valid access token in ${SETTING_ENV.accessToken} and the matching project key in ${SETTING_ENV.projectKey}, then restart the server.`,
@@ -50,13 +50,13 @@ export function statusToToolError(operation: StorageOperation, status: number, b
   }
   if (status === 404) {
     return operation === 'read'
-      ? new ToolError('NOT_FOUND', `No composition with uid ${JSON.stringify(context.uid ?? '')} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned (it is opaque; copy it unchanged).', { details })
-      : new ToolError('NOT_FOUND', `The Composer storage API does not know the connector ${JSON.stringify(context.connectorUid ?? '')} (HTTP 404).`, `Set the connector uid of your project in ${SETTING_ENV.connectorUid}.`, { details });
+      ? new ComposerError('NOT_FOUND', `No composition with uid ${JSON.stringify(context.uid ?? '')} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned (it is opaque; copy it unchanged).', { details })
+      : new ComposerError('NOT_FOUND', `The Composer storage API does not know the connector ${JSON.stringify(context.connectorUid ?? '')} (HTTP 404).`, `Set the connector uid of your project in ${SETTING_ENV.connectorUid}.`, { details });
   }
   if (isRetryableStatus(status)) {
-    return new ToolError('UPSTREAM_ERROR', `The Composer storage API failed the ${operation} with HTTP ${status}${context.attempts ? ` after ${context.attempts} attempts` : ''}.`, 'The platform is having trouble; try again in a minute. A retried save with the same content or idempotency key will not create a duplicate.', { details });
+    return new ComposerError('UPSTREAM_ERROR', `The Composer storage API failed the ${operation} with HTTP ${status}${context.attempts ? ` after ${context.attempts} attempts` : ''}.`, 'The platform is having trouble; try again in a minute. A retried save with the same content or idempotency key will not create a duplicate.', { details });
   }
-  return new ToolError(
+  return new ComposerError(
     'UPSTREAM_ERROR',
     `The Composer storage API rejected the ${operation} with HTTP ${status}${detail ? `: ${detail}` : ''}.`,
     `Check the server's Composer settings (${SETTING_ENV.projectKey}, ${SETTING_ENV.apiEnv}, ${SETTING_ENV.connectorUid}) and the composition; the message above is the platform's own.`,
@@ -64,13 +64,13 @@ export function statusToToolError(operation: StorageOperation, status: number, b
   );
 }
 
-/** The ToolError when every attempt timed out. */
-export function timeoutToolError(operation: StorageOperation, timeoutMs: number, attempts: number): ToolError {
-  return new ToolError('UPSTREAM_TIMEOUT', `The Composer storage API did not answer the ${operation} within ${timeoutMs} ms (${attempts} attempts).`, 'Try again later; if it persists, check that the API URL is reachable from the server or raise the storage timeout.', { details: { operation, timeoutMs, attempts } });
+/** The ComposerError when every attempt timed out. */
+export function storageTimeoutError(operation: StorageOperation, timeoutMs: number, attempts: number): ComposerError {
+  return new ComposerError('UPSTREAM_TIMEOUT', `The Composer storage API did not answer the ${operation} within ${timeoutMs} ms (${attempts} attempts).`, 'Try again later; if it persists, check that the API URL is reachable from the server or raise the storage timeout.', { details: { operation, timeoutMs, attempts } });
 }
 
-/** The ToolError when the API could not be reached at all. */
-export function networkToolError(operation: StorageOperation, cause: unknown, attempts: number): ToolError {
+/** The ComposerError when the API could not be reached at all. */
+export function storageNetworkError(operation: StorageOperation, cause: unknown, attempts: number): ComposerError {
   const message = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
-  return new ToolError('UPSTREAM_ERROR', `Could not reach the Composer storage API for the ${operation} (${attempts} attempts): ${message}.`, `Check ${SETTING_ENV.apiUrl} and the network path from the server to the API.`, { details: { operation, attempts }, cause });
+  return new ComposerError('UPSTREAM_ERROR', `Could not reach the Composer storage API for the ${operation} (${attempts} attempts): ${message}.`, `Check ${SETTING_ENV.apiUrl} and the network path from the server to the API.`, { details: { operation, attempts }, cause });
 }

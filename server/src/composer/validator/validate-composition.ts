@@ -76,7 +76,7 @@ function checkUniqueIds(structure: readonly unknown[]): ValidationProblem[] {
     const jsonPath = toJsonPath(path);
     const earlier = firstSeen.get(id);
     if (earlier === undefined) firstSeen.set(id, jsonPath);
-    else problems.push({ path: jsonPath, rule: 'unique-ids', severity: 'error', message: `Id "${id.slice(0, 64)}" is already used at ${earlier}.`, fix: 'Give this item a new time-based UUID (v1); composer_build_composition generates them.' });
+    else problems.push({ path: jsonPath, rule: 'unique-ids', severity: 'error', message: `Id "${id.slice(0, 64)}" is already used at ${earlier}.`, fix: 'Give this item a UUID no other item of the document uses (version-1 format); composer_build_composition makes distinct ones.' });
   });
   return problems;
 }

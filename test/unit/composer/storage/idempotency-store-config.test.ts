@@ -11,7 +11,7 @@ const configFrom = (env: Record<string, string>) => loadConfig(serverConfigSchem
 describe('composer.idempotency configuration', () => {
   it('defaults to the per-process memory store with a 24 h TTL', async () => {
     const config = configFrom({});
-    expect(config.composer.idempotency).to.deep.equal({ store: 'memory', ttlSeconds: 86400, sweepIntervalSeconds: 600 });
+    expect(config.composer.idempotency).to.deep.equal({ store: 'memory', ttlSeconds: 86400, sweepIntervalSeconds: 600, maxRecords: 10_000 });
     expect(await buildIdempotencyStore(config, logger, { POD_NAMESPACE: 'tools' })).to.equal(undefined);
   });
 
@@ -21,6 +21,13 @@ describe('composer.idempotency configuration', () => {
     const config = configFrom({ COMPOSER_MCP_COMPOSER__IDEMPOTENCY__STORE: 'kubernetes', COMPOSER_MCP_COMPOSER__IDEMPOTENCY__NAMESPACE: 'saves', COMPOSER_MCP_COMPOSER__IDEMPOTENCY__TTL_SECONDS: '3600' });
     expect(config.composer.idempotency).to.include({ namespace: 'saves', ttlSeconds: 3600 });
     expect(await buildIdempotencyStore(config, logger, {})).to.be.instanceOf(KubernetesIdempotencyStore);
+  });
+
+  it('caps the records at composer.idempotency.maxRecords (positive)', async () => {
+    const config = configFrom({ COMPOSER_MCP_COMPOSER__IDEMPOTENCY__STORE: 'kubernetes', COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS: '4000' });
+    expect(config.composer.idempotency.maxRecords).to.equal(4000);
+    expect((await buildIdempotencyStore(config, logger, { POD_NAMESPACE: 'tools' }))?.limit).to.equal(4000);
+    expect(() => configFrom({ COMPOSER_MCP_COMPOSER__IDEMPOTENCY__MAX_RECORDS: '0' })).to.throw(ConfigError, /composer\.idempotency\.maxRecords/);
   });
 
   it('refuses the Kubernetes store without a namespace, naming both ways to set one', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { canonicalJson, contentIdempotencyKey, keyDigest } from '#server/composer/storage/idempotency-key.ts';
 import { LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe, readUrl, uploadUrl } from '#server/composer/storage/composer-urls.ts';
-import { isRetryableStatus, statusToToolError } from '#server/composer/storage/upstream-errors.ts';
+import { isRetryableStatus, storageStatusError } from '#server/composer/storage/upstream-errors.ts';
 import { missingStorageSettings } from '#server/composer/storage-client.ts';
 import { pngSize } from '#server/composer/session/page-capture.ts';
 import { safeUrl } from '#server/composer/session/page-diagnostics.ts';
@@ -51,12 +51,12 @@ describe('composer storage and session decisions', () => {
 
   it('retries only 5xx and maps statuses to the right tool error codes with fixes naming settings', () => {
     expect([400, 401, 404, 429, 500, 503, 599].map(isRetryableStatus)).to.deep.equal([false, false, false, false, true, true, true]);
-    expect(statusToToolError('upload', 401, '', {}).code).to.equal('UNAUTHORIZED');
-    expect(statusToToolError('read', 403, '', {}).fix).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
-    expect(statusToToolError('read', 404, '', { uid: 'u' }).code).to.equal('NOT_FOUND');
-    expect(statusToToolError('upload', 404, '', { connectorUid: 'c' }).fix).to.contain('COMPOSER_MCP_COMPOSER__CONNECTOR_UID');
-    expect(statusToToolError('upload', 502, '', { attempts: 3 }).message).to.contain('after 3 attempts');
-    expect(statusToToolError('upload', 400, '{"error":"Missing Project-Key header"}', {}).message).to.contain('Missing Project-Key header');
+    expect(storageStatusError('upload', 401, '', {}).code).to.equal('UNAUTHORIZED');
+    expect(storageStatusError('read', 403, '', {}).fix).to.contain('COMPOSER_MCP_COMPOSER__ACCESS_TOKEN');
+    expect(storageStatusError('read', 404, '', { uid: 'u' }).code).to.equal('NOT_FOUND');
+    expect(storageStatusError('upload', 404, '', { connectorUid: 'c' }).fix).to.contain('COMPOSER_MCP_COMPOSER__CONNECTOR_UID');
+    expect(storageStatusError('upload', 502, '', { attempts: 3 }).message).to.contain('after 3 attempts');
+    expect(storageStatusError('upload', 400, '{"error":"Missing Project-Key header"}', {}).message).to.contain('Missing Project-Key header');
   });
 
   it('names every missing credential setting', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
+import { IdempotencyStoreFullError, LruIdempotencyStore } from '#server/composer/storage/idempotency-store.ts';
 import { classifyUploadAnswer, classifyUploadFailure, redirectOrigin } from '#server/composer/storage/upload-outcome.ts';
 
 const answer = (status: number, body = '', location?: string) => classifyUploadAnswer({ status, body, location });
@@ -58,6 +58,25 @@ describe('the in-memory idempotency store', () => {
     expect(await store.claim('k', 'sha256:aa', { retryUnknown: true })).to.deep.equal({ kind: 'claimed' });
     await store.release('k');
     expect(await store.claim('k', 'sha256:aa')).to.deep.equal({ kind: 'claimed' });
+  });
+
+  it('makes room by evicting settled keys only: a save uploading or with an unknown outcome is never forgotten; when only those are left, a new key is refused', async () => {
+    const store = new LruIdempotencyStore(2);
+    await store.claim('unknown', 'sha256:aa');
+    await store.markUnknown('unknown', unknown);
+    await store.claim('uploading', 'sha256:bb');
+    const refused = await store.claim('new', 'sha256:cc').then(() => undefined, (e: unknown) => e);
+    expect(refused).to.be.instanceOf(IdempotencyStoreFullError);
+    expect(refused).to.deep.include({ store: 'memory', reason: 'cap', limit: 2, held: 2, pending: 2 });
+    // Nothing was lost or changed by the refusal.
+    expect(await store.claim('unknown', 'sha256:aa')).to.deep.equal({ kind: 'unknown', unknown });
+    expect(await store.claim('uploading', 'sha256:bb')).to.deep.equal({ kind: 'in-progress', contentKey: 'sha256:bb' });
+    expect(store.size).to.equal(2);
+    // Once the upload has its uid, that settled key is what makes room.
+    await store.set('uploading', { uid: 'H4sIb', contentKey: 'sha256:bb' });
+    expect(await store.claim('new', 'sha256:cc')).to.deep.equal({ kind: 'claimed' });
+    expect(await store.get('uploading')).to.equal(undefined);
+    expect(await store.claim('unknown', 'sha256:aa')).to.deep.equal({ kind: 'unknown', unknown });
   });
 
   it('evicts the least recently used finished keys, never a claim under way', async () => {

@@ -14,13 +14,15 @@ const pool: PoolRef = { apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'B
 
 describe('desiredPod', () => {
   const spec = resolved({
-    browser: { image: 'example.com/chromium:1', args: ['--lang=pt-BR'], env: [{ name: 'TZ', value: 'UTC' }], resources: { limits: { memory: '1Gi' } } },
-    gateway: { image: 'example.com/gateway:1', port: 9222, resources: { requests: { cpu: '50m' } } },
+    browser: { image: 'example.com/browser:1', args: ['--lang=pt-BR'], env: [{ name: 'TZ', value: 'UTC' }], resources: { limits: { memory: '1Gi' } } },
+    gateway: { port: 9222 },
+    maxSessionsPerBrowser: 6,
+    egress: { allowedOrigins: ['https://composer.example.com', 'https://api.example.com:8443'] },
     scheduling: { nodeSelector: { pool: 'browsers' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }], priorityClassName: 'browsers' },
   });
   const pod = desiredPod(pool, spec, 4);
-  const chromium = pod.spec!.containers.find((c) => c.name === 'chromium')!;
-  const gateway = pod.spec!.containers.find((c) => c.name === 'gateway')!;
+  const browser = pod.spec!.containers[0]!;
+  const env = Object.fromEntries(browser.env!.map((e) => [e.name, e]));
 
   it('has a deterministic name, the pool labels and a controller owner reference', () => {
     expect(pod.metadata!.name).to.equal(podName('pool', 'uid-1', 4)).and.match(/^pool-[0-9a-f]{6}$/);
@@ -33,6 +35,13 @@ describe('desiredPod', () => {
     expect(pod.metadata!.annotations!['browser.composer-mcp.io/spec-hash']).to.equal(specHash('pool', spec));
   });
 
+  it('runs one container, the gateway with Chromium as its child: no Chromium container, no DevTools port', () => {
+    expect(pod.spec!.containers.map((c) => c.name)).to.deep.equal(['browser']);
+    expect(browser.ports).to.deep.equal([{ name: 'cdp', containerPort: 9222, protocol: 'TCP' }]);
+    expect(browser.args, 'the image CMD runs the gateway').to.equal(undefined);
+    expect(JSON.stringify(pod)).to.not.match(/remote-debugging|9223|UPSTREAM/);
+  });
+
   it('is secure by default', () => {
     const ps = pod.spec!;
     expect(ps.automountServiceAccountToken).to.equal(false);
@@ -43,33 +52,34 @@ describe('desiredPod', () => {
       expect(c.securityContext!.capabilities!.drop).to.deep.equal(['ALL']);
     }
     expect(ps.volumes!.find((v) => v.name === 'dshm')!.emptyDir).to.deep.equal({ medium: 'Memory' });
-    expect(chromium.volumeMounts!.map((m) => m.mountPath)).to.have.members(['/tmp', '/dev/shm']);
+    expect(browser.volumeMounts!.map((m) => m.mountPath)).to.have.members(['/tmp', '/dev/shm', '/var/run/composer-mcp/cdp-token']);
   });
 
-  it('mounts the token Secret into the gateway and points GATEWAY_TOKEN_FILE at it; POD_IP from the downward API', () => {
+  it('mounts the token Secret read-only and points GATEWAY_TOKEN_FILE at it; POD_IP from the downward API', () => {
     const vol = pod.spec!.volumes!.find((v) => v.name === 'cdp-token')!;
     expect(vol.secret!.secretName).to.equal('pool-cdp-token');
-    const mount = gateway.volumeMounts!.find((m) => m.name === 'cdp-token')!;
+    const mount = browser.volumeMounts!.find((m) => m.name === 'cdp-token')!;
     expect(mount).to.include({ readOnly: true });
-    const env = Object.fromEntries(gateway.env!.map((e) => [e.name, e]));
     expect(env['GATEWAY_TOKEN_FILE']!.value).to.equal(`${mount.mountPath}/token`);
     expect(env['POD_IP']!.valueFrom!.fieldRef!.fieldPath).to.equal('status.podIP');
     expect(env['GATEWAY_PORT']!.value).to.equal('9222');
-    expect(chromium.volumeMounts!.some((m) => m.name === 'cdp-token')).to.equal(false);
   });
 
-  it('probes readiness on the gateway /healthz port and exposes the port', () => {
-    expect(gateway.readinessProbe!.httpGet).to.deep.equal({ path: '/healthz', port: 'cdp' });
-    expect(gateway.ports).to.deep.equal([{ name: 'cdp', containerPort: 9222, protocol: 'TCP' }]);
+  it('gives the gateway the pool\'s egress origins, session cap and Chromium flags', () => {
+    expect(env['GATEWAY_ALLOWED_ORIGINS']!.value).to.equal('https://composer.example.com,https://api.example.com:8443');
+    expect(env['GATEWAY_MAX_SESSIONS_PER_BROWSER']!.value).to.equal('6');
+    expect(JSON.parse(env['GATEWAY_CHROMIUM_ARGS']!.value!)).to.deep.equal(['--lang=pt-BR']);
+    expect(Object.fromEntries(desiredPod(pool, resolved(), 0).spec!.containers[0]!.env!.map((e) => [e.name, e.value]))['GATEWAY_ALLOWED_ORIGINS'], 'no egress by default').to.equal('');
   });
 
-  it('takes images, args, env, resources and scheduling from the spec', () => {
-    expect(chromium.image).to.equal('example.com/chromium:1');
-    expect(chromium.args).to.deep.equal(['--lang=pt-BR']);
-    expect(chromium.env!.map((e) => e.name)).to.include('TZ');
-    expect(chromium.resources).to.deep.equal({ limits: { memory: '1Gi' } });
-    expect(gateway.image).to.equal('example.com/gateway:1');
-    expect(gateway.resources).to.deep.equal({ requests: { cpu: '50m' } });
+  it('probes readiness on the gateway /healthz port', () => {
+    expect(browser.readinessProbe!.httpGet).to.deep.equal({ path: '/healthz', port: 'cdp' });
+  });
+
+  it('takes the image, env, resources and scheduling from the spec', () => {
+    expect(browser.image).to.equal('example.com/browser:1');
+    expect(env['TZ']!.value).to.equal('UTC');
+    expect(browser.resources).to.deep.equal({ limits: { memory: '1Gi' } });
     expect(pod.spec!.nodeSelector).to.deep.equal({ pool: 'browsers' });
     expect(pod.spec!.tolerations).to.have.length(1);
     expect(pod.spec!.priorityClassName).to.equal('browsers');
@@ -80,6 +90,7 @@ describe('desiredPod', () => {
     expect(specHash('pool', resolved({ replicas: 7, recycle: { maxAgeSeconds: 99, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 5 } }))).to.equal(specHash('pool', base));
     expect(specHash('pool', resolved({ browser: { image: 'x/y:2' } }))).to.not.equal(specHash('pool', base));
     expect(specHash('pool', resolved({ browser: { image: base.browser.image, args: ['--foo'] } }))).to.not.equal(specHash('pool', base));
+    expect(specHash('pool', resolved({ egress: { allowedOrigins: ['https://x.example'] } }))).to.not.equal(specHash('pool', base));
   });
 });
 

@@ -57,20 +57,24 @@ describe('pod runner: pod status (the kubelet stand-in)', () => {
 });
 
 describe('pod runner: containers as local commands', () => {
-  const pod: V1Pod = desiredPod({ apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', name: 'p', namespace: 'ns', uid: 'u' }, resolved({ browser: { image: 'x/chromium:1', args: ['--lang=pt-BR'] } }), 0);
+  const pod: V1Pod = desiredPod({ apiVersion: 'browser.composer-mcp.io/v1alpha1', kind: 'BrowserPool', name: 'p', namespace: 'ns', uid: 'u' }, resolved({
+    browser: { image: 'x/browser:1', args: ['--lang=pt-BR'] }, egress: { allowedOrigins: ['https://api.example.com'] },
+  }), 0);
   const containers = pod.spec?.containers ?? [];
   const mounts = new Map([['/tmp', '/local/tmp'], ['/var/run/composer-mcp/cdp-token', '/local/token'], ['/dev/shm', '/local/shm']]);
   const ctx = { repoDir: '/repo', nodePath: '/node', pod, podIP: '10.244.0.6', mounts, secretData: new Map<string, string>() };
 
-  it('maps the chromium and gateway containers of an operator pod to the entry points', () => {
-    expect(containers.map(programFor)).to.deep.equal(['chromium', 'gateway']);
-    const chromium = localCommand(containers[0]!, ctx);
-    expect(chromium.command).to.equal('/node');
-    expect(chromium.args).to.deep.equal(['/repo/browser/src/chromium-main.ts', '--lang=pt-BR']);
-    expect(chromium.env).to.include({ CHROMIUM_PORT: '9223', CHROMIUM_ROOT_DIR: '/local/tmp', HOME: '/local/tmp' });
-    const gateway = localCommand(containers[1]!, ctx);
-    expect(gateway.args).to.deep.equal(['/repo/browser/src/gateway-main.ts']);
-    expect(gateway.env).to.include({ POD_IP: '10.244.0.6', GATEWAY_PORT: '9222', GATEWAY_UPSTREAM_PORT: '9223' });
+  it('maps the one browser container of an operator pod to the gateway entry point, which starts Chromium itself', () => {
+    expect(containers.map(programFor)).to.deep.equal(['gateway']);
+    const browser = localCommand(containers[0]!, ctx);
+    expect(browser.command).to.equal('/node');
+    expect(browser.args).to.deep.equal(['/repo/browser/src/gateway-main.ts']);
+    expect(browser.env).to.include({
+      POD_IP: '10.244.0.6', GATEWAY_PORT: '9222', GATEWAY_ALLOWED_ORIGINS: 'https://api.example.com', GATEWAY_CHROMIUM_ARGS: '["--lang=pt-BR"]',
+      GATEWAY_ROOT_DIR: '/local/tmp', HOME: '/local/tmp', GATEWAY_TOKEN_FILE: '/local/token/token',
+    });
+    expect(programFor({ name: 'x', image: 'ghcr.io/composer-mcp/browser:0.1.0' })).to.equal('gateway');
+    expect(programFor({ name: 'x', image: 'ghcr.io/composer-mcp/chromium:0.1.0' })).to.equal(undefined);
   });
 
   it('resolves env like the kubelet: downward API, secrets, $(VAR) references, mount paths', () => {

@@ -14,8 +14,9 @@ describe('validateSpec', () => {
     if (!v.ok) return;
     expect(v.spec.replicas).to.equal(2);
     expect(v.spec.maxSessionsPerBrowser).to.equal(4);
-    expect(v.spec.browser.image).to.equal('ghcr.io/composer-mcp/chromium:0.1.0');
-    expect(v.spec.gateway).to.deep.equal({ image: 'ghcr.io/composer-mcp/gateway:0.1.0', port: 9222 });
+    expect(v.spec.browser.image).to.equal('ghcr.io/composer-mcp/browser:0.1.0');
+    expect(v.spec.gateway).to.deep.equal({ port: 9222 });
+    expect(v.spec.egress).to.deep.equal({ origins: [] });
     expect(v.spec.recycle).to.deep.equal({ maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
     expect(v.spec.autoscaling).to.equal(undefined);
   });
@@ -34,12 +35,16 @@ describe('validateSpec', () => {
     ['a bad maxMemory', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxMemory: 'lots' } }, /spec\.recycle\.maxMemory: "lots" is not a positive quantity/],
     ['negative maxLeases', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxLeases: -1 } }, /spec\.recycle\.maxLeases/],
     ['requests above limits', { browser: { image: 'a/b:1', resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } } }, /requests\.memory \(2Gi\) is greater than spec\.browser\.resources\.limits\.memory \(1Gi\)/],
-    ['a bad quantity', { gateway: { image: 'a/b:1', port: 9222, resources: { limits: { cpu: 'lots' } } } }, /spec\.gateway\.resources\.limits\.cpu: "lots" is not a quantity/],
+    ['a bad quantity', { browser: { image: 'a/b:1', resources: { limits: { cpu: 'lots' } } } }, /spec\.browser\.resources\.limits\.cpu: "lots" is not a quantity/],
     ['a bad image', { browser: { image: 'Not An Image' } }, /spec\.browser\.image/],
     ['a reserved chromium flag', { browser: { image: 'a/b:1', args: ['--remote-debugging-port=1'] } }, /args\[0\].*--remote-debugging-port/],
-    ['a reserved env var', { browser: { image: 'a/b:1', env: [{ name: 'CHROMIUM_PORT', value: '1' }] } }, /env\[0\]\.name: CHROMIUM_PORT is set by the operator/],
+    ['a reserved env var', { browser: { image: 'a/b:1', env: [{ name: 'HOME', value: '/' }] } }, /env\[0\]\.name: HOME is set by the operator/],
+    ['a gateway setting as env (it would widen egress)', { browser: { image: 'a/b:1', env: [{ name: 'GATEWAY_ALLOWED_ORIGINS', value: 'https://evil.example' }] } }, /env\[0\]\.name: GATEWAY_ALLOWED_ORIGINS is set by the operator/],
+    ['an egress origin with a path', { egress: { allowedOrigins: ['https://api.example.com/v1'] } }, /egress\.allowedOrigins\[0\]: "https:\/\/api\.example\.com\/v1" is not an origin/],
+    ['a wildcard egress origin', { egress: { allowedOrigins: ['https://*.example.com'] } }, /egress\.allowedOrigins\[0\].*not an origin/],
+    ['an egress origin listed twice', { egress: { allowedOrigins: ['https://a.example', 'https://a.example:443'] } }, /allowedOrigins\[1\].*listed twice/],
     ['a bad env name', { browser: { image: 'a/b:1', env: [{ name: '1 x', value: '1' }] } }, /env\[0\]\.name/],
-    ['the chromium port as gateway port', { gateway: { image: 'a/b:1', port: 9223 } }, /spec\.gateway\.port: 9223/],
+    ['a gateway port out of range', { gateway: { port: 70000 } }, /spec\.gateway\.port: 70000/],
     ['a bad node selector', { scheduling: { nodeSelector: { 'bad key!': 'x' } } }, /nodeSelector/],
     ['In without values', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }, /matchExpressions\[0\]: operator In needs at least one value/],
     ['an unknown operator', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'Near', values: ['x'] }] } } }, /"Near" is not one of/],
@@ -53,7 +58,12 @@ describe('validateSpec', () => {
   }
 
   it('lists every problem at once', () => {
-    expect(problems({ replicas: -1, maxSessionsPerBrowser: 0, gateway: { image: 'a/b', port: 0 } })).to.have.length(3);
+    expect(problems({ replicas: -1, maxSessionsPerBrowser: 0, gateway: { port: 0 } })).to.have.length(3);
+  });
+
+  it('normalises egress origins as the gateway reads them', () => {
+    const v = validateSpec('pool', { egress: { allowedOrigins: ['https://API.example.com:443', 'http://10.0.0.5:8080'] } } as Partial<BrowserPoolSpec>);
+    expect(v.ok && v.spec.egress.origins.map((o) => o.origin)).to.deep.equal(['https://api.example.com', 'http://10.0.0.5:8080']);
   });
 
   it('never throws on garbage', () => {
