@@ -408,6 +408,13 @@ export class BrowserPoolReconciler {
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
         await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
       })),
+      ...plan.undrain.map((u) => run(async () => {
+        const ok = await writer.annotatePod(ref.namespace, u.name, { [ANNOTATION_DRAINING_SINCE]: null, [ANNOTATION_DRAIN_REASON]: null });
+        if (!ok) return;
+        log.info('Returned a draining browser pod to Ready: demand needs it again', { pod: u.name, sessions: u.sessions });
+        await writer.event(pool, 'Normal', 'ReturnedBrowser',
+          `Returned browser pod ${u.name} from Draining to Ready (demand rose again); ${u.sessions} leased sessions`);
+      })),
       ...plan.delete.map((d) => run(async () => {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
         memory.expectedDeletes.set(d.name, this.#clock.now());
