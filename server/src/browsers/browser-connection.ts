@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContextOptions, type CDPSession } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession } from 'playwright-core';
 import type { Logger } from '#common/logger.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserFailedError } from './errors.ts';
@@ -103,6 +103,15 @@ export class BrowserConnection {
    */
   private fullUntil = 0;
   private fullTimer: NodeJS.Timeout | undefined;
+  /** The browser-level CDP session the gateway pushes its load on (and takes `Gateway.*` commands on). */
+  private loadSession: CDPSession | undefined;
+  /**
+   * The state this connection last told its gateway new contexts start in (`Gateway.setNewContextState`); undefined
+   * when unknown, 'unsupported' for a gateway without the command.
+   */
+  private newContextState: 'warm' | 'leased' | 'unsupported' | undefined;
+  /** Context creations run one at a time, each after declaring the state its context starts in. */
+  private creations: Promise<unknown> = Promise.resolve();
 
   constructor(endpoint: BrowserEndpoint, options: ConnectionOptions) {
     this.endpoint = { ...endpoint };
@@ -280,6 +289,8 @@ export class BrowserConnection {
       this.browser = browser;
       browser.on('disconnected', () => this.markDown('disconnected', generation));
       this.observed = undefined;
+      this.loadSession = undefined;
+      this.newContextState = undefined;
       this.fullUntil = 0;
       await this.subscribeLoad(browser, generation);
       if (generation !== this.generation || this.isClosed()) {
@@ -324,6 +335,7 @@ export class BrowserConnection {
         if (generation === this.generation) this.applyLoad(parseLoadReport(report));
       }) as never);
       this.applyLoad(parseLoadReport(await session.send('Gateway.subscribeLoad' as never)));
+      if (generation === this.generation) this.loadSession = session;
     } catch (error) {
       this.options.logger.warn('Browser gateway reports no load; placing by this server\'s own leases only', { browserId: this.id, error: errorMessage(error) });
     }
@@ -338,13 +350,16 @@ export class BrowserConnection {
   }
 
   /**
-   * Creates a context and page. A warm one (made ahead of demand) is marked warm at the gateway through a CDP session
-   * of its page, kept to mark it leased at hand-over; one made for a waiting lease stays leased (the gateway's default).
+   * Creates a context and page. A warm one (made ahead of demand) is warm at the gateway from its creation
+   * (`Gateway.setNewContextState` before it, so no report ever shows it leased), with a CDP session of its page kept to
+   * mark it leased at hand-over; one made for a waiting lease is leased from its creation. A gateway without that
+   * command gets the warm context marked after its page exists.
    */
   private async createPage(browser: Browser, purpose: 'warm' | 'lease'): Promise<WarmPage> {
-    let context;
+    let context: BrowserContext;
+    let bornWarm = false;
     try {
-      context = await browser.newContext(this.options.contextOptions);
+      ({ context, bornWarm } = await this.newContext(browser, purpose));
     } catch (error) {
       if (errorMessage(error).includes(CAPACITY_MARKER)) {
         this.fullUntil = Date.now() + FULL_AFTER_REFUSAL_MS;
@@ -363,13 +378,44 @@ export class BrowserConnection {
       let marker: CDPSession | undefined;
       if (purpose === 'warm' && this.observed !== undefined) {
         marker = await context.newCDPSession(page);
-        await marker.send('Gateway.setContextState' as never, { state: 'warm' } as never);
+        if (!bornWarm) await marker.send('Gateway.setContextState' as never, { state: 'warm' } as never);
       }
       return { context, page, guard, ...(marker !== undefined ? { marker } : {}) };
     } catch (error) {
       await closeQuietly(context);
       throw error;
     }
+  }
+
+  /**
+   * Creates a browser context in the state `purpose` asks for at the gateway: one creation at a time, each after
+   * declaring (when it differs from the last declared) the state new contexts start in, so no other creation of this
+   * connection can slip in between. `bornWarm` tells whether a warm context is warm already.
+   */
+  private newContext(browser: Browser, purpose: 'warm' | 'lease'): Promise<{ context: BrowserContext; bornWarm: boolean }> {
+    const create = async (): Promise<{ context: BrowserContext; bornWarm: boolean }> => {
+      const wanted = purpose === 'warm' ? 'warm' : 'leased';
+      const session = this.loadSession;
+      if (session !== undefined && this.observed !== undefined && this.newContextState !== 'unsupported' && this.newContextState !== wanted) {
+        try {
+          await session.send('Gateway.setNewContextState' as never, { state: wanted } as never);
+          this.newContextState = wanted;
+        } catch (error) {
+          if (errorMessage(error).includes('wasn\'t found')) {
+            this.newContextState = 'unsupported';
+          } else {
+            this.newContextState = undefined;
+            // The gateway may still make new contexts warm: a lease's context must not start so.
+            if (wanted === 'leased') throw error;
+          }
+        }
+      }
+      const context = await browser.newContext(this.options.contextOptions);
+      return { context, bornWarm: wanted === 'warm' && this.newContextState === 'warm' };
+    };
+    const run = this.creations.then(create, create);
+    this.creations = run.catch(() => undefined);
+    return run;
   }
 
   private markDown(reason: string, generation: number): void {
