@@ -180,7 +180,11 @@ export const chartValuesSchema = z.strictObject({
   browserPool,
   monitoring: z.strictObject({
     serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: stringMap }),
-    prometheusRule: z.strictObject({ enabled: z.boolean(), labels: stringMap, runbookBaseUrl: url, toolErrorRatio: z.number().gt(0).lt(1) }),
+    prometheusRule: z.strictObject({
+      enabled: z.boolean(), labels: stringMap, runbookBaseUrl: url, toolErrorRatio: z.number().gt(0).lt(1),
+      openPreviewP95Seconds: z.number().gt(0), saveFailureRatio: z.number().gt(0).lt(1),
+    }),
+    grafanaDashboard: z.strictObject({ enabled: z.boolean(), namespace: z.union([z.literal(''), dnsLabel]), labels: stringMap, annotations: stringMap }),
   }),
   podSecurityContext: z.strictObject({
     runAsNonRoot: z.boolean().optional(),

@@ -13,6 +13,7 @@ import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { recommendationsInWindow, recordRecommendation, type Recommendation } from './scale-down-stabilization.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
+import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
@@ -58,6 +59,8 @@ export interface ReconcilerDeps {
   planOptions?: PlanOptions;
   /** How long a session count read from a gateway is reused (default 1000 ms). */
   sessionTtlMs?: number;
+  /** Where pool figures, drains and deletions are counted (default: one PoolMetrics per process, global meter). */
+  poolMetrics?: PoolMetrics;
 }
 
 /** What a reconcile asks of the queue. */
@@ -131,6 +134,7 @@ export class BrowserPoolReconciler {
     if (!pool) {
       await this.#cleanUpAfter(writer, key);
       this.#memory.delete(key);
+      poolMetricsOf(this.#deps).forget(key);
       return {};
     }
     if (pool.metadata.deletionTimestamp) return {};
@@ -211,6 +215,7 @@ export class BrowserPoolReconciler {
       poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
       ...(reconcileError ? { reconcileError } : {}),
     });
+    poolMetricsOf(this.#deps).observe(ref, plan.desiredReplicas, status.browsers ?? []);
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
@@ -416,6 +421,7 @@ export class BrowserPoolReconciler {
           [ANNOTATION_DRAIN_REASON]: d.reason,
         });
         if (!ok) return;
+        poolMetricsOf(this.#deps).drained(ref, d.reason);
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
         await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
@@ -431,6 +437,7 @@ export class BrowserPoolReconciler {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
         memory.expectedDeletes.set(d.name, this.#clock.now());
         if (!ok) return;
+        poolMetricsOf(this.#deps).deleted(ref, d.reason);
         log.info('Deleted browser pod', { pod: d.name, reason: d.reason });
         await writer.event(pool, 'Normal', 'DeletedBrowser', `Deleted browser pod ${d.name} (${d.reason})`);
       })),
