@@ -131,7 +131,12 @@ describe('two server replicas, one autoscaled BrowserPool with pre-warm, real br
     this.timeout(120_000);
     await Promise.all(users.map((u) => u.stop()));
     const summary = await sampler?.stop();
-    console.log(`      counts: ${JSON.stringify({ ...counts, sampler: summary, violations: sampler?.violations.slice(0, 5), calls: { ok: ledger.ok, failed: ledger.failed.length } })}`);
+    // What the replicas warned about, by message (a lease retried elsewhere, a context refused at the cap...).
+    const warnings: Record<string, number> = {};
+    for (const l of replicas.flatMap((r) => r.logs())) {
+      if (l['level'] === 'warn' || l['level'] === 'error') warnings[String(l['message'])] = (warnings[String(l['message'])] ?? 0) + 1;
+    }
+    console.log(`      counts: ${JSON.stringify({ ...counts, sampler: summary, violations: sampler?.violations.slice(0, 5), calls: { ok: ledger.ok, failed: ledger.failed.length }, replicaWarnings: warnings })}`);
     for (const c of clients) await c.close().catch(() => undefined);
     await proxy?.close();
     await Promise.all(replicas.map((r) => r.stop()));

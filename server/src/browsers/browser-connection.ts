@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession } from 'playwright-core';
 import type { Logger } from '#common/logger.ts';
+import { ContextCreator } from './context-creator.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserFailedError } from './errors.ts';
 import { watchBlockedRequests, type BlockedRequestSink } from './blocked-requests.ts';
@@ -103,15 +104,6 @@ export class BrowserConnection {
    */
   private fullUntil = 0;
   private fullTimer: NodeJS.Timeout | undefined;
-  /** The browser-level CDP session the gateway pushes its load on (and takes `Gateway.*` commands on). */
-  private loadSession: CDPSession | undefined;
-  /**
-   * The state this connection last told its gateway new contexts start in (`Gateway.setNewContextState`); undefined
-   * when unknown, 'unsupported' for a gateway without the command.
-   */
-  private newContextState: 'warm' | 'leased' | 'unsupported' | undefined;
-  /** Context creations run one at a time, each after declaring the state its context starts in. */
-  private creations: Promise<unknown> = Promise.resolve();
 
   constructor(endpoint: BrowserEndpoint, options: ConnectionOptions) {
     this.endpoint = { ...endpoint };
@@ -289,17 +281,16 @@ export class BrowserConnection {
       this.browser = browser;
       browser.on('disconnected', () => this.markDown('disconnected', generation));
       this.observed = undefined;
-      this.loadSession = undefined;
-      this.newContextState = undefined;
       this.fullUntil = 0;
-      await this.subscribeLoad(browser, generation);
+      const loadSession = await this.subscribeLoad(browser, generation);
       if (generation !== this.generation || this.isClosed()) {
         await browser.close().catch(() => undefined);
         return;
       }
+      const creator = new ContextCreator(browser, loadSession, options.contextOptions);
       this.pool = new PrewarmPool({
         target: options.prewarm,
-        create: (purpose) => this.createPage(browser, purpose),
+        create: (purpose) => this.createPage(creator, purpose),
         room: () => Math.min(this.cap - this.others, this.ownCap) - this.inUseValue - (this.pool?.openUnclaimed ?? 0),
         onError: (error) => {
           if (error instanceof BrowserAtCapacityError) options.logger.debug('Did not pre-warm a context: the browser is at its cap', { browserId: this.id });
@@ -325,9 +316,9 @@ export class BrowserConnection {
   /**
    * Follows the browser's load as its gateway pushes it (`Gateway.subscribeLoad` on a browser-level CDP session), so
    * placement sees every server's contexts. A gateway that does not answer leaves placement on this server's own
-   * leases (and the gateway still enforces its cap).
+   * leases (and the gateway still enforces its cap). Returns the session (for `Gateway.*` commands), or undefined.
    */
-  private async subscribeLoad(browser: Browser, generation: number): Promise<void> {
+  private async subscribeLoad(browser: Browser, generation: number): Promise<CDPSession | undefined> {
     let session: CDPSession;
     try {
       session = await browser.newBrowserCDPSession();
@@ -335,9 +326,10 @@ export class BrowserConnection {
         if (generation === this.generation) this.applyLoad(parseLoadReport(report));
       }) as never);
       this.applyLoad(parseLoadReport(await session.send('Gateway.subscribeLoad' as never)));
-      if (generation === this.generation) this.loadSession = session;
+      return this.observed !== undefined ? session : undefined;
     } catch (error) {
       this.options.logger.warn('Browser gateway reports no load; placing by this server\'s own leases only', { browserId: this.id, error: errorMessage(error) });
+      return undefined;
     }
   }
 
@@ -350,16 +342,16 @@ export class BrowserConnection {
   }
 
   /**
-   * Creates a context and page. A warm one (made ahead of demand) is warm at the gateway from its creation
-   * (`Gateway.setNewContextState` before it, so no report ever shows it leased), with a CDP session of its page kept to
-   * mark it leased at hand-over; one made for a waiting lease is leased from its creation. A gateway without that
-   * command gets the warm context marked after its page exists.
+   * Creates a context and page. A warm one (made ahead of demand) is warm at the gateway from its creation (see
+   * ContextCreator: no report ever shows it leased), with a CDP session of its page kept to mark it leased at
+   * hand-over; one made for a waiting lease is leased from its creation. A gateway without the declaration gets the
+   * warm context marked after its page exists.
    */
-  private async createPage(browser: Browser, purpose: 'warm' | 'lease'): Promise<WarmPage> {
+  private async createPage(creator: ContextCreator, purpose: 'warm' | 'lease'): Promise<WarmPage> {
     let context: BrowserContext;
     let bornWarm = false;
     try {
-      ({ context, bornWarm } = await this.newContext(browser, purpose));
+      ({ context, bornWarm } = await creator.create(purpose));
     } catch (error) {
       if (errorMessage(error).includes(CAPACITY_MARKER)) {
         this.fullUntil = Date.now() + FULL_AFTER_REFUSAL_MS;
@@ -385,37 +377,6 @@ export class BrowserConnection {
       await closeQuietly(context);
       throw error;
     }
-  }
-
-  /**
-   * Creates a browser context in the state `purpose` asks for at the gateway: one creation at a time, each after
-   * declaring (when it differs from the last declared) the state new contexts start in, so no other creation of this
-   * connection can slip in between. `bornWarm` tells whether a warm context is warm already.
-   */
-  private newContext(browser: Browser, purpose: 'warm' | 'lease'): Promise<{ context: BrowserContext; bornWarm: boolean }> {
-    const create = async (): Promise<{ context: BrowserContext; bornWarm: boolean }> => {
-      const wanted = purpose === 'warm' ? 'warm' : 'leased';
-      const session = this.loadSession;
-      if (session !== undefined && this.observed !== undefined && this.newContextState !== 'unsupported' && this.newContextState !== wanted) {
-        try {
-          await session.send('Gateway.setNewContextState' as never, { state: wanted } as never);
-          this.newContextState = wanted;
-        } catch (error) {
-          if (errorMessage(error).includes('wasn\'t found')) {
-            this.newContextState = 'unsupported';
-          } else {
-            this.newContextState = undefined;
-            // The gateway may still make new contexts warm: a lease's context must not start so.
-            if (wanted === 'leased') throw error;
-          }
-        }
-      }
-      const context = await browser.newContext(this.options.contextOptions);
-      return { context, bornWarm: wanted === 'warm' && this.newContextState === 'warm' };
-    };
-    const run = this.creations.then(create, create);
-    this.creations = run.catch(() => undefined);
-    return run;
   }
 
   private markDown(reason: string, generation: number): void {
