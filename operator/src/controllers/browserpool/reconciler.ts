@@ -11,7 +11,9 @@ import { holdsDeclared, missingLabels } from './drift.ts';
 import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
+import { recommendationsInWindow, recordRecommendation, type Recommendation } from './scale-down-stabilization.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
+import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
@@ -57,6 +59,8 @@ export interface ReconcilerDeps {
   planOptions?: PlanOptions;
   /** How long a session count read from a gateway is reused (default 1000 ms). */
   sessionTtlMs?: number;
+  /** Where pool figures, drains and deletions are counted (default: one PoolMetrics per process, global meter). */
+  poolMetrics?: PoolMetrics;
 }
 
 /** What a reconcile asks of the queue. */
@@ -86,6 +90,13 @@ interface PoolMemory {
   offered: Set<string>;
   /** Generation for which an InvalidSpec event was recorded. */
   invalidGeneration?: number;
+  /**
+   * The autoscaler's recommendations that may still be the highest of its scale-down stabilisation window (undefined
+   * while the pool is not autoscaled, and before its first reconcile in this term).
+   */
+  recommendations?: Recommendation[];
+  /** The leadership term the recommendations were made in: another leader's were never seen, so a new term starts over. */
+  recommendationsTerm?: WriteFence;
 }
 
 const EXPECTATION_TTL_MS = 30_000;
@@ -123,6 +134,7 @@ export class BrowserPoolReconciler {
     if (!pool) {
       await this.#cleanUpAfter(writer, key);
       this.#memory.delete(key);
+      poolMetricsOf(this.#deps).forget(key);
       return {};
     }
     if (pool.metadata.deletionTimestamp) return {};
@@ -173,10 +185,20 @@ export class BrowserPoolReconciler {
         : Promise.resolve(0),
     ]);
     const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
+    const window = spec.autoscaling?.scaleDownStabilizationWindowSeconds;
+    if (window === undefined || memory.recommendationsTerm !== term?.fence) memory.recommendations = undefined;
+    memory.recommendationsTerm = term?.fence;
+    // A new term (a hand-over, an operator restart) has not seen the previous leader's recommendations: the count it
+    // last wrote counts as recommended now, so the pool does not shrink before a whole window has passed.
+    if (window !== undefined) {
+      memory.recommendations ??= pool.status?.desiredReplicas !== undefined ? [{ atMs: now.getTime(), replicas: pool.status.desiredReplicas }] : [];
+    }
     const plan = makePlan({
       poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial, queued: queued ?? 0,
+      ...(window !== undefined ? { recentRecommendations: recommendationsInWindow(memory.recommendations ?? [], now.getTime(), window) } : {}),
       ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
     });
+    if (window !== undefined) memory.recommendations = recordRecommendation(memory.recommendations ?? [], now.getTime(), window, plan.recommendedReplicas);
 
     if (!failure) {
       try {
@@ -193,6 +215,7 @@ export class BrowserPoolReconciler {
       poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
       ...(reconcileError ? { reconcileError } : {}),
     });
+    poolMetricsOf(this.#deps).observe(ref, plan.desiredReplicas, status.browsers ?? []);
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
@@ -398,14 +421,23 @@ export class BrowserPoolReconciler {
           [ANNOTATION_DRAIN_REASON]: d.reason,
         });
         if (!ok) return;
+        poolMetricsOf(this.#deps).drained(ref, d.reason);
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
         await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
+      })),
+      ...plan.undrain.map((u) => run(async () => {
+        const ok = await writer.annotatePod(ref.namespace, u.name, { [ANNOTATION_DRAINING_SINCE]: null, [ANNOTATION_DRAIN_REASON]: null });
+        if (!ok) return;
+        log.info('Returned a draining browser pod to Ready: demand needs it again', { pod: u.name, sessions: u.sessions });
+        await writer.event(pool, 'Normal', 'ReturnedBrowser',
+          `Returned browser pod ${u.name} from Draining to Ready (demand rose again); ${u.sessions} leased sessions`);
       })),
       ...plan.delete.map((d) => run(async () => {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
         memory.expectedDeletes.set(d.name, this.#clock.now());
         if (!ok) return;
+        poolMetricsOf(this.#deps).deleted(ref, d.reason);
         log.info('Deleted browser pod', { pod: d.name, reason: d.reason });
         await writer.event(pool, 'Normal', 'DeletedBrowser', `Deleted browser pod ${d.name} (${d.reason})`);
       })),
