@@ -37,6 +37,15 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
   };
 }
 
+/**
+ * The options of every lease's browser context: the screenshots' viewport (contexts are made ahead, no resize per
+ * call) and no service workers (a page cannot answer its own asset requests, nor outlive its lease in one; proven by
+ * test/integration/browsers/service-workers.test.ts).
+ */
+export function leaseContextOptions(viewport: { width: number; height: number }): { viewport: { width: number; height: number }; serviceWorkers: 'block' } {
+  return { viewport: { ...viewport }, serviceWorkers: 'block' };
+}
+
 /** The origins browser work may load: the Composer's and the storage API's. */
 export function allowedOriginsOf(config: ServerConfig): string[] {
   return [...new Set([new URL(config.composer.composerUrl).origin, new URL(config.composer.apiUrl).origin])];
@@ -161,9 +170,7 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
       if (!browsers) return;
       try {
         const { startBrowserPool } = await import('#server/browsers/create-router.ts');
-        // Contexts made ahead with the screenshots' viewport (no resize per call) and no service workers (a page
-        // cannot answer its own asset requests, nor outlive its lease in one).
-        const contextOptions = { viewport: { ...config.composer.page.viewport }, serviceWorkers: 'block' as const };
+        const contextOptions = leaseContextOptions(config.composer.page.viewport);
         const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions } });
         if (stopping) await pool?.stop();
         else browsers.settle(pool);
