@@ -35,6 +35,7 @@ import { editorUrl, embedUrl } from '#server/composer/storage/composer-urls.ts';
 import { startComposerStandin, type StandinFaultsPatch } from '#support/composer-standin/standin.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.ts';
+import { PhaseLog, phaseTable, type LoggedPhases } from './support/phase-log.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
 
@@ -84,8 +85,11 @@ export async function run(): Promise<BenchReport> {
     const settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: token, projectKey: PROJECT_KEY, connectorUid: CONNECTOR_UID, apiEnv: 'prd' };
     const { uid } = await new HttpStorageClient(settings, { logger }).upload(everyWidgetComposition('Benchmark: every widget', 'One widget of every type, for the peer benchmark'));
 
-    // Ours: the real server with a local pool of one browser.
+    // Ours: the real server with a local pool of one browser (logging where each call's time went with BENCH_PHASES=1).
+    const withPhases = process.env['BENCH_PHASES'] === '1';
+    const phaseLog = new PhaseLog();
     const server = await startServerProcess({
+      ...(withPhases ? { LOG_LEVEL: 'debug' } : {}),
       COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
       COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
       COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: token,
@@ -95,7 +99,7 @@ export async function run(): Promise<BenchReport> {
       COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
       COMPOSER_MCP_RATE_LIMIT__MAX_REQUESTS: '1000000',
       COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5',
-    });
+    }, 30_000, withPhases ? phaseLog.onLine : undefined);
     cleanups.push(() => server.stop());
     const ours = new Client({ name: 'peer-bench-ours', version: '0.0.0' });
     await ours.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl)));
@@ -163,7 +167,7 @@ export async function run(): Promise<BenchReport> {
     const measure = async (scenario: Scenario) => {
       standin.resetFaults();
       standin.setFaults(scenario.faults);
-      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>() }]));
+      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>(), phases: [] as LoggedPhases[] }]));
       for (let i = 0; i < warmup; i++) {
         for (const kind of kinds) {
           await callOurs(kind);
@@ -173,7 +177,10 @@ export async function run(): Promise<BenchReport> {
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
           const s = samples[kind.name]!;
+          phaseLog.take();
           const a = await callOurs(kind);
+          await sleep(withPhases ? 5 : 0);
+          s.phases.push(...phaseLog.take());
           const b = await callPeer(kind);
           s.ours.push(a.ms);
           s.peer.push(b.ms);
@@ -227,6 +234,9 @@ export async function run(): Promise<BenchReport> {
         };
       }),
     );
+    const phaseTables = withPhases
+      ? results.flatMap(({ scenario, samples }) => kinds.map((kind) => phaseTable(`${scenario.key}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.phases, { 'client-observed call': samples[kind.name]!.ours })))
+      : [];
     const ratioRows = results.flatMap(({ scenario, samples }) =>
       kinds.map((kind) => {
         const a = summarize(samples[kind.name]!.ours);
@@ -243,6 +253,7 @@ export async function run(): Promise<BenchReport> {
     return {
       tables: [
         ...tables,
+        ...phaseTables,
         {
           title: 'Ours against the peer, per scenario (ratio = ours / peer; ready = ours said ready; identical = same PNG bytes as ours)',
           columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical'],

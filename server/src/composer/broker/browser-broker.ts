@@ -140,6 +140,7 @@ export class BrowserCredentialBroker {
       await this.send('Fetch.failRequest', { requestId, errorReason: 'AccessDenied' });
       return;
     }
+    const paused = performance.now();
     const answer: BrokerAnswer = await lease.answer(event.request);
     if (answer.kind === 'fail') {
       await this.send('Fetch.failRequest', { requestId, errorReason: answer.errorReason });
@@ -147,9 +148,12 @@ export class BrowserCredentialBroker {
     }
     // Chromium refuses some answers (a status it does not know); a request left paused would hang its page until
     // the lease ends, so a refused answer becomes a network error.
+    const fulfilling = performance.now();
     if (!(await this.send('Fetch.fulfillRequest', { requestId, responseCode: answer.status, responseHeaders: answer.headers, body: answer.body.toString('base64') }))) {
       await this.send('Fetch.failRequest', { requestId, errorReason: 'Failed' });
     }
+    lease.phases?.add('broker.fulfil', performance.now() - fulfilling);
+    lease.phases?.add('broker.answer', performance.now() - paused);
   }
 
   /** A CDP command whose failure means the request is gone (its page or context closed) or the answer was refused; false then. */

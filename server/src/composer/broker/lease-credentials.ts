@@ -54,6 +54,14 @@ export interface LeaseCredentialsOptions {
    */
   viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
   fetch?: typeof fetch;
+  /** Where the time of the lease's relays goes (session/visit-phases.ts): moments and durations by name. */
+  phases?: PhaseRecorder;
+}
+
+/** The moments and durations the broker reports for a lease (structurally session/visit-phases.ts's VisitPhases). */
+export interface PhaseRecorder {
+  mark(name: string, when?: number): void;
+  add(name: string, ms: number): void;
 }
 
 /** Longest list of refused calls or failed relays kept per lease (later ones are counted only). */
@@ -121,6 +129,11 @@ export class LeaseCredentials {
     this.pairs = pairs;
   }
 
+  /** Where the time of this lease's relays goes, when measured. */
+  get phases(): PhaseRecorder | undefined {
+    return this.options.phases;
+  }
+
   /** The look-alike values that identify this lease in a request. */
   get lookAlikes(): string[] {
     return this.projectKey ? [this.token, this.projectKey] : [this.token];
@@ -157,12 +170,19 @@ export class LeaseCredentials {
     }
     if (preflightFor !== undefined) return { kind: 'fulfil', status: 204, headers: preflightHeaders(request, preflightFor), body: Buffer.alloc(0) };
     this.relayed++;
+    const phases = this.options.phases;
+    const relayStarted = performance.now();
+    phases?.mark(`${decision.kind}.paused`, relayStarted);
     const outcome = await relayToApi(
       { method: request.method.toUpperCase(), url: decision.upstreamUrl, headers: request.headers },
       { accessToken: this.options.accessToken, projectKey: this.options.projectKey, apiEnv: this.options.apiEnv },
       { timeoutMs: this.options.upstreamTimeoutMs, maxBytes: this.options.maxResponseBytes, signal: this.ended.signal, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
     );
-    return this.relayAnswer(request, decision.kind, outcome);
+    phases?.add(`${decision.kind}.upstream`, performance.now() - relayStarted);
+    const viewStarted = performance.now();
+    const answer = this.relayAnswer(request, decision.kind, outcome);
+    phases?.add(`${decision.kind}.view`, performance.now() - viewStarted);
+    return answer;
   }
 
   private relayAnswer(request: PausedRequestLike, kind: 'sign-in' | 'read' | 'configured', outcome: RelayOutcome): BrokerAnswer {

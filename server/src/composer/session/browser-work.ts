@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { createLogger } from '#common/logger.ts';
 import { ComposerError } from '../composer-error.ts';
 import type { BrowserLease, BrowserLeaser } from '../ports/browser-leaser.ts';
 import type { ComposerSettings } from '../ports/composer-settings.ts';
@@ -14,6 +15,9 @@ import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
 import { reportedUrl } from './reported-url.ts';
 import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
+import { VisitPhases } from './visit-phases.ts';
+
+const logger = createLogger({ component: 'browser-work' });
 
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
@@ -98,7 +102,7 @@ function watchForCrash(page: Page): { crashed: Promise<never>; dispose: () => vo
  * Starts the server's side of a read-only lease on `lease`'s browser: look-alike credentials for the page, the
  * real ones put on its allowed API calls by the browser's credential broker.
  */
-async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string): Promise<BrokeredLease> {
+async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string, phases: VisitPhases): Promise<BrokeredLease> {
   const browser = lease.context.browser();
   if (browser === null) throw new Error('the lease\'s context has no browser to broker credentials on');
   const access = resolvePageAccess(settings.pageAccess);
@@ -115,6 +119,7 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
     maxRelayedCalls: access.maxApiCallsPerLease,
     // The document is hostile whoever saved it: the app gets it sanitised, so its HTML cannot run script.
     viewDocument: sanitizeCompositionJsonForView,
+    phases,
   });
 }
 
@@ -167,21 +172,26 @@ export async function withComposerPage<T>(
 ): Promise<{ visit: ReportedVisit; captured: T; browserId: string }> {
   const browsers = requireBrowserWork(services);
   const page = pageSettingsOf(services.settings);
+  const phases = new VisitPhases();
   await options.reportProgress(0, 3, 'Waiting for a browser');
   try {
-    return await browsers.withLease(
+    const done = await browsers.withLease(
       async (lease) => {
+        phases.mark('lease.handed-over');
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
-        const brokered = await openReadOnlyLease(lease, services.settings, options.uid);
+        const brokered = await openReadOnlyLease(lease, services.settings, options.uid, phases);
+        phases.mark('broker.opened');
         const { credentials } = brokered;
         try {
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal }), crash.crashed, flood.flooded]);
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
+          phases.mark('capture.start');
           const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
+          phases.mark('capture.done');
           await options.reportProgress(3, 3, 'Done');
           const reported: ReportedVisit = {
             ...visit,
@@ -207,6 +217,9 @@ export async function withComposerPage<T>(
       },
       { idempotent: true, signal: options.signal, allowedOrigins: composerOrigins(services.settings) },
     );
+    phases.mark('lease.released');
+    logger.debug('Visit phases', { view: options.view, ...phases.toJSON() });
+    return done;
   } catch (error) {
     throw browserWorkFailure(error) ?? error;
   }

@@ -11,6 +11,7 @@ import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type 
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
+import type { VisitPhases } from './visit-phases.ts';
 
 export type { WidgetRef } from './readiness-report.ts';
 
@@ -75,6 +76,8 @@ export interface VisitOptions {
   signal?: AbortSignal;
   /** The asset cache to serve the app's assets from (default: the process's, when composer.page.assetCacheBytes > 0). */
   assetCache?: SharedAssetCache;
+  /** Where the visit's time goes (marked when given). */
+  phases?: VisitPhases;
 }
 
 type Outcome =
@@ -182,23 +185,33 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   // Independent set-up steps, at once: the session seed, the probe (both before the app's first script) and the viewport.
   const viewport = page.viewportSize();
   const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
+  const phases = options.phases;
+  phases?.mark('visit.start');
   const [cdp] = await Promise.all([
     lease.context.newCDPSession(page).then(async (session) => {
+      phases?.mark('setup.cdp');
       const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
-      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl)]);
+      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl, phases)]);
+      phases?.mark('setup.probe+cache');
       return session;
     }),
-    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)),
+    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)).then(() => phases?.mark('setup.seed')),
     sameViewport ? undefined : page.setViewportSize(options.page.viewport),
   ]);
+  phases?.mark('setup.done');
   const watcher = new PageWatcher(page);
   const url = options.view === 'editor' ? editorUrl(settings.composerUrl, uid) : embedUrl(settings.composerUrl, uid);
   const { promise: outcome, resolve: settle } = Promise.withResolvers<Outcome>();
   const onResponse = (response: Response) => {
     const request = response.request();
     if (request.method() !== 'GET') return;
-    if (isReadOf(response.url(), settings.apiUrl, uid)) settle({ kind: 'read', response });
-    else if (isUserMe(response.url(), settings.apiUrl) && !response.ok()) settle({ kind: 'me-failed', status: response.status() });
+    if (isReadOf(response.url(), settings.apiUrl, uid)) {
+      phases?.mark('page.read-response');
+      settle({ kind: 'read', response });
+    } else if (isUserMe(response.url(), settings.apiUrl)) {
+      phases?.mark('page.me-response');
+      if (!response.ok()) settle({ kind: 'me-failed', status: response.status() });
+    }
   };
   const onRequestFailed = (request: Request) => {
     if (request.method() !== 'GET') return;
@@ -212,12 +225,17 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked], totals: { ...watcher.totals, blockedNavigations: lease.blockedTotal } });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
+    phases?.mark('nav.start');
     const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
+    committed.then(() => phases?.mark('nav.committed'), () => undefined);
     committed.catch((error: unknown) => {
       settle({ kind: 'navigation-failed', error: error instanceof Error ? error : new Error(String(error)) });
     });
     // The probe's world in the new document, found while the app loads (off the path from the read to ready).
-    const world = committed.then(() => probeWorld(cdp));
+    const world = committed.then(() => probeWorld(cdp)).then((id) => {
+      phases?.mark('probe.world');
+      return id;
+    });
     world.catch(() => undefined);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
@@ -229,9 +247,11 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     if (readStatus < 200 || readStatus > 299) throw visitFailure({ kind: 'read-status', status: readStatus }, uid, options.page.readyTimeoutMs, details());
     const readMs = Date.now() - started;
     const document: unknown = await first.response.json().catch(() => undefined);
+    phases?.mark('read.body');
     const expectation = renderExpectationOf(document);
     const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
     const readyAt = performance.timeOrigin + performance.now();
+    phases?.mark('probe.ready');
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {
       url,
