@@ -174,13 +174,11 @@ export async function run(): Promise<BenchReport> {
           await callPeer(kind);
         }
       }
+      phaseLog.take(); // the warm-up calls' lines
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
           const s = samples[kind.name]!;
-          phaseLog.take();
           const a = await callOurs(kind);
-          await sleep(withPhases ? 5 : 0);
-          s.phases.push(...phaseLog.take());
           const b = await callPeer(kind);
           s.ours.push(a.ms);
           s.peer.push(b.ms);
@@ -196,6 +194,11 @@ export async function run(): Promise<BenchReport> {
             s.peerBytes.add(b.png.length);
           }
         }
+      }
+      if (withPhases) {
+        await settled(); // the last call's lease has ended and logged
+        await sleep(100);
+        for (const logged of phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.phases.push(logged);
       }
       return samples;
     };

@@ -164,7 +164,8 @@ export type ReportedVisit = Omit<CompositionVisit, 'totals'> & {
  * read-only: the browser's credential broker puts the real credentials only on the sign-in check and the read of
  * `uid`, and refuses (and reports) every other API call of the page. Reports progress in 3 steps; a renderer crash,
  * a cancellation or a Playwright timeout becomes a ComposerError, the browser pool's own failures pass through (the
- * tools layer maps them). The lease ends when this returns.
+ * tools layer maps them). A result is returned as soon as it is captured, and the lease's context is closed right
+ * after (the router holds the slot until then); a failure is thrown once the lease has ended.
  */
 export async function withComposerPage<T>(
   services: BrowserWorkServices,
@@ -174,9 +175,15 @@ export async function withComposerPage<T>(
   const page = pageSettingsOf(services.settings);
   const phases = new VisitPhases();
   await options.reportProgress(0, 3, 'Waiting for a browser');
+  // The result is answered once captured: closing the context (10-20 ms of Chromium's work) happens after, while
+  // the router still counts the slot as taken, so the browser's cap holds. A failure still waits for the lease's end.
+  const { promise: answered, resolve: answer } = Promise.withResolvers<{ visit: ReportedVisit; captured: T; browserId: string }>();
+  let answeredAlready = false;
   try {
-    const done = await browsers.withLease(
+    const leased = browsers.withLease(
       async (lease) => {
+        // A retry the router starts after the answer was given (a browser that failed as the work ended) has nothing to do.
+        if (answeredAlready) throw new Error('this call was already answered');
         phases.mark('lease.handed-over');
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
@@ -201,7 +208,10 @@ export async function withComposerPage<T>(
             sanitizedFields: [...credentials.sanitizedFields],
             totals: { ...visit.totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal },
           };
-          return { visit: reported, captured, browserId: lease.browserId };
+          const result = { visit: reported, captured, browserId: lease.browserId };
+          answeredAlready = true;
+          answer(result);
+          return result;
         } catch (error) {
           // The app's read was answered 502 because what is stored is not a composition: say that, not "platform trouble".
           if (credentials.notAComposition !== undefined && error instanceof ComposerError && error.code !== 'CANCELLED') {
@@ -217,8 +227,12 @@ export async function withComposerPage<T>(
       },
       { idempotent: true, signal: options.signal, allowedOrigins: composerOrigins(services.settings) },
     );
-    phases.mark('lease.released');
-    logger.debug('Visit phases', { view: options.view, ...phases.toJSON() });
+    void leased.then(
+      () => phases.mark('lease.closed'),
+      () => phases.mark('lease.failed'),
+    ).finally(() => logger.debug('Visit phases', { view: options.view, ...phases.toJSON() }));
+    const done = await Promise.race([answered, leased]);
+    phases.mark('answered');
     return done;
   } catch (error) {
     throw browserWorkFailure(error) ?? error;
