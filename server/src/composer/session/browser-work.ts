@@ -13,6 +13,7 @@ import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
+import { PageSession } from './page-session.ts';
 import { reportedUrl } from './reported-url.ts';
 import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
 import { VisitPhases } from './visit-phases.ts';
@@ -143,7 +144,7 @@ function reportedBlock(blocked: unknown): { url: string } {
 
 /** What `withComposerPage` hands to the capture step. */
 export interface ComposerPageWork<T> {
-  (lease: BrowserLease, visit: CompositionVisit): Promise<T>;
+  (lease: BrowserLease, visit: CompositionVisit, session: PageSession): Promise<T>;
 }
 
 /**
@@ -187,17 +188,27 @@ export async function withComposerPage<T>(
         phases.mark('lease.handed-over');
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
-        const brokered = await openReadOnlyLease(lease, services.settings, options.uid, phases);
+        // The broker's side of the lease and the call's CDP session of the page, at once; neither outlives a failure of the other.
+        const [brokerOpened, sessionOpened] = await Promise.allSettled([openReadOnlyLease(lease, services.settings, options.uid, phases), PageSession.attach(lease.context, lease.page)]);
+        if (brokerOpened.status === 'rejected' || sessionOpened.status === 'rejected') {
+          if (brokerOpened.status === 'fulfilled') brokerOpened.value.release();
+          if (sessionOpened.status === 'fulfilled') sessionOpened.value.detach();
+          crash.dispose();
+          flood.dispose();
+          throw brokerOpened.status === 'rejected' ? brokerOpened.reason : (sessionOpened as PromiseRejectedResult).reason;
+        }
+        const brokered = brokerOpened.value;
+        const session = sessionOpened.value;
         phases.mark('broker.opened');
         const { credentials } = brokered;
         try {
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases }), crash.crashed, flood.flooded]);
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
           phases.mark('capture.start');
-          const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
+          const captured = await Promise.race([options.capture(lease, visit, session), crash.crashed, flood.flooded]);
           phases.mark('capture.done');
           await options.reportProgress(3, 3, 'Done');
           const reported: ReportedVisit = {
@@ -221,6 +232,7 @@ export async function withComposerPage<T>(
           throw error;
         } finally {
           brokered.release();
+          session.detach();
           crash.dispose();
           flood.dispose();
         }

@@ -10,6 +10,7 @@ import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } f
 import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
+import { PageSession } from './page-session.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
 import type { VisitPhases } from './visit-phases.ts';
 
@@ -78,6 +79,8 @@ export interface VisitOptions {
   assetCache?: SharedAssetCache;
   /** Where the visit's time goes (marked when given). */
   phases?: VisitPhases;
+  /** The caller's CDP session of the page, kept open after the visit for the capture (default: one of the visit's own). */
+  session?: PageSession;
 }
 
 type Outcome =
@@ -187,17 +190,18 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
   const phases = options.phases;
   phases?.mark('visit.start');
-  const [cdp] = await Promise.all([
-    lease.context.newCDPSession(page).then(async (session) => {
+  const [session] = await Promise.all([
+    (options.session !== undefined ? Promise.resolve(options.session) : PageSession.attach(lease.context, page)).then(async (opened) => {
       phases?.mark('setup.cdp');
       const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
-      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl, phases)]);
+      await Promise.all([installReadinessProbe(opened.cdp), cache?.attach(opened.cdp, new URL(settings.composerUrl).origin, settings.apiUrl, phases)]);
       phases?.mark('setup.probe+cache');
-      return session;
+      return opened;
     }),
     installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)).then(() => phases?.mark('setup.seed')),
     sameViewport ? undefined : page.setViewportSize(options.page.viewport),
   ]);
+  const { cdp } = session;
   phases?.mark('setup.done');
   const watcher = new PageWatcher(page);
   const url = options.view === 'editor' ? editorUrl(settings.composerUrl, uid) : embedUrl(settings.composerUrl, uid);
@@ -236,7 +240,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
       phases?.mark('probe.world');
       return id;
     });
-    world.catch(() => undefined);
+    session.noteWorld(world);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
       throw new ComposerError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
@@ -270,6 +274,6 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     page.off('response', onResponse);
     page.off('requestfailed', onRequestFailed);
     watcher.stop();
-    void cdp.detach().catch(() => undefined);
+    if (options.session === undefined) session.detach();
   }
 }
