@@ -77,6 +77,24 @@ describe('a read-only lease relays its allowed calls with the real credentials a
     expect(arrayLease.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing: it is a JSON array, not a JSON object']);
   });
 
+  it('keeps the composition exactly as the page got it (sanitised, scrubbed) from the first successful read, and nothing else', async () => {
+    const l = lease({ viewDocument: (json) => ({ ok: true, json: JSON.stringify({ ...(JSON.parse(json) as object), sanitised: true }), fields: [] }) });
+    const read = () => l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
+    reply = () => ({ status: 200, body: JSON.stringify({ you: KEY }) });
+    await l.answer({ method: 'GET', url: `${apiUrl}/auth/v1.0/user/me`, headers: {} });
+    expect(l.servedDocument, 'not the sign-in check').to.equal(undefined);
+    reply = () => ({ status: 500, body: JSON.stringify({ error: 'busy' }) });
+    await read();
+    expect(l.servedDocument, 'not an error answer').to.equal(undefined);
+    reply = () => ({ status: 200, body: JSON.stringify({ title: 'Primeira', echo: KEY }) });
+    const answer = await read();
+    expect(answer.kind === 'fulfil' && answer.body.toString()).to.equal(l.servedDocument);
+    expect(JSON.parse(l.servedDocument!)).to.deep.equal({ title: 'Primeira', echo: l.projectKey, sanitised: true });
+    reply = () => ({ status: 200, body: JSON.stringify({ title: 'Segunda' }) });
+    await read();
+    expect(JSON.parse(l.servedDocument!)).to.include({ title: 'Primeira' });
+  });
+
   it('refuses everything else with 403 without calling upstream, and reports method, origin and path only', async () => {
     const l = lease();
     const calls = [

@@ -110,6 +110,11 @@ export class LeaseCredentials {
    * but not an object): what it was instead, e.g. "not JSON", "a JSON array". The page got a 502 instead.
    */
   notAComposition: string | undefined;
+  /**
+   * The composition as the page got it from the first 2xx read of it (sanitised for viewing, scrubbed): the visit
+   * reads the document it expects to see from here instead of asking the page for the response body again.
+   */
+  servedDocument: string | undefined;
   private refusedCount = 0;
   private failedCount = 0;
   private relayed = 0;
@@ -212,7 +217,9 @@ export class LeaseCredentials {
         return this.unviewable(request, kind, 'not JSON');
       }
     }
-    return { kind: 'fulfil', status: outcome.status, headers, body: scrubBytes(body, this.pairs) };
+    const served = scrubBytes(body, this.pairs);
+    if (kind === 'read' && success) this.servedDocument ??= served.toString('utf8');
+    return { kind: 'fulfil', status: outcome.status, headers, body: served };
   }
 
   /** The 502 a page gets for a 2xx answer that cannot be shown (`found`: what it is instead); recorded as a failed relay. */

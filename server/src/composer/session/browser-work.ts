@@ -205,7 +205,7 @@ export async function withComposerPage<T>(
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session }), crash.crashed, flood.flooded]);
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session, servedDocument: () => credentials.servedDocument }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
           phases.mark('capture.start');
           const captured = await Promise.race([options.capture(lease, visit, session), crash.crashed, flood.flooded]);

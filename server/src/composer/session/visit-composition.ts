@@ -4,6 +4,7 @@ import type { BlockedNavigationLike, BrowserLease } from '../ports/browser-lease
 import type { ComposerSettings } from '../ports/composer-settings.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
+import { EGRESS_REFUSAL_HEADER, EGRESS_REFUSAL_VALUE } from '#browser/egress/egress-policy.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
@@ -81,10 +82,16 @@ export interface VisitOptions {
   phases?: VisitPhases;
   /** The caller's CDP session of the page, kept open after the visit for the capture (default: one of the visit's own). */
   session?: PageSession;
+  /**
+   * The body of the read as it was served to the page, when the caller served it (the credential broker): the
+   * document is then taken from here instead of asked of the page (a round trip). Default: asked of the page.
+   */
+  servedDocument?: () => string | undefined;
 }
 
 type Outcome =
   | { kind: 'read'; response: Response }
+  | { kind: 'egress-refused'; url: string; certain: boolean; what: 'page' | 'sign-in' | 'read' }
   | { kind: 'me-failed'; status: number }
   | { kind: 'request-failed'; url: string; failure: string }
   | { kind: 'navigation-failed'; error: Error }
@@ -109,9 +116,35 @@ export function widgetsOf(document: unknown): WidgetRef[] {
   });
 }
 
-/** The ComposerError for an app-side failure of the sign-in check or the read. */
+/** Chromium's error for a CONNECT the browser pool's egress proxy refused, or could not connect upstream (both look alike). */
+const TUNNEL_FAILURE = /ERR_TUNNEL_CONNECTION_FAILED/;
+
+/**
+ * Whether a request the page made was refused by the browser pool's egress proxy (pure): an HTTP answer marked with
+ * its refusal header is certain; a tunnel failure (https, WebSockets) is a refusal or a connection failure behind the
+ * proxy, which Chromium does not tell apart. Undefined when it is neither.
+ */
+export function egressRefusal(evidence: { status?: number; headers?: Record<string, string>; failure?: string }): { certain: boolean } | undefined {
+  if (evidence.status !== undefined && evidence.status >= 400 && evidence.headers?.[EGRESS_REFUSAL_HEADER] === EGRESS_REFUSAL_VALUE) return { certain: true };
+  if (evidence.failure !== undefined && TUNNEL_FAILURE.test(evidence.failure)) return { certain: false };
+  return undefined;
+}
+
+/** The ComposerError for an app-side failure of the sign-in check or the read, or a refusal of the browsers' egress proxy. */
 export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ComposerError {
   switch (outcome.kind) {
+    case 'egress-refused': {
+      const origin = safeOrigin(outcome.url);
+      const what = outcome.what === 'page' ? 'the Composer app' : outcome.what === 'sign-in' ? 'the Composer\'s sign-in check' : 'the Composer\'s read of the composition';
+      const setting = outcome.what === 'page' ? SETTING_ENV.composerUrl : SETTING_ENV.apiUrl;
+      const why = outcome.certain ? 'refused it: that origin is not among the origins the browsers may reach' : 'could not open a connection to it (ERR_TUNNEL_CONNECTION_FAILED): the origin is not among the origins the browsers may reach, or it is unreachable from the browsers';
+      return new ComposerError(
+        'NAVIGATION_BLOCKED',
+        `The browser pool's egress proxy ${why}, so ${what} at ${origin} could not load.`,
+        `Add ${origin} to the browser pool's allowed origins (BrowserPool spec.egress.allowedOrigins, or the browser gateway's allowedOrigins) if it is right, or correct ${setting} if the browsers should not go there${outcome.certain ? '' : '; if it is already allowed, check that the browsers can reach it'}.`,
+        { details: { ...details, refusedOrigin: origin } },
+      );
+    }
     case 'me-failed':
       return outcome.status === 401 || outcome.status === 403
         ? new ComposerError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
@@ -121,11 +154,18 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
       if (outcome.status === 404) return new ComposerError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
       return new ComposerError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'request-failed':
-      return /BLOCKED_BY_CLIENT/i.test(outcome.failure)
-        ? new ComposerError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
-        : new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
+      return new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
     case 'timeout':
       return new ComposerError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
+  }
+}
+
+/** The origin of a URL as it may be reported, or the reported URL when it has none. */
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return safeUrl(url);
   }
 }
 
@@ -142,6 +182,16 @@ export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSe
     selectors: { widget: page.widgetSelector, typeAttribute: page.widgetTypeAttribute, idAttribute: page.widgetIdAttribute, ready: page.readySelector, loading: page.loadingSelector },
     readLimits: DOM_READ_LIMITS,
   };
+}
+
+/** The document the read answered: the body the caller served, or else asked of the page; undefined when not JSON. */
+async function documentOf(response: Response, served: string | undefined): Promise<unknown> {
+  if (served === undefined) return response.json().catch(() => undefined);
+  try {
+    return JSON.parse(served) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function cancelledError(): ComposerError {
@@ -209,17 +259,21 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const onResponse = (response: Response) => {
     const request = response.request();
     if (request.method() !== 'GET') return;
-    if (isReadOf(response.url(), settings.apiUrl, uid)) {
-      phases?.mark('page.read-response');
-      settle({ kind: 'read', response });
-    } else if (isUserMe(response.url(), settings.apiUrl)) {
-      phases?.mark('page.me-response');
-      if (!response.ok()) settle({ kind: 'me-failed', status: response.status() });
-    }
+    const what = isReadOf(response.url(), settings.apiUrl, uid) ? 'read' : isUserMe(response.url(), settings.apiUrl) ? 'sign-in' : undefined;
+    if (what === undefined) return;
+    phases?.mark(`page.${what}-response`);
+    const refused = response.ok() ? undefined : egressRefusal({ status: response.status(), headers: response.headers() });
+    if (refused) settle({ kind: 'egress-refused', url: response.url(), certain: refused.certain, what });
+    else if (what === 'read') settle({ kind: 'read', response });
+    else if (!response.ok()) settle({ kind: 'me-failed', status: response.status() });
   };
   const onRequestFailed = (request: Request) => {
     if (request.method() !== 'GET') return;
-    if (isReadOf(request.url(), settings.apiUrl, uid) || isUserMe(request.url(), settings.apiUrl)) settle({ kind: 'request-failed', url: request.url(), failure: request.failure()?.errorText ?? 'failed' });
+    const what = isReadOf(request.url(), settings.apiUrl, uid) ? 'read' : isUserMe(request.url(), settings.apiUrl) ? 'sign-in' : undefined;
+    if (what === undefined) return;
+    const failure = request.failure()?.errorText ?? 'failed';
+    const refused = egressRefusal({ failure });
+    settle(refused ? { kind: 'egress-refused', url: request.url(), certain: refused.certain, what } : { kind: 'request-failed', url: request.url(), failure });
   };
   const onAbort = () => settle({ kind: 'cancelled' });
   page.on('response', onResponse);
@@ -231,10 +285,20 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
     phases?.mark('nav.start');
     const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
-    committed.then(() => phases?.mark('nav.committed'), () => undefined);
-    committed.catch((error: unknown) => {
-      settle({ kind: 'navigation-failed', error: error instanceof Error ? error : new Error(String(error)) });
-    });
+    committed.then(
+      (response) => {
+        phases?.mark('nav.committed');
+        // The app's own page refused by the browsers' egress proxy: no read will ever come.
+        const refused = response === null || response.ok() ? undefined : egressRefusal({ status: response.status(), headers: response.headers() });
+        if (refused) settle({ kind: 'egress-refused', url, certain: refused.certain, what: 'page' });
+        return undefined;
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const refused = egressRefusal({ failure: failure.message });
+        settle(refused ? { kind: 'egress-refused', url, certain: refused.certain, what: 'page' } : { kind: 'navigation-failed', error: failure });
+      },
+    );
     // The probe's world in the new document, found while the app loads (off the path from the read to ready).
     const world = committed.then(() => probeWorld(cdp)).then((id) => {
       phases?.mark('probe.world');
@@ -250,7 +314,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const readStatus = first.response.status();
     if (readStatus < 200 || readStatus > 299) throw visitFailure({ kind: 'read-status', status: readStatus }, uid, options.page.readyTimeoutMs, details());
     const readMs = Date.now() - started;
-    const document: unknown = await first.response.json().catch(() => undefined);
+    const document: unknown = await documentOf(first.response, options.servedDocument?.());
     phases?.mark('read.body');
     const expectation = renderExpectationOf(document);
     const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
