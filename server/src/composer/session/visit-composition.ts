@@ -10,7 +10,7 @@ import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
 import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
-import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
+import { MAX_CHECKED_WIDGETS, renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { PageSession } from './page-session.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
 import type { VisitPhases } from './visit-phases.ts';
@@ -98,8 +98,11 @@ type Outcome =
   | { kind: 'timeout' }
   | { kind: 'cancelled' };
 
-/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
-export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+/**
+ * Most widgets read from a page or listed from a document, and longest attribute value kept (a hostile page can make
+ * millions): as many as readiness looks for (MAX_CHECKED_WIDGETS), so every widget a visit lists was looked for.
+ */
+export const DOM_READ_LIMITS = { elements: MAX_CHECKED_WIDGETS, attributeChars: 200 } as const;
 
 /**
  * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
