@@ -82,6 +82,16 @@ test-e2e: setup system-deps control-plane ## End-to-end: control plane + operato
 bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
 	node bench/run.ts
 
+USERS ?=
+CAPACITY_ARGS ?=
+.PHONY: capacity
+capacity: setup ## Capacity plan for given inputs from bench/results/capacity.json: make capacity USERS=1000 CAPACITY_ARGS='--node-memory-gi-b=32'
+	@node bench/capacity.ts $(if $(USERS),--active-users=$(USERS)) $(CAPACITY_ARGS)
+
+.PHONY: capacity-docs
+capacity-docs: setup ## Rewrite the measured figures and tables of docs/capacity.md from bench/results/capacity.json
+	node bench/capacity.ts --docs
+
 # ---------------------------------------------------------------- run
 # RUN_HOST, RUN_PORT, RUN_BROWSERS override the server's own settings only when given (make run RUN_PORT=9000);
 # otherwise its configuration applies (COMPOSER_MCP_HTTP__PORT=8081 make run), with its defaults 127.0.0.1:8080.

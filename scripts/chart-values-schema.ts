@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_WATCHED_NAMESPACES } from '#operator/config.ts';
 
 const str = z.string();
 const nonNegativeInt = z.number().int().min(0);
@@ -65,7 +66,7 @@ const operator = z.strictObject({
   enabled: z.boolean(),
   replicas: positiveInt,
   image: imageRef,
-  watchNamespaces: z.array(dnsLabel).max(1), // the operator watches one namespace (operator/src/config.ts `namespace`), or all with clusterWide
+  watchNamespaces: z.array(dnsLabel).max(MAX_WATCHED_NAMESPACES), // each watched on its own (operator/src/config.ts `namespaces`), or all with clusterWide
   clusterWide: z.boolean(),
   leaderElection: z.strictObject({
     enabled: z.boolean(),
@@ -78,6 +79,7 @@ const operator = z.strictObject({
   healthPort: port,
   // NODE_OPTIONS of the operator container: space-separated `--flag` or `--flag=value` words, or empty for none.
   nodeOptions: z.string().regex(/^(--[a-z0-9-]+(=\S+)?( +--[a-z0-9-]+(=\S+)?)*)?$/),
+  mallocArenaMax: z.number().int().min(0).max(64),
   resources,
   podDisruptionBudget: pdb,
   ...podPlacement,
@@ -105,7 +107,15 @@ const server = z.strictObject({
     resourceUrl: optionalUrl,
     authorizationServers: z.array(url),
   }),
-  rateLimit: z.strictObject({ windowSeconds: positiveInt, maxRequests: positiveInt }),
+  rateLimit: z.strictObject({ windowSeconds: positiveInt, maxRequests: positiveInt, maxFailedAuthentications: positiveInt }),
+  tasks: z.strictObject({
+    store: z.enum(['', 'memory', 'kubernetes']),
+    ttlSeconds: positiveInt,
+    pollIntervalMs: positiveInt,
+    maxResultBytes: positiveInt.max(1_048_576), // a ConfigMap holds at most 1 MiB
+    maxActivePerSubject: positiveInt,
+    maxStoredPerSubject: positiveInt,
+  }),
   composer: z.strictObject({
     composerUrl: url,
     apiUrl: url,
@@ -170,7 +180,11 @@ export const chartValuesSchema = z.strictObject({
   browserPool,
   monitoring: z.strictObject({
     serviceMonitor: z.strictObject({ enabled: z.boolean(), interval: duration, labels: stringMap }),
-    prometheusRule: z.strictObject({ enabled: z.boolean(), labels: stringMap, runbookBaseUrl: url, toolErrorRatio: z.number().gt(0).lt(1) }),
+    prometheusRule: z.strictObject({
+      enabled: z.boolean(), labels: stringMap, runbookBaseUrl: url, toolErrorRatio: z.number().gt(0).lt(1),
+      openPreviewP95Seconds: z.number().gt(0), saveFailureRatio: z.number().gt(0).lt(1),
+    }),
+    grafanaDashboard: z.strictObject({ enabled: z.boolean(), namespace: z.union([z.literal(''), dnsLabel]), labels: stringMap, annotations: stringMap }),
   }),
   podSecurityContext: z.strictObject({
     runAsNonRoot: z.boolean().optional(),

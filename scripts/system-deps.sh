@@ -6,6 +6,7 @@ need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v tini >/dev/null 2>&1 || need+=(tini)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '#common/config.ts';
 
+/** A namespace name (an RFC 1123 label). */
+const NAMESPACE_NAME = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Most namespaces watched one by one: each costs five watches; more than this is what allNamespaces is for. */
+export const MAX_WATCHED_NAMESPACES = 32;
+
 /**
  * The operator's settings (env prefix `BROWSERPOOL_OPERATOR`, e.g. `BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED=false`).
  * Every field carries a `.describe()`: docs/configuration.md is generated from these (make config-docs).
@@ -8,10 +13,11 @@ import { ConfigError, loadConfig } from '#common/config.ts';
 export const operatorConfigSchema = z.object({
   kubeconfig: z.string().min(1).optional()
     .describe('Kubeconfig file; unset means in-cluster (the pod\'s ServiceAccount) or the default kubeconfig.'),
-  namespace: z.string().optional()
-    .describe('Namespace whose BrowserPools are reconciled (default: the operator\'s own namespace: POD_NAMESPACE, else the kubeconfig context\'s).'),
+  namespaces: z.array(z.string().regex(NAMESPACE_NAME, 'must be a namespace name: lower-case letters, digits and \'-\', at most 63 characters'))
+    .max(MAX_WATCHED_NAMESPACES).default([])
+    .describe(`Namespaces whose BrowserPools are reconciled, comma-separated or a JSON list (default: the operator's own namespace: POD_NAMESPACE, else the kubeconfig context's). Each is watched on its own (a Role in each suffices, as the chart grants); at most ${MAX_WATCHED_NAMESPACES}, beyond that use allNamespaces.`),
   allNamespaces: z.boolean().default(false)
-    .describe('Reconcile BrowserPools in every namespace (needs a ClusterRole that can read Secrets and create pods everywhere): an explicit choice, off by default; namespace must then be unset.'),
+    .describe('Reconcile BrowserPools in every namespace (needs a ClusterRole that can read Secrets and create pods everywhere): an explicit choice, off by default; namespaces must then be empty.'),
   workers: z.coerce.number().int().min(1).max(64).default(4)
     .describe('Concurrent reconciles (always of different pools; one pool is never reconciled twice at once).'),
   wedgedAfterSeconds: z.coerce.number().int().min(1).default(300)
@@ -28,7 +34,7 @@ export const operatorConfigSchema = z.object({
       .describe('How long the leader keeps trying to renew before it steps down (less than the lease duration).'),
     retryPeriodSeconds: z.coerce.number().int().min(1).default(2)
       .describe('Interval between attempts to acquire or renew the Lease.'),
-  }).prefault({}).describe('Leader election between operator replicas.'),
+  }).strict().prefault({}).describe('Leader election between operator replicas.'),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(8080)
     .describe('TCP port of /metrics (Prometheus text format); 0 picks a free port (logged at start).'),
   healthPort: z.coerce.number().int().min(0).max(65535).default(8081)
@@ -41,16 +47,16 @@ export const operatorConfigSchema = z.object({
       .describe('Namespace of the operator\'s pods (default: the operator\'s own namespace: POD_NAMESPACE, else the kubeconfig context\'s).'),
     labels: z.record(z.string(), z.string()).default({ 'app.kubernetes.io/name': 'composer-mcp-operator' })
       .describe('Labels selecting the operator\'s pods in that namespace.'),
-  }).prefault({}).describe('The operator\'s own pods, admitted by each pool\'s NetworkPolicy so it can read the gateways\' /status.'),
+  }).strict().prefault({}).describe('The operator\'s own pods, admitted by each pool\'s NetworkPolicy so it can read the gateways\' /status.'),
   dns: z.object({
     namespace: z.string().min(1).default('kube-system').describe('Namespace of the cluster DNS pods.'),
     podLabels: z.record(z.string(), z.string()).default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods.'),
-  }).prefault({}).describe('The cluster DNS pods, the only place besides the allowed origins that a pool\'s egress NetworkPolicy lets browsers reach.'),
+  }).strict().prefault({}).describe('The cluster DNS pods, the only place besides the allowed origins that a pool\'s egress NetworkPolicy lets browsers reach.'),
   sessionReadTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(1000)
     .describe('Timeout in milliseconds of one read of a gateway\'s /status (open pages, for draining and autoscaling).'),
   shutdownGraceMs: z.coerce.number().int().min(1000).default(15_000)
     .describe('How long in milliseconds a graceful shutdown (SIGTERM) may take before the process exits anyway.'),
-});
+}).strict();
 
 /** The validated operator settings. */
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
@@ -58,14 +64,20 @@ export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 /** Loads the operator settings from defaults < file (`--config`) < env (`BROWSERPOOL_OPERATOR_*`) < flags. */
 export function loadOperatorConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const config = loadConfig(operatorConfigSchema, { envPrefix: 'BROWSERPOOL_OPERATOR', env, argv });
-  if (config.allNamespaces && config.namespace) {
-    throw new ConfigError([{ path: 'allNamespaces', message: `set together with namespace (${config.namespace}): choose one (unset namespace to watch every namespace)`, source: 'env or flags' }]);
+  if (config.allNamespaces && config.namespaces.length > 0) {
+    throw new ConfigError([{
+      path: 'allNamespaces', source: 'env or flags',
+      message: `set together with namespaces (${config.namespaces.join(', ')}): choose one (leave namespaces empty to watch every namespace)`,
+    }]);
   }
   return config;
 }
 
-/** The namespace the operator watches: `undefined` for every namespace (allNamespaces), else the one set or its own. */
-export function watchedNamespace(config: OperatorConfig, ownNamespace: string): string | undefined {
+/**
+ * The namespaces the operator watches: `undefined` for every namespace (allNamespaces), else the ones set
+ * (without repeats) or its own.
+ */
+export function watchedNamespaces(config: OperatorConfig, ownNamespace: string): string[] | undefined {
   if (config.allNamespaces) return undefined;
-  return config.namespace || ownNamespace;
+  return config.namespaces.length > 0 ? [...new Set(config.namespaces)] : [ownNamespace];
 }

@@ -7,13 +7,13 @@ import { eventLoopLivenessCheck } from '#common/event-loop-watch.ts';
 import { startOpsServer, type OpsServer } from '#common/ops-server.ts';
 import { ProcessFailurePolicy } from '#common/process-failure.ts';
 import { GracefulShutdown } from '#common/shutdown.ts';
-import { startTelemetry } from '#common/telemetry.ts';
 import type { BrowserPoolController } from '#operator/controllers/browserpool/controller.ts';
 import { httpSessionReader, type SessionReader } from '#operator/controllers/browserpool/session-reader.ts';
 import type { LeaderElector } from '#kube/runtime/leader-election.ts';
 import type { Manager } from '#kube/runtime/manager.ts';
 import { createBrowserPoolOperator } from './browserpool-operator.ts';
-import { loadOperatorConfig, watchedNamespace, type OperatorConfig } from './config.ts';
+import { startOperatorMetrics } from './operator-metrics.ts';
+import { loadOperatorConfig, watchedNamespaces, type OperatorConfig } from './config.ts';
 
 /** A running operator (for tests and the entry point). */
 export interface RunningOperator {
@@ -42,11 +42,11 @@ export async function startOperator(
   else kc.loadFromDefault();
   const identity = config.identity ?? process.env['POD_NAME'] ?? `${os.hostname()}-${process.pid}`;
   const ownNamespace = process.env['POD_NAMESPACE'] ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const namespace = watchedNamespace(config, ownNamespace);
-  const telemetry = startTelemetry({ serviceName: 'composer-mcp-operator', serviceVersion: '0.1.0' });
+  const namespaces = watchedNamespaces(config, ownNamespace);
+  const telemetry = startOperatorMetrics({ name: 'composer-mcp-operator', version: '0.1.0' });
   const { manager, controller } = createBrowserPoolOperator({
     kubeConfig: kc,
-    ...(namespace ? { namespace } : {}),
+    ...(namespaces ? { namespace: namespaces } : {}),
     logger,
     workers: config.workers,
     wedgedAfterMs: config.wedgedAfterSeconds * 1000,
@@ -79,7 +79,7 @@ export async function startOperator(
     servers.push(metricsServer);
   }
   logger.info('Started BrowserPool operator', {
-    identity, namespace: namespace ?? 'all namespaces', leaderElection: config.leaderElection.enabled,
+    identity, namespaces: namespaces?.join(', ') ?? 'all namespaces', leaderElection: config.leaderElection.enabled,
     health: healthServer.url, metrics: metricsServer.url,
   });
 

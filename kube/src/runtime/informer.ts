@@ -34,6 +34,12 @@ export interface InformerOptions<T> {
   fieldSelector?: string;
   /** Secondary indexes, e.g. `{ owner: byOwnerUid }`. */
   indexers?: Record<string, IndexFunction<T>>;
+  /**
+   * Applied to every listed and watched object before it enters the cache or reaches a handler (client-go's
+   * `SetTransform`): return a smaller object with only the fields the controller reads, so a large cache costs
+   * less memory. It must keep `metadata.name`, `metadata.namespace` and `metadata.resourceVersion`.
+   */
+  transform?: (object: T) => T;
   /** Time source for backoff (default the wall clock). */
   clock?: Clock;
   logger?: Logger;
@@ -201,7 +207,8 @@ export class Informer<T extends KubernetesObject> {
       if (this.#options.fieldSelector) options.fieldSelector = this.#options.fieldSelector;
       if (continueToken) options.continueToken = continueToken;
       const page = await this.#client.list(options);
-      items.push(...page.items);
+      const transform = this.#options.transform;
+      items.push(...(transform ? page.items.map(transform) : page.items));
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
       if (this.#stop.signal.aborted) return;
@@ -282,13 +289,14 @@ export class Informer<T extends KubernetesObject> {
     });
   }
 
-  #apply(type: WatchEventType, object: T): void {
-    const rv = object?.metadata?.resourceVersion;
+  #apply(type: WatchEventType, raw: T): void {
+    const rv = raw?.metadata?.resourceVersion;
     if (type === 'BOOKMARK') {
       if (rv) this.#resourceVersion = rv;
       return;
     }
-    if (!object?.metadata?.name) return;
+    if (!raw?.metadata?.name) return;
+    const object = this.#options.transform ? this.#options.transform(raw) : raw;
     if (type === 'DELETED') {
       const old = this.#cache.remove(objectKey(object));
       if (rv) this.#resourceVersion = rv;

@@ -12,6 +12,8 @@ import { operatorConfigSchema } from '#operator/config.ts';
 import { SERVER_QUEUE_METRIC } from '#kube/api/v1alpha1/contract.ts';
 import { sumOfMetric } from '#operator/controllers/browserpool/demand-reader.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
+import { taskStoreKind } from '#server/mcp/tasks/build-task-store.ts';
+import { loadConfig } from '#common/config.ts';
 import { settingRows } from '../../../scripts/config-reference.ts';
 import { kubectl } from '#support/control-plane/kubectl.ts';
 import { createTestNamespace, eventually, mergePatch, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
@@ -154,6 +156,9 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(heapLimit).to.be.within(128 * 2 ** 20, 160 * 2 ** 20);
       expect(heapLimit, 'V8 heap limit below the 256Mi container limit').to.be.lessThan(256 * 2 ** 20);
       expect((await operatorContainer(['--set', 'operator.nodeOptions='])).env.map((e) => e.name)).to.not.include('NODE_OPTIONS');
+      // Two glibc malloc arenas by default (operator.mallocArenaMax); 0 leaves glibc's default.
+      expect(container.env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value).to.equal('2');
+      expect((await operatorContainer(['--set', 'operator.mallocArenaMax=0'])).env.map((e) => e.name)).to.not.include('MALLOC_ARENA_MAX');
     });
 
     it('refuses auth.mode=none unless confirmed, and always with a LoadBalancer or NodePort Service', async () => {
@@ -177,13 +182,13 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
       expect(role.rules.some((r) => r.resources?.includes('secrets'))).to.equal(true);
       const env = (find(objects, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
         .spec.template.spec.containers[0]!.env;
-      expect(env.find((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')?.value).to.equal('tools');
+      expect(env.find((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACES')?.value).to.equal('tools');
       const wide = await render('cmcp', 'tools', ['--set', 'operator.clusterWide=true']);
       expect(wide.map((o) => o.kind)).to.include('ClusterRole');
       const wideEnv = (find(wide, 'Deployment', '-operator') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } })
         .spec.template.spec.containers[0]!.env;
       expect(wideEnv.find((e) => e.name === 'BROWSERPOOL_OPERATOR_ALL_NAMESPACES')?.value).to.equal('true');
-      expect(wideEnv.some((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACE')).to.equal(false);
+      expect(wideEnv.some((e) => e.name === 'BROWSERPOOL_OPERATOR_NAMESPACES')).to.equal(false);
       expect((await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', 'operator.clusterWide=true', '--set', 'operator.watchNamespaces={a}'])).code).to.not.equal(0);
     });
 
@@ -218,6 +223,26 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         const unknown = names.filter((n) => /^(COMPOSER_MCP|BROWSERPOOL_OPERATOR)_/.test(n) && !known.has(n));
         expect(unknown, 'env vars the code would reject or ignore').to.deep.equal([]);
       }
+    });
+
+    it('passes the tasks settings and the failed-authentication budget to the server, which reads them as set (defaults the same as the server\'s)', async () => {
+      const serverEnv = async (extra: string[]): Promise<NodeJS.ProcessEnv> => {
+        const deployment = find(await render('cmcp', 'tools', extra), 'Deployment', '-server') as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+        return Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      };
+      const read = (env: NodeJS.ProcessEnv) => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env, argv: [] });
+      const set = read(await serverEnv(['-f', MAXIMAL_VALUES, '--set', 'server.tasks.store=memory']));
+      expect(set.tasks).to.deep.equal({ store: 'memory', ttlSeconds: 900, pollIntervalMs: 500, maxResultBytes: 524288, maxActivePerSubject: 2, maxStoredPerSubject: 20 });
+      expect(set.rateLimit).to.deep.equal({ windowSeconds: 30, maxRequests: 300, maxFailedAuthentications: 10 });
+      // The chart's defaults are the server's own, and an empty store leaves the choice to the idempotency store.
+      const defaults = read(await serverEnv([]));
+      const serverDefaults = read({});
+      expect(defaults.tasks).to.deep.equal(serverDefaults.tasks);
+      expect(defaults.rateLimit).to.deep.equal(serverDefaults.rateLimit);
+      expect(taskStoreKind(defaults)).to.equal('kubernetes');
+      const refused = await helm(['template', 'cmcp', CHART_DIR, ...ALLOW_NO_AUTH, '--set', 'server.tasks.store=redis']);
+      expect(refused.code).to.not.equal(0);
+      expect(refused.stderr).to.contain("at '/server/tasks/store': value must be one of '', 'memory', 'kubernetes'");
     });
 
     it('refuses values the schema does not know, naming the key', async () => {

@@ -20,7 +20,7 @@ const FLOOD_THEN_FAILED_RELAY = `(async () => {
   const API = window.COMPOSER_STANDIN_CONFIG.apiUrl;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   for (let i = 0; i < 120; i++) console.error('flood ' + i);
-  for (let i = 0; i < 70; i++) { const img = new Image(); img.src = 'http://127.0.0.1:9/blocked/' + i + '.png'; }
+  for (let i = 0; i < 70; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/blocked/' + i + '.png'; }
   const token = (JSON.parse(localStorage.getItem('rdp-composer-user-data') || '{}')).access_token || '';
   await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(API + '/storage/v1.0/upload/connector/uid/c' + i, { method: 'POST', headers: { Authorization: 'Bearer ' + token }, body: 'x' }).catch(() => undefined)));
   while (!document.querySelector('[data-widget-type]')) await sleep(20);

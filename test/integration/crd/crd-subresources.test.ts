@@ -134,13 +134,17 @@ describe('BrowserPool status and scale subresources (real kube-apiserver)', func
     expect((await read('bounded')).spec.replicas).to.equal(2);
   });
 
-  it('prints Desired, Ready, Status (reason of Ready) and Age in kubectl get', async () => {
-    await create('printed', { replicas: 2 });
-    await custom.patchNamespacedCustomObjectStatus({ ...target(), name: 'printed', body: { status: status(1, 1) } }, mergePatch());
+  it('prints Desired (what the operator steers towards, not spec.replicas), Current, Ready, Status (reason of Ready) and Age in kubectl get', async () => {
+    await create('printed', { replicas: 2, autoscaling: { minReplicas: 1, maxReplicas: 6 } });
+    await custom.patchNamespacedCustomObjectStatus({ ...target(), name: 'printed', body: { status: { ...status(1, 1), desiredReplicas: 5 } } }, mergePatch());
     const result = await kubectl(['get', 'bp', 'printed', '-n', ns.name], sharedControlPlane().kubeconfigPath);
     expect(result.code, result.stderr).to.equal(0);
     const [header, row] = result.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
-    expect(header).to.deep.equal(['NAME', 'DESIRED', 'READY', 'STATUS', 'AGE']);
-    expect(row?.slice(0, 4)).to.deep.equal(['printed', '2', '1', 'BrowsersStarting']);
+    expect(header).to.deep.equal(['NAME', 'DESIRED', 'CURRENT', 'READY', 'STATUS', 'AGE']);
+    expect(row?.slice(0, 5)).to.deep.equal(['printed', '5', '2', '1', 'BrowsersStarting']);
+    // The scale subresource still reads and writes what HPA and kubectl scale expect.
+    const scale = (await custom.getNamespacedCustomObjectScale({ ...target(), name: 'printed' })) as Scale;
+    expect(scale.spec.replicas).to.equal(2);
+    expect(scale.status.replicas).to.equal(2);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { DEFAULT_CHROMIUM_PATH } from '#browser/launcher/chromium-args.ts';
 import { sanitizeCompositionForView } from '#server/composer/html/sanitize-composition.ts';
 import { sanitizeHtml } from '#server/composer/html/sanitize-html.ts';
@@ -26,23 +26,75 @@ interface Observed {
   flags: number[];
   dialogs: number[];
   clobbered: number[];
+  /** Frames whose harness threw (e.g. a clobbered DOM API), with the error. */
+  harnessErrors: string[];
+  /** Frames that navigated away or went before their harness reported, with where they went. */
+  unreported: string[];
+}
+
+/** What a frame's harness recorded in the top page. */
+type HarnessReports = Record<number, { clobbered: boolean; error: string }>;
+
+/**
+ * The harness frames of one suite page (`/frame/<variant>/<mode>/<id>`), known from their navigations. Once the suite
+ * page has loaded, every frame has fired its load event and queued its harness; a task queued in a frame after
+ * that runs after its harness (a frame's timers run in order), so one such task per frame is the exact wait:
+ * ordered by events, not by how fast the machine is. A frame that navigated elsewhere meanwhile has either
+ * recorded before leaving (its harness's clicks come before the record in one task) or never will.
+ */
+class HarnessFrames {
+  readonly #frames = new Map<number, Frame>();
+
+  constructor(page: Page, variant: Variant, mode: Mode) {
+    const own = new RegExp(`/frame/${variant}/${mode}/(\\d+)$`);
+    page.on('framenavigated', (frame) => {
+      const match = own.exec(frame.url());
+      if (match) this.#frames.set(Number(match[1]), frame);
+    });
+  }
+
+  /** Resolves once every harness frame has run its harness, or is gone from its document. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#frames.values()].map((frame) =>
+      frame.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0))).catch(() => undefined)));
+  }
+
+  /** Payloads whose harness left no record, with where their frame is now. */
+  unreported(reports: HarnessReports): string[] {
+    return HOSTILE_HTML.flatMap((payload, id) => {
+      if (reports[id]) return [];
+      const frame = this.#frames.get(id);
+      return [`${payload.name}: ${!frame ? 'its frame never loaded' : frame.isDetached() ? 'its frame was removed' : `its frame went to ${frame.url()}`}`];
+    });
+  }
 }
 
 /** The script a payload runs: no quotes, spaces or angle brackets, so it fits any attribute or URL. */
 const signal = (listenerPort: number, id: number) => `fetch(\`http://127.0.0.1:${listenerPort}/hit/${id}\`),top.__xss.push(${id}),alert(${id})`;
 
-/** Runs in every frame once it has loaded: click and hover everything, then report clobbered names. */
+/**
+ * Runs in every frame once it has loaded: click and hover everything, then record in the top page (which outlives
+ * the frame, should a click navigate it) that it ran and whether names were clobbered. It always records once it
+ * ran: a harness that throws (a clobbered DOM API) records the error.
+ */
 const FRAME_HARNESS = (id: number) => `
 addEventListener('load', () => setTimeout(() => {
-  for (const el of document.querySelectorAll('body *')) {
-    try {
-      el.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
-      if (typeof el.click === 'function') el.click(); else el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
-    } catch {}
+  let clobbered = false;
+  let error = '';
+  try {
+    for (const el of document.querySelectorAll('body *')) {
+      try {
+        el.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+        if (typeof el.click === 'function') el.click(); else el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+      } catch {}
+    }
+    const named = [...document.querySelectorAll('[id],[name]')].filter((el) => el.id !== 'root');
+    clobbered = named.length > 0 || typeof document.cookie !== 'string' || document.defaultView !== window;
+  } catch (e) {
+    clobbered = true;
+    error = String(e);
   }
-  const named = [...document.querySelectorAll('[id],[name]')].filter((el) => el.id !== 'root');
-  if (named.length > 0 || typeof document.cookie !== 'string' || document.defaultView !== window) top.__clobbered.push(${id});
-  top.__done.push(${id});
+  top.__reports[${id}] = { clobbered, error };
 }, 0));`;
 
 function framePage(id: number, mode: Mode, html: string): string {
@@ -54,7 +106,7 @@ function framePage(id: number, mode: Mode, html: string): string {
 
 function suitePage(variant: Variant, mode: Mode, count: number): string {
   const frames = Array.from({ length: count }, (_, i) => `<iframe src="/frame/${variant}/${mode}/${i}" width="300" height="150"></iframe>`).join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><script>window.__xss = []; window.__clobbered = []; window.__done = [];</script></head><body>${frames}</body></html>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><script>window.__xss = []; window.__reports = {};</script></head><body>${frames}</body></html>`;
 }
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
@@ -126,20 +178,28 @@ describe('HTML sanitiser against real Chromium (differential)', function () {
       dialogs.push(Number(dialog.message()));
       dialog.dismiss().catch(() => undefined);
     });
+    const frames = new HarnessFrames(page, variant, mode);
     try {
       await page.goto(`http://127.0.0.1:${pages.port}/suite/${variant}/${mode}`, { waitUntil: 'load', timeout: 60_000 });
-      // Every frame's harness has clicked and hovered; then events a payload schedules (image errors, toggles,
-      // animations, focus) get their turn: two frames of rendering and a settle window.
-      await page.waitForFunction((count) => (window as unknown as { __done: number[] }).__done.length >= count, HOSTILE_HTML.length - 2, { timeout: 30_000 });
+      // Every frame's harness has clicked, hovered and recorded (or its frame went elsewhere first). Then events a
+      // payload schedules (image errors, toggles, animations, focus) get their turn: two frames of rendering and a
+      // settle window.
+      await frames.settled();
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       await sleep(1000);
       const state = await page.evaluate(() => {
-        const w = window as unknown as { __xss: number[]; __clobbered: number[] };
-        return { flags: [...w.__xss], clobbered: [...w.__clobbered] };
+        const w = window as unknown as { __xss: number[]; __reports: HarnessReports };
+        return { flags: [...w.__xss], reports: { ...w.__reports } };
       });
       const listenerHits = hits.map((path) => Number(/^\/hit\/(\d+)$/.exec(path)?.[1] ?? -1));
       const unique = (ids: number[]) => [...new Set(ids)].toSorted((a, b) => a - b);
-      return { listenerHits: unique(listenerHits), flags: unique(state.flags), dialogs: unique(dialogs), clobbered: unique(state.clobbered) };
+      const recorded = Object.entries(state.reports).map(([id, r]) => ({ id: Number(id), ...r }));
+      return {
+        listenerHits: unique(listenerHits), flags: unique(state.flags), dialogs: unique(dialogs),
+        clobbered: unique(recorded.filter((r) => r.clobbered).map((r) => r.id)),
+        harnessErrors: recorded.filter((r) => r.error).map((r) => `${HOSTILE_HTML[r.id]?.name}: ${r.error}`),
+        unreported: frames.unreported(state.reports),
+      };
     } finally {
       await page.close();
     }
@@ -165,8 +225,12 @@ describe('HTML sanitiser against real Chromium (differential)', function () {
   for (const mode of MODES) {
     it(`sanitised payloads run nothing when rendered ${mode === 'document' ? 'as a document' : `through innerHTML on a ${mode === 'div' ? '<div>' : 'table row'}`}: no request, no flag, no dialog, no clobbering`, async () => {
       const observed = await render('clean', mode);
-      expect({ listenerHits: names(observed.listenerHits), flags: names(observed.flags), dialogs: names(observed.dialogs), clobbered: names(observed.clobbered) })
-        .to.deep.equal({ listenerHits: [], flags: [], dialogs: [], clobbered: [] });
+      // Every frame was exercised to the end: one that went elsewhere first, or whose harness failed, is an unknown
+      // outcome, never a pass.
+      expect({
+        listenerHits: names(observed.listenerHits), flags: names(observed.flags), dialogs: names(observed.dialogs), clobbered: names(observed.clobbered),
+        harnessErrors: observed.harnessErrors, unreported: observed.unreported,
+      }).to.deep.equal({ listenerHits: [], flags: [], dialogs: [], clobbered: [], harnessErrors: [], unreported: [] });
       expect(hits, 'requests to the listener').to.deep.equal([]);
     });
   }

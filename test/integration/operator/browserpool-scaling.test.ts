@@ -5,6 +5,7 @@ import type { SessionReader } from '#operator/controllers/browserpool/session-re
 import type { DemandReader } from '#operator/controllers/browserpool/demand-reader.ts';
 import type { GatewayLoad } from '#common/gateway-status.ts';
 import { startPodRunner, type PodRunner } from '#support/pod-runner/pod-runner.ts';
+import { kubectl } from '#support/control-plane/kubectl.ts';
 import {
   Pools, condition, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,
 } from './helpers.ts';
@@ -111,15 +112,58 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
     // Three callers queue: two browsers' worth of demand on top of the two idle ones.
     demand.queuedNow = 3;
     await eventually(async () => (await pools.get('demand'))?.status?.readyReplicas === 4 || undefined, 30_000, () => describePool('demand'));
-    // They are served: one browser holds two leases, nobody waits. One busy browser plus two idle ones.
-    demand.queuedNow = 0;
+    // Two of them are served on one browser. The leases are seen first (the status shows them), and only then does
+    // the queue empty, so no reconcile can see the queue gone without the leases.
     const busy = idle.status!.browsers![0]!;
     sessions.byEndpoint.set(busy.endpoint, 2);
+    await eventually(async () => (await pools.get('demand'))?.status?.browsers?.find((b) => b.name === busy.name)?.sessions === 2 || undefined,
+      30_000, () => describePool('demand'));
+    demand.queuedNow = 0;
+    // One busy browser plus two idle ones; the busy one is never drained.
     await eventually(async () => (await live('demand')).length === 3 || undefined, 30_000, () => describePool('demand'));
     expect((await pools.get('demand'))?.status?.browsers?.find((b) => b.name === busy.name)).to.include({ state: 'Ready', sessions: 2 });
+    const drained = (await pools.events()).filter((e) => e.reason === 'DrainingBrowser' && e.message.includes(busy.name));
+    expect(drained, JSON.stringify(drained)).to.deep.equal([]);
     // Quiet again: back to the two idle browsers, the busy one kept until its leases end.
     sessions.byEndpoint.set(busy.endpoint, 0);
     await eventually(async () => (await live('demand')).length === 2 || undefined, 30_000, () => describePool('demand'));
+  });
+
+  it('returns a busy browser drained for scale-down to Ready when demand needs it again, instead of starting a new pod', async () => {
+    demand.queuedNow = 0;
+    await pools.create('back', { replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 6, minIdle: 0, targetSessionsPerBrowser: 2 } });
+    const started = await eventually(async () => {
+      const p = await pools.get('back');
+      return p?.status?.readyReplicas === 3 && (await live('back')).length === 3 ? p : undefined;
+    }, 30_000, () => describePool('back'));
+    const original = (started.status?.browsers ?? []).map((b) => b.name).toSorted();
+    // One lease on each browser, seen by the operator.
+    for (const b of started.status?.browsers ?? []) sessions.byEndpoint.set(b.endpoint, 1);
+    await eventually(async () => (await pools.get('back'))?.status?.browsers?.every((b) => b.sessions === 1) || undefined, 30_000, () => describePool('back'));
+    // The floor drops: 3 leases need ceil(3 / 2) = 2 browsers, so one busy browser drains (and waits for its lease).
+    await pools.patchSpec('back', { autoscaling: { minReplicas: 1 } });
+    const drainingPool = await eventually(async () => {
+      const p = await pools.get('back');
+      return p?.status?.browsers?.some((b) => b.state === 'Draining') ? p : undefined;
+    }, 30_000, () => describePool('back'));
+    const draining = drainingPool.status!.browsers!.find((b) => b.state === 'Draining')!;
+    expect(draining.sessions).to.equal(1);
+    // Demand comes back: two callers queue, 3 + 2 = 5 sessions need 3 browsers. The draining one returns.
+    demand.queuedNow = 2;
+    await eventually(async () => {
+      const p = await pools.get('back');
+      return p?.status?.browsers?.find((b) => b.name === draining.name)?.state === 'Ready' && p.status.readyReplicas === 3 ? true : undefined;
+    }, 30_000, () => describePool('back'));
+    // A couple of reconciles later still the same three pods: nothing was created for the demand.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await live('back')).map((p) => p.metadata?.name).toSorted()).to.deep.equal(original);
+    const pod = (await live('back')).find((p) => p.metadata?.name === draining.name);
+    expect(pod?.metadata?.annotations?.['browser.composer-mcp.io/draining-since']).to.equal(undefined);
+    const events = await pools.events();
+    expect(events.some((e) => e.reason === 'ReturnedBrowser' && e.message.includes(draining.name)), JSON.stringify(events)).to.equal(true);
+    const created = events.filter((e) => e.reason === 'CreatedBrowser' && e.message.includes('pod back-')).map((e) => e.message.slice(e.message.lastIndexOf(' ') + 1));
+    expect(created.toSorted(), 'pods ever created for the pool').to.deep.equal(original);
+    demand.queuedNow = 0;
   });
 
   it('scales to zero with minReplicas 0 and minIdle 0, and the first queued caller starts a browser (cold start)', async () => {
@@ -145,6 +189,13 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
     const endpoint = first.status?.browsers?.[0]?.endpoint ?? '';
     sessions.byEndpoint.set(endpoint, 7);
     await eventually(async () => (await pools.get('auto'))?.status?.readyReplicas === 4 || undefined, 30_000, () => describePool('auto'));
+    // kubectl shows what the operator steers towards (4), not spec.replicas (1).
+    const printed = await kubectl(['get', 'bp', 'auto', '-n', ns.name], process.env['KUBECONFIG'] ?? '');
+    expect(printed.code, printed.stderr).to.equal(0);
+    const [header, row] = printed.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+    expect(header?.slice(0, 5)).to.deep.equal(['NAME', 'DESIRED', 'CURRENT', 'READY', 'STATUS']);
+    expect(row?.slice(0, 5)).to.deep.equal(['auto', '4', '4', '4', 'AllBrowsersReady']);
+    expect((await pools.get('auto'))?.spec.replicas).to.equal(1);
     sessions.byEndpoint.set(endpoint, 30);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await live('auto')).to.have.length(4);

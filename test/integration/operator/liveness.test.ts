@@ -60,7 +60,7 @@ describe('operator liveness: /healthz fails when the operator is wedged', functi
   });
 
   const config = (extra: string[] = []) => loadOperatorConfig([
-    `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespace=${ns.name}`, '--leader-election.enabled=false',
+    `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespaces=${ns.name}`, '--leader-election.enabled=false',
     '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1', ...extra,
   ], {});
 
@@ -86,7 +86,7 @@ describe('operator liveness: /healthz fails when the operator is wedged', functi
 
   it('an operator process whose event loop was blocked longer than 5 s fails liveness', async () => {
     child = spawn(process.execPath, [
-      path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespace=${ns.name}`,
+      path.join(REPO, 'operator/src/main.ts'), `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespaces=${ns.name}`,
       '--leader-election.enabled=false', '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1',
     ], {
       cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'],

@@ -134,7 +134,7 @@ describe('an uncaught exception: logged with context, readiness failed, in-fligh
     await ensureCrd(kc);
     const ns = await createNamespace(kc, 'uncaught');
     const { child, stderr } = spawnWithPreload('operator/src/main.ts', [
-      `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespace=${ns.name}`, '--leader-election.enabled=false', '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1',
+      `--kubeconfig=${process.env['KUBECONFIG'] ?? ''}`, `--namespaces=${ns.name}`, '--leader-election.enabled=false', '--metrics-port=0', '--health-port=0', '--listen-host=127.0.0.1',
     ]);
     try {
       const healthUrl = await until('the operator to start', () => /"health":"(http:\/\/[^"]+)"/.exec(stderr())?.[1], 30_000);

@@ -4,7 +4,7 @@
 {{- if $o.clusterWide }}
 - { name: BROWSERPOOL_OPERATOR_ALL_NAMESPACES, value: "true" }
 {{- else }}
-- { name: BROWSERPOOL_OPERATOR_NAMESPACE, value: {{ first (fromJsonArray (include "composer-mcp.operator.watchedNamespaces" .)) | quote }} }
+- { name: BROWSERPOOL_OPERATOR_NAMESPACES, value: {{ join "," (fromJsonArray (include "composer-mcp.operator.watchedNamespaces" .)) | quote }} }
 {{- end }}
 - { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__ENABLED, value: {{ $o.leaderElection.enabled | quote }} }
 - { name: BROWSERPOOL_OPERATOR_LEADER_ELECTION__NAMESPACE, value: {{ .Release.Namespace | quote }} }

@@ -163,6 +163,8 @@ export interface BrowserStatus {
 /** Observed state of a BrowserPool, written by the operator through the status subresource. */
 export interface BrowserPoolStatus {
   observedGeneration?: number;
+  /** Browsers the operator steers towards: spec.replicas, or the autoscaler's choice (unset while the spec is invalid). */
+  desiredReplicas?: number;
   /** Browsers that exist (any state); the scale subresource reads this. */
   replicas?: number;
   /** Browsers in state Ready. */

@@ -3,6 +3,7 @@ import type { BrowserPool } from '#kube/api/v1alpha1/browserpool.ts';
 import { BROWSERPOOL_GROUP, BROWSERPOOL_PLURAL, BROWSERPOOL_VERSION } from '#kube/api/v1alpha1/browserpool.ts';
 import type { Logger } from '#common/logger.ts';
 import { Informer } from '#kube/runtime/informer.ts';
+import { informerForNamespaces, type NamespacedInformer } from '#kube/runtime/multi-namespace-informer.ts';
 import { byNamespace, byOwnerUid } from '#kube/runtime/indexed-cache.ts';
 import { realClock, type Clock } from '#kube/runtime/clock.ts';
 import type { ReconcileOutcome } from '#kube/runtime/metrics.ts';
@@ -18,6 +19,7 @@ import type { OriginResolver } from './origin-resolver.ts';
 import type { OperatorIdentity } from './desired-network-policy.ts';
 import type { PlanOptions } from './plan.ts';
 import { poolKeysFor } from './pool-keys.ts';
+import { browserPodView, serverPodView } from './cached-views.ts';
 import { APP_NAME, LABEL_MANAGED_BY, LABEL_NAME, LABEL_POOL, MANAGED_BY, SERVER_APP_NAME } from '#kube/api/v1alpha1/contract.ts';
 
 /** The `controller` label of this controller's metrics and logs. */
@@ -26,8 +28,11 @@ export const CONTROLLER_NAME = 'browserpool';
 /** Options of {@link BrowserPoolController}. */
 export interface BrowserPoolControllerOptions {
   kubeConfig: KubeConfig;
-  /** Watch one namespace; undefined watches all. */
-  namespace?: string;
+  /**
+   * The namespace, or namespaces, whose pools are managed (an informer per namespace and resource; RBAC in each
+   * suffices); undefined watches every namespace (needs cluster-wide RBAC).
+   */
+  namespace?: string | readonly string[];
   logger: Logger;
   /** Concurrent reconciles (different pools only; default 4). */
   workers?: number;
@@ -58,12 +63,12 @@ export interface BrowserPoolControllerOptions {
  * runs the informers on standbys too (a takeover starts from warm caches) and reconciles only while it leads.
  */
 export class BrowserPoolController {
-  readonly pools: Informer<BrowserPool>;
-  readonly pods: Informer<V1Pod>;
-  readonly secrets: Informer<V1Secret>;
-  readonly networkPolicies: Informer<V1NetworkPolicy>;
+  readonly pools: NamespacedInformer<BrowserPool>;
+  readonly pods: NamespacedInformer<V1Pod>;
+  readonly secrets: NamespacedInformer<V1Secret>;
+  readonly networkPolicies: NamespacedInformer<V1NetworkPolicy>;
   /** The composer-mcp server pods (their lease queues are the demand of autoscaled pools). */
-  readonly serverPods: Informer<V1Pod>;
+  readonly serverPods: NamespacedInformer<V1Pod>;
   readonly reconciler: BrowserPoolReconciler;
   readonly #options: BrowserPoolControllerOptions;
   readonly #clock: Clock;
@@ -71,29 +76,31 @@ export class BrowserPoolController {
   constructor(options: BrowserPoolControllerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
-    const ns = options.namespace ? { namespace: options.namespace } : {};
+    const namespaces = typeof options.namespace === 'string' ? [options.namespace] : options.namespace;
     const kc = shareDispatcher(options.kubeConfig);
-    this.pools = new Informer<BrowserPool>({
-      client: leanListWatchClient(kc, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, ...ns }),
+    const at = (namespace: string | undefined) => (namespace ? { namespace } : {});
+    this.pools = informerForNamespaces<BrowserPool>('browserpools', namespaces, (ns) => new Informer<BrowserPool>({
+      client: leanListWatchClient(kc, { group: BROWSERPOOL_GROUP, version: BROWSERPOOL_VERSION, plural: BROWSERPOOL_PLURAL, ...at(ns) }),
       name: 'browserpools', logger: options.logger,
-    });
-    this.pods = new Informer<V1Pod>({
-      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...ns }),
-      name: 'pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${APP_NAME}`,
+    }));
+    this.pods = informerForNamespaces<V1Pod>('pods', namespaces, (ns) => new Informer<V1Pod>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...at(ns) }),
+      name: 'pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${APP_NAME}`, transform: browserPodView,
       indexers: { owner: byOwnerUid, pool: (p) => [`${p.metadata?.namespace ?? ''}/${p.metadata?.labels?.[LABEL_POOL] ?? ''}`] },
-    });
-    this.secrets = new Informer<V1Secret>({
-      client: leanListWatchClient(kc, { version: 'v1', plural: 'secrets', ...ns }),
+    }));
+    this.secrets = informerForNamespaces<V1Secret>('secrets', namespaces, (ns) => new Informer<V1Secret>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'secrets', ...at(ns) }),
       name: 'secrets', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
-    });
-    this.networkPolicies = new Informer<V1NetworkPolicy>({
-      client: leanListWatchClient(kc, { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', ...ns }),
+    }));
+    this.networkPolicies = informerForNamespaces<V1NetworkPolicy>('networkpolicies', namespaces, (ns) => new Informer<V1NetworkPolicy>({
+      client: leanListWatchClient(kc, { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', ...at(ns) }),
       name: 'networkpolicies', logger: options.logger, labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
-    });
-    this.serverPods = new Informer<V1Pod>({
-      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...ns }),
-      name: 'server-pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}`, indexers: { namespace: byNamespace },
-    });
+    }));
+    this.serverPods = informerForNamespaces<V1Pod>('server-pods', namespaces, (ns) => new Informer<V1Pod>({
+      client: leanListWatchClient(kc, { version: 'v1', plural: 'pods', ...at(ns) }),
+      name: 'server-pods', logger: options.logger, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}`, transform: serverPodView,
+      indexers: { namespace: byNamespace },
+    }));
     const caches: PoolCaches = {
       getPool: (key) => this.pools.get(key),
       listPools: () => this.pools.list(),

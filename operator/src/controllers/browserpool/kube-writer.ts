@@ -18,8 +18,8 @@ export interface KubeWriter {
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Creates a Secret; resolves to the stored one. If it already exists, reads and returns the existing one. */
   createSecret(secret: V1Secret): Promise<V1Secret>;
-  /** Sets (merge patch) annotations on a pod. NotFound resolves to false. */
-  annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<boolean>;
+  /** Sets (merge patch) annotations on a pod; a null value removes one. NotFound resolves to false. */
+  annotatePod(namespace: string, name: string, annotations: Record<string, string | null>): Promise<boolean>;
   /** Sets (merge patch) labels on a pod, restoring the pool's labels after an edit. NotFound resolves to false. */
   labelPod(namespace: string, name: string, labels: Record<string, string>): Promise<boolean>;
   /** Deletes a pod if it still has `uid`. NotFound and a changed uid resolve to false. */

@@ -44,6 +44,8 @@ export interface Plan {
   desiredReplicas: number;
   create: Array<{ name: string; serial: number }>;
   drain: Array<{ name: string; reason: DrainReason }>;
+  /** Browsers drained for scale-down that demand needs again: back to Ready (see {@link returnableFromDrain}). */
+  undrain: Array<{ name: string; sessions: number }>;
   delete: Array<{ name: string; uid: string; reason: DeleteReason }>;
   /** When to look again for time-based transitions (max age, unhealthy threshold, drain timeout, polling). */
   requeueAfterMs?: number;
@@ -92,10 +94,37 @@ function idlestFirst(a: ObservedBrowser, b: ObservedBrowser): number {
 }
 
 /**
+ * Whether a Draining browser may be returned to Ready when demand needs it again. Only one drained because the
+ * pool shrank (ScaleDown) and still fit to serve: its pod Ready and Running, its gateway answering (sessions
+ * known), the current spec, not due for recycling by age, leases served or memory. Never one drained for
+ * recycling, unhealthiness or a spec change: those were drained to go, whatever the demand.
+ */
+export function returnableFromDrain(b: ObservedBrowser, spec: ResolvedPoolSpec, specHash: string, now: Date): boolean {
+  return b.drainingSince !== undefined && !b.terminating && b.drainReason === 'ScaleDown'
+    && b.ready && b.everReady && b.phase === 'Running' && b.sessions !== undefined
+    && replacementReason(b, spec, specHash, now) === undefined;
+}
+
+/**
+ * Which returnable Draining browsers to put back first: those holding leases (most first: they stay anyway until
+ * their leases end, and their callers keep a browser that is not going away), then the youngest (furthest from
+ * recycling).
+ */
+function mostWorthReturning(a: ObservedBrowser, b: ObservedBrowser): number {
+  const sa = a.sessions ?? 0;
+  const sb = b.sessions ?? 0;
+  if (sa !== sb) return sb - sa;
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.name < b.name ? -1 : 1);
+}
+
+/**
  * Decides which browsers to create, mark Draining and delete. Level-based and pure: the same input gives the
  * same plan. Replacement (max age, unhealthy, spec change) is surge-first: a Ready browser is drained only when
- * enough other Ready browsers cover `desired`. Scale-down drains the idlest first. Draining browsers go when
- * their sessions reach zero (after `minDrainSeconds`) or `drainTimeoutSeconds` passes.
+ * enough other Ready browsers cover `desired`. Scale-down drains the idlest first. When demand needs more
+ * browsers than serve, Draining browsers drained for scale-down that are still fit are returned to Ready before
+ * any pod is created (a server may have placed a lease on one the operator had just drained, since the status
+ * lags; and demand can come back while a browser drains). Draining browsers go when their sessions reach zero
+ * (after `minDrainSeconds`) or `drainTimeoutSeconds` passes.
  */
 export function plan(input: PlanInput): Plan {
   const { spec, now, browsers } = input;
@@ -103,7 +132,7 @@ export function plan(input: PlanInput): Plan {
   const poll = input.options?.sessionPollSeconds ?? 10;
   const desired = desiredReplicas(spec, browsers, input.queued ?? 0);
   const maxSurge = input.options?.maxSurge ?? Math.max(1, Math.ceil(desired / 4));
-  const out: Plan = { desiredReplicas: desired, create: [], drain: [], delete: [] };
+  const out: Plan = { desiredReplicas: desired, create: [], drain: [], undrain: [], delete: [] };
   const wakeups: number[] = [];
   const wakeAt = (s: number): void => {
     wakeups.push(Math.max(0.1, s));
@@ -130,6 +159,21 @@ export function plan(input: PlanInput): Plan {
       newlyDrained.push({ b, reason }); // provides no capacity: replace at once
     } else {
       replaceReady.push({ b, reason });
+    }
+  }
+
+  // Demand needs more than serves: return browsers drained for scale-down before creating any.
+  const returned = new Set<string>();
+  if (good.length < desired) {
+    const returnable = browsers
+      .filter((b) => state.get(b.name) === 'Draining' && returnableFromDrain(b, spec, input.specHash, now))
+      .toSorted(mostWorthReturning)
+      .slice(0, desired - good.length);
+    for (const b of returnable) {
+      returned.add(b.name);
+      good.push(b);
+      out.undrain.push({ name: b.name, sessions: b.sessions ?? 0 });
+      wakeAt(spec.recycle.maxAgeSeconds - seconds(now, b.createdAt));
     }
   }
 
@@ -180,7 +224,7 @@ export function plan(input: PlanInput): Plan {
   // Browsers already Draining: delete once idle (after the minimum), dead, or past the drain timeout. One drained
   // because the pool shrinks is never deleted while it has leased sessions: the timeout is for replacements.
   for (const b of browsers) {
-    if (state.get(b.name) !== 'Draining' || !b.drainingSince) continue;
+    if (state.get(b.name) !== 'Draining' || !b.drainingSince || returned.has(b.name)) continue;
     const drained = seconds(now, b.drainingSince);
     const busyScaleDown = b.drainReason === 'ScaleDown' && (b.sessions ?? 0) > 0;
     if (!b.everReady) out.delete.push({ name: b.name, uid: b.uid, reason: 'NeverReady' });

@@ -12,6 +12,7 @@ import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } 
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
+import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
@@ -57,6 +58,8 @@ export interface ReconcilerDeps {
   planOptions?: PlanOptions;
   /** How long a session count read from a gateway is reused (default 1000 ms). */
   sessionTtlMs?: number;
+  /** Where pool figures, drains and deletions are counted (default: one PoolMetrics per process, global meter). */
+  poolMetrics?: PoolMetrics;
 }
 
 /** What a reconcile asks of the queue. */
@@ -123,6 +126,7 @@ export class BrowserPoolReconciler {
     if (!pool) {
       await this.#cleanUpAfter(writer, key);
       this.#memory.delete(key);
+      poolMetricsOf(this.#deps).forget(key);
       return {};
     }
     if (pool.metadata.deletionTimestamp) return {};
@@ -193,6 +197,7 @@ export class BrowserPoolReconciler {
       poolName: ref.name, generation, spec, specHash: hash, browsers, plan, previous: pool.status, now,
       ...(reconcileError ? { reconcileError } : {}),
     });
+    poolMetricsOf(this.#deps).observe(ref, plan.desiredReplicas, status.browsers ?? []);
     const present = new Set(browsers.map((b) => b.name));
     for (const name of memory.offered) if (!present.has(name)) memory.offered.delete(name);
     for (const b of status.browsers ?? []) if (b.state === 'Ready' || b.state === 'Draining') memory.offered.add(b.name);
@@ -398,14 +403,23 @@ export class BrowserPoolReconciler {
           [ANNOTATION_DRAIN_REASON]: d.reason,
         });
         if (!ok) return;
+        poolMetricsOf(this.#deps).drained(ref, d.reason);
         const b = browsers.find((x) => x.name === d.name);
         log.info('Marked browser pod Draining', { pod: d.name, reason: d.reason, sessions: b?.sessions });
         await writer.event(pool, 'Normal', 'DrainingBrowser', `Draining browser pod ${d.name} (${d.reason}); ${b?.sessions ?? 'unknown'} leased sessions`);
+      })),
+      ...plan.undrain.map((u) => run(async () => {
+        const ok = await writer.annotatePod(ref.namespace, u.name, { [ANNOTATION_DRAINING_SINCE]: null, [ANNOTATION_DRAIN_REASON]: null });
+        if (!ok) return;
+        log.info('Returned a draining browser pod to Ready: demand needs it again', { pod: u.name, sessions: u.sessions });
+        await writer.event(pool, 'Normal', 'ReturnedBrowser',
+          `Returned browser pod ${u.name} from Draining to Ready (demand rose again); ${u.sessions} leased sessions`);
       })),
       ...plan.delete.map((d) => run(async () => {
         const ok = await writer.deletePod(ref.namespace, d.name, d.uid);
         memory.expectedDeletes.set(d.name, this.#clock.now());
         if (!ok) return;
+        poolMetricsOf(this.#deps).deleted(ref, d.reason);
         log.info('Deleted browser pod', { pod: d.name, reason: d.reason });
         await writer.event(pool, 'Normal', 'DeletedBrowser', `Deleted browser pod ${d.name} (${d.reason})`);
       })),

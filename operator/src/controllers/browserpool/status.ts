@@ -16,7 +16,7 @@ export interface StatusInput {
   specHash?: string;
   /** Every pod of the pool, as observed before the plan was applied. */
   browsers: ObservedBrowser[];
-  /** The plan being applied in this reconcile (its drains and deletes show in the status). */
+  /** The plan being applied in this reconcile (its drains, returns to Ready and deletes show in the status). */
   plan?: Plan;
   /** The status currently stored, for lastTransitionTime. */
   previous?: BrowserPoolStatus;
@@ -52,13 +52,14 @@ export function computeStatus(input: StatusInput): BrowserPoolStatus {
   const port = spec?.gateway.port ?? 9222;
   const deleting = new Set(plan?.delete.map((d) => d.name) ?? []);
   const draining = new Set(plan?.drain.map((d) => d.name) ?? []);
+  const returned = new Set(plan?.undrain.map((u) => u.name) ?? []);
   const browsers: BrowserStatus[] = [];
   const states = new Map<string, BrowserStatus['state']>();
   for (const b of input.browsers.toSorted((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     if (deleting.has(b.name)) continue;
     const cls = spec ? classifyBrowser(b, spec, now) : b.terminating ? 'Terminating' : b.drainingSince ? 'Draining' : b.ready ? 'Ready' : 'Starting';
     if (cls === 'Terminating') continue;
-    const state: BrowserStatus['state'] = draining.has(b.name) ? 'Draining' : cls;
+    const state: BrowserStatus['state'] = draining.has(b.name) ? 'Draining' : returned.has(b.name) ? 'Ready' : cls;
     states.set(b.name, state);
     browsers.push({
       name: b.name,
@@ -113,6 +114,7 @@ export function computeStatus(input: StatusInput): BrowserPoolStatus {
 
   return {
     observedGeneration: input.generation,
+    ...(spec ? { desiredReplicas: desired } : {}),
     replicas: browsers.length,
     readyReplicas: ready.length,
     selector: selectorString(input.poolName),

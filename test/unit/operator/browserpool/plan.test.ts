@@ -229,6 +229,84 @@ describe('plan', () => {
     });
   });
 
+  describe('demand that returns while browsers drain', () => {
+    const spec = auto(0, 6, 2, 2);
+    const scaledDown = (name: string, over: Parameters<typeof browser>[1] = {}) =>
+      browser(name, { drainingSince: ago(5), drainReason: 'ScaleDown', ...over });
+
+    it('returns a browser drained for scale-down that holds leases to Ready instead of creating a pod (the lease landed on it after the drain)', () => {
+      // Demand fell to zero, the operator drained 'late' (and 'other'); then a server's lease landed on 'late'.
+      const browsers = [browser('a', { serial: 0 }), browser('b', { serial: 1 }), scaledDown('late', { serial: 2, sessions: 2 }), scaledDown('other', { serial: 3, sessions: 0 })];
+      const p = plan(input({ spec, browsers }));
+      expect(p.desiredReplicas, '1 busy + 2 idle').to.equal(3);
+      expect(p.undrain).to.deep.equal([{ name: 'late', sessions: 2 }]);
+      expect(p.create).to.deep.equal([]);
+      expect(p.drain).to.deep.equal([]);
+      expect(p.delete.map((d) => d.name), 'the idle one still drains away').to.deep.equal(['other']);
+    });
+
+    it('prefers the busiest, then the youngest, and returns no more than demand needs', () => {
+      const browsers = [
+        scaledDown('old-idle', { createdAt: ago(500), sessions: 0 }),
+        scaledDown('young-idle', { createdAt: ago(50), sessions: 0 }),
+        scaledDown('busy', { createdAt: ago(900), sessions: 1 }),
+      ];
+      const p = plan(input({ spec: auto(0, 6, 2, 1), browsers, queued: 1 }));
+      // leased 1 + queued 1 → 1 busy browser, + minIdle 1 = 2.
+      expect(p.undrain.map((u) => u.name)).to.deep.equal(['busy', 'young-idle']);
+      expect(p.create).to.deep.equal([]);
+      expect(p.delete.map((d) => d.name)).to.deep.equal(['old-idle']);
+    });
+
+    it('creates only what returned browsers do not cover', () => {
+      const p = plan(input({ spec, browsers: [scaledDown('back', { serial: 0, sessions: 1 })], queued: 3 }));
+      // 1 leased + 3 queued → 2 busy + 2 idle = 4: one returned, three created.
+      expect(p.undrain.map((u) => u.name)).to.deep.equal(['back']);
+      expect(p.create).to.have.length(3);
+    });
+
+    it('never returns a browser drained for recycling, unhealthiness or a spec change', () => {
+      for (const reason of ['MaxAge', 'MaxLeases', 'Memory', 'Unhealthy', 'SpecChanged']) {
+        const p = plan(input({ spec, browsers: [scaledDown('d', { drainReason: reason, sessions: 2 })] }));
+        expect(p.undrain, reason).to.deep.equal([]);
+        expect(p.create, reason).to.have.length(3);
+      }
+      const unknownReason = plan(input({ spec, browsers: [browser('d', { drainingSince: ago(1), sessions: 2 })] }));
+      expect(unknownReason.undrain, 'drained by an operator that wrote no reason').to.deep.equal([]);
+    });
+
+    it('never returns one now due for recycling or not fit to serve', () => {
+      const recycle = { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 100, maxMemory: '1Gi' };
+      const s = resolved({ autoscaling: { minReplicas: 0, maxReplicas: 6, minIdle: 2, targetSessionsPerBrowser: 2 }, recycle });
+      const unfit: Array<[string, Parameters<typeof browser>[1]]> = [
+        ['too old', { createdAt: ago(4000) }],
+        ['served maxLeases', { leasesServed: 100 }],
+        ['over maxMemory', { rssBytes: 2 * 2 ** 30 }],
+        ['old spec', { specHash: 'h0' }],
+        ['not Ready', { ready: false, readySince: ago(5) }],
+        ['pod failed', { phase: 'Failed' }],
+        ['gateway not answering', { sessions: undefined }],
+        ['terminating', { terminating: true }],
+      ];
+      for (const [why, over] of unfit) {
+        const p = plan(input({ spec: s, browsers: [scaledDown('d', { sessions: 1, ...over })] }));
+        expect(p.undrain, why).to.deep.equal([]);
+      }
+    });
+
+    it('leaves draining browsers alone when the serving ones cover demand', () => {
+      const p = plan(input({ spec, browsers: [browser('a'), browser('b'), scaledDown('d', { sessions: 0 })] }));
+      expect(p.undrain).to.deep.equal([]);
+      expect(p.delete.map((d) => d.name)).to.deep.equal(['d']);
+    });
+
+    it('is the same on a fixed-size pool raised again: a browser drained for scale-down comes back before a pod is created', () => {
+      const p = plan(input({ spec: resolved({ replicas: 2 }), browsers: [browser('a', { serial: 0 }), scaledDown('d', { serial: 1, sessions: 0 })] }));
+      expect(p.undrain.map((u) => u.name)).to.deep.equal(['d']);
+      expect(p.create).to.deep.equal([]);
+    });
+  });
+
   describe('recycling by leases served and by memory', () => {
     const recycle = { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60 };
 

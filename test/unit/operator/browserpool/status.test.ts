@@ -26,6 +26,7 @@ describe('computeStatus', () => {
     expect(s.replicas).to.equal(2);
     expect(s.readyReplicas).to.equal(2);
     expect(s.observedGeneration).to.equal(3);
+    expect(s.desiredReplicas, 'spec.replicas without autoscaling').to.equal(2);
     expect(s.selector).to.equal('app.kubernetes.io/name=composer-mcp-browser,browser.composer-mcp.io/pool=pool');
   });
 
@@ -61,8 +62,19 @@ describe('computeStatus', () => {
     expect(cond(s, 'Progressing')).to.include({ status: 'True', reason: 'ScalingDown' });
   });
 
+  it('shows a draining browser returned to Ready in this reconcile as Ready, and counts it ready', () => {
+    const spec = resolved({ autoscaling: { minReplicas: 0, maxReplicas: 4, minIdle: 0, targetSessionsPerBrowser: 2 } });
+    const s = statusOf({
+      spec,
+      browsers: [browser('a', { sessions: 2 }), browser('back', { drainingSince: ago(5), drainReason: 'ScaleDown', sessions: 2 })],
+    });
+    expect(s.browsers?.map((b) => [b.name, b.state, b.sessions])).to.deep.equal([['a', 'Ready', 2], ['back', 'Ready', 2]]);
+    expect(s.readyReplicas).to.equal(2);
+    expect(cond(s, 'Progressing')).to.include({ status: 'False', reason: 'Complete' });
+  });
+
   it('reports Degraded BrowsersFailed for failed browsers and ReconcileError for apply errors', () => {
-    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, create: [], drain: [], delete: [] } });
+    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(s, 'Degraded')).to.include({ status: 'True', reason: 'BrowsersFailed' });
     const e = statusOf({ browsers: [browser('a'), browser('b')], reconcileError: 'pods is forbidden' });
     expect(cond(e, 'Degraded')).to.include({ status: 'True', reason: 'ReconcileError', message: 'pods is forbidden' });
@@ -75,12 +87,19 @@ describe('computeStatus', () => {
     expect(cond(s, 'Available')).to.include({ status: 'True' });
   });
 
+  it('reports the autoscaler\'s choice as desiredReplicas, not spec.replicas', () => {
+    const spec = resolved({ replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 6, minIdle: 1, targetSessionsPerBrowser: 2 } });
+    const s = statusOf({ spec, browsers: [browser('a', { sessions: 5 })] });
+    expect(s.desiredReplicas, '3 busy + 1 idle').to.equal(4);
+  });
+
   it('reports an invalid spec as Degraded InvalidSpec with the problems, and not Progressing', () => {
     const s = computeStatus({ poolName: 'pool', generation: 7, problems: ['spec.replicas: -1 must be a whole number'], browsers: [browser('a')], now: NOW });
     expect(cond(s, 'Degraded')).to.include({ status: 'True', reason: 'InvalidSpec', observedGeneration: 7, message: 'spec.replicas: -1 must be a whole number' });
     expect(cond(s, 'Ready')).to.include({ status: 'False', reason: 'InvalidSpec' });
     expect(cond(s, 'Progressing')).to.include({ status: 'False', reason: 'InvalidSpec' });
     expect(s.browsers?.map((b) => b.name)).to.deep.equal(['a']);
+    expect(s.desiredReplicas, 'nothing is steered towards while the spec is invalid').to.equal(undefined);
   });
 
   it('is Ready with reason ScaledToZero and not Available at zero replicas', () => {
@@ -95,7 +114,7 @@ describe('computeStatus', () => {
     for (const c of previous.conditions ?? []) c.lastTransitionTime = earlier;
     const same = statusOf({ browsers: [browser('a', { sessions: 1 }), browser('b')], previous });
     expect(cond(same, 'Ready').lastTransitionTime).to.equal(earlier);
-    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, create: [], drain: [], delete: [] } });
+    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(flipped, 'Ready').lastTransitionTime).to.equal(NOW.toISOString());
     expect(cond(flipped, 'Degraded').lastTransitionTime).to.equal(earlier);
   });
