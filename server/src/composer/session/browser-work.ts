@@ -120,6 +120,7 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
     maxRelayedCalls: access.maxApiCallsPerLease,
     // The document is hostile whoever saved it: the app gets it sanitised, so its HTML cannot run script.
     viewDocument: sanitizeCompositionJsonForView,
+    appOrigin: new URL(settings.composerUrl).origin,
     phases,
   });
 }

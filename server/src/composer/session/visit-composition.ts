@@ -247,11 +247,14 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     (options.session !== undefined ? Promise.resolve(options.session) : PageSession.attach(lease.context, page)).then(async (opened) => {
       phases?.mark('setup.cdp');
       const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
-      await Promise.all([installReadinessProbe(opened.cdp), cache?.attach(opened.cdp, new URL(settings.composerUrl).origin, settings.apiUrl, phases)]);
-      phases?.mark('setup.probe+cache');
+      await Promise.all([
+        installReadinessProbe(opened.cdp),
+        installComposerSession(opened.cdp, settings.composerUrl, sessionEntries(settings)),
+        cache?.attach(opened.cdp, new URL(settings.composerUrl).origin, settings.apiUrl, phases),
+      ]);
+      phases?.mark('setup.probe+seed+cache');
       return opened;
     }),
-    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)).then(() => phases?.mark('setup.seed')),
     sameViewport ? undefined : page.setViewportSize(options.page.viewport),
   ]);
   const { cdp } = session;
