@@ -14,6 +14,7 @@ import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
 import { PageSession } from './page-session.ts';
+import { takePreparedSession } from './page-preparation.ts';
 import { reportedUrl } from './reported-url.ts';
 import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
 import { VisitPhases } from './visit-phases.ts';
@@ -190,7 +191,11 @@ export async function withComposerPage<T>(
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
         // The broker's side of the lease and the call's CDP session of the page, at once; neither outlives a failure of the other.
-        const [brokerOpened, sessionOpened] = await Promise.allSettled([openReadOnlyLease(lease, services.settings, options.uid, phases), PageSession.attach(lease.context, lease.page)]);
+        const [brokerOpened, sessionOpened] = await Promise.allSettled([
+          openReadOnlyLease(lease, services.settings, options.uid, phases),
+          // The page's session made and prepared ahead by the pool (page-preparation.ts), or one of its own.
+          takePreparedSession(lease.page).then((prepared) => prepared ?? PageSession.attach(lease.context, lease.page)),
+        ]);
         if (brokerOpened.status === 'rejected' || sessionOpened.status === 'rejected') {
           if (brokerOpened.status === 'fulfilled') brokerOpened.value.release();
           if (sessionOpened.status === 'fulfilled') sessionOpened.value.detach();

@@ -9,6 +9,7 @@ import { probeWorld } from './readiness-probe.ts';
 export class PageSession {
   readonly cdp: CDPSession;
   private knownWorld: Promise<number> | undefined;
+  private preparing: Promise<void> | undefined;
 
   private constructor(cdp: CDPSession) {
     this.cdp = cdp;
@@ -17,6 +18,21 @@ export class PageSession {
   /** A new session of `page`. */
   static async attach(context: BrowserContext, page: Page): Promise<PageSession> {
     return new PageSession(await context.newCDPSession(page));
+  }
+
+  /**
+   * Runs `work` (what every page needs before the app's first script, whichever lease: page-preparation.ts) once
+   * for this session; later calls wait for the same run. A failed run is tried again by the next call.
+   */
+  prepare(work: (cdp: CDPSession) => Promise<void>): Promise<void> {
+    if (this.preparing === undefined) {
+      const running = work(this.cdp);
+      this.preparing = running;
+      running.catch(() => {
+        if (this.preparing === running) this.preparing = undefined;
+      });
+    }
+    return this.preparing;
   }
 
   /** Notes the probe's world of the current document, as soon as it is being looked for. */

@@ -8,10 +8,11 @@ import { EGRESS_REFUSAL_HEADER, EGRESS_REFUSAL_VALUE } from '#browser/egress/egr
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
-import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
+import { awaitRendered, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { MAX_CHECKED_WIDGETS, renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { PageSession } from './page-session.ts';
+import { prepareSession } from './page-preparation.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
 import type { VisitPhases } from './visit-phases.ts';
 
@@ -243,15 +244,12 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
   const phases = options.phases;
   phases?.mark('visit.start');
+  const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
   const [session] = await Promise.all([
     (options.session !== undefined ? Promise.resolve(options.session) : PageSession.attach(lease.context, page)).then(async (opened) => {
       phases?.mark('setup.cdp');
-      const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
-      await Promise.all([
-        installReadinessProbe(opened.cdp),
-        installComposerSession(opened.cdp, settings.composerUrl, sessionEntries(settings)),
-        cache?.attach(opened.cdp, new URL(settings.composerUrl).origin, settings.apiUrl, phases),
-      ]);
+      // The probe and the asset cache (already there on a page prepared ahead), and the lease's sign-in seed.
+      await Promise.all([prepareSession(opened, { composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: cache }), installComposerSession(opened.cdp, settings.composerUrl, sessionEntries(settings))]);
       phases?.mark('setup.probe+seed+cache');
       return opened;
     }),
