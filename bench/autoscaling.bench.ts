@@ -28,6 +28,8 @@ import { fmt, summarize, type BenchReport, type TargetCheck } from './support/st
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_SESSIONS = 4;
+/** The demand-driven pool's scale-down stabilisation window: shorter than the quiet period, so the pool falls to its floor within it. */
+const WINDOW_S = 10;
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const progress = (message: string): void => {
   process.stderr.write(`  … ${message}\n`);
@@ -225,7 +227,7 @@ export async function run(): Promise<BenchReport> {
     const recycle = { maxAgeSeconds: 86_400, drainTimeoutSeconds: 60, unhealthyAfterSeconds: 600 };
     const hand = await handover(env);
     progress(`hand-over: gap ${fmt(hand.gapMs)} ms, ${hand.overlapping} overlapping writes`);
-    const demandDriven = await burst(env, { replicas: 2, recycle, autoscaling: { minReplicas: 0, maxReplicas: 20, minIdle: 2, targetSessionsPerBrowser: MAX_SESSIONS } }, holdMs, quietMs);
+    const demandDriven = await burst(env, { replicas: 2, recycle, autoscaling: { minReplicas: 0, maxReplicas: 20, minIdle: 2, targetSessionsPerBrowser: MAX_SESSIONS, scaleDownStabilizationWindowSeconds: WINDOW_S } }, holdMs, quietMs);
     const fixed = await burst(env, { replicas: 2, recycle }, holdMs, quietMs);
     const cold = await coldStart(env);
     progress(`cold start: ${fmt(cold)} ms`);
@@ -244,7 +246,7 @@ export async function run(): Promise<BenchReport> {
     return {
       tables: [
         {
-          title: `Burst of 2 × capacity callers (${MAX_SESSIONS} sessions per browser, each held ${holdMs / 1000} s; pod start ${podStartMs / 1000} s)`,
+          title: `Burst of 2 × capacity callers (${MAX_SESSIONS} sessions per browser, each held ${holdMs / 1000} s; pod start ${podStartMs / 1000} s; demand-driven scale-down stabilisation ${WINDOW_S} s)`,
           columns: ['pool', 'browsers before', 'callers', 'enough Ready (s)', 'last served (s)', 'wait p50 (s)', 'wait max (s)', `browsers after ${quietMs / 1000} s quiet`, 'fell to floor in (s)'],
           rows: [row('demand-driven (minIdle 2)', demandDriven), row('fixed (replicas 2)', fixed)],
         },

@@ -41,7 +41,7 @@ describe('demand-driven pool with real browsers: scale from zero on the first qu
       demand: { queued: async () => router?.stats().queueDepth ?? 0 },
       planOptions: { minDrainSeconds: 0.5, sessionPollSeconds: 2, autoscalePollSeconds: 1 },
     });
-    await pools.create('zero', { replicas: 0, autoscaling: { minReplicas: 0, maxReplicas: 2, minIdle: 0, targetSessionsPerBrowser: 1 } });
+    await pools.create('zero', { replicas: 0, autoscaling: { minReplicas: 0, maxReplicas: 2, minIdle: 0, targetSessionsPerBrowser: 1, scaleDownStabilizationWindowSeconds: 0 } });
     await eventually(async () => (await pools.get('zero'))?.status?.observedGeneration === 1 || undefined, 30_000);
     expect(await pools.pods('zero')).to.have.length(0);
 

@@ -94,6 +94,8 @@ interface Pending {
   rootSession: string | undefined;
   /** A createBrowserContext that holds one slot of the cap until answered. */
   holdsSlot: boolean;
+  /** For a createBrowserContext: the state the context starts in (the client's choice when it sent the command). */
+  newContextState?: ContextState;
 }
 
 interface Internal {
@@ -151,6 +153,8 @@ class Client {
   closed = false;
   /** Messages received before the root session existed. */
   readonly early: string[] = [];
+  /** The state the contexts this client creates start in (`Gateway.setNewContextState`); leased unless it says so. */
+  newContextState: ContextState = 'leased';
 
   constructor(id: number, sink: ClientSink) {
     this.id = id;
@@ -348,6 +352,7 @@ export class CdpMultiplexer {
     const id = this.nextId++;
     this.pending.set(id, {
       client, clientId: message.id, method: message.method, params: message.params, rootSession: shownSession === undefined ? sessionId : undefined, holdsSlot,
+      ...(holdsSlot ? { newContextState: client.newContextState } : {}),
     });
     this.write(JSON.stringify({ id, method: message.method, ...(message.params !== undefined ? { params: message.params } : {}), sessionId }));
   }
@@ -397,6 +402,18 @@ export class CdpMultiplexer {
         this.answer(client, message.id, { browserContextId: contextId, state }, shownSession);
         return;
       }
+      case 'Gateway.setNewContextState': {
+        // Contexts made ahead of demand are warm from their first report: marking them after they exist would show
+        // them leased meanwhile (a phantom session the operator would scale on).
+        const state = params['state'];
+        if (state !== 'warm' && state !== 'leased') {
+          this.answerError(client, message.id, { code: -32602, message: 'Gateway.setNewContextState needs "state": "warm" or "leased"' }, shownSession);
+          return;
+        }
+        client.newContextState = state;
+        this.answer(client, message.id, { state }, shownSession);
+        return;
+      }
       case 'Gateway.getLoad':
         this.answer(client, message.id, { ...this.load(), yours: this.contextsOf(client) }, shownSession);
         return;
@@ -406,7 +423,7 @@ export class CdpMultiplexer {
         return;
       default:
         this.hooks.refused?.('policy', message.method);
-        this.answerError(client, message.id, { code: -32601, message: `'${message.method}' wasn't found (the Gateway domain has setContextState, getLoad, subscribeLoad)` }, shownSession);
+        this.answerError(client, message.id, { code: -32601, message: `'${message.method}' wasn't found (the Gateway domain has setContextState, setNewContextState, getLoad, subscribeLoad)` }, shownSession);
     }
   }
 
@@ -496,7 +513,7 @@ export class CdpMultiplexer {
           void this.call('Target.disposeBrowserContext', { browserContextId: contextId }).catch(() => undefined);
           return;
         }
-        this.contexts.set(contextId, { client, state: 'leased' });
+        this.contexts.set(contextId, { client, state: pending.newContextState ?? 'leased' });
         return;
       }
       case 'Target.disposeBrowserContext': {

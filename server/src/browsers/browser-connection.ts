@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import type { Logger } from '#common/logger.ts';
+import { ContextCreator } from './context-creator.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserFailedError } from './errors.ts';
 import { watchBlockedRequests, type BlockedRequestSink } from './blocked-requests.ts';
@@ -283,14 +284,15 @@ export class BrowserConnection {
       browser.on('disconnected', () => this.markDown('disconnected', generation));
       this.observed = undefined;
       this.fullUntil = 0;
-      await this.subscribeLoad(browser, generation);
+      const loadSession = await this.subscribeLoad(browser, generation);
       if (generation !== this.generation || this.isClosed()) {
         await browser.close().catch(() => undefined);
         return;
       }
+      const creator = new ContextCreator(browser, loadSession, options.contextOptions);
       this.pool = new PrewarmPool({
         target: options.prewarm,
-        create: (purpose) => this.createPage(browser, purpose),
+        create: (purpose) => this.createPage(creator, purpose),
         room: () => Math.min(this.cap - this.others, this.ownCap) - this.inUseValue - (this.pool?.openUnclaimed ?? 0),
         onError: (error) => {
           if (error instanceof BrowserAtCapacityError) options.logger.debug('Did not pre-warm a context: the browser is at its cap', { browserId: this.id });
@@ -316,9 +318,9 @@ export class BrowserConnection {
   /**
    * Follows the browser's load as its gateway pushes it (`Gateway.subscribeLoad` on a browser-level CDP session), so
    * placement sees every server's contexts. A gateway that does not answer leaves placement on this server's own
-   * leases (and the gateway still enforces its cap).
+   * leases (and the gateway still enforces its cap). Returns the session (for `Gateway.*` commands), or undefined.
    */
-  private async subscribeLoad(browser: Browser, generation: number): Promise<void> {
+  private async subscribeLoad(browser: Browser, generation: number): Promise<CDPSession | undefined> {
     let session: CDPSession;
     try {
       session = await browser.newBrowserCDPSession();
@@ -326,8 +328,10 @@ export class BrowserConnection {
         if (generation === this.generation) this.applyLoad(parseLoadReport(report));
       }) as never);
       this.applyLoad(parseLoadReport(await session.send('Gateway.subscribeLoad' as never)));
+      return this.observed !== undefined ? session : undefined;
     } catch (error) {
       this.options.logger.warn('Browser gateway reports no load; placing by this server\'s own leases only', { browserId: this.id, error: errorMessage(error) });
+      return undefined;
     }
   }
 
@@ -340,13 +344,16 @@ export class BrowserConnection {
   }
 
   /**
-   * Creates a context and page. A warm one (made ahead of demand) is marked warm at the gateway through a CDP session
-   * of its page, kept to mark it leased at hand-over; one made for a waiting lease stays leased (the gateway's default).
+   * Creates a context and page. A warm one (made ahead of demand) is warm at the gateway from its creation (see
+   * ContextCreator: no report ever shows it leased), with a CDP session of its page kept to mark it leased at
+   * hand-over; one made for a waiting lease is leased from its creation. A gateway without the declaration gets the
+   * warm context marked after its page exists.
    */
-  private async createPage(browser: Browser, purpose: 'warm' | 'lease'): Promise<WarmPage> {
-    let context;
+  private async createPage(creator: ContextCreator, purpose: 'warm' | 'lease'): Promise<WarmPage> {
+    let context: BrowserContext;
+    let bornWarm = false;
     try {
-      context = await browser.newContext(this.options.contextOptions);
+      ({ context, bornWarm } = await creator.create(purpose));
     } catch (error) {
       if (errorMessage(error).includes(CAPACITY_MARKER)) {
         this.fullUntil = Date.now() + FULL_AFTER_REFUSAL_MS;
@@ -368,7 +375,7 @@ export class BrowserConnection {
       let marker: CDPSession | undefined;
       if (purpose === 'warm' && this.observed !== undefined) {
         marker = await context.newCDPSession(page);
-        await marker.send('Gateway.setContextState' as never, { state: 'warm' } as never);
+        if (!bornWarm) await marker.send('Gateway.setContextState' as never, { state: 'warm' } as never);
       }
       return { context, page, guard, ...(marker !== undefined ? { marker } : {}) };
     } catch (error) {

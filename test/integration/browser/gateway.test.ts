@@ -131,6 +131,33 @@ describe('CDP gateway owning Chromium over a pipe', function () {
     expect(await eventually(async () => (await gatewayStatus(pair)).contexts === 0, 5000), 'the departed client\'s context disposed').to.equal(true);
   });
 
+  it('starts the contexts a client creates in the state it declared (Gateway.setNewContextState), for that client only', async function () {
+    this.timeout(20_000);
+    expect(await eventually(async () => (await gatewayStatus(pair)).contexts === 0, 5000), 'no contexts before').to.equal(true);
+    const [one, other] = await Promise.all([0, 1].map(() => playwright.connectOverCDP(pair.gateway.url, { headers: pair.auth, timeout: 10_000 })));
+    try {
+      const session = await one!.newBrowserCDPSession();
+      expect(await session.send('Gateway.setNewContextState' as never, { state: 'warm' } as never)).to.deep.equal({ state: 'warm' });
+      const reports: Array<{ leased: number; warm: number }> = [];
+      const observer = await other!.newBrowserCDPSession();
+      observer.on('Gateway.loadChanged' as never, ((r: { leased: number; warm: number }) => reports.push({ leased: r.leased, warm: r.warm })) as never);
+      await observer.send('Gateway.subscribeLoad' as never);
+      await one!.newContext();
+      expect(await gatewayStatus(pair)).to.include({ contexts: 1, warm: 1, leased: 0 });
+      expect(reports.filter((r) => r.leased > 0), 'never reported leased, not even before a page').to.deep.equal([]);
+      await other!.newContext();
+      expect(await gatewayStatus(pair), 'another client\'s contexts start leased').to.include({ contexts: 2, warm: 1, leased: 1 });
+      await session.send('Gateway.setNewContextState' as never, { state: 'leased' } as never);
+      await one!.newContext();
+      expect(await gatewayStatus(pair)).to.include({ contexts: 3, warm: 1, leased: 2 });
+      const refused = await session.send('Gateway.setNewContextState' as never, { state: 'idle' } as never).then(() => undefined, (e: Error) => e.message);
+      expect(refused).to.match(/needs "state": "warm" or "leased"/);
+    } finally {
+      await Promise.all([one?.close(), other?.close()]);
+    }
+    expect(await eventually(async () => (await gatewayStatus(pair)).contexts === 0, 5000), 'the departed clients\' contexts disposed').to.equal(true);
+  });
+
   it('serves /healthz (a round trip over the pipe) and /metrics without a token', async function () {
     this.timeout(10_000);
     const health = await fetch(`${pair.gateway.url}/healthz`);

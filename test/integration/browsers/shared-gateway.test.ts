@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { chromium, type CDPSession } from 'playwright-core';
 import { createLogger } from '#common/logger.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { BrowserRouter } from '#server/browsers/router.ts';
@@ -63,6 +64,32 @@ describe('two routers sharing one browser: the gateway holds the cap, the router
     expect(during).to.include({ leased: 1 });
     expect(during!.contexts, 'never above the cap').to.be.at.most(cap);
     expect(b.stats().sessionsInUse).to.equal(0);
+  });
+
+  it('never reports a context made ahead of demand as leased, not even while it is being made (no phantom session)', async () => {
+    const endpoint = source.current()[0]!;
+    // A third client follows every load report the gateway pushes (one per change, as the operator and routers see them).
+    const observer = await chromium.connectOverCDP(endpoint.url, { headers: { Authorization: `Bearer ${endpoint.token}` } });
+    const reports: Array<{ leased: number; warm: number; at: number }> = [];
+    try {
+      const session: CDPSession = await observer.newBrowserCDPSession();
+      session.on('Gateway.loadChanged' as never, ((r: { leased: number; warm: number }) => reports.push({ leased: r.leased, warm: r.warm, at: performance.now() })) as never);
+      await session.send('Gateway.subscribeLoad' as never);
+      const a = await newRouter();
+      await until(() => reports.some((r) => r.warm === 1), 15_000, 'the router\'s warm context');
+      expect(reports.filter((r) => r.leased > 0), 'reports while the router only pre-warmed').to.deep.equal([]);
+      let leasedDuring = 0;
+      await a.withLease(async (lease) => {
+        await lease.page.goto(`${site.origin}/one`);
+        await until(() => (leasedDuring = reports.at(-1)?.leased ?? 0) === 1, 5000, 'the lease reported leased');
+      });
+      expect(leasedDuring).to.equal(1);
+      const ended = performance.now();
+      await until(() => reports.some((r) => r.at > ended && r.warm === 1), 15_000, 'a warm context made again after the lease');
+      expect(reports.filter((r) => r.at > ended && r.leased > 0), 'reports after the lease ended, while the router made a new warm context').to.deep.equal([]);
+    } finally {
+      await observer.close();
+    }
   });
 
   it('never holds more than the cap of contexts over both routers, however many leases they run at once', async () => {

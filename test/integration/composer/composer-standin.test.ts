@@ -164,12 +164,15 @@ describe('Composer stand-in keeps the composer.md contract', function () {
       standin.setFaults({ render: { delayMs: 400, placeholder: true } });
       const uid = await saveDoc(lesson);
       const since = Date.now();
+      let render: Awaited<ReturnType<typeof standin.waitForRender>>;
       await openIn(uid, async (page) => {
         await page.getByText('Carregando a composição…').waitFor();
         expect(await page.getByText('Primeiro bloco').count()).to.equal(0);
         await page.getByText('Segundo bloco').waitFor();
+        // The app reports its render after the lesson shows (a frame and a task later): wait for the report while
+        // the page is still open, since the lease closes its context when this returns.
+        render = await standin.waitForRender(uid, since);
       });
-      const render = await standin.waitForRender(uid, since);
       expect(render).to.deep.include({ uid, view: 'embed', app: 'standin', widgetsRendered: 3, widgetsTotal: 3 });
       expect(render!.finishedAt).to.be.within(since + 400, Date.now());
     });
@@ -181,8 +184,8 @@ describe('Composer stand-in keeps the composer.md contract', function () {
         await page.getByText('Primeiro bloco').waitFor();
         await page.waitForFunction(() => document.body.dataset['appState'] === 'rendered');
         expect(await page.getByText('Segundo bloco').count()).to.equal(0);
+        expect((await standin.waitForRender(uid, 0))?.widgetsRendered).to.equal(1);
       });
-      expect((await standin.waitForRender(uid, 0))?.widgetsRendered).to.equal(1);
     });
 
     it('serves a foreign app: its own markup without data attributes, the read by query parameters, unknown types left out', async () => {
@@ -196,8 +199,8 @@ describe('Composer stand-in keeps the composer.md contract', function () {
         expect(await page.locator('[data-widget-type], [data-widget-id]').count()).to.equal(0);
         expect(await page.locator('.lsn-title').innerText()).to.equal('VARIANTE');
         expect(reads.some((u) => new URL(u).searchParams.has('access_token'))).to.equal(true);
+        expect((await standin.waitForRender(uid, 0))).to.deep.include({ app: 'foreign', widgetsRendered: 2, widgetsTotal: 3 });
       });
-      expect((await standin.waitForRender(uid, 0))).to.deep.include({ app: 'foreign', widgetsRendered: 2, widgetsTotal: 3 });
     });
 
     it('serves the app script under a content-hashed, immutable name, padded to the configured bundle size', async () => {

@@ -65,6 +65,10 @@ describe('BrowserPool CRD installation (real kube-apiserver)', function () {
     expect(minIdle.code, minIdle.stderr).to.equal(0);
     expect(flat(minIdle.stdout)).to.contain('Ready browsers kept idle on top of the ones demand needs');
     expect(flat(minIdle.stdout)).to.contain('Default 1');
+    const window = await kubectl(['explain', 'bp.spec.autoscaling.scaleDownStabilizationWindowSeconds'], kubeconfig);
+    expect(window.code, window.stderr).to.equal(0);
+    expect(flat(window.stdout)).to.contain('the pool scales down only to the highest number of browsers demand asked for within this many seconds');
+    expect(flat(window.stdout)).to.contain('Default 60');
 
     const recycle = await kubectl(['explain', 'bp.spec.recycle'], kubeconfig);
     expect(recycle.code, recycle.stderr).to.equal(0);

@@ -57,6 +57,7 @@ describe('BrowserPool CRD manifest matches the TypeScript contract', () => {
     expect(defaultOf(autoscaling['minReplicas'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minReplicas);
     expect(defaultOf(autoscaling['minIdle'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.minIdle);
     expect(defaultOf(autoscaling['targetSessionsPerBrowser'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.targetSessionsPerBrowser);
+    expect(defaultOf(autoscaling['scaleDownStabilizationWindowSeconds'])).to.equal(BROWSERPOOL_DEFAULTS.autoscaling.scaleDownStabilizationWindowSeconds);
     expect(defaultOf(spec['gateway'])).to.deep.equal({ port: BROWSERPOOL_DEFAULTS.gateway.port });
     expect(spec['gateway']!.properties!['image'], 'no gateway image: the browser image runs the gateway').to.equal(undefined);
     expect(defaultOf(spec['browser'])).to.deep.equal({ image: DEFAULT_BROWSER_IMAGE });

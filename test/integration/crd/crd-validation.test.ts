@@ -32,6 +32,10 @@ const INVALID: Array<{ what: string; name?: string; spec: Record<string, unknown
     field: 'spec.autoscaling.targetSessionsPerBrowser', message: 'autoscaling.targetSessionsPerBrowser must be less than or equal to maxSessionsPerBrowser' },
   { what: 'autoscaling minIdle above maxReplicas', spec: { replicas: 2, autoscaling: { minIdle: 5, maxReplicas: 3 } },
     field: 'spec.autoscaling.minIdle', message: 'autoscaling.minIdle must be less than or equal to autoscaling.maxReplicas' },
+  { what: 'a negative scale-down stabilisation window', spec: { autoscaling: { maxReplicas: 3, scaleDownStabilizationWindowSeconds: -1 } },
+    field: 'spec.autoscaling.scaleDownStabilizationWindowSeconds', message: 'spec.autoscaling.scaleDownStabilizationWindowSeconds in body should be greater than or equal to 0' },
+  { what: 'a scale-down stabilisation window above an hour', spec: { autoscaling: { maxReplicas: 3, scaleDownStabilizationWindowSeconds: 3601 } },
+    field: 'spec.autoscaling.scaleDownStabilizationWindowSeconds', message: 'spec.autoscaling.scaleDownStabilizationWindowSeconds in body should be less than or equal to 3600' },
   { what: 'negative recycle.maxLeases', spec: { recycle: { maxLeases: -1 } }, field: 'spec.recycle.maxLeases',
     message: 'spec.recycle.maxLeases in body should be greater than or equal to 0' },
   { what: 'a recycle.maxMemory that is not a quantity', spec: { recycle: { maxMemory: 'lots' } }, field: 'spec.recycle.maxMemory',
@@ -127,7 +131,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
         access: { podSelector: { matchLabels: { app: 'mcp' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] } },
       }),
     })) as BrowserPool;
-    expect(created.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 8, minIdle: 1, targetSessionsPerBrowser: 3 });
+    expect(created.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 8, minIdle: 1, targetSessionsPerBrowser: 3, scaleDownStabilizationWindowSeconds: 60 });
     expect(created.spec.browser).to.deep.include({ image: DEFAULT_BROWSER_IMAGE, args: ['--lang=pt-BR'] });
     expect(created.spec.browser.resources).to.deep.equal({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: 2147483648 } });
     expect(created.spec.gateway).to.deep.equal({ port: 8080 });

@@ -104,7 +104,7 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
 
   it('keeps minIdle idle browsers on top of the busy ones, counts the servers\' queued callers, never drains a busy one, and falls back to minIdle', async () => {
     demand.queuedNow = 0;
-    await pools.create('demand', { replicas: 2, autoscaling: { minReplicas: 0, maxReplicas: 6, minIdle: 2, targetSessionsPerBrowser: 2 } });
+    await pools.create('demand', { replicas: 2, autoscaling: { minReplicas: 0, maxReplicas: 6, minIdle: 2, targetSessionsPerBrowser: 2, scaleDownStabilizationWindowSeconds: 0 } });
     const idle = await eventually(async () => {
       const p = await pools.get('demand');
       return p?.status?.readyReplicas === 2 && (await live('demand')).length === 2 ? p : undefined;
@@ -131,7 +131,7 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
 
   it('returns a busy browser drained for scale-down to Ready when demand needs it again, instead of starting a new pod', async () => {
     demand.queuedNow = 0;
-    await pools.create('back', { replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 6, minIdle: 0, targetSessionsPerBrowser: 2 } });
+    await pools.create('back', { replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 6, minIdle: 0, targetSessionsPerBrowser: 2, scaleDownStabilizationWindowSeconds: 0 } });
     const started = await eventually(async () => {
       const p = await pools.get('back');
       return p?.status?.readyReplicas === 3 && (await live('back')).length === 3 ? p : undefined;
@@ -168,7 +168,7 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
 
   it('scales to zero with minReplicas 0 and minIdle 0, and the first queued caller starts a browser (cold start)', async () => {
     demand.queuedNow = 0;
-    await pools.create('zero', { replicas: 0, autoscaling: { minReplicas: 0, maxReplicas: 3, minIdle: 0, targetSessionsPerBrowser: 1 } });
+    await pools.create('zero', { replicas: 0, autoscaling: { minReplicas: 0, maxReplicas: 3, minIdle: 0, targetSessionsPerBrowser: 1, scaleDownStabilizationWindowSeconds: 0 } });
     await eventually(async () => (await pools.get('zero'))?.status?.observedGeneration === 1 || undefined, 30_000, () => describePool('zero'));
     await new Promise((r) => setTimeout(r, 1500));
     expect(await live('zero')).to.have.length(0);
@@ -181,7 +181,7 @@ describe('BrowserPool operator: scale subresource, autoscaling, unhealthy browse
   });
 
   it('autoscales between min and max by leased sessions per browser', async () => {
-    await pools.create('auto', { replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 4, targetSessionsPerBrowser: 2 } });
+    await pools.create('auto', { replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 4, targetSessionsPerBrowser: 2, scaleDownStabilizationWindowSeconds: 0 } });
     const first = await eventually(async () => {
       const p = await pools.get('auto');
       return p?.status?.readyReplicas === 1 ? p : undefined;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -38,7 +39,9 @@ export function slotAddresses(slot: number): { hostIP: string; podIP: string } {
 }
 
 /**
- * Creates a network namespace with `lo` up and a veth pair to the host carrying a /30 of 10.244.0.0/16. The
+ * Creates a network namespace with `lo` up, a veth pair to the host carrying a /30 of 10.244.0.0/16 and a default
+ * route through the host end (as a pod network routes through its node), so the pod reaches every address of the
+ * host, e.g. a Composer stand-in listening on {@link hostAddressForPods}. The
  * namespace name (`cmcp-pr-<slot>`) is the lock on the slot: creating it fails when another runner holds it, so
  * parallel runners never share an address. Everything is removed again if a step fails.
  */
@@ -64,6 +67,7 @@ export async function createPodNetwork(startSlot = 1): Promise<PodNetwork> {
       await ip('-n', netns, 'link', 'set', 'lo', 'up');
       await ip('-n', netns, 'addr', 'add', `${podIP}/30`, 'dev', podIf);
       await ip('-n', netns, 'link', 'set', podIf, 'up');
+      await ip('-n', netns, 'route', 'add', 'default', 'via', hostIP);
     } catch (err) {
       await deletePodNetwork({ netns, slot, hostIf, hostIP, podIP });
       throw err;
@@ -85,4 +89,18 @@ export async function deletePodNetwork(net: PodNetwork): Promise<void> {
   }
   await ip('link', 'del', net.hostIf).catch(() => undefined);
   await ip('netns', 'del', net.netns).catch(() => undefined);
+}
+
+/**
+ * An address of this host that every pod reaches through its default route, and this host's own processes too (a
+ * non-loopback IPv4 address outside the pod range): where to listen for a service the browsers must load, like the
+ * Composer stand-in. Throws when the host has none.
+ */
+export function hostAddressForPods(): string {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (name.startsWith('cpr')) continue;
+    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.244.'));
+    if (v4) return v4.address;
+  }
+  throw new Error('This host has no non-loopback IPv4 address outside 10.244.0.0/16 that pods could reach; add one (e.g. a dummy interface)');
 }

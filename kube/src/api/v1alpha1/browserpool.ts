@@ -37,7 +37,7 @@ export const BROWSERPOOL_MAX_NAME_LENGTH = 52;
 export const BROWSERPOOL_DEFAULTS = {
   replicas: 2,
   maxSessionsPerBrowser: 4,
-  autoscaling: { minReplicas: 1, minIdle: 1, targetSessionsPerBrowser: 3 },
+  autoscaling: { minReplicas: 1, minIdle: 1, targetSessionsPerBrowser: 3, scaleDownStabilizationWindowSeconds: 60 },
   gateway: { port: 9222 },
   recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 },
 } as const;
@@ -50,7 +50,8 @@ export const BROWSER_STATES: readonly BrowserState[] = ['Starting', 'Ready', 'Dr
 
 /**
  * Built-in demand-driven autoscaling: ceil((leased + queued) / targetSessionsPerBrowser) busy browsers plus
- * `minIdle` idle ones, within [minReplicas, maxReplicas].
+ * `minIdle` idle ones, within [minReplicas, maxReplicas]; scaled down only to the highest recommendation of the last
+ * `scaleDownStabilizationWindowSeconds` (as the HorizontalPodAutoscaler's `behavior.scaleDown`).
  */
 export interface BrowserPoolAutoscaling {
   /** Fewest browsers, busy or idle (default 1, >= 0; 0 with minIdle 0 lets the pool scale to zero). */
@@ -61,6 +62,11 @@ export interface BrowserPoolAutoscaling {
   minIdle?: number;
   /** Leased sessions per busy browser the autoscaler packs to (default 3, 1..maxSessionsPerBrowser). */
   targetSessionsPerBrowser: number;
+  /**
+   * Scale down only to the highest recommendation of this many seconds past (default 60, 0..3600; 0: at once); scale-up
+   * is never delayed. Optional so specs written before it existed still type-check.
+   */
+  scaleDownStabilizationWindowSeconds?: number;
 }
 
 /** The browser pod's one container: the gateway, which runs Chromium as its child over a DevTools pipe. */

@@ -1,6 +1,7 @@
 import type { ResolvedPoolSpec } from './validate-spec.ts';
 import type { ObservedBrowser } from './observed-browser.ts';
 import { podName } from './names.ts';
+import { stabilizedReplicas, type Recommendation } from './scale-down-stabilization.ts';
 
 /** Why a browser is being drained. */
 export type DrainReason = 'MaxAge' | 'MaxLeases' | 'Memory' | 'Unhealthy' | 'SpecChanged' | 'ScaleDown';
@@ -35,13 +36,21 @@ export interface PlanInput {
   nextSerial?: number;
   /** Callers the servers have queued for this pool (demand not yet served); autoscaling adds it to the leased. */
   queued?: number;
+  /**
+   * The autoscaler's recommendations within the pool's scale-down stabilisation window before now (the caller keeps
+   * them, see scale-down-stabilization.ts): the pool scales down only to the highest of them. Without them (or without
+   * autoscaling) it follows the recommendation at once.
+   */
+  recentRecommendations?: readonly Recommendation[];
   options?: PlanOptions;
 }
 
 /** What to do now to move the pool toward its spec. */
 export interface Plan {
-  /** Browsers wanted (spec.replicas, or the autoscaler's choice). */
+  /** Browsers wanted (spec.replicas, or the autoscaler's choice after scale-down stabilisation). */
   desiredReplicas: number;
+  /** What demand asks for now, before scale-down stabilisation (spec.replicas without autoscaling): the caller records it. */
+  recommendedReplicas: number;
   create: Array<{ name: string; serial: number }>;
   drain: Array<{ name: string; reason: DrainReason }>;
   /** Browsers drained for scale-down that demand needs again: back to Ready (see {@link returnableFromDrain}). */
@@ -119,7 +128,8 @@ function mostWorthReturning(a: ObservedBrowser, b: ObservedBrowser): number {
 
 /**
  * Decides which browsers to create, mark Draining and delete. Level-based and pure: the same input gives the
- * same plan. Replacement (max age, unhealthy, spec change) is surge-first: a Ready browser is drained only when
+ * same plan. With autoscaling, the browsers wanted are what demand asks for, scaled down only to the highest
+ * recommendation of the scale-down stabilisation window (`recentRecommendations`). Replacement (max age, unhealthy, spec change) is surge-first: a Ready browser is drained only when
  * enough other Ready browsers cover `desired`. Scale-down drains the idlest first. When demand needs more
  * browsers than serve, Draining browsers drained for scale-down that are still fit are returned to Ready before
  * any pod is created (a server may have placed a lease on one the operator had just drained, since the status
@@ -130,15 +140,24 @@ export function plan(input: PlanInput): Plan {
   const { spec, now, browsers } = input;
   const minDrain = input.options?.minDrainSeconds ?? 2;
   const poll = input.options?.sessionPollSeconds ?? 10;
-  const desired = desiredReplicas(spec, browsers, input.queued ?? 0);
+  const state = new Map(browsers.map((b) => [b.name, classifyBrowser(b, spec, now)] as const));
+  const recommended = desiredReplicas(spec, browsers, input.queued ?? 0);
+  const desired = spec.autoscaling && input.recentRecommendations
+    ? stabilizedReplicas({
+      recommended,
+      current: browsers.filter((b) => state.get(b.name) === 'Ready' || state.get(b.name) === 'Starting').length,
+      recent: input.recentRecommendations,
+      minReplicas: spec.autoscaling.minReplicas,
+      maxReplicas: spec.autoscaling.maxReplicas,
+    })
+    : recommended;
   const maxSurge = input.options?.maxSurge ?? Math.max(1, Math.ceil(desired / 4));
-  const out: Plan = { desiredReplicas: desired, create: [], drain: [], undrain: [], delete: [] };
+  const out: Plan = { desiredReplicas: desired, recommendedReplicas: recommended, create: [], drain: [], undrain: [], delete: [] };
   const wakeups: number[] = [];
   const wakeAt = (s: number): void => {
     wakeups.push(Math.max(0.1, s));
   };
 
-  const state = new Map(browsers.map((b) => [b.name, classifyBrowser(b, spec, now)] as const));
   const serving = browsers.filter((b) => state.get(b.name) !== 'Terminating' && state.get(b.name) !== 'Draining');
   const newlyDrained: Array<{ b: ObservedBrowser; reason: DrainReason }> = [];
   const good: ObservedBrowser[] = [];

@@ -11,6 +11,7 @@ import { holdsDeclared, missingLabels } from './drift.ts';
 import { DEFAULT_CLIENT_SELECTOR, desiredNetworkPolicy, type OperatorIdentity } from './desired-network-policy.ts';
 import { observeBrowser, type ObservedBrowser } from './observed-browser.ts';
 import { plan as makePlan, type Plan, type PlanOptions } from './plan.ts';
+import { recommendationsInWindow, recordRecommendation, type Recommendation } from './scale-down-stabilization.ts';
 import { computeStatus, endpointOf, statusChanged } from './status.ts';
 import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
@@ -89,6 +90,13 @@ interface PoolMemory {
   offered: Set<string>;
   /** Generation for which an InvalidSpec event was recorded. */
   invalidGeneration?: number;
+  /**
+   * The autoscaler's recommendations that may still be the highest of its scale-down stabilisation window (undefined
+   * while the pool is not autoscaled, and before its first reconcile in this term).
+   */
+  recommendations?: Recommendation[];
+  /** The leadership term the recommendations were made in: another leader's were never seen, so a new term starts over. */
+  recommendationsTerm?: WriteFence;
 }
 
 const EXPECTATION_TTL_MS = 30_000;
@@ -177,10 +185,20 @@ export class BrowserPoolReconciler {
         : Promise.resolve(0),
     ]);
     const browsers = this.#observe(ref.uid, memory, sessions, pool.status);
+    const window = spec.autoscaling?.scaleDownStabilizationWindowSeconds;
+    if (window === undefined || memory.recommendationsTerm !== term?.fence) memory.recommendations = undefined;
+    memory.recommendationsTerm = term?.fence;
+    // A new term (a hand-over, an operator restart) has not seen the previous leader's recommendations: the count it
+    // last wrote counts as recommended now, so the pool does not shrink before a whole window has passed.
+    if (window !== undefined) {
+      memory.recommendations ??= pool.status?.desiredReplicas !== undefined ? [{ atMs: now.getTime(), replicas: pool.status.desiredReplicas }] : [];
+    }
     const plan = makePlan({
       poolName: ref.name, poolUid: ref.uid, spec, specHash: hash, browsers, now, nextSerial: memory.nextSerial, queued: queued ?? 0,
+      ...(window !== undefined ? { recentRecommendations: recommendationsInWindow(memory.recommendations ?? [], now.getTime(), window) } : {}),
       ...(this.#deps.planOptions ? { options: this.#deps.planOptions } : {}),
     });
+    if (window !== undefined) memory.recommendations = recordRecommendation(memory.recommendations ?? [], now.getTime(), window, plan.recommendedReplicas);
 
     if (!failure) {
       try {

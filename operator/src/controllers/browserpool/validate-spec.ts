@@ -8,7 +8,7 @@ import { refusedEnv, refusedFlag, switchName } from './browser-hardening.ts';
 /** A BrowserPool spec with every default filled in; what the pure functions work on. */
 export interface ResolvedPoolSpec {
   replicas: number;
-  autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number };
+  autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number; scaleDownStabilizationWindowSeconds: number };
   maxSessionsPerBrowser: number;
   browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
   gateway: { port: number };
@@ -173,7 +173,11 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     else if (isInt(maxReplicas, 1) && minIdle > maxReplicas) {
       problems.push(`spec.autoscaling: minIdle (${minIdle}) is greater than maxReplicas (${maxReplicas}); make minIdle ≤ maxReplicas`);
     }
-    autoscaling = { minReplicas, maxReplicas, minIdle, targetSessionsPerBrowser: target };
+    const window = a.scaleDownStabilizationWindowSeconds ?? 60;
+    if (!isInt(window, 0, 3600)) {
+      problems.push(`spec.autoscaling.scaleDownStabilizationWindowSeconds: ${String(window)} must be a whole number of seconds from 0 (scale down at once) to 3600`);
+    }
+    autoscaling = { minReplicas, maxReplicas, minIdle, targetSessionsPerBrowser: target, scaleDownStabilizationWindowSeconds: window };
   }
 
   const maxSessionsPerBrowser = spec.maxSessionsPerBrowser ?? 4;

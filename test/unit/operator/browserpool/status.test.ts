@@ -74,7 +74,7 @@ describe('computeStatus', () => {
   });
 
   it('reports Degraded BrowsersFailed for failed browsers and ReconcileError for apply errors', () => {
-    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
+    const s = statusOf({ browsers: [browser('a'), browser('b', { phase: 'Failed' })], plan: { desiredReplicas: 2, recommendedReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(s, 'Degraded')).to.include({ status: 'True', reason: 'BrowsersFailed' });
     const e = statusOf({ browsers: [browser('a'), browser('b')], reconcileError: 'pods is forbidden' });
     expect(cond(e, 'Degraded')).to.include({ status: 'True', reason: 'ReconcileError', message: 'pods is forbidden' });
@@ -114,7 +114,7 @@ describe('computeStatus', () => {
     for (const c of previous.conditions ?? []) c.lastTransitionTime = earlier;
     const same = statusOf({ browsers: [browser('a', { sessions: 1 }), browser('b')], previous });
     expect(cond(same, 'Ready').lastTransitionTime).to.equal(earlier);
-    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
+    const flipped = statusOf({ browsers: [browser('a')], previous, plan: { desiredReplicas: 2, recommendedReplicas: 2, create: [], drain: [], undrain: [], delete: [] } });
     expect(cond(flipped, 'Ready').lastTransitionTime).to.equal(NOW.toISOString());
     expect(cond(flipped, 'Degraded').lastTransitionTime).to.equal(earlier);
   });

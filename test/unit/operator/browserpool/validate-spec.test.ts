@@ -23,7 +23,7 @@ describe('validateSpec', () => {
 
   it('fills autoscaling defaults', () => {
     const v = validateSpec('pool', { autoscaling: { maxReplicas: 5 } } as Partial<BrowserPoolSpec>);
-    expect(v.ok && v.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 5, minIdle: 1, targetSessionsPerBrowser: 3 });
+    expect(v.ok && v.spec.autoscaling).to.deep.equal({ minReplicas: 1, maxReplicas: 5, minIdle: 1, targetSessionsPerBrowser: 3, scaleDownStabilizationWindowSeconds: 60 });
   });
 
   const cases: Array<[string, unknown, RegExp, string?]> = [
@@ -31,6 +31,9 @@ describe('validateSpec', () => {
     ['negative replicas', { replicas: -1 }, /spec\.replicas/],
     ['min above max', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /minReplicas \(5\) is greater than maxReplicas \(2\)/],
     ['minIdle above max', { autoscaling: { minIdle: 5, maxReplicas: 2 } }, /minIdle \(5\) is greater than maxReplicas \(2\)/],
+    ['a negative stabilisation window', { autoscaling: { maxReplicas: 2, scaleDownStabilizationWindowSeconds: -1 } }, /scaleDownStabilizationWindowSeconds: -1 must be a whole number of seconds from 0 \(scale down at once\) to 3600/],
+    ['a stabilisation window above an hour', { autoscaling: { maxReplicas: 2, scaleDownStabilizationWindowSeconds: 3601 } }, /scaleDownStabilizationWindowSeconds: 3601 must be/],
+    ['a fractional stabilisation window', { autoscaling: { maxReplicas: 2, scaleDownStabilizationWindowSeconds: 1.5 } }, /scaleDownStabilizationWindowSeconds: 1.5 must be/],
     ['a target above the session cap', { maxSessionsPerBrowser: 2, autoscaling: { maxReplicas: 2, targetSessionsPerBrowser: 3 } }, /targetSessionsPerBrowser \(3\) is greater than spec\.maxSessionsPerBrowser \(2\)/],
     ['a bad maxMemory', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxMemory: 'lots' } }, /spec\.recycle\.maxMemory: "lots" is not a positive quantity/],
     ['negative maxLeases', { recycle: { maxAgeSeconds: 60, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 1, maxLeases: -1 } }, /spec\.recycle\.maxLeases/],

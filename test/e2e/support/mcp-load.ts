@@ -1,0 +1,134 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** A browser call a user made: an open, or a preview. */
+export type BrowserCall = { tool: 'composer_open_composition'; args: { uid: string } } | { tool: 'composer_preview_composition'; args: { uid: string; format: 'png' } };
+
+/** The open or preview of `uid`, alternating with `n`. */
+export function browserCall(uid: string, n: number): BrowserCall {
+  return n % 2 === 0
+    ? { tool: 'composer_open_composition', args: { uid } }
+    : { tool: 'composer_preview_composition', args: { uid, format: 'png' } };
+}
+
+/** A failed call: which tool, and what it answered. */
+export interface FailedCall {
+  tool: string;
+  message: string;
+}
+
+/**
+ * Counts the browser calls the clients make: started (just before the request is sent) and finished (once the answer
+ * is in). A server closes a lease's browser context before it answers, so the leases held at any moment are at most
+ * `started` read after that moment minus `finished` read before it: the bound a phantom session would break.
+ */
+export class CallLedger {
+  started = 0;
+  finished = 0;
+  ok = 0;
+  readonly failed: FailedCall[] = [];
+  readonly #inFlight: Array<{ at: number; inFlight: number }> = [];
+
+  /** Calls in flight now. */
+  get inFlight(): number {
+    return this.started - this.finished;
+  }
+
+  /** The most calls in flight at once since `since` (epoch ms), including the count at `since`. */
+  maxInFlightSince(since: number): number {
+    let max = 0;
+    let before = 0;
+    for (const s of this.#inFlight) {
+      if (s.at < since) before = s.inFlight;
+      else max = Math.max(max, s.inFlight);
+    }
+    return Math.max(max, before);
+  }
+
+  /** Makes `call` with `client`, counting it; a tool error or a thrown error counts as failed. */
+  async call(client: Client, call: BrowserCall): Promise<CallToolResult | undefined> {
+    this.started++;
+    this.#mark();
+    try {
+      const result = (await client.callTool({ name: call.tool, arguments: call.args }, undefined, { timeout: 300_000 })) as CallToolResult;
+      if (result.isError) {
+        this.failed.push({ tool: call.tool, message: result.content.map((c) => (c.type === 'text' ? c.text : c.type)).join(' ').slice(0, 500) });
+      } else {
+        this.ok++;
+      }
+      return result;
+    } catch (error) {
+      this.failed.push({ tool: call.tool, message: (error as Error).message.slice(0, 500) });
+      return undefined;
+    } finally {
+      this.finished++;
+      this.#mark();
+    }
+  }
+
+  #mark(): void {
+    this.#inFlight.push({ at: Date.now(), inFlight: this.inFlight });
+    if (this.#inFlight.length > 100_000) this.#inFlight.splice(0, 50_000);
+  }
+}
+
+/** A user who opens and previews one composition after another while active, each call as soon as the last answered. */
+export class LoopingUser {
+  readonly #client: Client;
+  readonly #uid: string;
+  readonly #ledger: CallLedger;
+  #active = false;
+  #calls = 0;
+  #loop: Promise<void> = Promise.resolve();
+  #wake: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(client: Client, uid: string, ledger: CallLedger) {
+    this.#client = client;
+    this.#uid = uid;
+    this.#ledger = ledger;
+    this.#loop = this.#run();
+  }
+
+  /** Starts (true) or pauses (false, after the call in flight) the user's calls. */
+  setActive(active: boolean): void {
+    this.#active = active;
+    if (active) this.#wake?.();
+  }
+
+  /** Ends the loop once the call in flight has answered. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#active = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      if (!this.#active) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      await this.#ledger.call(this.#client, browserCall(this.#uid, this.#calls++));
+    }
+  }
+}
+
+/**
+ * Drives `users` in a square wave: `low` of them active for `halfPeriodMs`, then `high`, for `cycles` cycles. Demand
+ * then oscillates around the autoscaler's boundary between the two counts. Resolves when the last half ends (the
+ * users stay as the last half left them).
+ */
+export async function oscillate(users: readonly LoopingUser[], low: number, high: number, halfPeriodMs: number, cycles: number): Promise<void> {
+  const activate = (n: number): void => users.forEach((u, i) => u.setActive(i < n));
+  for (let c = 0; c < cycles; c++) {
+    activate(low);
+    await new Promise((r) => setTimeout(r, halfPeriodMs));
+    activate(high);
+    await new Promise((r) => setTimeout(r, halfPeriodMs));
+  }
+}
