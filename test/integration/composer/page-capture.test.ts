@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startLocalBrowser, type LocalBrowser } from '#browser/local-browser.ts';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import { PageSession } from '#server/composer/session/page-session.ts';
+import { samePixels } from '#support/png/png-pixels.ts';
 import { quietLogger } from './composer-fixtures.ts';
 
 /**
@@ -57,7 +58,7 @@ describe('screenshots through the call\'s CDP session', function () {
   };
 
   for (const fullPage of [false, true]) {
-    it(`${fullPage ? 'a full-page' : 'a viewport'} PNG is the bytes Playwright's page.screenshot makes of the same page, animations finished and caret hidden`, async () => {
+    it(`${fullPage ? 'a full-page' : 'a viewport'} PNG has the pixels Playwright's page.screenshot makes of the same page, animations finished and caret hidden`, async () => {
       const theirs = await (await openPage()).screenshot({ type: 'png', fullPage, animations: 'disabled' });
       const page = await openPage();
       const session = await PageSession.attach(page.context(), page);
@@ -66,7 +67,7 @@ describe('screenshots through the call\'s CDP session', function () {
         expect(pngSize(ours.bytes)).to.deep.equal(pngSize(theirs));
         expect(pngSize(ours.bytes)?.height).to.equal(fullPage ? 2808 : 800);
         expect(ours.truncated).to.equal(undefined);
-        expect(ours.bytes.equals(theirs), 'identical PNG bytes').to.equal(true);
+        expect(samePixels(ours.bytes, theirs), 'identical pixels').to.equal(true);
         // The fade-in was shown at its end and the spinner stopped: what Playwright's `animations: 'disabled'` does.
         const running = await page.evaluate(() => document.getAnimations().filter((a) => a.playState === 'running').length);
         expect(running).to.equal(0);
@@ -75,6 +76,26 @@ describe('screenshots through the call\'s CDP session', function () {
       }
     });
   }
+
+  it('takes a PNG that is over maxScreenshotBytes when encoded for speed again encoded for size, and refuses one over it both ways', async () => {
+    const compact = await (await openPage()).screenshot({ type: 'png', animations: 'disabled' });
+    const page = await openPage();
+    const session = await PageSession.attach(page.context(), page);
+    try {
+      const fast = await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS, session });
+      expect(fast.bytes.length, 'encoded for speed: larger than for size').to.be.greaterThan(compact.length);
+      const fitted = await capturePng(page, { fullPage: false, limits: { ...DEFAULT_CAPTURE_LIMITS, maxScreenshotBytes: compact.length }, session });
+      expect(fitted.bytes.equals(compact), 'the bytes Playwright makes').to.equal(true);
+      const refused = await capturePng(page, { fullPage: false, limits: { ...DEFAULT_CAPTURE_LIMITS, maxScreenshotBytes: compact.length - 1 }, session }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).to.be.instanceOf(Error);
+      expect((refused as Error).message).to.contain(`more than the ${compact.length - 1} bytes allowed`);
+    } finally {
+      session.detach();
+    }
+  });
 
   it('cuts a page taller than maxScreenshotHeightPx there and labels it truncated', async () => {
     const page = await openPage();

@@ -181,7 +181,7 @@ async function preparedGeometry(session: PageSession): Promise<CaptureGeometry> 
 /**
  * The clip and mode of a screenshot (pure): the viewport at the page's scroll position and zoom, or the whole page
  * from its top left cut at `maxHeight` — what Playwright's page.screenshot asks Chromium for, so the pictures are
- * the same bytes.
+ * the same pixels.
  */
 export function screenshotRequest(geometry: CaptureGeometry, viewport: { width: number; height: number }, fullPage: boolean, maxHeight: number): { clip: { x: number; y: number; width: number; height: number; scale: number }; captureBeyondViewport: boolean; truncated?: CaptureTruncation } {
   if (!fullPage) {
@@ -198,7 +198,8 @@ export function screenshotRequest(geometry: CaptureGeometry, viewport: { width: 
  * A PNG screenshot of the page: the viewport, or with `fullPage` the whole page down to `maxScreenshotHeightPx`
  * (a taller page is cut there and labelled). Prepared as Playwright's page.screenshot prepares a page (carets hidden,
  * animations finished, fonts loaded) and taken with the same Chromium call, through the call's own CDP session: two
- * round trips. Bounded in time and bytes.
+ * round trips. The PNG is encoded for speed (Chromium's `optimizeForSpeed`: the same pixels as Playwright's, larger
+ * bytes), or for size when that is over `maxScreenshotBytes`. Bounded in time and bytes.
  */
 export async function capturePng(page: Page, options: { fullPage: boolean; limits: CaptureLimits; session: PageSession }): Promise<Captured> {
   const { limits, session } = options;
@@ -206,8 +207,14 @@ export async function capturePng(page: Page, options: { fullPage: boolean; limit
     const geometry = await preparedGeometry(session);
     const viewport = page.viewportSize() ?? { width: geometry.innerWidth, height: geometry.innerHeight };
     const request = screenshotRequest(geometry, viewport, options.fullPage, limits.maxScreenshotHeightPx);
-    const shot = (await session.cdp.send('Page.captureScreenshot', { format: 'png', clip: request.clip, captureBeyondViewport: request.captureBeyondViewport })) as { data: string };
-    const bytes = Buffer.from(shot.data, 'base64');
+    const shoot = async (optimizeForSpeed: boolean) => {
+      const shot = (await session.cdp.send('Page.captureScreenshot', { format: 'png', clip: request.clip, captureBeyondViewport: request.captureBeyondViewport, optimizeForSpeed })) as { data: string };
+      return Buffer.from(shot.data, 'base64');
+    };
+    // Encoded for speed first (the same pixels, about 1.5x the bytes, a quarter to a half less of Chromium's time);
+    // a picture over the byte limit that way is taken again encoded for size before it is refused.
+    let bytes = await shoot(true);
+    if (bytes.length > limits.maxScreenshotBytes) bytes = await shoot(false);
     if (bytes.length > limits.maxScreenshotBytes) throw tooLarge('screenshot', bytes.length, limits.maxScreenshotBytes, 'maxScreenshotBytes');
     return request.truncated ? { bytes, truncated: request.truncated } : { bytes };
   });
