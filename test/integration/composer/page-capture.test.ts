@@ -77,6 +77,24 @@ describe('screenshots through the call\'s CDP session', function () {
     });
   }
 
+  it('a viewport PNG of a scrolled page has the pixels Playwright\'s page.screenshot makes of it', async () => {
+    const scrolled = async () => {
+      const page = await openPage();
+      await page.evaluate(() => window.scrollTo(0, 700));
+      return page;
+    };
+    const theirs = await (await scrolled()).screenshot({ type: 'png', animations: 'disabled' });
+    const page = await scrolled();
+    const session = await PageSession.attach(page.context(), page);
+    try {
+      const ours = await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS, session });
+      expect(pngSize(ours.bytes)).to.deep.equal({ width: 1280, height: 800 });
+      expect(samePixels(ours.bytes, theirs), 'identical pixels').to.equal(true);
+    } finally {
+      session.detach();
+    }
+  });
+
   it('takes a PNG that is over maxScreenshotBytes when encoded for speed again encoded for size, and refuses one over it both ways', async () => {
     const compact = await (await openPage()).screenshot({ type: 'png', animations: 'disabled' });
     const page = await openPage();
