@@ -45,6 +45,14 @@ node_modules/.install-stamp: package-lock.json package.json $(NODE_BIN)
 .PHONY: setup
 setup: $(NODE_BIN) node_modules/.install-stamp ## Install Node 24 (if needed) and the npm packages
 
+FONTS_DIR := $(TOOLS)/fonts
+
+$(FONTS_DIR)/fonts.conf: scripts/fonts/fonts.list scripts/fonts/fonts.conf.in scripts/fonts/install-fonts.sh
+	@rm -rf $(FONTS_DIR) && FONTS_CACHE=$(CACHE_DIR)/fonts sh scripts/fonts/install-fonts.sh $(FONTS_DIR)
+
+.PHONY: fonts
+fonts: $(FONTS_DIR)/fonts.conf ## The pinned fonts (scripts/fonts/fonts.list) and a fontconfig for local browsers, as in the browser image
+
 .PHONY: system-deps
 system-deps: ## Install the Debian packages the browsers and tests need (chromium-headless-shell, iproute2, tini)
 	@bash scripts/system-deps.sh
@@ -52,6 +60,14 @@ system-deps: ## Install the Debian packages the browsers and tests need (chromiu
 .PHONY: control-plane
 control-plane: ## Build kube-apiserver, etcd, kubectl, kube-controller-manager, helm (cached per version)
 	@bash test/support/control-plane/build.sh
+
+.PHONY: node-deps
+node-deps: ## Install the Debian packages a real test node needs (runc, CNI plugins, nftables, debootstrap, docker.io, umoci, skopeo)
+	@bash scripts/node-deps.sh
+
+.PHONY: node
+node: node-deps ## Build kubelet, kube-scheduler, kube-proxy, containerd 2, the pause image (cached per version)
+	@bash test/support/cluster/build.sh
 
 # ---------------------------------------------------------------- checks
 .PHONY: typecheck
@@ -62,9 +78,14 @@ typecheck: setup ## Type-check everything with TypeScript 7
 lint: setup ## Lint with oxlint
 	oxlint --deny-warnings -c .oxlintrc.json kube operator server browser common test bench
 
+.PHONY: lint-workflows
+lint-workflows: ## Lint the GitHub Actions workflows with actionlint (built from its Go module, cached)
+	@bash scripts/tools/build.sh actionlint
+	actionlint
+
 # ---------------------------------------------------------------- tests
 .PHONY: test
-test: setup system-deps control-plane typecheck lint test-unit test-integration test-e2e ## Set up and run every check and test tier
+test: setup system-deps control-plane typecheck lint lint-workflows test-unit test-integration test-e2e test-cluster ## Set up and run every check and test tier
 
 .PHONY: test-unit
 test-unit: setup ## Unit tests: pure logic, no processes
@@ -77,6 +98,10 @@ test-integration: setup system-deps control-plane ## Integration tests: real api
 .PHONY: test-e2e
 test-e2e: setup system-deps control-plane ## End-to-end: control plane + operator + pod runner + browsers + server
 	$(MOCHA) --timeout 120000 --require test/support/hooks/control-plane-hook.ts 'test/e2e/**/*.test.ts'
+
+.PHONY: test-cluster
+test-cluster: setup system-deps control-plane node images-cluster fonts ## Cluster tier: a real node (kubelet, containerd, kube-proxy), the images, the chart installed with helm (root)
+	$(MOCHA) --timeout 240000 --require test/support/hooks/cluster-hook.ts 'test/cluster/**/*.test.ts'
 
 .PHONY: bench
 bench: setup system-deps ## Benchmarks: prints median, p95, p99 and ratios
@@ -102,8 +127,8 @@ RUN_BROWSERS ?=
 RUN_FLAGS   := $(if $(RUN_HOST),--http.host=$(RUN_HOST)) $(if $(RUN_PORT),--http.port=$(RUN_PORT)) $(if $(RUN_BROWSERS),--browsers.local.count=$(RUN_BROWSERS))
 
 .PHONY: run
-run: setup system-deps ## Start the server (127.0.0.1:8080, local pool of 2 browsers; RUN_PORT/RUN_HOST/RUN_BROWSERS or COMPOSER_MCP_* override); prints the endpoint and client configs once it listens
-	@COMPOSER_MCP_BROWSERS__SOURCE="$${COMPOSER_MCP_BROWSERS__SOURCE:-local}" exec node scripts/run-server.ts $(RUN_FLAGS)
+run: setup system-deps fonts ## Start the server (127.0.0.1:8080, local pool of 2 browsers; RUN_PORT/RUN_HOST/RUN_BROWSERS or COMPOSER_MCP_* override); prints the endpoint and client configs once it listens
+	@FONTCONFIG_FILE="$${FONTCONFIG_FILE:-$(FONTS_DIR)/fonts.conf}" COMPOSER_MCP_BROWSERS__SOURCE="$${COMPOSER_MCP_BROWSERS__SOURCE:-local}" exec node scripts/run-server.ts $(RUN_FLAGS)
 
 # ---------------------------------------------------------------- offline demo
 # Fixed ports, so the client configurations printed stay right across restarts (0 = any free port).
@@ -153,16 +178,13 @@ IMAGE_REGISTRY ?= ghcr.io/composer-mcp
 IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 .PHONY: images
-images: ## Build the operator, server and browser images (needs a Docker engine; says so and exits 0 without one)
-	@if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then \
-	  echo "No Docker engine answers (docker info failed): images cannot be built on this machine. Run make images where Docker runs."; \
-	  exit 0; \
-	fi; \
-	for spec in operator:operator/Dockerfile server:server/Dockerfile browser:browser/Dockerfile; do \
-	  name=$${spec%%:*}; file=$${spec#*:}; \
-	  echo "Building $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG) from $$file"; \
-	  docker build -f "$$file" -t "$(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG)" . ; \
-	done
+images: ## Build the operator, server and browser images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
+	@bash scripts/tools/build.sh syft
+	@IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) bash scripts/images/build.sh
+
+.PHONY: images-cluster
+images-cluster: node-deps ## Build the images for the cluster tier (content-keyed, cached) and list them for it
+	@IMAGE_REGISTRY=composer-mcp.local IMAGE_TAG=cluster IMAGE_OUT=$(CACHE_DIR)/images/cluster IMAGE_SBOM=0 bash scripts/images/build.sh
 
 .PHONY: chart-crds
 chart-crds: ## Copy crds/*.yaml into the chart (charts/composer-mcp/files/crds); a unit test fails when they differ

@@ -161,7 +161,12 @@ const browserPool = z.strictObject({
     maxAgeSeconds: z.number().int().min(10), drainTimeoutSeconds: nonNegativeInt, unhealthyAfterSeconds: positiveInt,
     maxLeases: nonNegativeInt, maxMemory: z.union([z.literal(''), str.regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/)]),
   }),
-  browser: z.strictObject({ repository: str.min(1), resources }),
+  browser: z.strictObject({
+    repository: str.min(1),
+    resources,
+    sandbox: z.boolean(),
+    seccompProfile: str.min(1).max(255).regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/),
+  }),
   egress: z.strictObject({ extraAllowedOrigins: z.array(str.regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?\/?$/)).max(14) }),
   nodeSelector: stringMap,
   tolerations: z.array(toleration),

@@ -23,6 +23,8 @@ export interface BrowserHostOptions {
   memoryCheckIntervalMs?: number;
   /** Extra Chromium flags (never the locked ones: see chromium-args.ts). */
   extraArgs?: readonly string[];
+  /** Keep Chromium's own sandbox (no --no-sandbox); see ChromiumFlagsInput.sandbox. */
+  sandbox?: boolean;
   executablePath?: string;
   /** Directory for the browser's HOME, profile and TMPDIR (default the OS temp dir). */
   rootDir?: string;
@@ -89,7 +91,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   try {
     const stale = await removeStaleBrowserDirs(options.rootDir ?? tmpdir());
     if (stale > 0) logger.info('Removed the directories of browsers that were no longer running', { count: stale });
-    const flags = buildChromiumFlags({ proxyPort: proxy.port, rendererHeapMb: heapMb, extraArgs: options.extraArgs });
+    const flags = buildChromiumFlags({ proxyPort: proxy.port, rendererHeapMb: heapMb, extraArgs: options.extraArgs, sandbox: options.sandbox });
     chromium = await launchChromium({ flags, executablePath: options.executablePath, rootDir: options.rootDir, stdio: options.stdio, logger });
   } catch (error) {
     await proxy.close();

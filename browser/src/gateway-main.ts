@@ -26,6 +26,7 @@ export const gatewaySettingsSchema = z.object({
   rendererMemoryLimitMb: z.number().int().min(0).max(65_536).optional().describe('A renderer whose resident memory passes this many MiB is killed; default 2 × rendererHeapMb + 512, 0 = off'),
   chromiumPath: z.string().min(1).optional().describe('chromium-headless-shell binary; default CHROMIUM_PATH or /usr/lib/chromium/chromium-headless-shell'),
   chromiumArgs: z.array(z.string()).default([]).describe('Extra Chromium flags as a JSON array (never the DevTools, proxy, DNS, WebRTC, QUIC or heap flags)'),
+  chromiumSandbox: z.boolean().default(false).describe('Run Chromium with its own sandbox (no --no-sandbox); needs a seccomp profile that admits its namespace sandbox (a BrowserPool with spec.browser.sandbox)'),
   rootDir: z.string().min(1).optional().describe('Directory for the browser\'s HOME, profile and TMPDIR; default TMPDIR'),
 });
 
@@ -41,6 +42,7 @@ export interface GatewayEnv {
   rendererMemoryLimitMb: number | undefined;
   chromiumPath: string | undefined;
   chromiumArgs: string[];
+  chromiumSandbox: boolean;
   rootDir: string | undefined;
 }
 
@@ -62,6 +64,7 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv, argv: string[] = []): Ga
     rendererMemoryLimitMb: s.rendererMemoryLimitMb,
     chromiumPath: s.chromiumPath,
     chromiumArgs: [...s.chromiumArgs, ...chromiumArgv],
+    chromiumSandbox: s.chromiumSandbox,
     rootDir: s.rootDir,
   };
 }
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
     rendererMemoryLimitMb: settings.rendererMemoryLimitMb,
     executablePath: settings.chromiumPath,
     extraArgs: settings.chromiumArgs,
+    sandbox: settings.chromiumSandbox,
     rootDir: settings.rootDir,
     stdio: 'inherit',
     metrics,

@@ -7,15 +7,24 @@ export type ShutdownStep = (signal: AbortSignal) => Promise<void> | void;
 export class InFlightTracker {
   private active = 0;
   private waiters: Array<() => void> = [];
+  /** When work last began or ended (ms, `now()`); 0 before any. */
+  private lastActivityAt = 0;
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Marks one piece of work as started; call the returned function exactly once when it ends. */
   begin(): () => void {
     this.active++;
+    this.lastActivityAt = this.now();
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.active--;
+      this.lastActivityAt = this.now();
       if (this.active === 0) for (const wake of this.waiters.splice(0)) wake();
     };
   }
@@ -23,6 +32,26 @@ export class InFlightTracker {
   /** Work in flight now. */
   get count(): number {
     return this.active;
+  }
+
+  /**
+   * Resolves true once nothing has been in flight for `quietMs` on end (no work began or ended in that window), or
+   * false when `timeoutMs` passes first. A server waits for this before it closes its listener: work that still
+   * arrives (a load balancer that has not yet dropped it) is served and starts the quiet period again.
+   */
+  async quiet(quietMs: number, timeoutMs: number): Promise<boolean> {
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - this.now();
+      if (this.active > 0) {
+        if (left <= 0 || !(await this.idle(left))) return false;
+        continue;
+      }
+      const quietFor = this.now() - this.lastActivityAt;
+      if (quietFor >= quietMs) return true;
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(quietMs - quietFor, left)));
+    }
   }
 
   /** Resolves true when nothing is in flight, or false when `timeoutMs` passes first. */

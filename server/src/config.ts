@@ -248,12 +248,12 @@ export const serverConfigSchema = z
     browsers: browsersSchema.prefault({}).describe('The browser pool used by open and preview.'),
     tasks: tasksSchema.prefault({}).describe('Tasks (the MCP 2026-07-28 tasks extension, HTTP only): composer_open_composition and composer_preview_composition run as tasks for clients that declare it.'),
     telemetry: telemetrySchema.prefault({}).describe('OpenTelemetry traces and Prometheus metrics.'),
-    shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('How long in-flight calls may run after the server stops accepting requests (SIGTERM + shutdownDrainSeconds) before they are cancelled and the process exits.'),
+    shutdownGraceSeconds: z.coerce.number().min(0).default(25).describe('After the drain (SIGTERM + shutdownDrainSeconds), how long the server may still serve (in-flight calls, and over HTTP calls that still reach it) before it cancels what runs and exits; over HTTP with a drain it exits sooner once nothing has arrived for 5 s (a keep-alive timeout).'),
     shutdownDrainSeconds: z.coerce
       .number()
       .min(0)
       .default(0)
-      .describe('HTTP only: after SIGTERM, how long the server keeps serving new requests while /readyz already fails, so load balancers stop routing here before the listener closes (a few seconds in Kubernetes; the pod needs terminationGracePeriodSeconds > drain + grace).'),
+      .describe('HTTP only: after SIGTERM, how long the server serves as usual while /readyz already fails and every answer closes its connection, so load balancers stop routing here (a few seconds in Kubernetes; the pod needs terminationGracePeriodSeconds > drain + grace). The listener stays open after it: calls that still arrive are served until the grace period ends.'),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('Minimum log level.'),
   })
   .strict()

@@ -10,6 +10,7 @@ import { startTelemetry } from '#common/telemetry.ts';
 import { bearerVerifierFromConfig, type BearerVerifier } from '#server/auth/bearer-verifier.ts';
 import { unsafeExposure } from '#server/auth/exposure-check.ts';
 import { resolveSecrets, SERVER_ENV_PREFIX, serverConfigEnv, serverConfigSchema, type ServerConfig } from '#server/config.ts';
+import { closeConnectionWhen } from '#server/http/connection-close.ts';
 import { createHttpApp } from '#server/http/create-http-app.ts';
 import type { McpServerSetup } from '#server/mcp/create-mcp-server.ts';
 import { SERVER_NAME, SERVER_VERSION } from '#server/mcp/server-info.ts';
@@ -68,6 +69,12 @@ function addHealthChecks(health: HealthRegistry, built: BuiltServices): void {
   }
 }
 
+/**
+ * How long an idle HTTP connection stays open. Clients that read the Keep-Alive hint (undici, Node's agent) close
+ * theirs a little sooner, so the server never closes a connection a client is about to reuse.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -96,8 +103,24 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
     requests,
     isShuttingDown: () => !accepting,
   });
-  const httpServer = createServer(app);
-  httpServer.keepAliveTimeout = 5000;
+  // From SIGTERM on, every answer closes its connection (whatever Connection header its handler writes: an event
+  // stream writes keep-alive), so that a client's next call opens a new one, which the Service sends to a ready
+  // replica: an open connection keeps reaching this replica whatever kube-proxy's rules say. A connection whose
+  // answer went out before SIGTERM is closed by the answer to its next request. The listener stays open until the
+  // process is about to exit, and every request that still arrives is served: see the steps below.
+  let draining = false;
+  /**
+   * Every HTTP request from clients (not the kubelet's probes or a metrics scrape, which go on during the shutdown
+   * and say nothing about routing), from its start until its answer ends or its client leaves.
+   */
+  const httpWork = new InFlightTracker();
+  const notClientWork = new Set(['/healthz', '/readyz', config.telemetry.metricsPath]);
+  const httpServer = createServer((req, res) => {
+    closeConnectionWhen(res, () => draining);
+    if (!notClientWork.has((req.url ?? '/').split('?', 1)[0] ?? '')) res.once('close', httpWork.begin());
+    app(req, res);
+  });
+  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   let address: AddressInfo;
   try {
     address = await listen(httpServer, config.http.port, config.http.host);
@@ -109,25 +132,35 @@ async function runHttp(config: ServerConfig, setup: McpServerSetup<ComposerServi
   const url = `http://${urlHost(address.address)}:${address.port}/mcp`;
   logger.info('Started MCP server', { transport: 'http', url, port: address.port, auth: config.auth.mode, version: SERVER_VERSION });
 
+  // Kubernetes removes a terminating pod's endpoint in parallel with SIGTERM, and kube-proxy's rules (or another
+  // load balancer) follow after a lag that grows with the cluster's load; a connection already open keeps reaching
+  // this replica whatever the rules say. So: readiness fails at once; for the drain period everything is served as
+  // usual (answers closing their connections); then the replica still serves whatever arrives and leaves only once
+  // nothing is in flight and nothing has arrived for a keep-alive timeout (so no client still holds a connection it
+  // may reuse: it has been closed by its idle timeout, the client's first), or when the grace period ends. Only then
+  // does it close its listener. A request is refused (503) only after the grace period, while its calls are cancelled.
   const graceMs = config.shutdownGraceSeconds * 1000;
+  const quietMs = config.shutdownDrainSeconds > 0 ? KEEP_ALIVE_TIMEOUT_MS : 0;
   shutdown.onShutdown('drain', async () => {
+    draining = true;
     health.setDraining();
     if (config.shutdownDrainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+  });
+  shutdown.onShutdown('serve until quiet', async () => {
+    const waitMs = Math.max(graceMs - 2000, graceMs / 2);
+    const started = Date.now();
+    // HTTP requests (new ones too), and the tool calls of tasks that outlive their request.
+    if ((await httpWork.quiet(quietMs, waitMs)) && (await setup.inFlight.idle(Math.max(0, waitMs - (Date.now() - started))))) return;
+    accepting = false;
+    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count + setup.inFlight.count });
+    ctx.cancelAll.abort(new Error('server shutting down'));
+    await httpWork.idle(1000);
+    await setup.inFlight.idle(1000);
   });
   shutdown.onShutdown('stop accepting', () => {
     accepting = false;
     httpServer.close();
     httpServer.closeIdleConnections();
-  });
-  shutdown.onShutdown('finish in-flight calls', async () => {
-    const waitMs = Math.max(graceMs - 2000, graceMs / 2);
-    const started = Date.now();
-    // HTTP requests, and the tool calls of tasks that outlive their request.
-    if ((await requests.idle(waitMs)) && (await setup.inFlight.idle(Math.max(0, waitMs - (Date.now() - started))))) return;
-    logger.warn('Cancelled in-flight calls after the shutdown grace', { inFlight: requests.count + setup.inFlight.count });
-    ctx.cancelAll.abort(new Error('server shutting down'));
-    await requests.idle(1000);
-    await setup.inFlight.idle(1000);
   });
   shutdown.onShutdown('close connections', async () => {
     await app.mcpHandler.close();

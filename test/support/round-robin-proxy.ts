@@ -6,8 +6,10 @@ export interface RoundRobinProxy {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
-  /** How many connections went to each backend port, in backend order. */
+  /** How many connections went to each backend port, in the order first given. */
   connectionsPerBackend(): number[];
+  /** Sends new connections only to these of the first-given backends from now on (as kube-proxy does once an endpoint is removed); open ones stay. */
+  routeTo(backendPorts: number[]): void;
   close(): Promise<void>;
 }
 
@@ -19,12 +21,14 @@ export async function startRoundRobinProxy(backendPorts: number[], host = '127.0
   if (backendPorts.length === 0) throw new Error('A round-robin proxy needs at least one backend port.');
   const counts = backendPorts.map(() => 0);
   const sockets = new Set<Socket>();
+  let routed = [...backendPorts];
   let next = 0;
   const server = createServer((client) => {
-    const index = next;
-    next = (next + 1) % backendPorts.length;
+    const port = routed[next % routed.length]!;
+    next = (next + 1) % routed.length;
+    const index = backendPorts.indexOf(port);
     counts[index] = (counts[index] ?? 0) + 1;
-    const upstream = connect(backendPorts[index]!, host);
+    const upstream = connect(port, host);
     sockets.add(client);
     sockets.add(upstream);
     const drop = (): void => {
@@ -44,6 +48,11 @@ export async function startRoundRobinProxy(backendPorts: number[], host = '127.0
     url: `http://${host}:${port}`,
     port,
     connectionsPerBackend: () => [...counts],
+    routeTo(ports) {
+      if (ports.length === 0 || ports.some((p) => !backendPorts.includes(p))) throw new Error(`routeTo needs some of the backends ${backendPorts.join(', ')}`);
+      routed = [...ports];
+      next = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -73,6 +73,11 @@ export interface ChromiumFlagsInput {
   rendererHeapMb?: number;
   /** Extra flags; one that names a base flag replaces it; one that names a locked flag is refused. */
   extraArgs?: readonly string[];
+  /**
+   * Keep Chromium's own sandbox (no `--no-sandbox`): renderers in their own user and PID namespaces. Needs a seccomp
+   * profile that admits the namespace sandbox's clone/unshare flags (RuntimeDefault does not) and a non-root user.
+   */
+  sandbox?: boolean;
 }
 
 /**
@@ -89,6 +94,10 @@ export function buildChromiumFlags(input: ChromiumFlagsInput): string[] {
     throw new ChromiumFlagError(`Chromium flag ${locked.split('=')[0]} may not be set as an extra argument: the gateway sets the DevTools pipe, profile, egress proxy, DNS rules, WebRTC policy and heap limit itself`);
   }
   const overridden = new Set(extra.filter((a) => a.startsWith('-')).map(flagName));
+  if (input.sandbox === true) {
+    if (overridden.has('no-sandbox')) throw new ChromiumFlagError('Chromium flag --no-sandbox contradicts the sandbox setting; remove one of them');
+    overridden.add('no-sandbox');
+  }
   return [
     ...BASE_CHROMIUM_FLAGS.filter((a) => !overridden.has(flagName(a))),
     ...egressFlags(input.proxyPort),

@@ -289,6 +289,9 @@ export class BrowserConnection {
         await browser.close().catch(() => undefined);
         return;
       }
+      // A browser that went away while this connection was being set up (its 'disconnected' came before the
+      // connection was ready, when there was nothing to take down) is not ready: try again.
+      if (!browser.isConnected()) throw new Error('the browser disconnected while the connection was being set up');
       const creator = new ContextCreator(browser, loadSession, options.contextOptions);
       this.pool = new PrewarmPool({
         target: options.prewarm,

@@ -4,7 +4,7 @@ import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-cor
 import { createLogger, type Logger } from '#common/logger.ts';
 import { withLogContext } from '#common/log-context.ts';
 import { BlockedRequestLog } from './blocked-request-log.ts';
-import { BrowserConnection, errorMessage } from './browser-connection.ts';
+import { BrowserConnection, errorMessage, type LeaseTracker } from './browser-connection.ts';
 import type { BrowserEndpoint, EndpointSource } from './endpoint-source.ts';
 import { BrowserAtCapacityError, BrowserBusyError, BrowserFailedError, BrowserUnavailableError, LeaseDeadlineError } from './errors.ts';
 import { LeaseQueue, RecentSamples, estimateRetryAfterSeconds, type QueueExitReason } from './lease-queue.ts';
@@ -12,7 +12,7 @@ import { normaliseOrigins, type BlockedNavigation } from './blocked-requests.ts'
 import { chooseBrowser } from './placement.ts';
 import { shouldRetryLease } from './retry-policy.ts';
 import { RouterTelemetry, type LeaseOutcome } from './router-telemetry.ts';
-import type { WarmPage } from './prewarm-pool.ts';
+import { closeQuietly, type WarmPage } from './prewarm-pool.ts';
 
 export type { BlockedNavigation } from './blocked-requests.ts';
 
@@ -107,6 +107,13 @@ export interface RouterOptions {
    * LeaseDeadlineError and the context closed, even when its page spins and Playwright calls never return.
    */
   leaseDeadlineMs?: number;
+  /**
+   * After a lease's work fails, how long the router waits to see whether its browser fails too (default 1000 ms;
+   * 0 = not at all): a browser going away often aborts the page's navigation a moment before its connection closes.
+   */
+  browserFailureSettleMs?: number;
+  /** How long opening a lease's page on its browser may take before the lease is placed on another (default 15 s). */
+  pageOpenTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -151,6 +158,8 @@ export class BrowserRouter {
       reconnectMaxMs: options.reconnectMaxMs ?? 15_000,
       startTimeoutMs: options.startTimeoutMs ?? 20_000,
       leaseDeadlineMs: options.leaseDeadlineMs ?? 60_000,
+      browserFailureSettleMs: options.browserFailureSettleMs ?? 1000,
+      pageOpenTimeoutMs: options.pageOpenTimeoutMs ?? 15_000,
     };
     if (!(this.options.leaseDeadlineMs > 0)) throw new RangeError(`leaseDeadlineMs must be > 0, got ${this.options.leaseDeadlineMs}`);
     this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
@@ -306,8 +315,11 @@ export class BrowserRouter {
     const blockedLog = new BlockedRequestLog(this.logger, { browserId, leaseId });
     let heldFrom = 0;
     let outcome: LeaseOutcome = 'ok';
+    // From its reservation on, the lease goes down with its browser: a disconnect, failed probes or the endpoint's
+    // removal fail it at once, also while its page is still being opened.
+    const tracker = connection.track();
     try {
-      warm = await connection.openPage();
+      warm = await this.openPageWhileAlive(connection, tracker);
       const { guard } = warm;
       const lease: Lease = { leaseId, browserId, context: warm.context, page: warm.page, blocked: guard.blocked, get blockedTotal() { return guard.blockedTotal ?? 0; } };
       warm.guard.allowedOrigins = origins;
@@ -318,7 +330,6 @@ export class BrowserRouter {
       span.setAttribute('lease.wait_ms', Math.round(waitMs * 1000) / 1000);
       this.telemetry.recordWait(waitMs, { 'browser.id': browserId });
       this.logger.debug('Granted browser lease', { browserId, leaseId, waitMs: Math.round(waitMs) });
-      const tracker = connection.track();
       const cancelled = abortPromise(signal);
       const deadline = deadlinePromise(browserId, deadlineMs);
       const running = work(lease);
@@ -326,7 +337,7 @@ export class BrowserRouter {
       try {
         return await Promise.race([running, tracker.failed, cancelled.promise, deadline.promise]);
       } catch (error) {
-        const failure = tracker.failure();
+        const failure = tracker.failure() ?? (await this.browserFailureAfter(tracker, error, signal));
         if (failure !== undefined) {
           outcome = 'browser_failed';
           throw new BrowserFailedError(browserId, 'work', failure.reason, { cause: error });
@@ -339,7 +350,6 @@ export class BrowserRouter {
         }
         throw error;
       } finally {
-        tracker.dispose();
         cancelled.dispose();
         deadline.dispose();
       }
@@ -347,6 +357,7 @@ export class BrowserRouter {
       if (outcome === 'ok') outcome = error instanceof BrowserFailedError ? 'browser_failed' : 'work_error';
       throw error;
     } finally {
+      tracker.dispose();
       if (warm !== undefined) {
         warm.guard.allowedOrigins = [];
         warm.guard.onBlocked = undefined;
@@ -359,6 +370,48 @@ export class BrowserRouter {
         this.telemetry.recordHold(holdMs, { 'browser.id': browserId, outcome });
       }
       this.logger.debug('Released browser lease', { browserId, leaseId, outcome });
+    }
+  }
+
+  /**
+   * The work failed while its browser still looked alive. A browser that is going away often shows it to the page
+   * first (Chromium's shutdown or a child process's death aborts the navigation: net::ERR_ABORTED) and to the
+   * connection a moment later (the gateway's close), so the work's error is not trusted at once: if the browser's
+   * connection fails within `browserFailureSettleMs`, the lease failed with its browser (and idempotent work is
+   * retried elsewhere). A caller's cancellation and the lease's deadline are taken as they are.
+   */
+  private async browserFailureAfter(tracker: LeaseTracker, workError: unknown, signal: AbortSignal | undefined): Promise<BrowserFailedError | undefined> {
+    const settleMs = this.options.browserFailureSettleMs;
+    if (settleMs <= 0 || workError instanceof LeaseDeadlineError || signal?.aborted === true) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, settleMs);
+    });
+    await Promise.race([tracker.failed.catch(() => undefined), settled]);
+    clearTimeout(timer);
+    return tracker.failure();
+  }
+
+  /**
+   * The reserved browser's page for a lease, or a setup failure (always retried elsewhere) when the browser fails
+   * first or no page comes within `pageOpenTimeoutMs`. A page that comes after the lease gave up is closed.
+   */
+  private async openPageWhileAlive(connection: BrowserConnection, tracker: LeaseTracker): Promise<WarmPage> {
+    const opening = connection.openPage();
+    const timeoutMs = this.options.pageOpenTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new BrowserFailedError(connection.id, 'setup', `no page within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([opening, tracker.failed, timedOut]);
+    } catch (error) {
+      opening.then((late) => closeQuietly(late.context), () => undefined);
+      const failure = tracker.failure();
+      if (failure !== undefined) throw new BrowserFailedError(connection.id, 'setup', failure.reason, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -438,24 +491,29 @@ export class BrowserRouter {
     for (const [id, connection] of this.connections) {
       if (seen.has(id)) continue;
       this.connections.delete(id);
-      this.retireWhenIdle(connection);
+      this.remove(connection);
     }
     this.dispatch();
   }
 
-  /** A browser gone from the source: no new leases; closed once its running leases have finished. */
-  private retireWhenIdle(connection: BrowserConnection): void {
+  /**
+   * A browser gone from the source (its pod deleted, failed or past its drain; a local browser that died): closed at
+   * once, so its running leases fail now as browser failures (idempotent work is retried elsewhere) instead of
+   * waiting on a browser that may never answer again. A browser being drained stays in the source (as Draining)
+   * until its leases have finished. It is counted until its last lease has ended.
+   */
+  private remove(connection: BrowserConnection): void {
     this.logger.info('Removed browser endpoint', { browserId: connection.id, runningLeases: connection.inUse });
     this.retiring.add(connection);
-    const check = (): void => {
-      if (connection.inUse > 0 && connection.state === 'ready' && !this.stopped) {
-        setTimeout(check, 200).unref();
+    void connection.close('browser removed from the pool');
+    const forget = (): void => {
+      if (connection.inUse > 0 && !this.stopped) {
+        setTimeout(forget, 200).unref();
         return;
       }
       this.retiring.delete(connection);
-      void connection.close('browser removed from the pool');
     };
-    check();
+    forget();
   }
 
   private refusal(reason: QueueExitReason, waitedMs: number): Error {

@@ -213,6 +213,10 @@ describe('Helm chart (charts/composer-mcp) against a real API server', function 
         'PrometheusRule/tools/cmcp-composer-mcp', 'BrowserPool/browsers-a/lessons',
       ]);
       expect(objects.some((o) => o.kind === 'ClusterRole')).to.equal(false);
+      const pool = objects.find((o) => o.kind === 'BrowserPool') as unknown as { spec: { browser: Record<string, unknown> } };
+      expect(pool.spec.browser, 'Chromium\'s own sandbox, under the named Localhost profile').to.include({ sandbox: true, sandboxSeccompProfile: 'operator/composer-mcp/chromium-sandbox.json' });
+      const plain = (await render('cmcp', 'tools', ALLOW_NO_AUTH)).find((o) => o.kind === 'BrowserPool') as unknown as { spec: { browser: Record<string, unknown> } };
+      expect(plain.spec.browser, 'off by default').to.not.have.property('sandbox');
     });
 
     it('sets only environment variables the server and operator config schemas define', async () => {

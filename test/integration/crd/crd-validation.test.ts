@@ -82,6 +82,10 @@ const INVALID: Array<{ what: string; name?: string; spec: Record<string, unknown
     field: 'spec.access.podSelector.matchExpressions[0]', message: 'values must be non-empty for In and NotIn' },
   { what: 'an unknown toleration operator', spec: { scheduling: { tolerations: [{ key: 'k', operator: 'Maybe' }] } },
     field: 'spec.scheduling.tolerations[0].operator', message: 'Unsupported value: "Maybe"' },
+  { what: 'a sandbox seccomp profile outside the kubelet\'s seccomp directory', spec: { browser: { sandbox: true, sandboxSeccompProfile: 'composer-mcp/../../x.json' } },
+    field: 'spec.browser.sandboxSeccompProfile', message: 'should match' },
+  { what: 'an absolute sandbox seccomp profile', spec: { browser: { sandboxSeccompProfile: '/etc/x.json' } },
+    field: 'spec.browser.sandboxSeccompProfile', message: 'should match' },
   { what: 'a name longer than 52 characters', name: `p${'x'.repeat(52)}`, spec: {}, field: '<nil>',
     message: 'metadata.name must be at most 52 characters' },
 ];
@@ -109,7 +113,7 @@ describe('BrowserPool validation and defaults (real kube-apiserver)', function (
     expect(created.spec).to.deep.equal({
       replicas: 2,
       maxSessionsPerBrowser: 4,
-      browser: { image: DEFAULT_BROWSER_IMAGE },
+      browser: { image: DEFAULT_BROWSER_IMAGE, sandbox: false },
       gateway: { port: 9222 },
       recycle: { maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 },
     });

@@ -1,3 +1,4 @@
+import { Agent, get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -7,6 +8,19 @@ import { freshConnectionFetch } from './fresh-connection-fetch.ts';
 import { connectHttp, SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
 
 const TOKEN = 'standin-token-for-replicas-0001';
+
+/** One MCP initialize POST (answered as an event stream) over `agent`: its status, Connection header, and whether it reused a connection. */
+function initializeOver(agent: Agent, url: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'drain-test', version: '1' } } });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 function standinEnv(standin: ComposerStandin): Record<string, string> {
   return {
@@ -145,7 +159,7 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await server?.stop();
     });
 
-    it('lets the in-flight call complete, refuses new work, then exits 0', async () => {
+    it('lets the in-flight call complete, serves a call that arrives meanwhile, then exits 0', async () => {
       server = await startServerProcess({ env: { ...standinEnv(standin), COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '20' } });
       const client = await connectHttp(server.url);
       const built = (await client.callTool({ name: 'composer_build_composition', arguments: { ...SAMPLE_OUTLINE, title: 'Slow save' } })) as CallToolResult;
@@ -156,12 +170,13 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await new Promise((r) => setTimeout(r, 700));
       server.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
-      // New work is refused while the old call finishes (503 or the listener is already closed).
-      const late = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' }).then(
-        (r) => r.status,
-        () => 'refused',
-      );
-      expect([503, 'refused']).to.include(late);
+      // A call that still reaches the replica while it finishes the old one is served, not refused: a load balancer
+      // may route to a terminating replica for a while (endpoint removal lags SIGTERM), and the process is waiting
+      // anyway. (Until this changed, it was refused with 503 once the drain ended: calls failed during rollouts.)
+      const late = await connectHttp(server.url, { fetch: freshConnectionFetch });
+      const listed = (await late.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+      expect(listed.isError, 'a call arriving during the shutdown is served').to.not.equal(true);
+      await late.close().catch(() => undefined);
       const saved = await pending;
       expect(saved.isError, JSON.stringify(saved.content)).to.not.equal(true);
       expect(Date.now() - started).to.be.greaterThan(2500);
@@ -172,19 +187,81 @@ describe('stateless HTTP: two replicas behind one address, and graceful shutdown
       await client.close().catch(() => undefined);
     });
 
-    it('with a drain period: fails readiness at once but keeps serving new calls until the drain ends, then exits 0', async () => {
+    it('with a drain period: fails readiness at once, keeps serving new calls with answers that close their connection, then exits 0', async () => {
       server = await startServerProcess({ env: { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '2', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5' } });
       const readyz = new URL('/readyz', server.url);
       expect((await fetch(readyz)).status).to.equal(200);
+      // A client holding a kept-alive connection from before SIGTERM.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      expect(await initializeOver(agent, server.url)).to.include({ status: 200, connection: 'keep-alive', reused: false });
       server.proc.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       expect((await fetch(readyz)).status, 'readiness fails during the drain').to.equal(503);
+      // Every answer during the drain closes its connection, so clients reconnect (to a ready replica) instead of
+      // reusing a connection this replica closes when it stops accepting.
+      const answer = await new Promise<IncomingMessage>((resolve, reject) => httpGet(readyz, resolve).on('error', reject));
+      answer.resume();
+      expect(answer.headers.connection, 'Connection header of an answer during the drain').to.equal('close');
+      // The kept-alive connection's next MCP answer (an event stream, whose handler writes keep-alive) closes it, and
+      // the client's call after that opens a new connection (which a Service would send to a ready replica).
+      expect(await initializeOver(agent, server.url), 'the kept-alive connection\'s next answer').to.include({ status: 200, connection: 'close', reused: true });
+      expect(await initializeOver(agent, server.url), 'the call after it').to.include({ status: 200, reused: false });
+      agent.destroy();
       const client = await connectHttp(server.url);
       const listed = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
       expect(listed.isError, 'a new call during the drain is served').to.not.equal(true);
       await client.close();
       const exit = await server.exited;
       expect(exit).to.deep.equal({ code: 0, signal: null });
+    });
+
+    it('keeps serving the calls a lagging load balancer still sends after its drain, and exits 0 once they stop (probes do not count)', async () => {
+      // Two replicas behind one address; the first is terminated, but the balancer (like kube-proxy before it sees
+      // the endpoint removed) keeps sending it new connections for 2 s past its 1 s drain.
+      const env = { COMPOSER_MCP_SHUTDOWN_DRAIN_SECONDS: '1', COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '20' };
+      const [leaving, staying] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
+      const balancer = await startRoundRobinProxy([leaving!.port, staying!.port]);
+      const client = await connectHttp(`${balancer.url}/mcp`, { fetch: freshConnectionFetch });
+      const failures: string[] = [];
+      let calls = 0;
+      // A call every 50 ms or so (each on a new connection), well inside the per-client rate limit.
+      const call = async (): Promise<void> => {
+        await new Promise((r) => setTimeout(r, 50));
+        calls++;
+        try {
+          const r = (await client.callTool({ name: 'composer_list_widgets', arguments: {} })) as CallToolResult;
+          if (r.isError) failures.push(JSON.stringify(r.content));
+        } catch (error) {
+          failures.push(String(error));
+        }
+      };
+      // The kubelet goes on probing a terminating pod: that is not a call, and must not keep the replica alive.
+      const probes = setInterval(() => void fetch(new URL('/readyz', leaving!.url)).then((r) => r.body?.cancel(), () => undefined), 1000);
+      try {
+        leaving!.proc.kill('SIGTERM');
+        const drainEnds = Date.now() + 1000;
+        while (Date.now() < drainEnds) await call();
+        const atDrainEnd = balancer.connectionsPerBackend()[0] ?? 0;
+        while (Date.now() < drainEnds + 2000) await call();
+        const afterDrain = (balancer.connectionsPerBackend()[0] ?? 0) - atDrainEnd;
+        // The balancer catches up: no new connection goes to the leaving replica any more.
+        balancer.routeTo([staying!.port]);
+        const routedAway = Date.now();
+        const calling = (async () => { while (leaving!.proc.exitCode === null) await call(); })();
+        const exit = await leaving!.exited;
+        await calling;
+        expect(failures, `failed calls (of ${calls}): ${failures.slice(0, 3).join(' | ')}`).to.have.length(0);
+        expect(afterDrain, 'connections the leaving replica took after its drain').to.be.greaterThan(2);
+        expect(exit).to.deep.equal({ code: 0, signal: null });
+        // It left once nothing had arrived for a keep-alive timeout (5 s), not at the end of its 20 s grace.
+        expect(Date.now() - routedAway, 'time from the last routed call to the exit').to.be.within(4000, 10_000);
+        expect(leaving!.logs().some((l) => l['message'] === 'Cancelled in-flight calls after the shutdown grace')).to.equal(false);
+      } finally {
+        clearInterval(probes);
+        await client.close().catch(() => undefined);
+        await balancer.close();
+        await Promise.all([leaving!.stop(), staying!.stop()]);
+      }
     });
   });
 });

@@ -35,6 +35,14 @@ describe('Chromium flags', () => {
     expect(LOCKED_FLAGS).to.include('remote-debugging-pipe');
   });
 
+  it('keeps Chromium\'s own sandbox only when asked: no --no-sandbox then, and refuses an extra --no-sandbox with it', () => {
+    expect(buildChromiumFlags({ proxyPort: 1 })).to.include('--no-sandbox');
+    const sandboxed = buildChromiumFlags({ proxyPort: 1, sandbox: true });
+    expect(sandboxed).to.not.include('--no-sandbox');
+    expect(sandboxed).to.include.members(['--headless', '--disable-gpu', '--proxy-server=http://127.0.0.1:1']);
+    expect(() => buildChromiumFlags({ proxyPort: 1, sandbox: true, extraArgs: ['-no-sandbox'] })).to.throw(ChromiumFlagError, /contradicts the sandbox setting/);
+  });
+
   it('refuses a bad proxy port or heap limit', () => {
     expect(() => egressFlags(0)).to.throw(RangeError, /1\.\.65535/);
     expect(() => egressFlags(70000)).to.throw(RangeError);

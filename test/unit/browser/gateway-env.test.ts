@@ -7,7 +7,8 @@ describe('gateway settings and routing', () => {
   it('defaults to the pod IP, 9222, the mounted token file, no allowed origin, 4 contexts and a 512 MiB renderer heap', () => {
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3' })).to.deep.equal({
       listenHost: '10.1.2.3', listenPort: 9222, tokenFile: '/var/run/composer-mcp/cdp-token/token', healthTimeoutMs: 2000, allowedOrigins: [],
-      maxSessionsPerBrowser: 4, rendererHeapMb: 512, rendererMemoryLimitMb: undefined, chromiumPath: undefined, chromiumArgs: [], rootDir: undefined,
+      maxSessionsPerBrowser: 4, rendererHeapMb: 512, rendererMemoryLimitMb: undefined, chromiumPath: undefined, chromiumArgs: [], chromiumSandbox: false,
+      rootDir: undefined,
     });
     expect(parseGatewayEnv({}).listenHost).to.equal('0.0.0.0');
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3', GATEWAY_LISTEN_HOST: '127.0.0.1', GATEWAY_PORT: '1234' })).to.include({ listenHost: '127.0.0.1', listenPort: 1234 });
@@ -21,6 +22,7 @@ describe('gateway settings and routing', () => {
     expect(env).to.include({ maxSessionsPerBrowser: 6, rendererHeapMb: 256, listenPort: 9333 });
     expect(env.allowedOrigins).to.deep.equal(['https://composer.example.com', 'https://api.example.com']);
     expect(env.chromiumArgs).to.deep.equal(['--lang=pt-BR', '--window-size=800,600']);
+    expect(parseGatewayEnv({ GATEWAY_CHROMIUM_SANDBOX: 'true' }).chromiumSandbox, 'the operator\'s setting for a sandboxed pool').to.equal(true);
   });
 
   it('names every bad variable and what it got', () => {

@@ -51,4 +51,29 @@ describe('graceful shutdown', () => {
     expect(inFlight.count).to.equal(0);
     expect(await inFlight.idle(20)).to.equal(true);
   });
+
+  it('reports quiet only once nothing has been in flight for the quiet period, new work starting it again', async () => {
+    const inFlight = new InFlightTracker();
+    expect(await inFlight.quiet(50, 10), 'never used: quiet at once').to.equal(true);
+    const end = inFlight.begin();
+    const started = Date.now();
+    setTimeout(end, 30);
+    // Late work arrives after the first ends: the quiet period starts again from its end.
+    setTimeout(() => { const late = inFlight.begin(); setTimeout(late, 20); }, 60);
+    expect(await inFlight.quiet(60, 1000)).to.equal(true);
+    expect(Date.now() - started, 'quiet from the end of the late work (80 ms) + 60 ms').to.be.at.least(135);
+  });
+
+  it('reports quiet false when work keeps arriving or runs past the timeout', async () => {
+    const inFlight = new InFlightTracker();
+    const end = inFlight.begin();
+    expect(await inFlight.quiet(10, 40), 'work still running').to.equal(false);
+    end();
+    const timer = setInterval(() => inFlight.begin()(), 10);
+    try {
+      expect(await inFlight.quiet(50, 120), 'a new piece of work every 10 ms').to.equal(false);
+    } finally {
+      clearInterval(timer);
+    }
+  });
 });

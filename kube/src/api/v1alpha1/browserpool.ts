@@ -28,6 +28,12 @@ export const BROWSERPOOL_CRD_NAME = `${BROWSERPOOL_PLURAL}.${BROWSERPOOL_GROUP}`
 
 /** Default image of a browser pod's one container: the CDP gateway with chromium-headless-shell as its child. */
 export const DEFAULT_BROWSER_IMAGE = 'ghcr.io/composer-mcp/browser:0.1.0';
+/**
+ * Where the Localhost seccomp profile of a sandboxed pool (`spec.browser.sandbox`) is found by default, relative to
+ * the kubelet's seccomp directory (`<kubelet root>/seccomp/`, usually /var/lib/kubelet/seccomp): the chart ships it
+ * as files/seccomp/chromium-sandbox.json.
+ */
+export const DEFAULT_SANDBOX_SECCOMP_PROFILE = 'composer-mcp/chromium-sandbox.json';
 /** Most entries of `spec.egress.allowedOrigins`. */
 export const MAX_ALLOWED_ORIGINS = 16;
 /** Longest BrowserPool name the CRD accepts, so names derived from it (pods, labels) stay within 63 characters. */
@@ -79,6 +85,14 @@ export interface BrowserPoolBrowser {
   resources?: V1ResourceRequirements;
   /** Extra environment variables. */
   env?: V1EnvVar[];
+  /**
+   * Run Chromium with its own sandbox (renderers in their own user and PID namespaces) instead of `--no-sandbox`,
+   * under the Localhost seccomp profile `sandboxSeccompProfile` that every node running the pool's pods must have
+   * (default false).
+   */
+  sandbox?: boolean;
+  /** The Localhost seccomp profile of a sandboxed pool, relative to the kubelet's seccomp directory (default DEFAULT_SANDBOX_SECCOMP_PROFILE). */
+  sandboxSeccompProfile?: string;
 }
 
 /** The gateway of each browser pod (bearer auth, CDP multiplexer, health, status) in the browser container. */

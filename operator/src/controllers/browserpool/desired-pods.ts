@@ -20,21 +20,29 @@ export function ownerReference(pool: PoolRef): V1OwnerReference {
   return { apiVersion: pool.apiVersion, kind: pool.kind, name: pool.name, uid: pool.uid, controller: true, blockOwnerDeletion: true };
 }
 
-const containerSecurity: V1SecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  runAsUser: BROWSER_UID,
-  runAsGroup: BROWSER_UID,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+/**
+ * The browser container's security context. With Chromium's own sandbox (`spec.browser.sandbox`) the seccomp
+ * profile is the Localhost one that admits the namespace sandbox's clone/unshare flags (RuntimeDefault refuses them:
+ * "No usable sandbox!"); everything else stays: non-root, no capabilities, NoNewPrivs, read-only root.
+ */
+function containerSecurity(spec: ResolvedPoolSpec): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: BROWSER_UID,
+    runAsGroup: BROWSER_UID,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: spec.browser.sandbox ? { type: 'Localhost', localhostProfile: spec.browser.sandboxSeccompProfile } : { type: 'RuntimeDefault' },
+  };
+}
 
 /**
  * The pod spec every browser of the pool runs (without name or identity): one container, the gateway, which runs
  * Chromium as its child over a DevTools pipe behind its egress proxy (no DevTools port in the pod), secure by
  * default, the token Secret mounted read-only, readiness on the gateway's /healthz (a CDP round trip). When Chromium
- * dies the gateway exits non-zero and the kubelet restarts the container.
+ * dies the gateway exits non-zero and the kubelet restarts the container. With `spec.browser.sandbox` Chromium keeps
+ * its own sandbox, under the pool's Localhost seccomp profile.
  */
 export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1PodSpec {
   const env: V1EnvVar[] = [
@@ -44,6 +52,8 @@ export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1Pod
     { name: 'GATEWAY_ALLOWED_ORIGINS', value: spec.egress.origins.map((o) => o.origin).join(',') },
     { name: 'GATEWAY_MAX_SESSIONS_PER_BROWSER', value: String(spec.maxSessionsPerBrowser) },
     { name: 'GATEWAY_CHROMIUM_ARGS', value: JSON.stringify(spec.browser.args) },
+    // Only when asked, so that pools without it keep their pod template (and their pods) across this release.
+    ...(spec.browser.sandbox ? [{ name: 'GATEWAY_CHROMIUM_SANDBOX', value: 'true' }] : []),
     { name: 'HOME', value: '/tmp' },
     ...spec.browser.env,
   ];
@@ -65,7 +75,7 @@ export function podTemplateSpec(poolName: string, spec: ResolvedPoolSpec): V1Pod
         image: spec.browser.image,
         ports: [{ name: GATEWAY_PORT_NAME, containerPort: spec.gateway.port, protocol: 'TCP' }],
         env,
-        securityContext: containerSecurity,
+        securityContext: containerSecurity(spec),
         readinessProbe: {
           httpGet: { path: '/healthz', port: GATEWAY_PORT_NAME },
           periodSeconds: 2,

@@ -1,6 +1,6 @@
 import type { V1EnvVar, V1LabelSelector, V1ResourceRequirements, V1Toleration, V1Affinity } from '@kubernetes/client-node';
 import {
-  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, MAX_ALLOWED_ORIGINS, type BrowserPoolSpec,
+  BROWSERPOOL_MAX_NAME_LENGTH, DEFAULT_BROWSER_IMAGE, DEFAULT_SANDBOX_SECCOMP_PROFILE, MAX_ALLOWED_ORIGINS, type BrowserPoolSpec,
 } from '#kube/api/v1alpha1/browserpool.ts';
 import { refusedEnv, refusedFlag, switchName } from './browser-hardening.ts';
 
@@ -10,7 +10,7 @@ export interface ResolvedPoolSpec {
   replicas: number;
   autoscaling?: { minReplicas: number; maxReplicas: number; minIdle: number; targetSessionsPerBrowser: number; scaleDownStabilizationWindowSeconds: number };
   maxSessionsPerBrowser: number;
-  browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[] };
+  browser: { image: string; args: string[]; resources?: V1ResourceRequirements; env: V1EnvVar[]; sandbox: boolean; sandboxSeccompProfile: string };
   gateway: { port: number };
   recycle: { maxAgeSeconds: number; drainTimeoutSeconds: number; unhealthyAfterSeconds: number; maxLeases: number; maxMemoryBytes?: number };
   scheduling: {
@@ -54,6 +54,8 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** A Localhost seccomp profile path below the kubelet's seccomp directory: relative, plain characters, no segment starting with a dot (so no `..`). */
+const SECCOMP_PROFILE_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 /** Longest pool name (the CRD's limit): it is a label value and a prefix of pod and Secret names. */
 export const MAX_POOL_NAME_LENGTH = BROWSERPOOL_MAX_NAME_LENGTH;
@@ -203,6 +205,12 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
     }
   });
   checkResources('spec.browser.resources', spec.browser?.resources, problems);
+  const sandbox = spec.browser?.sandbox ?? false;
+  if (typeof sandbox !== 'boolean') problems.push(`spec.browser.sandbox: ${JSON.stringify(sandbox)} must be true or false`);
+  const sandboxSeccompProfile = spec.browser?.sandboxSeccompProfile ?? DEFAULT_SANDBOX_SECCOMP_PROFILE;
+  if (typeof sandboxSeccompProfile !== 'string' || sandboxSeccompProfile.length > 255 || !SECCOMP_PROFILE_PATH.test(sandboxSeccompProfile)) {
+    problems.push(`spec.browser.sandboxSeccompProfile: ${JSON.stringify(sandboxSeccompProfile)} is not a path below the kubelet's seccomp directory like ${DEFAULT_SANDBOX_SECCOMP_PROFILE} (relative, no "..")`);
+  }
 
   const port = spec.gateway?.port ?? 9222;
   if (!isInt(port, 1, 65535)) problems.push(`spec.gateway.port: ${String(port)} must be a port number from 1 to 65535`);
@@ -250,7 +258,10 @@ export function validateSpec(poolName: string, raw: Partial<BrowserPoolSpec> | u
   const resolved: ResolvedPoolSpec = {
     replicas,
     maxSessionsPerBrowser,
-    browser: { image: browserImage, args: [...args], env: [...env], ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}) },
+    browser: {
+      image: browserImage, args: [...args], env: [...env], sandbox: sandbox === true, sandboxSeccompProfile,
+      ...(spec.browser?.resources ? { resources: spec.browser.resources } : {}),
+    },
     gateway: { port },
     recycle: { maxAgeSeconds, drainTimeoutSeconds, unhealthyAfterSeconds, maxLeases, ...(maxMemoryBytes !== undefined ? { maxMemoryBytes } : {}) },
     scheduling: { ...scheduling },

@@ -85,12 +85,31 @@ describe('desiredPod', () => {
     expect(pod.spec!.priorityClassName).to.equal('browsers');
   });
 
+  it('keeps Chromium\'s own sandbox off by default: RuntimeDefault, no sandbox setting for the gateway', () => {
+    expect(browser.securityContext!.seccompProfile).to.deep.equal({ type: 'RuntimeDefault' });
+    expect(env['GATEWAY_CHROMIUM_SANDBOX']).to.equal(undefined);
+  });
+
+  it('with spec.browser.sandbox runs Chromium with its sandbox under the pool\'s Localhost seccomp profile, everything else as tight', () => {
+    const sandboxed = desiredPod(pool, resolved({ browser: { image: 'example.com/browser:1', sandbox: true } }), 0);
+    const c = sandboxed.spec!.containers[0]!;
+    expect(c.securityContext!.seccompProfile).to.deep.equal({ type: 'Localhost', localhostProfile: 'composer-mcp/chromium-sandbox.json' });
+    expect(c.securityContext).to.include({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(c.securityContext!.capabilities!.drop).to.deep.equal(['ALL']);
+    expect(c.env!.find((e) => e.name === 'GATEWAY_CHROMIUM_SANDBOX')!.value).to.equal('true');
+    const own = desiredPod(pool, resolved({ browser: { image: 'example.com/browser:1', sandbox: true, sandboxSeccompProfile: 'operator/composer-mcp/chromium.json' } }), 0);
+    expect(own.spec!.containers[0]!.securityContext!.seccompProfile).to.deep.equal({ type: 'Localhost', localhostProfile: 'operator/composer-mcp/chromium.json' });
+    // A profile named without the sandbox changes nothing.
+    expect(specHash('pool', resolved({ browser: { image: 'x/y:1', sandboxSeccompProfile: 'a/b.json' } }))).to.equal(specHash('pool', resolved({ browser: { image: 'x/y:1' } })));
+  });
+
   it('changes the spec hash when the pod template changes, not when replicas or recycle settings do', () => {
     const base = resolved();
     expect(specHash('pool', resolved({ replicas: 7, recycle: { maxAgeSeconds: 99, drainTimeoutSeconds: 1, unhealthyAfterSeconds: 5 } }))).to.equal(specHash('pool', base));
     expect(specHash('pool', resolved({ browser: { image: 'x/y:2' } }))).to.not.equal(specHash('pool', base));
     expect(specHash('pool', resolved({ browser: { image: base.browser.image, args: ['--foo'] } }))).to.not.equal(specHash('pool', base));
     expect(specHash('pool', resolved({ egress: { allowedOrigins: ['https://x.example'] } }))).to.not.equal(specHash('pool', base));
+    expect(specHash('pool', resolved({ browser: { image: base.browser.image, sandbox: true } }))).to.not.equal(specHash('pool', base));
   });
 });
 

@@ -15,6 +15,7 @@ describe('validateSpec', () => {
     expect(v.spec.replicas).to.equal(2);
     expect(v.spec.maxSessionsPerBrowser).to.equal(4);
     expect(v.spec.browser.image).to.equal('ghcr.io/composer-mcp/browser:0.1.0');
+    expect(v.spec.browser).to.include({ sandbox: false, sandboxSeccompProfile: 'composer-mcp/chromium-sandbox.json' });
     expect(v.spec.gateway).to.deep.equal({ port: 9222 });
     expect(v.spec.egress).to.deep.equal({ origins: [] });
     expect(v.spec.recycle).to.deep.equal({ maxAgeSeconds: 3600, drainTimeoutSeconds: 300, unhealthyAfterSeconds: 60, maxLeases: 0 });
@@ -52,6 +53,9 @@ describe('validateSpec', () => {
     ['In without values', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }, /matchExpressions\[0\]: operator In needs at least one value/],
     ['an unknown operator', { access: { podSelector: { matchExpressions: [{ key: 'app', operator: 'Near', values: ['x'] }] } } }, /"Near" is not one of/],
     ['a short maxAge', { recycle: { maxAgeSeconds: 5 } }, /maxAgeSeconds/],
+    ['a sandbox that is not a boolean', { browser: { image: 'a/b:1', sandbox: 'yes' } }, /spec\.browser\.sandbox: "yes" must be true or false/],
+    ['a seccomp profile outside the kubelet\'s directory', { browser: { image: 'a/b:1', sandbox: true, sandboxSeccompProfile: '../../etc/x.json' } }, /spec\.browser\.sandboxSeccompProfile: .*relative, no "\.\."/],
+    ['an absolute seccomp profile path', { browser: { image: 'a/b:1', sandboxSeccompProfile: '/var/lib/kubelet/seccomp/x.json' } }, /sandboxSeccompProfile/],
   ];
   for (const [what, spec, pattern, name] of cases) {
     it(`rejects ${what}, naming the field and the fix`, () => {
