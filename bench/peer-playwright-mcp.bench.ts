@@ -35,6 +35,8 @@ import { editorUrl, embedUrl } from '#server/composer/storage/composer-urls.ts';
 import { startComposerStandin, type StandinFaultsPatch } from '#support/composer-standin/standin.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.ts';
+import { PhaseLog, phaseTable, type LoggedPhases } from './support/phase-log.ts';
+import { samePixels } from '#support/png/png-pixels.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
 
@@ -52,6 +54,9 @@ const num = (name: string, fallback: number, min: number): number => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const row = (name: string, s: Summary) => [name, s.n, s.min, s.p50, s.p95, s.p99, s.max, s.mean];
+
+/** The largest of a set of byte counts, in KB (one decimal), or '-'. */
+const largestKb = (sizes: Set<number>) => (sizes.size === 0 ? '-' : fmt(Math.max(...sizes) / 1024));
 
 function imageOf(result: CallToolResult): Buffer | undefined {
   const image = result.content.find((c) => c.type === 'image') as { data: string } | undefined;
@@ -84,8 +89,11 @@ export async function run(): Promise<BenchReport> {
     const settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: token, projectKey: PROJECT_KEY, connectorUid: CONNECTOR_UID, apiEnv: 'prd' };
     const { uid } = await new HttpStorageClient(settings, { logger }).upload(everyWidgetComposition('Benchmark: every widget', 'One widget of every type, for the peer benchmark'));
 
-    // Ours: the real server with a local pool of one browser.
+    // Ours: the real server with a local pool of one browser (logging where each call's time went with BENCH_PHASES=1).
+    const withPhases = process.env['BENCH_PHASES'] === '1';
+    const phaseLog = new PhaseLog();
     const server = await startServerProcess({
+      ...(withPhases ? { LOG_LEVEL: 'debug' } : {}),
       COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
       COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
       COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: token,
@@ -95,7 +103,7 @@ export async function run(): Promise<BenchReport> {
       COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
       COMPOSER_MCP_RATE_LIMIT__MAX_REQUESTS: '1000000',
       COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5',
-    });
+    }, 30_000, withPhases ? phaseLog.onLine : undefined);
     cleanups.push(() => server.stop());
     const ours = new Client({ name: 'peer-bench-ours', version: '0.0.0' });
     await ours.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl)));
@@ -163,13 +171,14 @@ export async function run(): Promise<BenchReport> {
     const measure = async (scenario: Scenario) => {
       standin.resetFaults();
       standin.setFaults(scenario.faults);
-      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>() }]));
+      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>(), phases: [] as LoggedPhases[] }]));
       for (let i = 0; i < warmup; i++) {
         for (const kind of kinds) {
           await callOurs(kind);
           await callPeer(kind);
         }
       }
+      phaseLog.take(); // the warm-up calls' lines
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
           const s = samples[kind.name]!;
@@ -184,11 +193,16 @@ export async function run(): Promise<BenchReport> {
               writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-peer.png`), b.png);
             }
             s.compared++;
-            if (a.png.equals(b.png)) s.identical++;
+            if (samePixels(a.png, b.png)) s.identical++;
             s.oursBytes.add(a.png.length);
             s.peerBytes.add(b.png.length);
           }
         }
+      }
+      if (withPhases) {
+        await settled(); // the last call's lease has ended and logged
+        await sleep(100);
+        for (const logged of phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.phases.push(logged);
       }
       return samples;
     };
@@ -227,12 +241,15 @@ export async function run(): Promise<BenchReport> {
         };
       }),
     );
+    const phaseTables = withPhases
+      ? results.flatMap(({ scenario, samples }) => kinds.map((kind) => phaseTable(`${scenario.key}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.phases, { 'client-observed call': samples[kind.name]!.ours })))
+      : [];
     const ratioRows = results.flatMap(({ scenario, samples }) =>
       kinds.map((kind) => {
         const a = summarize(samples[kind.name]!.ours);
         const b = summarize(samples[kind.name]!.peer);
         const s = samples[kind.name]!;
-        return [`${scenario.key}: ${kind.tool}`, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${s.ours.length - s.notReady}/${s.ours.length}`, `${s.identical}/${s.compared}`];
+        return [`${scenario.key}: ${kind.tool}`, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${s.ours.length - s.notReady}/${s.ours.length}`, `${s.identical}/${s.compared}`, largestKb(s.oursBytes), largestKb(s.peerBytes)];
       }),
     );
     const main = results[0]!;
@@ -243,16 +260,17 @@ export async function run(): Promise<BenchReport> {
     return {
       tables: [
         ...tables,
+        ...phaseTables,
         {
-          title: 'Ours against the peer, per scenario (ratio = ours / peer; ready = ours said ready; identical = same PNG bytes as ours)',
-          columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical'],
+          title: 'Ours against the peer, per scenario (ratio = ours / peer; ready = ours said ready; identical = same pixels as ours; PNG KB = largest PNG, ours encoded for speed)',
+          columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical', 'ours PNG KB', 'peer PNG KB'],
           rows: ratioRows,
         },
       ],
       targets,
       notes: [
         'Ours opens a fresh isolated context per call (the pool\'s warm context), signed in with look-alike credentials, and says ready only when the lesson is seen rendered; the peer reuses one context (warm HTTP cache, localStorage, CORS preflight cache) and captures whatever is on screen once its navigation has loaded.',
-        '"identical" compares the peer\'s PNG with ours byte for byte: where the peer captured before the lesson was there (the late render) its picture differs from ours, which waited for it.',
+        '"identical" compares the peer\'s PNG with ours pixel by pixel (ours is encoded for speed, so its bytes differ): where the peer captured before the lesson was there (the late render) its picture differs from ours, which waited for it.',
         `Machine during the timed rounds: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} on ${cores.length} cores shared with other work.`,
       ],
     };

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { normaliseOrigins, watchBlockedRequests } from '#server/browsers/blocked-requests.ts';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import type { ComposerPageSettings } from '#server/composer/session/page-settings.ts';
+import { PageSession } from '#server/composer/session/page-session.ts';
 import { visitComposition, type CompositionVisit } from '#server/composer/session/visit-composition.ts';
 import type { ComposerSettings } from '#server/composer/ports/composer-settings.ts';
 
@@ -50,9 +51,10 @@ export async function openDirectly(
       }, () => undefined);
     }
     marks.push(performance.now());
-    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [], blockedTotal: 0 }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor' });
+    const session = await PageSession.attach(context, page);
+    visit = await visitComposition({ browserId: 'direct', context, page, blocked: [], blockedTotal: 0 }, { settings: options.settings, page: options.page, uid: options.uid, view: 'editor', session });
     marks.push(performance.now());
-    png = (await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS })).bytes;
+    png = (await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS, session })).bytes;
     marks.push(performance.now());
   } finally {
     await context.close();

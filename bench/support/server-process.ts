@@ -20,9 +20,9 @@ export interface ServerProcess {
 /**
  * Starts the real server process with `env` over the caller's environment minus every `COMPOSER_MCP_*` variable
  * (so only what the benchmark sets applies), on 127.0.0.1 port 0, and waits for its "Started MCP server" log line.
- * The process is killed if this process exits first. Throws with the stderr tail if it exits or does not start in time.
+ * Every line it writes to stderr goes to `onLogLine` when given. The process is killed if this process exits first. Throws with the stderr tail if it exits or does not start in time.
  */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, onLogLine?: (line: string) => void): Promise<ServerProcess> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COMPOSER_MCP_')) base[k] = v;
   const child: ChildProcess = spawn(process.execPath, ['server/src/main.ts', '--http.host=127.0.0.1', '--http.port=0'], {
@@ -31,8 +31,13 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let tail = '';
+  let partial = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     tail = (tail + chunk).slice(-65_536);
+    if (onLogLine === undefined) return;
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLogLine(line);
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const killOnExit = () => child.kill('SIGKILL');

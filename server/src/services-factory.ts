@@ -169,9 +169,18 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
       idempotencyStore?.start();
       if (!browsers) return;
       try {
-        const { startBrowserPool } = await import('#server/browsers/create-router.ts');
+        const [{ startBrowserPool }, { pagePreparer }, { pageSettingsOf }, { processAssetCache }] = await Promise.all([
+          import('#server/browsers/create-router.ts'),
+          import('#server/composer/session/page-preparation.ts'),
+          import('#server/composer/session/browser-work.ts'),
+          import('#server/composer/session/asset-cache.ts'),
+        ]);
+        // Each page prepared for the Composer ahead of its lease (its CDP session, the readiness probe, the asset
+        // cache: ADR 29), in contexts of leaseContextOptions.
         const contextOptions = leaseContextOptions(config.composer.page.viewport);
-        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions } });
+        const { assetCacheBytes } = pageSettingsOf(settings);
+        const preparePage = pagePreparer({ composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: assetCacheBytes > 0 ? processAssetCache(assetCacheBytes) : undefined });
+        const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions, preparePage } });
         if (stopping) await pool?.stop();
         else browsers.settle(pool);
       } catch (error) {

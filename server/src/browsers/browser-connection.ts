@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import type { Logger } from '#common/logger.ts';
 import { ContextCreator } from './context-creator.ts';
 import type { BrowserEndpoint } from './endpoint-source.ts';
@@ -31,6 +31,8 @@ export interface ConnectionOptions {
   reconnectMaxMs: number;
   /** Options for every context created. */
   contextOptions?: BrowserContextOptions;
+  /** Work done on every page this connection makes, before a lease can take it (RouterOptions.preparePage). */
+  preparePage?: (context: BrowserContext, page: Page) => Promise<void>;
   logger: Logger;
   /** Called whenever placement-relevant state changed (ready, down, slot freed, draining). */
   onChange: () => void;
@@ -370,6 +372,9 @@ export class BrowserConnection {
       const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [], blockedTotal: 0 };
       watchBlockedRequests(context, guard);
       const page = await context.newPage();
+      await this.options.preparePage?.(context, page).catch((error: unknown) => {
+        this.options.logger.debug('Could not prepare a page ahead of its lease', { browserId: this.id, error: errorMessage(error) });
+      });
       let marker: CDPSession | undefined;
       if (purpose === 'warm' && this.observed !== undefined) {
         marker = await context.newCDPSession(page);

@@ -21,7 +21,21 @@ export interface PrewarmPoolOptions {
   room: () => number;
   /** Called when a background creation failed. */
   onError: (error: unknown) => void;
+  /**
+   * Longest a take's replacement waits (ms, default {@link REFILL_DELAY_MS}): the lease that took the warm page
+   * usually ends first, and its end replenishes (`replenish()`), so the replacement is not created while that
+   * lease's page loads on the same browser.
+   */
+  refillDelayMs?: number;
 }
+
+/**
+ * Default longest wait of a take's replacement. Creating a context and page (a renderer process started) while the
+ * lease's page loads on the same browser slowed that load: measured in ADR 29, set-up + navigation commit 67 → 30 ms at
+ * p50 on a loaded 2-core machine. A lease longer than this gets its replacement created alongside anyway, so a burst
+ * of long leases still finds warm pages.
+ */
+export const REFILL_DELAY_MS = 1_000;
 
 interface Pending {
   promise: Promise<WarmPage | undefined>;
@@ -31,7 +45,8 @@ interface Pending {
 /**
  * Keeps up to `target` contexts+pages created ahead of demand on one browser, so a lease is a hand-over. A take
  * with nothing ready claims a creation already in flight before starting a new one, so the pages open on the
- * browser never exceed its cap. Replenishes in the background after each take.
+ * browser never exceed its cap. Replenishes in the background when the lease that took a page ends (the owner
+ * calls `replenish()`), or at the latest `refillDelayMs` after the take.
  */
 export class PrewarmPool {
   private readonly options: PrewarmPoolOptions;
@@ -39,6 +54,7 @@ export class PrewarmPool {
   private readonly pending = new Set<Pending>();
   private paused = false;
   private closed = false;
+  private refillTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PrewarmPoolOptions) {
     this.options = options;
@@ -60,7 +76,7 @@ export class PrewarmPool {
   async take(): Promise<WarmPage> {
     const warm = this.ready.shift();
     if (warm !== undefined) {
-      this.replenish();
+      this.refillLater();
       return warm;
     }
     for (const p of this.pending) {
@@ -73,8 +89,17 @@ export class PrewarmPool {
     return this.options.create('lease');
   }
 
+  /** Replenishes after `refillDelayMs` unless something replenishes first. */
+  private refillLater(): void {
+    if (this.refillTimer !== undefined) return;
+    this.refillTimer = setTimeout(() => this.replenish(), this.options.refillDelayMs ?? REFILL_DELAY_MS);
+    this.refillTimer.unref();
+  }
+
   /** Starts creations until `target` unclaimed pages exist or the browser has no room; no-op when paused or closed. */
   replenish(): void {
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
     while (!this.paused && !this.closed && this.openUnclaimed < this.options.target && this.options.room() > 0) {
       const entry: Pending = { claimed: false, promise: Promise.resolve(undefined) };
       entry.promise = this.options.create('warm').then(
@@ -117,6 +142,7 @@ export class PrewarmPool {
    */
   async close(browserGone = false): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     const ready = this.ready.splice(0);
     if (!browserGone) await Promise.all(ready.map((w) => closeQuietly(w.context)));
   }

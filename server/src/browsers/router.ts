@@ -98,6 +98,11 @@ export interface RouterOptions {
   /** Options for every context (viewport, locale, ...). */
   contextOptions?: BrowserContextOptions;
   /**
+   * Work done on every page the pool makes before a lease can take it (for a warm page, ahead of demand): the browser
+   * work's own set-up that does not depend on the lease. Should not throw; a failure is logged and ignored.
+   */
+  preparePage?: (context: BrowserContext, page: Page) => Promise<void>;
+  /**
    * Hard deadline of a lease's work from hand-over (default 60 s): past it the work is abandoned with a
    * LeaseDeadlineError and the context closed, even when its page spins and Playwright calls never return.
    */
@@ -120,9 +125,10 @@ type Grant = BrowserConnection;
  * egress proxies refused, and failover of idempotent work when a browser dies. Every lease's context is closed when its work ends, whatever happens.
  */
 export class BrowserRouter {
-  private readonly options: Required<Omit<RouterOptions, 'allowedOrigins' | 'contextOptions' | 'logger'>>;
+  private readonly options: Required<Omit<RouterOptions, 'allowedOrigins' | 'contextOptions' | 'preparePage' | 'logger'>>;
   private readonly defaultOrigins: string[] | undefined;
   private readonly contextOptions: BrowserContextOptions | undefined;
+  private readonly preparePage: RouterOptions['preparePage'];
   private readonly logger: Logger;
   private readonly connections = new Map<string, BrowserConnection>();
   private readonly retiring = new Set<BrowserConnection>();
@@ -158,6 +164,7 @@ export class BrowserRouter {
     if (!(this.options.leaseDeadlineMs > 0)) throw new RangeError(`leaseDeadlineMs must be > 0, got ${this.options.leaseDeadlineMs}`);
     this.defaultOrigins = options.allowedOrigins === undefined ? undefined : normaliseOrigins(options.allowedOrigins);
     this.contextOptions = options.contextOptions;
+    this.preparePage = options.preparePage;
     this.logger = options.logger ?? createLogger({ component: 'router' });
     this.queue = new LeaseQueue<Grant>({
       maxDepth: this.options.queueMaxDepth,
@@ -474,6 +481,7 @@ export class BrowserRouter {
         reconnectInitialMs: this.options.reconnectInitialMs,
         reconnectMaxMs: this.options.reconnectMaxMs,
         contextOptions: this.contextOptions,
+        ...(this.preparePage !== undefined ? { preparePage: this.preparePage } : {}),
         logger: this.logger,
         onChange: () => this.onConnectionChange(),
       });

@@ -35,9 +35,9 @@ export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inp
       view: 'embed',
       signal: context.signal,
       reportProgress: context.reportProgress,
-      capture: async (lease) => {
+      capture: async (lease, _visit, session) => {
         const limits = captureLimitsOf(context.services.settings);
-        return input.format === 'pdf' ? capturePdf(lease.page, limits) : capturePng(lease.page, { fullPage: input.fullPage, limits });
+        return input.format === 'pdf' ? capturePdf(lease.page, limits) : capturePng(lease.page, { fullPage: input.fullPage, limits, session });
       },
     });
     const base = { uid: input.uid, ...visit, browserId };

@@ -29,6 +29,10 @@ interface PageSnapshot {
   storage: string;
 }
 
+/** Leases the recording leaser started, to wait for: a tool answers once captured, before its lease has ended. */
+const recordingLeases: Promise<unknown>[] = [];
+const leasesEnded = () => Promise.allSettled(recordingLeases.splice(0));
+
 /** A leaser over the real router that records each page as it was when the tool's work ended. */
 function recordingLeaser(router: BrowserRouter, snapshots: PageSnapshot[]): BrowserLeaser {
   const snapshot = async (lease: BrowserLease) => {
@@ -40,14 +44,17 @@ function recordingLeaser(router: BrowserRouter, snapshots: PageSnapshot[]): Brow
   };
   return {
     stats: () => router.stats(),
-    withLease: (work, options) =>
-      router.withLease(async (lease) => {
+    withLease: (work, options) => {
+      const leased = router.withLease(async (lease) => {
         try {
           return await work(lease);
         } finally {
           await snapshot(lease);
         }
-      }, options),
+      }, options);
+      recordingLeases.push(leased);
+      return leased;
+    },
   };
 }
 
@@ -109,7 +116,8 @@ describe('a hostile composition in open and preview: the Composer credentials ne
   };
 
   /** Asserts what holds after any call on the thief's composition. */
-  const assertNothingLeaked = (result: CallToolResult, before: { compositions: number; requests: number }, thief: string) => {
+  const assertNothingLeaked = async (result: CallToolResult, before: { compositions: number; requests: number }, thief: string) => {
+    await leasesEnded();
     expect(canaryLeaks(JSON.stringify(result), canaries), 'tool result (text, structuredContent, _meta)').to.deep.equal([]);
     const snapshot = snapshots.at(-1);
     expect(snapshot, 'the page was snapshotted at capture').to.not.equal(undefined);
@@ -143,6 +151,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     expect(report.sanitizedFields).to.deep.equal(['$.structure[0].content']);
     expect((result.content[0] as { text: string }).text).to.contain('1 fields of the stored composition were sanitised');
     expect(report.refusedApiCalls, 'no script ran to make API calls').to.deep.equal([]);
+    await leasesEnded();
     const snapshot = snapshots.at(-1)!;
     expect(snapshot.html).to.not.include('onerror');
     expect(snapshot.html).to.not.include('id="stolen"');
@@ -156,7 +165,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
     const { result } = await callTool(open, { uid: thief }, services());
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
-    assertNothingLeaked(result, before, thief);
+    await assertNothingLeaked(result, before, thief);
     const report = result.structuredContent as { refusedApiCalls: { method: string; origin: string; path: string }[]; blockedNavigations: { url: string }[]; consoleErrors: string[] };
     const refused = report.refusedApiCalls.map((c) => `${c.method} ${c.path}`);
     expect(refused).to.include.members(['POST /storage/v1.0/upload/connector/uid/connector-1', 'GET /storage/v1.0/content', 'POST /storage/v1.0/content/versions/dynamic', 'GET /auth/v1.0/users', 'PUT /storage/v1.0/content']);
@@ -168,6 +177,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     }
     expect(report.blockedNavigations.some((b) => b.url.startsWith(listenerUrl))).to.equal(true);
     // What the script got back from the API: refusals, and the sign-in check answered.
+    await leasesEnded();
     const snapshot = snapshots.at(-1)!;
     const got = (JSON.parse(snapshot.text.slice(snapshot.text.indexOf('{"found"')).split('\n')[0]!) as { got: Record<string, unknown> }).got;
     expect(String(got['me'])).to.match(/^200 /);
@@ -184,7 +194,7 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     const before = { compositions: standin.compositions().length, requests: standin.apiRequests().length };
     const { result } = await callTool(preview, { uid: thief, format: 'pdf' }, services());
     expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
-    assertNothingLeaked(result, before, thief);
+    await assertNothingLeaked(result, before, thief);
     const resource = result.content.find((c) => c.type === 'resource') as { resource: { blob: string } };
     const { text } = await pdfText(Buffer.from(resource.resource.blob, 'base64'));
     expect(text, 'the PDF shows what the script wrote').to.include('rdp-composer-user-data');

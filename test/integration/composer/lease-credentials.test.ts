@@ -77,6 +77,82 @@ describe('a read-only lease relays its allowed calls with the real credentials a
     expect(arrayLease.failedRelays.map((f) => f.reason)).to.deep.equal(['the composition could not be prepared for viewing: it is a JSON array, not a JSON object']);
   });
 
+  it('keeps the composition exactly as the page got it (sanitised, scrubbed) from the first successful read, and nothing else', async () => {
+    const l = lease({ viewDocument: (json) => ({ ok: true, json: JSON.stringify({ ...(JSON.parse(json) as object), sanitised: true }), fields: [] }) });
+    const read = () => l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: {} });
+    reply = () => ({ status: 200, body: JSON.stringify({ you: KEY }) });
+    await l.answer({ method: 'GET', url: `${apiUrl}/auth/v1.0/user/me`, headers: {} });
+    expect(l.servedDocument, 'not the sign-in check').to.equal(undefined);
+    reply = () => ({ status: 500, body: JSON.stringify({ error: 'busy' }) });
+    await read();
+    expect(l.servedDocument, 'not an error answer').to.equal(undefined);
+    reply = () => ({ status: 200, body: JSON.stringify({ title: 'Primeira', echo: KEY }) });
+    const answer = await read();
+    expect(answer.kind === 'fulfil' && answer.body.toString()).to.equal(l.servedDocument);
+    expect(JSON.parse(l.servedDocument!)).to.deep.equal({ title: 'Primeira', echo: l.projectKey, sanitised: true });
+    reply = () => ({ status: 200, body: JSON.stringify({ title: 'Segunda' }) });
+    await read();
+    expect(JSON.parse(l.servedDocument!)).to.include({ title: 'Primeira' });
+  });
+
+  it('makes the sign-in check and the read before the page asks, with the headers the last page sent, and answers the page from them', async () => {
+    const page = { accept: '*/*', 'accept-language': 'pt-BR', origin: 'http://app.example' };
+    const told: Array<[string, Record<string, string>]> = [];
+    const l = lease({ appOrigin: 'http://app.example', prefetchHeaders: { 'sign-in': page, read: page }, onPageHeaders: (kind, headers) => told.push([kind, headers]) });
+    reply = (headers) => ({ status: 200, body: JSON.stringify({ echo: headers['authorization'], version: '1.1', structure: [] }) });
+    l.prefetch();
+    l.prefetch(); // once
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen.map((r) => r.url).toSorted(), 'both calls went upstream before the page asked').to.deep.equal(['/auth/v1.0/user/me', `/storage/v1.0/content?uid=${encodeURIComponent(UID)}`].toSorted());
+    expect(seen.every((r) => r.headers['authorization'] === `Bearer ${TOKEN}` && r.headers['accept-language'] === 'pt-BR' && r.headers['origin'] === 'http://app.example')).to.equal(true);
+    const signIn = await l.answer({ method: 'GET', url: `${apiUrl}/auth/v1.0/user/me`, headers: { ...pageHeaders(l), Accept: '*/*', 'Accept-Language': 'pt-BR', Origin: 'http://app.example' } });
+    const read = await l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: { Authorization: `Bearer ${l.token}`, Accept: '*/*', 'Accept-Language': 'pt-BR', Origin: 'http://app.example' } });
+    expect(seen, 'no call of its own').to.have.length(2);
+    // Answered as a relay is: scrubbed of the real token, the read kept as served.
+    for (const answer of [signIn, read]) {
+      expect(answer.kind === 'fulfil' && answer.status).to.equal(200);
+      if (answer.kind === 'fulfil') expect(noCanary(answer.body.toString())).to.deep.equal([]);
+    }
+    expect(l.servedDocument).to.contain(l.token);
+    expect(told.map(([kind]) => kind)).to.deep.equal(['sign-in', 'read']);
+    expect(told[0]![1]).to.deep.equal(page);
+  });
+
+  it('relays a page that asks with other headers itself, and counts the calls made before it asked against the budget', async () => {
+    const l = lease({ appOrigin: 'http://app.example', maxRelayedCalls: 3, prefetchHeaders: { read: { accept: '*/*', origin: 'http://app.example' } } });
+    reply = () => ({ status: 200, body: JSON.stringify({ version: '1.1', structure: [] }) });
+    l.prefetch();
+    const asked = (accept: string) => l.answer({ method: 'GET', url: `${apiUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: { Accept: accept, Origin: 'http://app.example' } });
+    expect((await asked('application/json')).kind).to.equal('fulfil');
+    expect(seen.map((r) => r.headers['accept']).toSorted(), 'its own call, with its own headers').to.deep.equal(['*/*', 'application/json']);
+    expect((await asked('application/json')).kind).to.equal('fulfil');
+    // 3 calls made (one before the page asked): the next is refused.
+    const over = await asked('*/*');
+    expect(over.kind === 'fulfil' && over.status).to.equal(403);
+    expect(seen).to.have.length(3);
+  });
+
+  it('waits for what is left of a call made before the page asked, not for a whole call', async () => {
+    const slow = createServer((_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"structure":[]}'), 600);
+    }).listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const l = lease({ apiUrl: slowUrl, appOrigin: 'http://app.example', prefetchHeaders: { read: { origin: 'http://app.example' } } });
+    try {
+      l.prefetch();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const asked = Date.now();
+      const answer = await l.answer({ method: 'GET', url: `${slowUrl}/storage/v1.0/content?uid=${encodeURIComponent(UID)}`, headers: { Origin: 'http://app.example' } });
+      expect(answer.kind === 'fulfil' && answer.status).to.equal(200);
+      expect(Date.now() - asked, 'a call of its own would take the whole 600 ms').to.be.below(550);
+    } finally {
+      l.end();
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
   it('refuses everything else with 403 without calling upstream, and reports method, origin and path only', async () => {
     const l = lease();
     const calls = [

@@ -128,6 +128,21 @@ describe('browser tools against every Composer stand-in variant (real Chromium)'
     }
   });
 
+  it('looks for every widget a report lists: a 600-widget lesson rendered only to its 500th is not ready, and says which are missing', async () => {
+    const base = everyWidgetComposition('Longa') as { structure: Array<Record<string, unknown>> };
+    const text = base.structure.find((w) => w['type'] === 'text-1')!;
+    const structure = [base.structure[0]!, ...Array.from({ length: 599 }, (_, i) => ({ ...text, id: `bloco-${i + 1}`, content: `<p>Bloco ${String(i + 1).padStart(4, '0')} da lição longa</p>` }))];
+    const uid = standin.storeRaw(JSON.stringify({ ...base, structure }));
+    standin.setFaults({ render: { maxWidgets: 500 } });
+    const { result } = await callTool(open, { uid }, services({ readyTimeoutMs: 20_000 }));
+    expect(errorOf(result), JSON.stringify(result.content).slice(0, 300)).to.equal(undefined);
+    const report = result.structuredContent as unknown as VisitReport;
+    expect(report.documentWidgets).to.have.length(600);
+    expect(report.ready, 'widgets 501 to 600 never appeared').to.equal(false);
+    expect(report.missingWidgetIds).to.deep.equal(Array.from({ length: 100 }, (_, i) => `bloco-${i + 500}`));
+    expect(report.renderedWidgets).to.have.length(500);
+  });
+
   it('is not fooled by a page script (an XSS hole of the app) that hides the lesson and patches the page\'s DOM APIs', async () => {
     const { uid } = await saveFresh('Hostil');
     // The probe lives in an isolated world: patched prototypes and globals of the page's world do not reach it.

@@ -123,5 +123,9 @@ describe('open reports totals beside its bounded lists, the API calls it could n
     expect(report.documentWidgets).to.have.length(2_000);
     expect(report.totals['documentWidgets']).to.equal(2_101);
     expect((result.content[0] as { text: string }).text).to.match(/Document: 2101 widgets \(head-1, text-1 ×1999; the first 2000 listed\)/);
+    // Readiness looked for as many as the list holds, and says the rest were not looked for instead of calling it ready.
+    const readiness = result.structuredContent as unknown as { ready: boolean; notSeen: string[] };
+    expect(readiness.ready).to.equal(false);
+    expect(readiness.notSeen.join('\n')).to.contain('widgets 2001 to 2101: not looked for');
   });
 });

@@ -142,8 +142,11 @@ describe('red team: a page that floods the server with what it collects', functi
   for (const flood of ['consoleLoop', 'workerConsoleLoop'] as const) {
     it(`${flood}: the page is closed past 5 000 messages with BROWSER_FAILED and a fix (before: the server grew by about 1 GB and the browser failed its health check)`, async () => {
       standin.setAppScript(FLOODS[flood]);
+      // The lesson renders 2 s after its read, so the flood passes the limit first: a call that is over before the
+      // page has sent 5 000 messages has nothing to close (the worker's flood raced a call that now takes ~200 ms).
+      standin.setFaults({ render: { delayMs: 2_000 } });
       const started = Date.now();
-      const result = await open();
+      const result = await open().finally(() => standin.resetFaults());
       expect(result.isError).to.equal(true);
       const text = JSON.stringify(result.content);
       expect(text).to.contain('BROWSER_FAILED').and.contain('more than 5000').and.contain('Fix:');

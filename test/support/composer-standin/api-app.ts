@@ -20,6 +20,8 @@ export interface RecordedApiRequest {
   projectKey: string | undefined;
   /** Origin header (set by browsers). */
   origin: string | undefined;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 /** What the API app needs from the stand-in. */
@@ -80,6 +82,7 @@ export function createApiApp(options: ApiAppOptions): Express {
         queryToken: typeof query['access_token'] === 'string' ? query['access_token'] : undefined,
         projectKey: req.header('project-key') ?? (typeof query['project_key'] === 'string' ? query['project_key'] : undefined),
         origin: req.header('origin'),
+        at: Date.now(),
       });
     }
     next();

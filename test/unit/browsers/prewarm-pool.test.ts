@@ -3,7 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { PrewarmPool, type WarmPage } from '#server/browsers/prewarm-pool.ts';
 
 /** Counts creations and open contexts; creations finish when the test resolves them. */
-function harness(cap: number, target: number) {
+function harness(cap: number, target: number, refillDelayMs?: number) {
   let open = 0;
   let created = 0;
   let inUse = 0;
@@ -15,7 +15,7 @@ function harness(cap: number, target: number) {
     const warm: WarmPage = { context, page: {} as Page, guard: { allowedOrigins: undefined, blocked: [], blockedTotal: 0 } };
     return new Promise((resolve) => resolvers.push(() => resolve(warm)));
   };
-  const pool: PrewarmPool = new PrewarmPool({ create: make, target, room: () => cap - inUse - pool.openUnclaimed, onError: () => undefined });
+  const pool: PrewarmPool = new PrewarmPool({ create: make, target, room: () => cap - inUse - pool.openUnclaimed, onError: () => undefined, ...(refillDelayMs !== undefined ? { refillDelayMs } : {}) });
   return {
     pool,
     finishAll: async () => {
@@ -38,9 +38,27 @@ describe('pre-warm pool', () => {
     h.reserve();
     const warm = await h.pool.take();
     expect(warm.page).to.deep.equal({});
-    expect(h.created).to.equal(3); // the take started a replacement in the background
+    expect(h.created).to.equal(2); // no page is created while the lease's page loads on this browser
+    h.release();
+    h.pool.replenish(); // the lease ended: its replacement now
+    expect(h.created).to.equal(3);
     await h.finishAll();
     expect(h.pool.readyCount).to.equal(2);
+  });
+
+  it('creates the replacement of a taken page after refillDelayMs when the lease has not ended by then', async () => {
+    const h = harness(4, 1, 30);
+    h.pool.replenish();
+    await h.finishAll();
+    h.reserve();
+    await h.pool.take();
+    expect(h.created).to.equal(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(h.created).to.equal(2);
+    await h.finishAll();
+    expect(h.pool.readyCount).to.equal(1);
+    h.pool.replenish(); // the long lease ends later: nothing more to make
+    expect(h.created).to.equal(2);
   });
 
   it('never lets leases plus warm pages pass the cap', async () => {

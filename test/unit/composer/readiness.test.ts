@@ -3,7 +3,8 @@ import { loadConfig } from '#common/config.ts';
 import { SERVER_ENV_PREFIX, serverConfigSchema } from '#server/config.ts';
 import type { ProbeResult } from '#server/composer/session/readiness-probe.ts';
 import { readinessOf } from '#server/composer/session/readiness-report.ts';
-import { chooseEvidence, normalizeText, renderExpectationOf, widgetEvidence } from '#server/composer/session/render-evidence.ts';
+import { chooseEvidence, MAX_CHECKED_WIDGETS, normalizeText, renderExpectationOf, widgetEvidence } from '#server/composer/session/render-evidence.ts';
+import { DOM_READ_LIMITS } from '#server/composer/session/visit-composition.ts';
 import { probeSpecOf } from '#server/composer/session/visit-composition.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { widgetTally } from '#server/composer/session/visit-schema.ts';
@@ -46,8 +47,18 @@ describe('readiness from the document itself', () => {
       expect(w.texts.length).to.be.at.most(24);
       expect(Math.max(...w.texts.map((t) => t.length))).to.be.at.most(2000);
       expect(widgetEvidence(null)).to.deep.equal({ id: null, type: 'unknown', texts: [], media: [] });
-      expect(renderExpectationOf('not a document')).to.deep.equal({ title: null, widgets: [] });
-      expect(renderExpectationOf({ structure: Array.from({ length: 2000 }, () => ({})) }).widgets).to.have.length(500);
+      expect(renderExpectationOf('not a document')).to.deep.equal({ title: null, widgets: [], widgetsTotal: 0 });
+      const huge = renderExpectationOf({ structure: Array.from({ length: 3000 }, (_, i) => ({ content: Array.from({ length: 30 }, (_v, j) => `<p>${i}-${j}</p>`) })) });
+      expect(huge.widgets).to.have.length(2000);
+      expect(huge.widgetsTotal).to.equal(3000);
+      // The texts looked for stay within the budget of 500 widgets × 24 texts, at least one per widget.
+      expect(huge.widgets.reduce((n, w) => n + w.texts.length, 0)).to.be.at.most(12_000);
+      expect(huge.widgets.every((w) => w.texts.length >= 1)).to.equal(true);
+      expect(renderExpectationOf({ structure: Array.from({ length: 500 }, () => ({ content: Array.from({ length: 30 }, (_v, j) => `<p>${j}</p>`) })) }).widgets[0]!.texts).to.have.length(24);
+    });
+
+    it('limits what it looks for to what a report lists: every widget a visit lists is looked for', () => {
+      expect(MAX_CHECKED_WIDGETS).to.equal(DOM_READ_LIMITS.elements);
     });
   });
 
@@ -115,8 +126,15 @@ describe('readiness from the document itself', () => {
       expect(images.notSeen.join(' ')).to.contain('2 images');
     });
 
+    it('never calls a lesson ready whose widgets were not all looked for, and says which were not', () => {
+      const r = readinessOf({ ...inputs(probe()), expectation: { ...expectation, widgetsTotal: 2_005 } });
+      expect(r.ready).to.equal(false);
+      expect(r.notSeen).to.deep.equal(['widgets 3 to 2005: not looked for (readiness looks for the first 2 widgets of a document, as many as a report lists), so the whole lesson cannot be confirmed']);
+      expect(r.renderedWidgets.map((w) => w.id), 'what was seen is still reported').to.deep.equal(['w1', 'w2']);
+    });
+
     it('never calls a document with nothing to look for ready', () => {
-      const r = readinessOf({ ...inputs(probe({ outcome: 'deadline', titleSeen: null, seen: [], verifiable: [] })), expectation: { title: null, widgets: [] } });
+      const r = readinessOf({ ...inputs(probe({ outcome: 'deadline', titleSeen: null, seen: [], verifiable: [] })), expectation: { title: null, widgets: [], widgetsTotal: 0 } });
       expect(r.ready).to.equal(false);
       expect(r.notSeen.join(' ')).to.contain('cannot be confirmed');
     });
@@ -130,7 +148,7 @@ describe('readiness from the document itself', () => {
   });
 
   it('stops waiting early for a document with nothing to look for', () => {
-    const spec = probeSpecOf({ title: null, widgets: [] }, resolvePageSettings({ readyTimeoutMs: 30_000 }), 30_000);
+    const spec = probeSpecOf({ title: null, widgets: [], widgetsTotal: 0 }, resolvePageSettings({ readyTimeoutMs: 30_000 }), 30_000);
     expect(spec.timeoutMs).to.be.below(30_000);
     expect(probeSpecOf(expectation, resolvePageSettings(undefined), 12_345).timeoutMs).to.equal(12_345);
   });

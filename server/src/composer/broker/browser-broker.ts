@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '#common/logger.ts';
 import { LeaseCredentials, preflightHeaders, type BrokerAnswer, type LeaseCredentialsOptions } from './lease-credentials.ts';
 import { lookAlikeKey, lookAlikeToken, uniqueLookAlike } from './look-alike.ts';
 import { credentialCandidates, headerValue, type PausedRequestLike } from './request-credentials.ts';
+import type { PrefetchKind } from './prefetch-headers.ts';
 
 /** The part of CDP's `Fetch.requestPaused` the broker reads. */
 interface RequestPausedEvent {
@@ -14,7 +15,7 @@ interface RequestPausedEvent {
 }
 
 /** What a lease asks the broker for: its settings, without look-alikes (the broker makes them unique). */
-export type BrokeredLeaseOptions = Omit<LeaseCredentialsOptions, 'lookAlikeToken' | 'lookAlikeProjectKey'>;
+export type BrokeredLeaseOptions = Omit<LeaseCredentialsOptions, 'lookAlikeToken' | 'lookAlikeProjectKey' | 'prefetchHeaders' | 'onPageHeaders'>;
 
 /** A lease's credentials while the broker answers for them; `release()` stops that (idempotent). */
 export interface BrokeredLease {
@@ -37,6 +38,8 @@ export class BrowserCredentialBroker {
   private readonly logger: Logger;
   private readonly byLookAlike = new Map<string, LeaseCredentials>();
   private readonly origins = new Set<string>();
+  /** Per API origin, the headers the last page sent with its sign-in check and its read (prefetch-headers.ts). */
+  private readonly pageHeaders = new Map<string, Partial<Record<PrefetchKind, Record<string, string>>>>();
   private enabling: Promise<void> = Promise.resolve();
 
   private constructor(session: CDPSession, logger: Logger) {
@@ -69,8 +72,26 @@ export class BrowserCredentialBroker {
     const taken = (candidate: string) => this.byLookAlike.has(candidate);
     const token = uniqueLookAlike(options.accessToken, (real) => lookAlikeToken(real), taken);
     const projectKey = options.projectKey ? uniqueLookAlike(options.projectKey, (real) => lookAlikeKey(real), (c) => taken(c) || c === token) : undefined;
-    const credentials = new LeaseCredentials({ ...options, lookAlikeToken: token, lookAlikeProjectKey: projectKey });
-    await this.intercept(new URL(options.apiUrl).origin);
+    const apiOrigin = new URL(options.apiUrl).origin;
+    const learned = this.pageHeaders.get(apiOrigin) ?? {};
+    this.pageHeaders.set(apiOrigin, learned);
+    const credentials = new LeaseCredentials({
+      ...options,
+      lookAlikeToken: token,
+      lookAlikeProjectKey: projectKey,
+      prefetchHeaders: { ...learned },
+      onPageHeaders: (kind, headers) => {
+        learned[kind] = headers;
+      },
+    });
+    // The platform calls the page will make start now, while its page loads (none before a page has shown its headers).
+    credentials.prefetch();
+    try {
+      await this.intercept(apiOrigin);
+    } catch (error) {
+      credentials.end();
+      throw error;
+    }
     for (const value of credentials.lookAlikes) this.byLookAlike.set(value, credentials);
     let released = false;
     return {
@@ -140,6 +161,7 @@ export class BrowserCredentialBroker {
       await this.send('Fetch.failRequest', { requestId, errorReason: 'AccessDenied' });
       return;
     }
+    const paused = performance.now();
     const answer: BrokerAnswer = await lease.answer(event.request);
     if (answer.kind === 'fail') {
       await this.send('Fetch.failRequest', { requestId, errorReason: answer.errorReason });
@@ -147,9 +169,12 @@ export class BrowserCredentialBroker {
     }
     // Chromium refuses some answers (a status it does not know); a request left paused would hang its page until
     // the lease ends, so a refused answer becomes a network error.
+    const fulfilling = performance.now();
     if (!(await this.send('Fetch.fulfillRequest', { requestId, responseCode: answer.status, responseHeaders: answer.headers, body: answer.body.toString('base64') }))) {
       await this.send('Fetch.failRequest', { requestId, errorReason: 'Failed' });
     }
+    lease.phases?.add('broker.fulfil', performance.now() - fulfilling);
+    lease.phases?.add('broker.answer', performance.now() - paused);
   }
 
   /** A CDP command whose failure means the request is gone (its page or context closed) or the answer was refused; false then. */

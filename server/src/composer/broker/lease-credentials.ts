@@ -2,10 +2,12 @@ import { formPairs } from '#common/secret-encodings.ts';
 import { reportedOriginAndPath, reportedText } from '../session/reported-url.ts';
 import { serializedJsonKind } from '../storage/stored-content.ts';
 import { answerTreatment, sanitisedHeaders } from './answer-view.ts';
-import { decideApiCall, type ApiCallDecision, type ApiCallRule } from './read-only-policy.ts';
+import { decideApiCall, SIGN_IN_PATH, type ApiCallDecision, type ApiCallRule } from './read-only-policy.ts';
+import { readUrl } from '../storage/composer-urls.ts';
 import { headerValue, type PausedRequestLike } from './request-credentials.ts';
 import { relayedHeaders, scrubBytes, type ScrubPairs } from './response-scrub.ts';
-import { relayToApi, type RelayOutcome } from './upstream-relay.ts';
+import { passedHeaders, relayToApi, type RelayOutcome } from './upstream-relay.ts';
+import { prefetchableHeaders, prefetchKey, type PrefetchKind } from './prefetch-headers.ts';
 
 /** An API call a read-only page made that the server refused (never sent upstream). Origin and path only. */
 export interface RefusedApiCall {
@@ -54,6 +56,31 @@ export interface LeaseCredentialsOptions {
    */
   viewDocument?: (json: string) => { ok: true; json: string; fields: ReadonlyArray<{ path: string }> } | { ok: false; reason: string };
   fetch?: typeof fetch;
+  /** Where the time of the lease's relays goes (session/visit-phases.ts): moments and durations by name. */
+  phases?: PhaseRecorder;
+  /** The Composer app's origin (the Origin of its pages' API calls): headers are kept for prefetching only from it. */
+  appOrigin?: string;
+  /**
+   * The passed-on headers (upstream-relay.ts) the previous page on this browser sent with its sign-in check and its
+   * read: with them, `prefetch()` makes those two calls before this page asks (prefetch-headers.ts).
+   */
+  prefetchHeaders?: Partial<Record<PrefetchKind, Record<string, string>>>;
+  /** Told the passed-on headers of this page's sign-in check and read, when they may be prefetched with. */
+  onPageHeaders?: (kind: PrefetchKind, headers: Record<string, string>) => void;
+}
+
+/** A sign-in check or read made before the page asked for it. */
+interface Prefetch {
+  upstreamUrl: string;
+  key: string;
+  outcome: Promise<RelayOutcome>;
+  taken: boolean;
+}
+
+/** The moments and durations the broker reports for a lease (structurally session/visit-phases.ts's VisitPhases). */
+export interface PhaseRecorder {
+  mark(name: string, when?: number): void;
+  add(name: string, ms: number): void;
 }
 
 /** Longest list of refused calls or failed relays kept per lease (later ones are counted only). */
@@ -102,12 +129,18 @@ export class LeaseCredentials {
    * but not an object): what it was instead, e.g. "not JSON", "a JSON array". The page got a 502 instead.
    */
   notAComposition: string | undefined;
+  /**
+   * The composition as the page got it from the first 2xx read of it (sanitised for viewing, scrubbed): the visit
+   * reads the document it expects to see from here instead of asking the page for the response body again.
+   */
+  servedDocument: string | undefined;
   private refusedCount = 0;
   private failedCount = 0;
   private relayed = 0;
   private readonly options: LeaseCredentialsOptions;
   private readonly pairs: ScrubPairs;
   private readonly ended = new AbortController();
+  private readonly prefetches = new Map<PrefetchKind, Prefetch>();
 
   constructor(options: LeaseCredentialsOptions) {
     this.options = options;
@@ -119,6 +152,11 @@ export class LeaseCredentials {
     if (realSignature && fakeSignature && realSignature !== fakeSignature && realSignature.length === fakeSignature.length) pairs.push(...formPairs(realSignature, fakeSignature));
     if (options.projectKey && options.lookAlikeProjectKey) pairs.push(...formPairs(options.projectKey, options.lookAlikeProjectKey));
     this.pairs = pairs;
+  }
+
+  /** Where the time of this lease's relays goes, when measured. */
+  get phases(): PhaseRecorder | undefined {
+    return this.options.phases;
   }
 
   /** The look-alike values that identify this lease in a request. */
@@ -142,6 +180,45 @@ export class LeaseCredentials {
   }
 
   /**
+   * Starts the sign-in check and the read of this lease's composition upstream now, with the headers the previous
+   * page sent (`prefetchHeaders`), while the page is still loading: when this page asks for them with the same
+   * headers, it gets those answers (viewed and scrubbed as any relayed answer) instead of waiting for the platform.
+   * The calls are the ones the server would make for the page (the same URLs, rebuilt from configuration, the same
+   * headers, the real credentials) and count against the lease's budget; a page that asks differently gets a relay
+   * of its own. Idempotent; nothing to do without known headers.
+   */
+  prefetch(): void {
+    for (const kind of ['sign-in', 'read'] as const) {
+      const headers = this.options.prefetchHeaders?.[kind];
+      if (headers === undefined || this.prefetches.has(kind) || this.relayed >= this.options.maxRelayedCalls || this.ended.signal.aborted) continue;
+      const url = kind === 'sign-in' ? `${this.options.apiUrl.replace(/\/+$/, '')}${SIGN_IN_PATH}` : readUrl(this.options.apiUrl, this.options.uid);
+      const decision = decideApiCall({ method: 'GET', url, apiUrl: this.options.apiUrl, uid: this.options.uid, rules: [] });
+      if (!decision.allowed || decision.kind !== kind) continue;
+      this.relayed++;
+      const started = performance.now();
+      const outcome = this.relay(decision.upstreamUrl, 'GET', headers).finally(() => this.options.phases?.add(`${kind}.prefetch`, performance.now() - started));
+      this.prefetches.set(kind, { upstreamUrl: decision.upstreamUrl, key: prefetchKey(headers), outcome, taken: false });
+    }
+  }
+
+  /** The prefetched answer of a call the page makes exactly as prefetched (once), or undefined. */
+  private takePrefetch(decision: Extract<ApiCallDecision, { allowed: true }>, method: string, headers: Record<string, string>): Promise<RelayOutcome> | undefined {
+    if (decision.kind === 'configured' || method.toUpperCase() !== 'GET') return undefined;
+    const prefetch = this.prefetches.get(decision.kind);
+    if (prefetch === undefined || prefetch.taken || prefetch.upstreamUrl !== decision.upstreamUrl || prefetch.key !== prefetchKey(headers)) return undefined;
+    prefetch.taken = true;
+    return prefetch.outcome;
+  }
+
+  private relay(url: string, method: string, headers: Record<string, string>): Promise<RelayOutcome> {
+    return relayToApi(
+      { method, url, headers },
+      { accessToken: this.options.accessToken, projectKey: this.options.projectKey, apiEnv: this.options.apiEnv },
+      { timeoutMs: this.options.upstreamTimeoutMs, maxBytes: this.options.maxResponseBytes, signal: this.ended.signal, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
+    );
+  }
+
+  /**
    * Decides on and answers one request of this lease's page to the API origin. Never throws. A CORS preflight
    * (a worker's; Playwright answers the page's own) is answered here for the call it announces: allowed, or refused
    * and reported like the call itself — it never goes upstream.
@@ -156,13 +233,25 @@ export class LeaseCredentials {
       return { kind: 'fulfil', status: 403, headers: [{ name: 'Content-Type', value: 'application/json' }, ...corsHeaders(origin)], body: refusalBody() };
     }
     if (preflightFor !== undefined) return { kind: 'fulfil', status: 204, headers: preflightHeaders(request, preflightFor), body: Buffer.alloc(0) };
-    this.relayed++;
-    const outcome = await relayToApi(
-      { method: request.method.toUpperCase(), url: decision.upstreamUrl, headers: request.headers },
-      { accessToken: this.options.accessToken, projectKey: this.options.projectKey, apiEnv: this.options.apiEnv },
-      { timeoutMs: this.options.upstreamTimeoutMs, maxBytes: this.options.maxResponseBytes, signal: this.ended.signal, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) },
-    );
-    return this.relayAnswer(request, decision.kind, outcome);
+    const phases = this.options.phases;
+    const relayStarted = performance.now();
+    phases?.mark(`${decision.kind}.paused`, relayStarted);
+    const headers = passedHeaders(request.headers);
+    if (decision.kind !== 'configured') {
+      const learnable = prefetchableHeaders(request.method, headers, this.options.appOrigin);
+      if (learnable !== undefined) this.options.onPageHeaders?.(decision.kind, learnable);
+    }
+    let outcome = this.takePrefetch(decision, request.method, headers);
+    if (outcome === undefined) {
+      this.relayed++;
+      outcome = this.relay(decision.upstreamUrl, request.method.toUpperCase(), headers);
+    } else phases?.mark(`${decision.kind}.prefetched`);
+    const relayed = await outcome;
+    phases?.add(`${decision.kind}.upstream`, performance.now() - relayStarted);
+    const viewStarted = performance.now();
+    const answer = this.relayAnswer(request, decision.kind, relayed);
+    phases?.add(`${decision.kind}.view`, performance.now() - viewStarted);
+    return answer;
   }
 
   private relayAnswer(request: PausedRequestLike, kind: 'sign-in' | 'read' | 'configured', outcome: RelayOutcome): BrokerAnswer {
@@ -192,7 +281,9 @@ export class LeaseCredentials {
         return this.unviewable(request, kind, 'not JSON');
       }
     }
-    return { kind: 'fulfil', status: outcome.status, headers, body: scrubBytes(body, this.pairs) };
+    const served = scrubBytes(body, this.pairs);
+    if (kind === 'read' && success) this.servedDocument ??= served.toString('utf8');
+    return { kind: 'fulfil', status: outcome.status, headers, body: served };
   }
 
   /** The 502 a page gets for a 2xx answer that cannot be shown (`found`: what it is instead); recorded as a failed relay. */

@@ -28,10 +28,16 @@ export interface RelayOptions {
   fetch?: typeof fetch;
 }
 
-/** The headers the server sends upstream: the page's harmless ones, then the real credentials. */
-export function relayRequestHeaders(pageHeaders: Record<string, string>, credentials: RelayCredentials): Record<string, string> {
+/** The page's headers that are passed on, names in lower case (pure). */
+export function passedHeaders(pageHeaders: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(pageHeaders)) if (PASSED_HEADERS.includes(name.toLowerCase())) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** The headers the server sends upstream: the page's harmless ones, then the real credentials. */
+export function relayRequestHeaders(pageHeaders: Record<string, string>, credentials: RelayCredentials): Record<string, string> {
+  const out = passedHeaders(pageHeaders);
   out['authorization'] = `Bearer ${credentials.accessToken}`;
   if (credentials.projectKey) out['project-key'] = credentials.projectKey;
   out['api-env'] = credentials.apiEnv;

@@ -128,33 +128,38 @@ export class SharedAssetCache {
    * interception limited to those resource types on that origin: no other request of the page is paused). Call
    * before navigating; the interception ends with the session.
    */
-  async attach(cdp: CDPSession, appOrigin: string, apiBase: string): Promise<void> {
+  async attach(cdp: CDPSession, appOrigin: string, apiBase: string, phases?: { add(name: string, ms: number): void }): Promise<void> {
     const keyOf = (type: string, url: string) => `${type} ${url}`;
     cdp.on('Fetch.requestPaused', (event: FetchPaused) => {
-      void this.onPaused(cdp, event, appOrigin, apiBase, keyOf).catch(() => {
-        // The page or its context went away mid-request: nothing to answer any more.
-      });
+      const paused = performance.now();
+      void this.onPaused(cdp, event, appOrigin, apiBase, keyOf).then(
+        (how) => phases?.add(`asset.${how}`, performance.now() - paused),
+        () => {
+          // The page or its context went away mid-request: nothing to answer any more.
+        },
+      );
     });
     const pattern = `${appOrigin.replace(/[*?\\]/g, (c) => `\\${c}`)}/*`;
     await cdp.send('Fetch.enable', { patterns: [...CACHED_TYPES].map((resourceType) => ({ urlPattern: pattern, resourceType: resourceType as 'Script', requestStage: 'Request' as const })) });
   }
 
-  private async onPaused(cdp: CDPSession, event: FetchPaused, appOrigin: string, apiBase: string, keyOf: (type: string, url: string) => string): Promise<void> {
+  /** Answers one paused request; says how (for the phase log). */
+  private async onPaused(cdp: CDPSession, event: FetchPaused, appOrigin: string, apiBase: string, keyOf: (type: string, url: string) => string): Promise<'passed' | 'hit' | 'miss' | 'stored' | 'answered'> {
     const request: AssetRequest = { url: event.request.url, method: event.request.method, resourceType: event.resourceType, headers: event.request.headers };
     const key = keyOf(event.resourceType, event.request.url);
     if (event.responseStatusCode === undefined && event.responseErrorReason === undefined) {
       if (!isCacheableRequest(request, appOrigin, apiBase)) {
         await cdp.send('Fetch.continueRequest', { requestId: event.requestId });
-        return;
+        return 'passed';
       }
       const hit = this.get(key);
       if (hit) {
         this.hits += 1;
         await cdp.send('Fetch.fulfillRequest', { requestId: event.requestId, responseCode: hit.status, responseHeaders: hit.headers, body: hit.body });
-        return;
+        return 'hit';
       }
       await cdp.send('Fetch.continueRequest', { requestId: event.requestId, interceptResponse: true });
-      return;
+      return 'miss';
     }
     // The network's answer to a request we let through.
     const headers = event.responseHeaders ?? [];
@@ -163,8 +168,11 @@ export class SharedAssetCache {
       const body = (await cdp.send('Fetch.getResponseBody', { requestId: event.requestId })) as { body: string; base64Encoded: boolean };
       const base64 = body.base64Encoded ? body.body : Buffer.from(body.body, 'utf8').toString('base64');
       this.put(key, { status: 200, headers: headers.filter((h) => !/^(set-cookie|content-encoding|content-length|transfer-encoding)$/i.test(h.name)), body: base64 }, seconds);
+      await cdp.send('Fetch.continueResponse', { requestId: event.requestId });
+      return 'stored';
     }
     await cdp.send('Fetch.continueResponse', { requestId: event.requestId });
+    return 'answered';
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { createLogger } from '#common/logger.ts';
 import { ComposerError } from '../composer-error.ts';
 import type { BrowserLease, BrowserLeaser } from '../ports/browser-leaser.ts';
 import type { ComposerSettings } from '../ports/composer-settings.ts';
@@ -12,8 +13,13 @@ import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { resolveCaptureLimits, type CaptureLimits } from './page-capture.ts';
 import { guardAgainstFloods } from './page-flood-guard.ts';
 import { resolvePageSettings, type ComposerPageSettings } from './page-settings.ts';
+import { PageSession } from './page-session.ts';
+import { takePreparedSession } from './page-preparation.ts';
 import { reportedUrl } from './reported-url.ts';
 import { visitComposition, type CompositionView, type CompositionVisit, type VisitTotals } from './visit-composition.ts';
+import { VisitPhases } from './visit-phases.ts';
+
+const logger = createLogger({ component: 'browser-work' });
 
 /** The environment variable that chooses where browsers come from. */
 export const BROWSERS_SOURCE_ENV = 'COMPOSER_MCP_BROWSERS__SOURCE';
@@ -98,7 +104,7 @@ function watchForCrash(page: Page): { crashed: Promise<never>; dispose: () => vo
  * Starts the server's side of a read-only lease on `lease`'s browser: look-alike credentials for the page, the
  * real ones put on its allowed API calls by the browser's credential broker.
  */
-async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string): Promise<BrokeredLease> {
+async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string, phases: VisitPhases): Promise<BrokeredLease> {
   const browser = lease.context.browser();
   if (browser === null) throw new Error('the lease\'s context has no browser to broker credentials on');
   const access = resolvePageAccess(settings.pageAccess);
@@ -115,6 +121,8 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
     maxRelayedCalls: access.maxApiCallsPerLease,
     // The document is hostile whoever saved it: the app gets it sanitised, so its HTML cannot run script.
     viewDocument: sanitizeCompositionJsonForView,
+    appOrigin: new URL(settings.composerUrl).origin,
+    phases,
   });
 }
 
@@ -138,7 +146,7 @@ function reportedBlock(blocked: unknown): { url: string } {
 
 /** What `withComposerPage` hands to the capture step. */
 export interface ComposerPageWork<T> {
-  (lease: BrowserLease, visit: CompositionVisit): Promise<T>;
+  (lease: BrowserLease, visit: CompositionVisit, session: PageSession): Promise<T>;
 }
 
 /**
@@ -159,7 +167,8 @@ export type ReportedVisit = Omit<CompositionVisit, 'totals'> & {
  * read-only: the browser's credential broker puts the real credentials only on the sign-in check and the read of
  * `uid`, and refuses (and reports) every other API call of the page. Reports progress in 3 steps; a renderer crash,
  * a cancellation or a Playwright timeout becomes a ComposerError, the browser pool's own failures pass through (the
- * tools layer maps them). The lease ends when this returns.
+ * tools layer maps them). A result is returned as soon as it is captured, and the lease's context is closed right
+ * after (the router holds the slot until then); a failure is thrown once the lease has ended.
  */
 export async function withComposerPage<T>(
   services: BrowserWorkServices,
@@ -167,21 +176,46 @@ export async function withComposerPage<T>(
 ): Promise<{ visit: ReportedVisit; captured: T; browserId: string }> {
   const browsers = requireBrowserWork(services);
   const page = pageSettingsOf(services.settings);
+  const phases = new VisitPhases();
   await options.reportProgress(0, 3, 'Waiting for a browser');
+  // The result is answered once captured: closing the context (10-20 ms of Chromium's work) happens after, while
+  // the router still counts the slot as taken, so the browser's cap holds. A failure still waits for the lease's end.
+  const { promise: answered, resolve: answer } = Promise.withResolvers<{ visit: ReportedVisit; captured: T; browserId: string }>();
+  let answeredAlready = false;
   try {
-    return await browsers.withLease(
+    const leased = browsers.withLease(
       async (lease) => {
+        // A retry the router starts after the answer was given (a browser that failed as the work ended) has nothing to do.
+        if (answeredAlready) throw new Error('this call was already answered');
+        phases.mark('lease.handed-over');
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
-        const brokered = await openReadOnlyLease(lease, services.settings, options.uid);
+        // The broker's side of the lease and the call's CDP session of the page, at once; neither outlives a failure of the other.
+        const [brokerOpened, sessionOpened] = await Promise.allSettled([
+          openReadOnlyLease(lease, services.settings, options.uid, phases),
+          // The page's session made and prepared ahead by the pool (page-preparation.ts), or one of its own.
+          takePreparedSession(lease.page).then((prepared) => prepared ?? PageSession.attach(lease.context, lease.page)),
+        ]);
+        if (brokerOpened.status === 'rejected' || sessionOpened.status === 'rejected') {
+          if (brokerOpened.status === 'fulfilled') brokerOpened.value.release();
+          if (sessionOpened.status === 'fulfilled') sessionOpened.value.detach();
+          crash.dispose();
+          flood.dispose();
+          throw brokerOpened.status === 'rejected' ? brokerOpened.reason : (sessionOpened as PromiseRejectedResult).reason;
+        }
+        const brokered = brokerOpened.value;
+        const session = sessionOpened.value;
+        phases.mark('broker.opened');
         const { credentials } = brokered;
         try {
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal }), crash.crashed, flood.flooded]);
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session, servedDocument: () => credentials.servedDocument }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
-          const captured = await Promise.race([options.capture(lease, visit), crash.crashed, flood.flooded]);
+          phases.mark('capture.start');
+          const captured = await Promise.race([options.capture(lease, visit, session), crash.crashed, flood.flooded]);
+          phases.mark('capture.done');
           await options.reportProgress(3, 3, 'Done');
           const reported: ReportedVisit = {
             ...visit,
@@ -191,7 +225,10 @@ export async function withComposerPage<T>(
             sanitizedFields: [...credentials.sanitizedFields],
             totals: { ...visit.totals, refusedApiCalls: credentials.refusedTotal, failedApiRelays: credentials.failedRelayTotal },
           };
-          return { visit: reported, captured, browserId: lease.browserId };
+          const result = { visit: reported, captured, browserId: lease.browserId };
+          answeredAlready = true;
+          answer(result);
+          return result;
         } catch (error) {
           // The app's read was answered 502 because what is stored is not a composition: say that, not "platform trouble".
           if (credentials.notAComposition !== undefined && error instanceof ComposerError && error.code !== 'CANCELLED') {
@@ -201,12 +238,20 @@ export async function withComposerPage<T>(
           throw error;
         } finally {
           brokered.release();
+          session.detach();
           crash.dispose();
           flood.dispose();
         }
       },
       { idempotent: true, signal: options.signal, allowedOrigins: composerOrigins(services.settings) },
     );
+    void leased.then(
+      () => phases.mark('lease.closed'),
+      () => phases.mark('lease.failed'),
+    ).finally(() => logger.debug('Visit phases', { view: options.view, ...phases.toJSON() }));
+    const done = await Promise.race([answered, leased]);
+    phases.mark('answered');
+    return done;
   } catch (error) {
     throw browserWorkFailure(error) ?? error;
   }

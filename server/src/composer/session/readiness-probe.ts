@@ -309,9 +309,12 @@ export function probeSource(): string {
   return `(${installProbe.toString()})(${JSON.stringify(PROBE_KEY)}, ${normalizeText.toString()}, ${chooseEvidence.toString()});`;
 }
 
-/** Installs the probe for every document the page will load (call before navigating). */
+/**
+ * Installs the probe for every document the page will load (call before navigating). Scripts for new documents run
+ * only for a session with the Page domain enabled: without it the probe was installed late, by the first wait.
+ */
 export async function installReadinessProbe(cdp: CDPSession): Promise<void> {
-  await cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: probeSource(), worldName: READINESS_WORLD });
+  await Promise.all([cdp.send('Page.enable'), cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: probeSource(), worldName: READINESS_WORLD })]);
 }
 
 /**

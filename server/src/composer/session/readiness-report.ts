@@ -82,11 +82,14 @@ export function readinessOf(inputs: ReadinessInputs): Readiness {
   if (result.loadingVisible === true) notSeen.push(`the loading placeholder (${inputs.loadingSelector}) to go away`);
   if (expectation.title === null && widgets.length === 0) notSeen.push('anything to look for: the document has no title and no widgets, so its rendering cannot be confirmed');
   else if (result.titleSeen === null && result.verifiable.every((v) => !v)) notSeen.push('anything to look for: neither the title nor any widget has text or media to find on the page');
+  // Widgets past the bound were not looked for: the lesson cannot be said to be on the page (the report lists as many).
+  const unchecked = expectation.widgetsTotal - widgets.length;
+  if (unchecked > 0) notSeen.push(`widgets ${widgets.length + 1} to ${widgets.length + unchecked}: not looked for (readiness looks for the first ${widgets.length} widgets of a document, as many as a report lists), so the whole lesson cannot be confirmed`);
   const domQuiet = result.quietForMs >= inputs.quietMs;
   if (notSeen.length === 0 && !domQuiet) notSeen.push(`a quiet page: the DOM was still changing (no ${inputs.quietMs} ms without a change)`);
   if (notSeen.length === 0 && !result.fontsLoaded) notSeen.push('the web fonts to finish loading');
   if (notSeen.length === 0 && result.imagesPending > 0) notSeen.push(`${result.imagesPending} image${result.imagesPending === 1 ? '' : 's'} to finish loading`);
-  const ready = result.outcome === 'ready';
+  const ready = result.outcome === 'ready' && unchecked <= 0;
   if (!ready && notSeen.length === 0) notSeen.push('the page to settle before the deadline');
   const renderedWidgets: WidgetRef[] = (bySelector && result.found
     ? result.found.map((f, i) => ({ type: f.type ?? (f.id !== null ? widgets.find((w) => w.id === f.id)?.type : widgets[i]?.type) ?? 'unknown', id: f.id ?? widgets[i]?.id ?? null }))

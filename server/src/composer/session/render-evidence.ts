@@ -19,10 +19,24 @@ export interface WidgetEvidence {
 export interface RenderExpectation {
   /** The document's title (metadata.title), or null when it has none. */
   title: string | null;
+  /** The first {@link MAX_CHECKED_WIDGETS} widgets of the document, in page order. */
   widgets: WidgetEvidence[];
+  /** Widgets the document lists; more than `widgets` holds when it lists more than are looked for. */
+  widgetsTotal: number;
 }
 
-const MAX_WIDGETS = 500;
+/**
+ * Most widgets of a document looked for on the page, the same bound as the widgets a visit reports (the document's
+ * list and those read by selector): readiness never leaves out a widget the report lists. A document with more
+ * cannot be seen whole, and is reported not ready, saying which widgets were not looked for.
+ */
+export const MAX_CHECKED_WIDGETS = 2_000;
+/**
+ * Most texts looked for over all widgets: each widget keeps up to MAX_TEXTS while the document has at most 500
+ * widgets, fewer beyond (at least one), so the page's work to choose evidence (pairwise over the texts) stays where
+ * it was with 500 widgets.
+ */
+const TEXT_BUDGET = 12_000;
 const MAX_TEXTS = 24;
 const MAX_TEXT_CHARS = 2_000;
 const MAX_MEDIA = 8;
@@ -36,7 +50,7 @@ const SKIP_KEYS = new Set(['id', 'type', 'dam_assets', 'list_style', 'correct', 
 const HTML_TAG = /<\s*[a-z][^>]*>/i;
 const URL_VALUE = /^https?:\/\/\S+$/i;
 
-function collect(value: unknown, key: string, depth: number, out: { texts: string[]; media: string[] }): void {
+function collect(value: unknown, key: string, depth: number, out: { texts: string[]; media: string[]; maxTexts: number }): void {
   if (depth > MAX_DEPTH || SKIP_KEYS.has(key) || /(^|_)colou?r$/i.test(key) || /^show_/i.test(key)) return;
   if (typeof value === 'string') {
     const trimmed = value.trim();
@@ -45,7 +59,7 @@ function collect(value: unknown, key: string, depth: number, out: { texts: strin
       if (out.media.length < MAX_MEDIA && !out.media.includes(trimmed)) out.media.push(trimmed.slice(0, MAX_TEXT_CHARS));
       return;
     }
-    if ((HTML_TAG.test(trimmed) || TEXT_KEYS.has(key)) && out.texts.length < MAX_TEXTS) {
+    if ((HTML_TAG.test(trimmed) || TEXT_KEYS.has(key)) && out.texts.length < out.maxTexts) {
       const text = trimmed.slice(0, MAX_TEXT_CHARS);
       if (!out.texts.includes(text)) out.texts.push(text);
     }
@@ -60,22 +74,24 @@ function collect(value: unknown, key: string, depth: number, out: { texts: strin
   }
 }
 
-/** The evidence a widget of the document can leave on the page (pure). */
-export function widgetEvidence(widget: unknown): WidgetEvidence {
+/** The evidence a widget of the document can leave on the page, at most `maxTexts` texts (pure). */
+export function widgetEvidence(widget: unknown, maxTexts = MAX_TEXTS): WidgetEvidence {
   const w = (widget ?? {}) as Record<string, unknown>;
-  const out = { texts: [] as string[], media: [] as string[] };
+  const out = { texts: [] as string[], media: [] as string[], maxTexts };
   if (w !== null && typeof w === 'object' && !Array.isArray(w)) {
     for (const [k, v] of Object.entries(w).slice(0, 100)) collect(v, k, 1, out);
   }
-  return { id: typeof w['id'] === 'string' ? w['id'] : null, type: typeof w['type'] === 'string' ? w['type'] : 'unknown', ...out };
+  return { id: typeof w['id'] === 'string' ? w['id'] : null, type: typeof w['type'] === 'string' ? w['type'] : 'unknown', texts: out.texts, media: out.media };
 }
 
 /** What the rendered `document` must show: its title and, per widget in page order, its texts and media (pure). */
 export function renderExpectationOf(document: unknown): RenderExpectation {
   const doc = (document ?? {}) as { metadata?: { title?: unknown }; structure?: unknown };
   const rawTitle = typeof doc.metadata?.title === 'string' ? doc.metadata.title.trim().slice(0, MAX_TEXT_CHARS) : '';
-  const structure = Array.isArray(doc.structure) ? doc.structure.slice(0, MAX_WIDGETS) : [];
-  return { title: rawTitle || null, widgets: structure.map(widgetEvidence) };
+  const all = Array.isArray(doc.structure) ? doc.structure : [];
+  const structure = all.slice(0, MAX_CHECKED_WIDGETS);
+  const maxTexts = Math.max(1, Math.min(MAX_TEXTS, Math.floor(TEXT_BUDGET / Math.max(1, structure.length))));
+  return { title: rawTitle || null, widgets: structure.map((w) => widgetEvidence(w, maxTexts)), widgetsTotal: all.length };
 }
 
 /**

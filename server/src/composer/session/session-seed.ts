@@ -1,4 +1,4 @@
-import type { BrowserContext } from 'playwright-core';
+import type { CDPSession } from 'playwright-core';
 import type { ComposerSettings } from '../ports/composer-settings.ts';
 
 /** localStorage key of the signed-in user (composer.md: `{ access_token, … }`). */
@@ -17,17 +17,19 @@ export function sessionEntries(settings: Pick<ComposerSettings, 'accessToken' | 
   };
 }
 
+/** Runs in the page, in every document before its own scripts: the entries go into the Composer origin's localStorage only. */
+function seed(arg: { origin: string; entries: Record<string, string> }): void {
+  if (globalThis.location.origin !== arg.origin) return;
+  for (const [key, value] of Object.entries(arg.entries)) globalThis.localStorage.setItem(key, value);
+}
+
 /**
  * Puts the session into the Composer origin's localStorage before any of its scripts run, on every navigation of
- * `context` (other origins get nothing). The token lives only in this context, which the lease closes after the call.
+ * the lease's page (other origins get nothing), through the call's CDP session: one round trip, alongside the
+ * probe's. The token lives only in this page's context, which the lease closes after the call.
  */
-export async function installComposerSession(context: BrowserContext, composerUrl: string, entries: Record<string, string>): Promise<void> {
+export async function installComposerSession(cdp: CDPSession, composerUrl: string, entries: Record<string, string>): Promise<void> {
   const origin = new URL(composerUrl).origin;
-  await context.addInitScript(
-    (arg: { origin: string; entries: Record<string, string> }) => {
-      if (globalThis.location.origin !== arg.origin) return;
-      for (const [key, value] of Object.entries(arg.entries)) globalThis.localStorage.setItem(key, value);
-    },
-    { origin, entries },
-  );
+  // Scripts for new documents run only for a session with the Page domain enabled (a session answers in order).
+  await Promise.all([cdp.send('Page.enable'), cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: `(${seed.toString()})(${JSON.stringify({ origin, entries })});` })]);
 }

@@ -4,13 +4,17 @@ import type { BlockedNavigationLike, BrowserLease } from '../ports/browser-lease
 import type { ComposerSettings } from '../ports/composer-settings.ts';
 import { editorUrl, embedUrl, isReadOf, isUserMe } from '../storage/composer-urls.ts';
 import { SETTING_ENV } from '../storage/upstream-errors.ts';
+import { EGRESS_REFUSAL_HEADER, EGRESS_REFUSAL_VALUE } from '#browser/egress/egress-policy.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
-import { awaitRendered, installReadinessProbe, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
+import { awaitRendered, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
-import { renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
+import { MAX_CHECKED_WIDGETS, renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
+import { PageSession } from './page-session.ts';
+import { prepareSession } from './page-preparation.ts';
 import { installComposerSession, sessionEntries } from './session-seed.ts';
+import type { VisitPhases } from './visit-phases.ts';
 
 export type { WidgetRef } from './readiness-report.ts';
 
@@ -75,18 +79,31 @@ export interface VisitOptions {
   signal?: AbortSignal;
   /** The asset cache to serve the app's assets from (default: the process's, when composer.page.assetCacheBytes > 0). */
   assetCache?: SharedAssetCache;
+  /** Where the visit's time goes (marked when given). */
+  phases?: VisitPhases;
+  /** The caller's CDP session of the page, kept open after the visit for the capture (default: one of the visit's own). */
+  session?: PageSession;
+  /**
+   * The body of the read as it was served to the page, when the caller served it (the credential broker): the
+   * document is then taken from here instead of asked of the page (a round trip). Default: asked of the page.
+   */
+  servedDocument?: () => string | undefined;
 }
 
 type Outcome =
   | { kind: 'read'; response: Response }
+  | { kind: 'egress-refused'; url: string; certain: boolean; what: 'page' | 'sign-in' | 'read' }
   | { kind: 'me-failed'; status: number }
   | { kind: 'request-failed'; url: string; failure: string }
   | { kind: 'navigation-failed'; error: Error }
   | { kind: 'timeout' }
   | { kind: 'cancelled' };
 
-/** Most rendered widgets read from a page, and longest attribute value kept (a hostile page can make millions). */
-export const DOM_READ_LIMITS = { elements: 2000, attributeChars: 200 } as const;
+/**
+ * Most widgets read from a page or listed from a document, and longest attribute value kept (a hostile page can make
+ * millions): as many as readiness looks for (MAX_CHECKED_WIDGETS), so every widget a visit lists was looked for.
+ */
+export const DOM_READ_LIMITS = { elements: MAX_CHECKED_WIDGETS, attributeChars: 200 } as const;
 
 /**
  * The widgets listed in a composition's `structure` (anything else yields none), read within the DOM read limits:
@@ -103,9 +120,35 @@ export function widgetsOf(document: unknown): WidgetRef[] {
   });
 }
 
-/** The ComposerError for an app-side failure of the sign-in check or the read. */
+/** Chromium's error for a CONNECT the browser pool's egress proxy refused, or could not connect upstream (both look alike). */
+const TUNNEL_FAILURE = /ERR_TUNNEL_CONNECTION_FAILED/;
+
+/**
+ * Whether a request the page made was refused by the browser pool's egress proxy (pure): an HTTP answer marked with
+ * its refusal header is certain; a tunnel failure (https, WebSockets) is a refusal or a connection failure behind the
+ * proxy, which Chromium does not tell apart. Undefined when it is neither.
+ */
+export function egressRefusal(evidence: { status?: number; headers?: Record<string, string>; failure?: string }): { certain: boolean } | undefined {
+  if (evidence.status !== undefined && evidence.status >= 400 && evidence.headers?.[EGRESS_REFUSAL_HEADER] === EGRESS_REFUSAL_VALUE) return { certain: true };
+  if (evidence.failure !== undefined && TUNNEL_FAILURE.test(evidence.failure)) return { certain: false };
+  return undefined;
+}
+
+/** The ComposerError for an app-side failure of the sign-in check or the read, or a refusal of the browsers' egress proxy. */
 export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind: 'cancelled' } | { kind: 'navigation-failed' }> | { kind: 'read-status'; status: number }, uid: string, timeoutMs: number, details: Record<string, unknown>): ComposerError {
   switch (outcome.kind) {
+    case 'egress-refused': {
+      const origin = safeOrigin(outcome.url);
+      const what = outcome.what === 'page' ? 'the Composer app' : outcome.what === 'sign-in' ? 'the Composer\'s sign-in check' : 'the Composer\'s read of the composition';
+      const setting = outcome.what === 'page' ? SETTING_ENV.composerUrl : SETTING_ENV.apiUrl;
+      const why = outcome.certain ? 'refused it: that origin is not among the origins the browsers may reach' : 'could not open a connection to it (ERR_TUNNEL_CONNECTION_FAILED): the origin is not among the origins the browsers may reach, or it is unreachable from the browsers';
+      return new ComposerError(
+        'NAVIGATION_BLOCKED',
+        `The browser pool's egress proxy ${why}, so ${what} at ${origin} could not load.`,
+        `Add ${origin} to the browser pool's allowed origins (BrowserPool spec.egress.allowedOrigins, or the browser gateway's allowedOrigins) if it is right, or correct ${setting} if the browsers should not go there${outcome.certain ? '' : '; if it is already allowed, check that the browsers can reach it'}.`,
+        { details: { ...details, refusedOrigin: origin } },
+      );
+    }
     case 'me-failed':
       return outcome.status === 401 || outcome.status === 403
         ? new ComposerError('UNAUTHORIZED', `The Composer refused the configured access token (its sign-in check answered HTTP ${outcome.status}), so the app stays blank.`, `Set a valid, unexpired Composer access token in ${SETTING_ENV.accessToken} and restart the server.`, { details })
@@ -115,11 +158,18 @@ export function visitFailure(outcome: Exclude<Outcome, { kind: 'read' } | { kind
       if (outcome.status === 404) return new ComposerError('NOT_FOUND', `No composition with uid ${JSON.stringify(uid)} exists in the Composer storage.`, 'Check the uid: use the exact uid composer_save_composition returned.', { details });
       return new ComposerError('UPSTREAM_ERROR', `The Composer's read of the composition failed with HTTP ${outcome.status}.`, 'The platform is having trouble; try again in a minute.', { details });
     case 'request-failed':
-      return /BLOCKED_BY_CLIENT/i.test(outcome.failure)
-        ? new ComposerError('NAVIGATION_BLOCKED', `The browser blocked the Composer's request to ${safeUrl(outcome.url)}: its origin is not allowed.`, `Make sure ${SETTING_ENV.apiUrl} and ${SETTING_ENV.composerUrl} are the origins the app really uses.`, { details })
-        : new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
+      return new ComposerError('UPSTREAM_ERROR', `The Composer's request to ${safeUrl(outcome.url)} failed (${outcome.failure}).`, `Check that ${SETTING_ENV.apiUrl} is reachable from the browsers.`, { details });
     case 'timeout':
       return new ComposerError('UPSTREAM_TIMEOUT', `The Composer did not load the composition within ${timeoutMs} ms.`, 'Try again; if it persists, the Composer or its API is slow or down (see details for the errors the page showed).', { details });
+  }
+}
+
+/** The origin of a URL as it may be reported, or the reported URL when it has none. */
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return safeUrl(url);
   }
 }
 
@@ -136,6 +186,16 @@ export function probeSpecOf(expectation: RenderExpectation, page: ComposerPageSe
     selectors: { widget: page.widgetSelector, typeAttribute: page.widgetTypeAttribute, idAttribute: page.widgetIdAttribute, ready: page.readySelector, loading: page.loadingSelector },
     readLimits: DOM_READ_LIMITS,
   };
+}
+
+/** The document the read answered: the body the caller served, or else asked of the page; undefined when not JSON. */
+async function documentOf(response: Response, served: string | undefined): Promise<unknown> {
+  if (served === undefined) return response.json().catch(() => undefined);
+  try {
+    return JSON.parse(served) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function cancelledError(): ComposerError {
@@ -182,27 +242,42 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   // Independent set-up steps, at once: the session seed, the probe (both before the app's first script) and the viewport.
   const viewport = page.viewportSize();
   const sameViewport = viewport?.width === options.page.viewport.width && viewport.height === options.page.viewport.height;
-  const [cdp] = await Promise.all([
-    lease.context.newCDPSession(page).then(async (session) => {
-      const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
-      await Promise.all([installReadinessProbe(session), cache?.attach(session, new URL(settings.composerUrl).origin, settings.apiUrl)]);
-      return session;
+  const phases = options.phases;
+  phases?.mark('visit.start');
+  const cache = options.assetCache ?? (options.page.assetCacheBytes > 0 ? processAssetCache(options.page.assetCacheBytes) : undefined);
+  const [session] = await Promise.all([
+    (options.session !== undefined ? Promise.resolve(options.session) : PageSession.attach(lease.context, page)).then(async (opened) => {
+      phases?.mark('setup.cdp');
+      // The probe and the asset cache (already there on a page prepared ahead), and the lease's sign-in seed.
+      await Promise.all([prepareSession(opened, { composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: cache }), installComposerSession(opened.cdp, settings.composerUrl, sessionEntries(settings))]);
+      phases?.mark('setup.probe+seed+cache');
+      return opened;
     }),
-    installComposerSession(lease.context, settings.composerUrl, sessionEntries(settings)),
     sameViewport ? undefined : page.setViewportSize(options.page.viewport),
   ]);
+  const { cdp } = session;
+  phases?.mark('setup.done');
   const watcher = new PageWatcher(page);
   const url = options.view === 'editor' ? editorUrl(settings.composerUrl, uid) : embedUrl(settings.composerUrl, uid);
   const { promise: outcome, resolve: settle } = Promise.withResolvers<Outcome>();
   const onResponse = (response: Response) => {
     const request = response.request();
     if (request.method() !== 'GET') return;
-    if (isReadOf(response.url(), settings.apiUrl, uid)) settle({ kind: 'read', response });
-    else if (isUserMe(response.url(), settings.apiUrl) && !response.ok()) settle({ kind: 'me-failed', status: response.status() });
+    const what = isReadOf(response.url(), settings.apiUrl, uid) ? 'read' : isUserMe(response.url(), settings.apiUrl) ? 'sign-in' : undefined;
+    if (what === undefined) return;
+    phases?.mark(`page.${what}-response`);
+    const refused = response.ok() ? undefined : egressRefusal({ status: response.status(), headers: response.headers() });
+    if (refused) settle({ kind: 'egress-refused', url: response.url(), certain: refused.certain, what });
+    else if (what === 'read') settle({ kind: 'read', response });
+    else if (!response.ok()) settle({ kind: 'me-failed', status: response.status() });
   };
   const onRequestFailed = (request: Request) => {
     if (request.method() !== 'GET') return;
-    if (isReadOf(request.url(), settings.apiUrl, uid) || isUserMe(request.url(), settings.apiUrl)) settle({ kind: 'request-failed', url: request.url(), failure: request.failure()?.errorText ?? 'failed' });
+    const what = isReadOf(request.url(), settings.apiUrl, uid) ? 'read' : isUserMe(request.url(), settings.apiUrl) ? 'sign-in' : undefined;
+    if (what === undefined) return;
+    const failure = request.failure()?.errorText ?? 'failed';
+    const refused = egressRefusal({ failure });
+    settle(refused ? { kind: 'egress-refused', url: request.url(), certain: refused.certain, what } : { kind: 'request-failed', url: request.url(), failure });
   };
   const onAbort = () => settle({ kind: 'cancelled' });
   page.on('response', onResponse);
@@ -212,13 +287,28 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked], totals: { ...watcher.totals, blockedNavigations: lease.blockedTotal } });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
+    phases?.mark('nav.start');
     const committed = page.goto(url, { waitUntil: 'commit', timeout: options.page.readyTimeoutMs });
-    committed.catch((error: unknown) => {
-      settle({ kind: 'navigation-failed', error: error instanceof Error ? error : new Error(String(error)) });
-    });
+    committed.then(
+      (response) => {
+        phases?.mark('nav.committed');
+        // The app's own page refused by the browsers' egress proxy: no read will ever come.
+        const refused = response === null || response.ok() ? undefined : egressRefusal({ status: response.status(), headers: response.headers() });
+        if (refused) settle({ kind: 'egress-refused', url, certain: refused.certain, what: 'page' });
+        return undefined;
+      },
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const refused = egressRefusal({ failure: failure.message });
+        settle(refused ? { kind: 'egress-refused', url, certain: refused.certain, what: 'page' } : { kind: 'navigation-failed', error: failure });
+      },
+    );
     // The probe's world in the new document, found while the app loads (off the path from the read to ready).
-    const world = committed.then(() => probeWorld(cdp));
-    world.catch(() => undefined);
+    const world = committed.then(() => probeWorld(cdp)).then((id) => {
+      phases?.mark('probe.world');
+      return id;
+    });
+    session.noteWorld(world);
     const first = await outcome;
     if (first.kind === 'navigation-failed') {
       throw new ComposerError('UPSTREAM_ERROR', `Could not open the Composer at ${safeUrl(url)}: ${first.error.message.split('\n')[0]}.`, `Check ${SETTING_ENV.composerUrl} and that the browsers can reach it.`, { details: details() });
@@ -228,10 +318,12 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const readStatus = first.response.status();
     if (readStatus < 200 || readStatus > 299) throw visitFailure({ kind: 'read-status', status: readStatus }, uid, options.page.readyTimeoutMs, details());
     const readMs = Date.now() - started;
-    const document: unknown = await first.response.json().catch(() => undefined);
+    const document: unknown = await documentOf(first.response, options.servedDocument?.());
+    phases?.mark('read.body');
     const expectation = renderExpectationOf(document);
     const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
     const readyAt = performance.timeOrigin + performance.now();
+    phases?.mark('probe.ready');
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
     return {
       url,
@@ -250,6 +342,6 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     page.off('response', onResponse);
     page.off('requestfailed', onRequestFailed);
     watcher.stop();
-    void cdp.detach().catch(() => undefined);
+    if (options.session === undefined) session.detach();
   }
 }

@@ -8,7 +8,7 @@ import { pngSize } from '#server/composer/session/page-capture.ts';
 import { safeUrl } from '#server/composer/session/page-diagnostics.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { sessionEntries } from '#server/composer/session/session-seed.ts';
-import { visitFailure, widgetsOf } from '#server/composer/session/visit-composition.ts';
+import { egressRefusal, visitFailure, widgetsOf } from '#server/composer/session/visit-composition.ts';
 import { applyFaultsPatch, noFaults, takeFailure, takeHang, takeStoreThenHang } from '#support/composer-standin/faults.ts';
 
 describe('composer storage and session decisions', () => {
@@ -89,8 +89,27 @@ describe('composer storage and session decisions', () => {
     expect(visitFailure({ kind: 'me-failed', status: 401 }, 'u', 1000, {}).code).to.equal('UNAUTHORIZED');
     expect(visitFailure({ kind: 'read-status', status: 404 }, 'u', 1000, {}).code).to.equal('NOT_FOUND');
     expect(visitFailure({ kind: 'read-status', status: 500 }, 'u', 1000, {}).code).to.equal('UPSTREAM_ERROR');
-    expect(visitFailure({ kind: 'request-failed', url: 'https://x/', failure: 'net::ERR_BLOCKED_BY_CLIENT' }, 'u', 1000, {}).code).to.equal('NAVIGATION_BLOCKED');
+    expect(visitFailure({ kind: 'request-failed', url: 'https://x/', failure: 'net::ERR_CONNECTION_RESET' }, 'u', 1000, {}).code).to.equal('UPSTREAM_ERROR');
     expect(visitFailure({ kind: 'timeout' }, 'u', 1000, {}).code).to.equal('UPSTREAM_TIMEOUT');
+  });
+
+  it('tells the egress proxy\'s refusals from the platform\'s answers: marked 4xx for certain, a tunnel failure as refused or unreachable', () => {
+    const marked = { 'x-composer-mcp-egress': 'refused' };
+    expect(egressRefusal({ status: 403, headers: marked })).to.deep.equal({ certain: true });
+    expect(egressRefusal({ status: 431, headers: marked })).to.deep.equal({ certain: true });
+    expect(egressRefusal({ status: 403, headers: {} }), 'the API\'s own 403').to.equal(undefined);
+    expect(egressRefusal({ status: 200, headers: marked }), 'not a refusal without an error status').to.equal(undefined);
+    expect(egressRefusal({ failure: 'net::ERR_TUNNEL_CONNECTION_FAILED' })).to.deep.equal({ certain: false });
+    expect(egressRefusal({ failure: 'net::ERR_CONNECTION_REFUSED' })).to.equal(undefined);
+    const refused = visitFailure({ kind: 'egress-refused', url: 'https://api.example.com/auth/v1.0/user/me?access_token=x', certain: true, what: 'sign-in' }, 'u', 1000, {});
+    expect(refused.code).to.equal('NAVIGATION_BLOCKED');
+    expect(refused.message).to.contain('https://api.example.com').and.contain('sign-in check').and.not.contain('access_token');
+    expect(refused.fix).to.contain('spec.egress.allowedOrigins').and.contain('COMPOSER_MCP_COMPOSER__API_URL');
+    expect(refused.details).to.include({ refusedOrigin: 'https://api.example.com' });
+    const page = visitFailure({ kind: 'egress-refused', url: 'https://composer.example.com/#/composer/u', certain: false, what: 'page' }, 'u', 1000, {});
+    expect(page.code).to.equal('NAVIGATION_BLOCKED');
+    expect(page.message).to.contain('ERR_TUNNEL_CONNECTION_FAILED').and.contain('Composer app at https://composer.example.com');
+    expect(page.fix).to.contain('COMPOSER_MCP_COMPOSER__COMPOSER_URL').and.contain('check that the browsers can reach it');
   });
 
   it('merges page setting overrides over the defaults', () => {

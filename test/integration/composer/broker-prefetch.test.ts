@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { openCompositionTool } from '#server/tools/open-composition.ts';
+import { previewCompositionTool } from '#server/tools/preview-composition.ts';
+import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+
+const SECRET = 'broker-prefetch-secret-0123456789abcdef';
+const SIGN_IN_LATENCY_MS = 700;
+const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
+const preview = previewCompositionTool as unknown as ToolDefinition<ComposerServices>;
+
+/**
+ * The broker makes a lease's sign-in check and read upstream while its page loads, with the headers the previous
+ * page on the browser sent: a real page's calls match them, so the read no longer waits for the sign-in check's
+ * answer to reach the page and the page to ask. The platform sees the same calls, with the real credentials.
+ */
+describe('the sign-in check and the read are made while the page loads (real Chromium, the broker, the stand-in)', function () {
+  this.timeout(90_000);
+  let standin: ComposerStandin;
+  let source: LocalEndpointSource;
+  let router: BrowserRouter;
+  let settings: ComposerSettings;
+
+  before(async () => {
+    standin = await startComposerStandin({ jwtSecret: SECRET });
+    settings = standinSettings(standin, await standinToken(SECRET));
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
+    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
+    await source.start();
+    await router.start();
+  });
+  after(async () => {
+    await router?.stop();
+    await source?.stop();
+    await standin?.stop();
+  });
+
+  /** The platform calls of one open: its sign-in check and its read, as the stand-in received them. */
+  const callsOf = async (tool: ToolDefinition<ComposerServices>, uid: string) => {
+    const before = standin.apiRequests().length;
+    const { result } = await callTool(tool, { uid }, composerServices({ settings, browsers: router }));
+    expect(errorOf(result), JSON.stringify(result.content).slice(0, 300)).to.equal(undefined);
+    expect((result.structuredContent as { ready: boolean }).ready).to.equal(true);
+    const calls = standin.apiRequests().slice(before);
+    const me = calls.filter((c) => c.path === '/auth/v1.0/user/me');
+    const read = calls.filter((c) => c.path === '/storage/v1.0/content');
+    expect(me, 'one sign-in check').to.have.length(1);
+    expect(read, 'one read').to.have.length(1);
+    expect([...me, ...read].every((c) => c.bearer === settings.accessToken && c.origin === standin.appUrl)).to.equal(true);
+    return { me: me[0]!, read: read[0]! };
+  };
+
+  it('the first page shows its headers; from the next open on, the read reaches the platform before the sign-in check has answered', async () => {
+    const { uid } = await new HttpStorageClient(settings).upload(everyWidgetComposition('Antecipada'));
+    standin.setFaults({ latencyMs: { me: SIGN_IN_LATENCY_MS } });
+    try {
+      const first = await callsOf(open, uid);
+      expect(first.read.at - first.me.at, 'the page asked for the read after the sign-in answer').to.be.at.least(SIGN_IN_LATENCY_MS);
+      for (const tool of [open, preview]) {
+        const next = await callsOf(tool, uid);
+        expect(next.read.at - next.me.at, `${tool.name}: the read was made while the sign-in check was pending`).to.be.below(SIGN_IN_LATENCY_MS - 200);
+      }
+    } finally {
+      standin.resetFaults();
+    }
+  });
+});
