@@ -17,8 +17,9 @@ const settle = (vector: string, register: string) =>
 
 /**
  * Each way a page script may reach `ServiceWorkerContainer.prototype.register`: the page itself, a same-origin
- * iframe, a fresh about:blank iframe (a new realm whose initial document may come before any init script), a
- * dedicated worker (no init scripts run in workers), and an original `register` kept from another realm.
+ * iframe, a srcdoc or blob: iframe, a fresh about:blank iframe (a new realm whose initial document may come before
+ * any init script), a shared or dedicated worker (no init scripts run in workers), and an original `register` kept
+ * from another realm.
  */
 const VECTORS: Record<string, string> = {
   page: `<script>${settle('page', `navigator.serviceWorker.register('/sw-page.js')`)}</script>`,
@@ -32,19 +33,27 @@ const VECTORS: Record<string, string> = {
   'blob-iframe': `<script>{ const f = document.createElement('iframe');
     f.src = URL.createObjectURL(new Blob(['<script>' + ${JSON.stringify(settle('blob-iframe', `navigator.serviceWorker.register(top.location.origin + '/sw-blob-iframe.js')`))} + '<' + '/script>'], { type: 'text/html' }));
     document.body.appendChild(f); }</script>`,
+  'shared-worker': `<script>{ const w = new SharedWorker('/shared-worker.js'); w.port.onmessage = (m) => { window.__attempts['shared-worker'] = m.data; }; }</script>`,
   'dedicated-worker': `<script>{ const w = new Worker('/worker.js'); w.onmessage = (m) => { window.__attempts['dedicated-worker'] = m.data; }; }</script>`,
 };
 
 /**
  * Ways this Chromium build refuses by itself (an initial about:blank or a blob: document is "in an invalid state";
- * a dedicated worker has no `navigator.serviceWorker`). They stay in the attack: the control fails if that changes.
+ * a dedicated or shared worker has no `navigator.serviceWorker`). They stay in the attack: the control fails if that
+ * changes.
  */
-const INERT_IN_CHROMIUM = new Set(['about-blank-iframe', 'blob-iframe', 'dedicated-worker']);
+const INERT_IN_CHROMIUM = new Set(['about-blank-iframe', 'blob-iframe', 'shared-worker', 'dedicated-worker']);
 
 function page(path: string): { type: string; body: string } {
   const script = /^\/sw-([a-z-]+)\.js$/.exec(path);
   if (script) return { type: 'text/javascript', body: workerScript(script[1]!) };
   if (path === '/frame') return { type: 'text/html', body: `<script>${settle('same-origin-iframe', `navigator.serviceWorker.register('/sw-same-origin-iframe.js')`)}</script>` };
+  if (path === '/shared-worker.js') {
+    return {
+      type: 'text/javascript',
+      body: `onconnect = (c) => { const port = c.ports[0]; Promise.resolve().then(() => navigator.serviceWorker.register('/sw-shared-worker.js')).then((r) => port.postMessage(String(r)), (e) => port.postMessage('error: ' + e)); };`,
+    };
+  }
   if (path === '/worker.js') {
     return {
       type: 'text/javascript',
