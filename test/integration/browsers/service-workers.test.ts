@@ -71,7 +71,7 @@ interface Outcome {
   registrations: string[];
 }
 
-describe('service workers in the pool\'s lease contexts (serviceWorkers: block, a Playwright init script)', function () {
+describe("service workers in the pool's lease contexts (serviceWorkers: block, a Playwright init script)", function () {
   this.timeout(90_000);
   let source: LocalEndpointSource;
   let site: TestSite;
@@ -125,7 +125,7 @@ describe('service workers in the pool\'s lease contexts (serviceWorkers: block, 
     }
   });
 
-  it('with the lease contexts\' options, no way of registering works: no registration, no worker script fetched, no request from a worker', async () => {
+  it("with the lease contexts' options, no way of registering works: no registration, no worker script fetched, no request from a worker", async () => {
     site.requests.length = 0;
     const outcomes = await attack(leaseContextOptions(DEFAULT_PAGE_SETTINGS.viewport));
     for (const [vector, outcome] of outcomes) {

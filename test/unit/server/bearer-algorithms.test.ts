@@ -72,7 +72,7 @@ describe('JWT algorithms pinned per key type: no token is accepted under an algo
     }
   });
 
-  it('refuses algorithm confusion: HS256 keyed with the JWKS\'s RSA public key (PEM, DER, its JWK modulus)', async () => {
+  it("refuses algorithm confusion: HS256 keyed with the JWKS's RSA public key (PEM, DER, its JWK modulus)", async () => {
     const der = createPublicKey(rsaPublicPem).export({ type: 'spki', format: 'der' });
     const jwk = createPublicKey(rsaPublicPem).export({ format: 'jwk' });
     for (const [form, key] of [['PEM', rsaPublicPem], ['PEM without newline', rsaPublicPem.trim()], ['DER', der], ['modulus', Buffer.from(jwk.n!, 'base64url')]] as const) {

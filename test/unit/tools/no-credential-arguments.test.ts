@@ -54,7 +54,7 @@ describe('no tool takes a credential: the Composer token, project key and connec
     expect(credentialProperties({ properties: { author: {}, key: {}, tokenizer: {} } }).map((p) => p.name), 'names that only contain a word are matched too').to.deep.equal(['tokenizer']);
   });
 
-  it('no property of any registered tool\'s published input schema names a token, password, secret, API or project key, authorization, cookie or credential', () => {
+  it("no property of any registered tool's published input schema names a token, password, secret, API or project key, authorization, cookie or credential", () => {
     const tools = allTools();
     expect(tools.length, 'tools scanned').to.be.at.least(10);
     const offending = tools.flatMap((tool) => credentialProperties(toolContract(tool).inputJsonSchema).map((p) => `${tool.name}: ${p.at}`));
