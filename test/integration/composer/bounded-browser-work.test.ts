@@ -114,7 +114,7 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     const uid = await normalUid();
     const { result } = await callTool(preview, { uid, format: 'png' }, services({ capture: { maxScreenshotBytes: 2_000 } }));
     const error = errorOf(result);
-    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('UPSTREAM_ERROR');
+    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('CAPTURE_TOO_LARGE');
     expect(error?.message).to.match(/^The screenshot is \d+ bytes, more than the 2000 bytes allowed\.$/);
     expect(error?.fix).to.contain('composer.capture.maxScreenshotBytes');
     expect(result.content.filter((c) => c.type === 'image'), 'no image in the result').to.deep.equal([]);
@@ -126,7 +126,7 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     const uid = await normalUid();
     const { result } = await callTool(preview, { uid, format: 'pdf' }, services({ capture: { maxPdfBytes: 2_000 } }));
     const error = errorOf(result);
-    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('UPSTREAM_ERROR');
+    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('CAPTURE_TOO_LARGE');
     expect(error?.message).to.match(/^The PDF is \d+ bytes, more than the 2000 bytes allowed\.$/);
     expect(error?.fix).to.contain('composer.capture.maxPdfBytes');
     expect(result.content.filter((c) => c.type === 'resource'), 'no PDF in the result').to.deep.equal([]);
