@@ -1,6 +1,12 @@
 import { sumOfMetric } from '#operator/controllers/browserpool/demand-reader.ts';
 import type { CallLedger } from './mcp-load.ts';
 
+/**
+ * How long after its call's answer a lease may still be held: the server answers once the capture is done and then
+ * closes the lease's browser context (ADR 29), 10-20 ms on an idle machine, longer when the machine is loaded.
+ */
+export const LEASE_TAIL_MS = 2_000;
+
 /** One gateway's `/status` and the browser contexts its `/json/list` shows pages in. */
 export interface GatewaySample {
   browser: string;
@@ -66,7 +72,7 @@ async function getText(url: string, headers: Record<string, string> = {}): Promi
  * contexts Chromium has pages in) and each server replica's router metrics (leases held, callers queued), and checks
  * at every sample: no browser above its cap (by the gateway's count and by Chromium's targets), and no phantom
  * session — the leased contexts of all gateways, and the leases all routers hold, never exceed the calls in flight
- * (`started` read after the sample minus `finished` read before it). Broken invariants are collected, not thrown, so
+ * (`started` read after the sample minus the calls finished `LEASE_TAIL_MS` before it). Broken invariants are collected, not thrown, so
  * the test reports all of them.
  */
 export class LoadSampler {
@@ -103,7 +109,9 @@ export class LoadSampler {
 
   /** Takes one sample now and checks it (also what the loop does). */
   async sample(): Promise<GatewaySample[]> {
-    const finishedBefore = this.#ledger.finished;
+    // A lease outlives its call's answer by its context's close (ADR 29): calls that answered within the last
+    // LEASE_TAIL_MS may still hold theirs. One held longer after its answer is a phantom.
+    const finishedBefore = this.#ledger.finishedBy(Date.now() - LEASE_TAIL_MS);
     const browsers = this.#targets.browsers().filter((b) => b.endpoint);
     const auth = { authorization: `Bearer ${this.#targets.token}` };
     const [gateways, routers] = await Promise.all([

@@ -19,8 +19,9 @@ export interface FailedCall {
 
 /**
  * Counts the browser calls the clients make: started (just before the request is sent) and finished (once the answer
- * is in). A server closes a lease's browser context before it answers, so the leases held at any moment are at most
- * `started` read after that moment minus `finished` read before it: the bound a phantom session would break.
+ * is in). A server answers once the capture is done and closes the lease's browser context right after (ADR 29), so
+ * the leases held at any moment are at most `started` read after that moment minus the calls that had finished
+ * `LEASE_TAIL_MS` before it: the bound a phantom session would break.
  */
 export class CallLedger {
   started = 0;
@@ -28,10 +29,25 @@ export class CallLedger {
   ok = 0;
   readonly failed: FailedCall[] = [];
   readonly #inFlight: Array<{ at: number; inFlight: number }> = [];
+  /** When each call finished (epoch ms, in order), and how many older ones were dropped to bound memory. */
+  readonly #finishedAt: number[] = [];
+  #finishedDropped = 0;
 
   /** Calls in flight now. */
   get inFlight(): number {
     return this.started - this.finished;
+  }
+
+  /** How many calls had finished at `at` (epoch ms) or before. */
+  finishedBy(at: number): number {
+    let lo = 0;
+    let hi = this.#finishedAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#finishedAt[mid]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#finishedDropped + lo;
   }
 
   /** The most calls in flight at once since `since` (epoch ms), including the count at `since`. */
@@ -62,6 +78,8 @@ export class CallLedger {
       return undefined;
     } finally {
       this.finished++;
+      this.#finishedAt.push(Date.now());
+      if (this.#finishedAt.length > 100_000) this.#finishedDropped += this.#finishedAt.splice(0, 50_000).length;
       this.#mark();
     }
   }
