@@ -34,7 +34,7 @@ export const openCompositionTool: ToolDefinition<ComposerServices, typeof inputS
       view: 'editor',
       signal: context.signal,
       reportProgress: context.reportProgress,
-      capture: async (lease, _visit, session) => capturePng(lease.page, { fullPage: input.fullPage, limits: captureLimitsOf(context.services.settings), session }),
+      capture: async (lease, session) => capturePng(lease.page, { fullPage: input.fullPage, limits: captureLimitsOf(context.services.settings), session }),
     });
     const size = pngSize(captured.bytes) ?? { width: 0, height: 0 };
     const report = { uid: input.uid, ...visit, browserId, screenshot: { mimeType: 'image/png' as const, ...size, bytes: captured.bytes.length, ...(captured.truncated ? { truncated: captured.truncated } : {}) } };
