@@ -147,9 +147,9 @@ const captureSchema = z
   .object({
     timeoutMs: positiveInt.default(DEFAULT_CAPTURE_LIMITS.timeoutMs).describe('Longest one screenshot, PDF or page read of open/preview may take; past it the call answers UPSTREAM_TIMEOUT.'),
     maxScreenshotHeightPx: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxScreenshotHeightPx).describe('Tallest full-page screenshot in CSS pixels; a taller page is captured down to this height and the result says truncated.'),
-    maxScreenshotBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxScreenshotBytes).describe('Largest screenshot returned, in bytes; a larger one answers an error.'),
+    maxScreenshotBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxScreenshotBytes).describe('Largest screenshot returned, in bytes; a larger one answers CAPTURE_TOO_LARGE.'),
     maxPdfPages: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxPdfPages).describe('Most pages of a PDF preview; a longer document gets its first pages and the result says truncated.'),
-    maxPdfBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxPdfBytes).describe('Largest PDF returned, in bytes; a larger one answers an error.'),
+    maxPdfBytes: positiveInt.default(DEFAULT_CAPTURE_LIMITS.maxPdfBytes).describe('Largest PDF returned, in bytes; a larger one answers CAPTURE_TOO_LARGE.'),
   })
   .strict();
 

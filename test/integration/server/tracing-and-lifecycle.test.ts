@@ -98,6 +98,11 @@ describe('server tracing (in process, real OpenTelemetry SDK, a local browser an
     spans.reset();
     const opened = (await client.callTool({ name: 'composer_open_composition', arguments: { uid } })) as CallToolResult;
     expect(opened.isError, JSON.stringify(opened.content).slice(0, 500)).to.not.equal(true);
+    // The tool answers once its capture is done and the lease ends after, closing the context (ADR 29): wait for the
+    // lease span to finish (bounded) before reading the spans.
+    for (const until = Date.now() + 5000; Date.now() < until && !spans.getFinishedSpans().some((s) => s.name === 'browser.lease');) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const finished = spans.getFinishedSpans();
     const tool = finished.find((s) => s.name === 'tools/call composer_open_composition')!;
     const lease = finished.find((s) => s.name === 'browser.lease');

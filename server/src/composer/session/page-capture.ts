@@ -83,7 +83,9 @@ export async function withinCaptureTime<T>(what: string, timeoutMs: number, work
 }
 
 function tooLarge(what: string, bytes: number, limit: number, setting: string): ComposerError {
-  return new ComposerError('UPSTREAM_ERROR', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, or raise composer.capture.${setting}.`, { details: { bytes, limit } });
+  // The page's own output is too big (not a failure of the platform): say so, and what makes it smaller.
+  const smaller = what === 'PDF' ? 'ask for a PNG preview instead' : 'for a preview, ask for the first screen only (fullPage false)';
+  return new ComposerError('CAPTURE_TOO_LARGE', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, ${smaller}, or have the operator raise composer.capture.${setting}.`, { details: { bytes, limit } });
 }
 
 /** What the page says right before a capture: its scroll position, zoom and full size, in CSS pixels. */
