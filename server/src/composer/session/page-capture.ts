@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { ComposerError } from '../composer-error.ts';
 import type { PageSession } from './page-session.ts';
+import { withQuietlySource } from './readiness-probe.ts';
 
 /** Width and height of a PNG, read from its IHDR chunk; undefined when `png` is not a PNG. */
 export function pngSize(png: Uint8Array): { width: number; height: number } | undefined {
@@ -104,9 +105,11 @@ interface CaptureGeometry {
  * hidden; finite animations finished and infinite ones cancelled, also those that start later (its
  * `animations: 'disabled'`); fonts loaded (a font that never loads is waited for 2 s at most, then the picture is
  * taken as it is). Same-origin frames get the same; cross-origin frames are not the server's to touch. Returns the
- * geometry Playwright measures (its full-page size formula). Self-contained: its source is sent to the page.
+ * geometry Playwright measures (its full-page size formula). Self-contained: its source is sent to the page. Its
+ * own DOM writes (the carets' style) go through the readiness probe's `quietly`, so a capture started before the
+ * quiet window is over does not count as the page changing (see visit-composition.ts).
  */
-async function prepareCapture(): Promise<CaptureGeometry> {
+async function prepareCapture(quietly: (own: () => Element[]) => void): Promise<CaptureGeometry> {
   const documents: Document[] = [document];
   for (let i = 0; i < documents.length && documents.length < 20; i++) {
     for (const frame of Array.from(documents[i]!.querySelectorAll('iframe, frame'))) {
@@ -139,8 +142,12 @@ async function prepareCapture(): Promise<CaptureGeometry> {
       }
     }
   };
+  quietly(() => {
+    const fields = roots.flatMap((root) => Array.from(root.querySelectorAll('input, textarea, [contenteditable]')));
+    for (const field of fields) (field as HTMLElement).style.setProperty('caret-color', 'transparent', 'important');
+    return fields;
+  });
   for (const root of roots) {
-    for (const field of Array.from(root.querySelectorAll('input, textarea, [contenteditable]'))) (field as HTMLElement).style.setProperty('caret-color', 'transparent', 'important');
     stopAnimations(root);
     root.addEventListener('transitionrun', () => stopAnimations(root));
     root.addEventListener('animationstart', () => stopAnimations(root));
@@ -163,7 +170,7 @@ async function prepareCapture(): Promise<CaptureGeometry> {
 /** Prepares the page for a capture in the probe's world (found again if the document was replaced). */
 async function preparedGeometry(session: PageSession): Promise<CaptureGeometry> {
   const call = async (contextId: number) =>
-    (await session.cdp.send('Runtime.callFunctionOn', { functionDeclaration: prepareCapture.toString(), executionContextId: contextId, awaitPromise: true, returnByValue: true })) as {
+    (await session.cdp.send('Runtime.callFunctionOn', { functionDeclaration: withQuietlySource(prepareCapture.toString()), executionContextId: contextId, awaitPromise: true, returnByValue: true })) as {
       result: { value?: CaptureGeometry };
       exceptionDetails?: { text?: string; exception?: { description?: string } };
     };

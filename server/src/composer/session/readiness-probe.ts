@@ -41,6 +41,20 @@ export interface ProbeSpec {
   selectors: ProbeSelectors;
   /** Most widget elements read by selector, and longest attribute value kept (a hostile page can make millions). */
   readLimits: { elements: number; attributeChars: number };
+  /**
+   * A count of the page's DOM changes (a {@link ContentSeen} mark): the result then says whether the DOM changed
+   * after it (`changedSince`). Null or absent: not asked.
+   */
+  unchangedSince?: number | null;
+}
+
+/**
+ * What the probe answers when asked whether everything but the quiet window holds (the content visible, fonts and
+ * images settled): the count of the page's DOM changes at that moment, or null when it did not get there before the
+ * quiet window was over (nothing to gain from starting early) or the deadline.
+ */
+export interface ContentSeen {
+  mark: number | null;
 }
 
 /** What the probe saw when it stopped waiting. */
@@ -63,6 +77,8 @@ export interface ProbeResult {
   imagesPending: number;
   readyVisible: boolean | null;
   loadingVisible: boolean | null;
+  /** With `unchangedSince` asked: whether the page changed its DOM (or a font, image or frame loaded) after that mark. */
+  changedSince?: boolean;
 }
 
 /**
@@ -72,7 +88,8 @@ export interface ProbeResult {
 function installProbe(key: string, norm: (s: string) => string, choose: (perWidget: { texts: string[]; media: string[] }[], maxChars?: number) => { texts: string[]; media: string[]; unique: boolean }[]): void {
   const g = globalThis as unknown as Record<string, unknown>;
   if (g[key]) return;
-  const state = { lastChange: performance.now(), frames: [] as number[], framing: true };
+  // lastChange: when the DOM last changed; changes: how many changes were noted (the server's own writes excluded).
+  const state = { lastChange: performance.now(), changes: 0, frames: [] as number[], framing: true };
   // The start times of the last frames the page produced (a frame that starts after a change paints it; the next
   // one's start means that paint is done). Runs for the first minute of the document, or until a wait decides.
   const installedAt = performance.now();
@@ -85,14 +102,46 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
   const framesSince = (t: number) => state.frames.filter((f) => f > t).length;
   const touch = () => {
     state.lastChange = performance.now();
+    state.changes++;
   };
   const observed = new WeakSet<Document>();
+  // Images whose load or error event was seen: an image is complete (loaded or broken) a task before its event.
+  const eventsSeen = new WeakSet<EventTarget>();
+  const loaded = (event: Event) => {
+    if (event.target) eventsSeen.add(event.target);
+    touch();
+  };
+  const observers: MutationObserver[] = [];
+  /** Notes the changes whose records are not delivered yet (they are delivered after the running task). */
+  const flush = () => {
+    for (const observer of observers) if (observer.takeRecords().length > 0) touch();
+  };
+  /**
+   * Runs the server's own synchronous writes of elements' style attributes (a capture hiding carets; `own` returns
+   * the elements it wrote) without noting them as the page's changes: the records pending before are the page's
+   * and noted, and of the records made meanwhile only the style changes of those elements are dropped. A page script
+   * run meanwhile (a custom element's reaction to its attribute) that changes anything else is noted.
+   */
+  const quietly = (own: () => Element[]): void => {
+    flush();
+    let written = new Set<Element>();
+    try {
+      written = new Set(own());
+    } finally {
+      for (const observer of observers) {
+        const theirs = observer.takeRecords().some((r) => !(r.type === 'attributes' && r.attributeName === 'style' && written.has(r.target as Element)));
+        if (theirs) touch();
+      }
+    }
+  };
   const observe = (doc: Document) => {
     if (observed.has(doc)) return;
     observed.add(doc);
-    new MutationObserver(touch).observe(doc, { subtree: true, childList: true, characterData: true, attributes: true });
-    doc.addEventListener('load', touch, true);
-    doc.addEventListener('error', touch, true);
+    const observer = new MutationObserver(touch);
+    observer.observe(doc, { subtree: true, childList: true, characterData: true, attributes: true });
+    observers.push(observer);
+    doc.addEventListener('load', loaded, true);
+    doc.addEventListener('error', loaded, true);
     doc.fonts?.addEventListener?.('loadingdone', touch);
   };
   observe(document);
@@ -130,7 +179,7 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
   };
   const mediaVisible = (el: Element) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
 
-  async function wait(spec: ProbeSpec): Promise<ProbeResult> {
+  async function wait(spec: ProbeSpec, contentOnly = false): Promise<ProbeResult | ContentSeen> {
     const started = performance.now();
     const deadline = started + Math.max(0, spec.timeoutMs);
     const toText = (html: string) => new DOMParser().parseFromString(String(html), 'text/html').body?.textContent ?? '';
@@ -263,12 +312,37 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
 
     const finish = (outcome: ProbeResult['outcome'], last: Check): ProbeResult => {
       const m = media();
-      return { outcome, titleSeen: last.titleSeen, seen: last.seen, verifiable, found: last.found, selectorError: last.selectorError, quietForMs: Math.round(performance.now() - state.lastChange), fontsLoaded: m.fontsLoaded, imagesPending: m.imagesPending, readyVisible: last.readyVisible, loadingVisible: last.loadingVisible };
+      flush();
+      const since = typeof spec.unchangedSince === 'number' ? { changedSince: state.changes !== spec.unchangedSince } : {};
+      return { outcome, titleSeen: last.titleSeen, seen: last.seen, verifiable, found: last.found, selectorError: last.selectorError, quietForMs: Math.round(performance.now() - state.lastChange), fontsLoaded: m.fontsLoaded, imagesPending: m.imagesPending, readyVisible: last.readyVisible, loadingVisible: last.loadingVisible, ...since };
     };
 
     let last: Check | undefined;
     let checkedAt = -1;
     const poll = Math.max(5, Math.min(50, spec.quietMs));
+    if (contentOnly) {
+      // Everything but the quiet window: checked each time the DOM has been still a few ms since it last changed
+      // (not in the middle of a burst of changes), until the window is over (nothing to gain then), for 1 s at most
+      // (a page that keeps changing is left to the wait below) or until the deadline.
+      const giveUp = Math.min(deadline, started + 1_000);
+      for (;;) {
+        flush();
+        const now = performance.now();
+        const quietFor = now - state.lastChange;
+        if (quietFor >= spec.quietMs || now >= giveUp) return { mark: null };
+        if (checkedAt !== state.lastChange && quietFor >= Math.min(4, spec.quietMs / 4)) {
+          checkedAt = state.lastChange;
+          const mark = state.changes;
+          const complete = check().complete;
+          const m = media();
+          // An image complete before its load or error event was seen has that event (a change) still to come.
+          const eventsDue = documents().some((doc) => Array.from(doc.images).some((img) => img.complete && (img.currentSrc || img.src) !== '' && !eventsSeen.has(img)));
+          flush();
+          if (complete && m.fontsLoaded && m.imagesPending === 0 && !eventsDue && state.changes === mark) return { mark };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
     for (;;) {
       const now = performance.now();
       const quietFor = now - state.lastChange;
@@ -301,7 +375,7 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
     }
   }
 
-  g[key] = { wait };
+  g[key] = { wait, quietly };
 }
 
 /** The probe's source, to run at document start in the isolated world. */
@@ -341,6 +415,33 @@ export class ProbeLostError extends Error {
  * during the wait (the caller may ask again, with the time left).
  */
 export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec, world?: Promise<number>): Promise<ProbeResult> {
+  return (await askProbe(cdp, spec, false, world)) as ProbeResult;
+}
+
+/**
+ * Asks the probe to wait until everything of `spec` but the quiet window holds (the content visible, fonts and
+ * images settled) and to mark the page's DOM changes then: a capture started after this shows the state at ready
+ * when the wait for `{ ...spec, unchangedSince: mark }` then answers ready and `changedSince: false`. Null when the
+ * window was over first. Rejects as {@link awaitRendered} does.
+ */
+export async function awaitContentSeen(cdp: CDPSession, spec: ProbeSpec, world?: Promise<number>): Promise<ContentSeen> {
+  return (await askProbe(cdp, spec, true, world)) as ContentSeen;
+}
+
+/**
+ * A function declaration, to run in the probe's world, that calls `fn` (a self-contained function's source) with
+ * `quietly`: a runner of synchronous DOM writes of the server's own (a capture hiding carets) that the probe does not
+ * note as the page's changes (see the probe's `quietly`); a plain call when the document has no probe.
+ */
+export function withQuietlySource(fn: string): string {
+  return `function () {
+    const probe = globalThis[${JSON.stringify(PROBE_KEY)}];
+    const quietly = (own) => (probe && typeof probe.quietly === 'function' ? probe.quietly(own) : own());
+    return (${fn})(quietly);
+  }`;
+}
+
+async function askProbe(cdp: CDPSession, spec: ProbeSpec, contentOnly: boolean, world?: Promise<number>): Promise<ProbeResult | ContentSeen> {
   let contextId: number;
   try {
     contextId = await (world ?? probeWorld(cdp));
@@ -351,7 +452,7 @@ export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec, world?: Pr
   // The probe's own source is part of the function: a document created before the install gets it now.
   const declaration = `async function (spec) {
     ${probeSource()}
-    return globalThis[${JSON.stringify(PROBE_KEY)}].wait(spec);
+    return globalThis[${JSON.stringify(PROBE_KEY)}].wait(spec, ${contentOnly ? 'true' : 'false'});
   }`;
   let answer: { result: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } } };
   try {
@@ -372,5 +473,5 @@ export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec, world?: Pr
     if (/context was destroyed|Cannot find context|navigat/i.test(detail)) throw new ProbeLostError(`The page navigated while it was being checked: ${detail}`);
     throw new Error(`The readiness probe failed in the page: ${detail.split('\n')[0]}`);
   }
-  return answer.result.value as ProbeResult;
+  return answer.result.value as ProbeResult | ContentSeen;
 }

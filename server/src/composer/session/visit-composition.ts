@@ -8,7 +8,7 @@ import { EGRESS_REFUSAL_HEADER, EGRESS_REFUSAL_VALUE } from '#browser/egress/egr
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
-import { awaitRendered, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
+import { awaitContentSeen, awaitRendered, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
 import { MAX_CHECKED_WIDGETS, renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { PageSession } from './page-session.ts';
@@ -88,6 +88,13 @@ export interface VisitOptions {
    * document is then taken from here instead of asked of the page (a round trip). Default: asked of the page.
    */
   servedDocument?: () => string | undefined;
+  /**
+   * Called at most once, when everything but the quiet window holds (the content visible, fonts and images settled),
+   * for a capture to run during the window. `showsReady` resolves when readiness is decided: true only when the visit
+   * is ready and the page did not change its DOM (nor load a font, image or frame) from before this call until then,
+   * so a capture started by this call shows the page as it was at ready; false otherwise (the visit failed too).
+   */
+  captureEarly?: (showsReady: Promise<boolean>) => void;
 }
 
 type Outcome =
@@ -198,6 +205,34 @@ async function documentOf(response: Response, served: string | undefined): Promi
   }
 }
 
+/**
+ * Whether a capture started when the probe marked the content seen shows the page at ready (pure): only when the
+ * visit is ready and the probe saw no change of the page after the mark (a document replaced since answers nothing
+ * about the mark: no).
+ */
+export function earlyCaptureShowsReady(ready: boolean, result: Pick<ProbeResult, 'changedSince'>): boolean {
+  return ready && result.changedSince === false;
+}
+
+/**
+ * The probe's mark of the page's DOM changes when all but the quiet window held, or null (the window was over first,
+ * or the document went away: readiness then proceeds as without it).
+ */
+async function contentSeenMark(cdp: CDPSession, spec: ProbeSpec, world: Promise<number> | undefined, signal: AbortSignal | undefined): Promise<number | null> {
+  if (signal?.aborted) throw cancelledError();
+  const { promise: aborted, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(cancelledError());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return (await Promise.race([awaitContentSeen(cdp, spec, world), aborted])).mark;
+  } catch (error) {
+    if (error instanceof ProbeLostError) return null;
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 function cancelledError(): ComposerError {
   return new ComposerError('CANCELLED', 'Opening the composition was cancelled.', 'Call the tool again if you still need it.');
 }
@@ -206,11 +241,13 @@ function cancelledError(): ComposerError {
  * Waits for the probe's verdict until `deadline`, asking again when the document was replaced; cancellable. Stops
  * asking once the page is closed (the lease ended, the renderer crashed).
  */
-async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean, world: Promise<number> | undefined): Promise<ProbeResult> {
+async function waitForRender(cdp: CDPSession, expectation: RenderExpectation, page: ComposerPageSettings, deadline: number, signal: AbortSignal | undefined, isClosed: () => boolean, world: Promise<number> | undefined, unchangedSince: number | null = null): Promise<ProbeResult> {
   let known = world;
+  let since = unchangedSince;
   for (;;) {
     if (signal?.aborted) throw cancelledError();
-    const spec = probeSpecOf(expectation, page, Math.max(0, deadline - Date.now()));
+    const spec = { ...probeSpecOf(expectation, page, Math.max(0, deadline - Date.now())), unchangedSince: since };
+    since = null; // a mark counts the changes of one document: a replaced one's probe counts afresh
     const { promise: aborted, reject } = Promise.withResolvers<never>();
     const onAbort = () => reject(cancelledError());
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -284,6 +321,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   page.on('requestfailed', onRequestFailed);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => settle({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
+  let shown: (showsReady: boolean) => void = () => undefined;
   const details = () => ({ url, ...watcher.diagnostics, blockedNavigations: [...lease.blocked], totals: { ...watcher.totals, blockedNavigations: lease.blockedTotal } });
   try {
     if (options.signal?.aborted) settle({ kind: 'cancelled' });
@@ -321,10 +359,20 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     const document: unknown = await documentOf(first.response, options.servedDocument?.());
     phases?.mark('read.body');
     const expectation = renderExpectationOf(document);
-    const result = await waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world);
+    // A capture may start once all but the quiet window holds; it shows the state at ready only if nothing changed after.
+    const mark = options.captureEarly === undefined ? null : await contentSeenMark(cdp, probeSpecOf(expectation, options.page, Math.max(0, deadline - Date.now())), world, options.signal);
+    const rendered = waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world, mark);
+    if (mark !== null) {
+      phases?.mark('probe.content-seen');
+      const { promise: showsReady, resolve: decided } = Promise.withResolvers<boolean>();
+      shown = decided;
+      options.captureEarly?.(showsReady);
+    }
+    const result = await rendered;
     const readyAt = performance.timeOrigin + performance.now();
     phases?.mark('probe.ready');
     const readiness = readinessOf({ expectation, result, quietMs: options.page.domQuietMs, widgetSelector: options.page.widgetSelector, readySelector: options.page.readySelector, loadingSelector: options.page.loadingSelector });
+    shown(earlyCaptureShowsReady(readiness.ready, result));
     return {
       url,
       view: options.view,
@@ -337,6 +385,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
       timings: { readMs, readyMs: Math.round(readyAt - started), readyAt },
     };
   } finally {
+    shown(false);
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     page.off('response', onResponse);
