@@ -192,6 +192,27 @@ describe('browser router when a browser vanishes in the middle of a call', funct
     }, { idempotent });
   }
 
+  /**
+   * An idempotent lease that loads the site's /fast page, recording on which browser its work ran, once the router
+   * has reserved it on a browser (the first one offered).
+   */
+  async function reserveFastPageLease(router: BrowserRouter): Promise<{ result: Promise<string>; attempts: string[] }> {
+    const attempts: string[] = [];
+    const result = router.withLease(async (lease) => {
+      attempts.push(lease.browserId);
+      await lease.page.goto(`${site.origin}/fast`);
+      return lease.page.title();
+    }, { idempotent: true });
+    result.catch(() => undefined);
+    await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+    return { result, attempts };
+  }
+
+  /** What `result` settles to, or 'still waiting after 10 s'. */
+  function within10s(result: Promise<string>): Promise<string> {
+    return Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+  }
+
   it('retries an idempotent lease elsewhere when its page fails first and its browser dies a moment later', async () => {
     const { victim, router, offerBoth } = await twoBrowsers();
     const attempts: string[] = [];
@@ -265,18 +286,11 @@ describe('browser router when a browser vanishes in the middle of a call', funct
     const { victim, router, offerBoth, offerOnlySurvivor } = await twoBrowsers({ healthIntervalMs: 60_000 });
     // The browser stops answering before the lease's context is made: the lease waits on its page.
     await signalChromium(victim, 'SIGSTOP');
-    const attempts: string[] = [];
-    const result = router.withLease(async (lease) => {
-      attempts.push(lease.browserId);
-      await lease.page.goto(`${site.origin}/fast`);
-      return lease.page.title();
-    }, { idempotent: true });
-    result.catch(() => undefined);
-    await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+    const { result, attempts } = await reserveFastPageLease(router);
     await offerBoth();
     const removedAt = Date.now();
     offerOnlySurvivor();
-    const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+    const settled = await within10s(result);
     expect(settled).to.equal('/fast');
     expect(Date.now() - removedAt, 'placed elsewhere soon after the removal').to.be.below(5000);
     expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
@@ -292,18 +306,11 @@ describe('browser router when a browser vanishes in the middle of a call', funct
       // No byte reaches the browser any more: the lease's context is never made, and closing the connection waits
       // for a close handshake that never comes.
       proxy!.freeze();
-      const attempts: string[] = [];
-      const result = router.withLease(async (lease) => {
-        attempts.push(lease.browserId);
-        await lease.page.goto(`${site.origin}/fast`);
-        return lease.page.title();
-      }, { idempotent: true });
-      result.catch(() => undefined);
-      await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+      const { result, attempts } = await reserveFastPageLease(router);
       await offerBoth();
       const removedAt = Date.now();
       offerOnlySurvivor();
-      const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+      const settled = await within10s(result);
       expect(settled).to.equal('/fast');
       expect(Date.now() - removedAt, 'placed elsewhere soon after the removal').to.be.below(5000);
       expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
@@ -321,16 +328,9 @@ describe('browser router when a browser vanishes in the middle of a call', funct
     });
     try {
       proxy!.freeze();
-      const attempts: string[] = [];
-      const result = router.withLease(async (lease) => {
-        attempts.push(lease.browserId);
-        await lease.page.goto(`${site.origin}/fast`);
-        return lease.page.title();
-      }, { idempotent: true });
-      result.catch(() => undefined);
-      await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+      const { result, attempts } = await reserveFastPageLease(router);
       await offerBoth();
-      const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+      const settled = await within10s(result);
       expect(settled).to.equal('/fast');
       expect(attempts, 'the work ran once, on the other browser').to.deep.equal(['survivor']);
     } finally {
@@ -365,19 +365,12 @@ describe('browser router when a browser vanishes in the middle of a call', funct
   it('places a lease whose page is still being opened elsewhere at once when its browser\'s gateway closes the connection', async () => {
     const { victim, router, offerBoth } = await twoBrowsers({ healthIntervalMs: 60_000 });
     await signalChromium(victim, 'SIGSTOP');
-    const attempts: string[] = [];
-    const result = router.withLease(async (lease) => {
-      attempts.push(lease.browserId);
-      await lease.page.goto(`${site.origin}/fast`);
-      return lease.page.title();
-    }, { idempotent: true });
-    result.catch(() => undefined);
-    await until(() => router.stats().sessionsInUse === 1, 10_000, 'the lease to be reserved on the first browser');
+    const { result, attempts } = await reserveFastPageLease(router);
     await offerBoth();
     // The pod goes: its gateway closes every client (as on SIGTERM) while the lease's context is still being made.
     const closedAt = Date.now();
     await victim.gateway.close();
-    const settled = await Promise.race([result, new Promise<string>((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
+    const settled = await within10s(result);
     expect(settled).to.equal('/fast');
     expect(Date.now() - closedAt, 'placed elsewhere soon after the disconnect').to.be.below(5000);
     expect(attempts).to.deep.equal(['survivor']);
