@@ -19,8 +19,13 @@
  * placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
  * BENCH_ITERATIONS (30) timed rounds. Each capture is checked: ours must say ready; the peer's PNG is compared with
  * ours (BENCH_PEER_DUMP=<dir> writes the first pair of each scenario there).
+ * BENCH_PEER_BEFORE_REF=<git ref> (e.g. `main`, `HEAD~1`) also runs the server of that commit (a detached worktree of
+ * it, this checkout's node_modules) in the same run, alternating with ours and the peer call by call (the order of
+ * the three rotating each round; every call waits until both our servers are idle with a warm page), and reports
+ * ours / before too: an A/B comparison that the machine's load, shared by both, moves less than two separate runs.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -89,10 +94,10 @@ export async function run(): Promise<BenchReport> {
     const settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: token, projectKey: PROJECT_KEY, connectorUid: CONNECTOR_UID, apiEnv: 'prd' };
     const { uid } = await new HttpStorageClient(settings, { logger }).upload(everyWidgetComposition('Benchmark: every widget', 'One widget of every type, for the peer benchmark'));
 
-    // Ours: the real server with a local pool of one browser (logging where each call's time went with BENCH_PHASES=1).
+    // Ours: the real server with a local pool of one browser (logging where each call's time went with BENCH_PHASES=1),
+    // and with BENCH_PEER_BEFORE_REF the server of that commit beside it, configured alike.
     const withPhases = process.env['BENCH_PHASES'] === '1';
-    const phaseLog = new PhaseLog();
-    const server = await startServerProcess({
+    const serverEnv = {
       ...(withPhases ? { LOG_LEVEL: 'debug' } : {}),
       COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
       COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
@@ -103,21 +108,20 @@ export async function run(): Promise<BenchReport> {
       COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
       COMPOSER_MCP_RATE_LIMIT__MAX_REQUESTS: '1000000',
       COMPOSER_MCP_SHUTDOWN_GRACE_SECONDS: '5',
-    }, 30_000, withPhases ? phaseLog.onLine : undefined);
-    cleanups.push(() => server.stop());
-    const ours = new Client({ name: 'peer-bench-ours', version: '0.0.0' });
-    await ours.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl)));
-    cleanups.push(() => ours.close());
-    const settled = async (timeoutMs = 30_000) => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const status = (await ours.callTool({ name: 'composer_status', arguments: {} })) as CallToolResult;
-        const b = (status.structuredContent as { browsers: { healthy: number; sessionsInUse: number; prewarmed: number } }).browsers;
-        if (b.healthy > 0 && b.sessionsInUse === 0 && b.prewarmed >= 1) return;
-        if (performance.now() > deadline) throw new Error(`our pool did not settle: ${JSON.stringify(b)}`);
-        await sleep(20);
-      }
     };
+    const beforeRef = process.env['BENCH_PEER_BEFORE_REF'] || undefined;
+    const servers: OurServer[] = [];
+    servers.push(await startOurs('ours', 'ours', REPO_ROOT, serverEnv, withPhases, cleanups));
+    if (beforeRef !== undefined) {
+      const commit = execFileSync('git', ['rev-parse', '--short', beforeRef], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+      const root = join(dir, 'before');
+      execFileSync('git', ['worktree', 'add', '--detach', root, beforeRef], { cwd: REPO_ROOT, stdio: 'ignore' });
+      cleanups.push(async () => execFileSync('git', ['worktree', 'remove', '--force', root], { cwd: REPO_ROOT, stdio: 'ignore' }));
+      symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+      symlinkSync(join(REPO_ROOT, '.tools'), join(root, '.tools'));
+      servers.push(await startOurs('before', `before (${beforeRef} = ${commit})`, root, serverEnv, withPhases, cleanups));
+    }
+    const settled = (timeoutMs = 30_000) => Promise.all(servers.map((server) => settledPool(server.client, timeoutMs)));
     await settled(60_000);
 
     // Peer: @playwright/mcp over stdio, on a warm browser of its own behind the same kind of gateway.
@@ -151,12 +155,12 @@ export async function run(): Promise<BenchReport> {
     ] as const;
     type Kind = (typeof kinds)[number];
 
-    const callOurs = async (kind: Kind) => {
+    const callOurs = async (server: OurServer, kind: Kind) => {
       await settled();
       const t0 = performance.now();
-      const result = (await ours.callTool({ name: kind.tool, arguments: kind.args }, undefined, { timeout: 60_000 })) as CallToolResult;
+      const result = (await server.client.callTool({ name: kind.tool, arguments: kind.args }, undefined, { timeout: 60_000 })) as CallToolResult;
       const ms = performance.now() - t0;
-      if (result.isError) throw new Error(`${kind.tool} failed: ${JSON.stringify(result.content).slice(0, 500)}`);
+      if (result.isError) throw new Error(`${server.label}: ${kind.tool} failed: ${JSON.stringify(result.content).slice(0, 500)}`);
       return { ms, ready: (result.structuredContent as { ready: boolean }).ready, png: imageOf(result) };
     };
     const callPeer = async (kind: Kind) => {
@@ -167,42 +171,60 @@ export async function run(): Promise<BenchReport> {
       return { ms: performance.now() - t0, png: imageOf(shot) };
     };
 
-    /** One scenario: the stand-in switched to `faults`, every kind measured in interleaved rounds. */
+    /** Samples of one kind in one scenario: ours (and before) and the peer's. */
+    const emptySamples = () => ({ peer: [] as number[], identical: 0, compared: 0, peerBytes: new Set<number>(), of: Object.fromEntries(servers.map((server) => [server.key, { ms: [] as number[], notReady: 0, bytes: new Set<number>(), phases: [] as LoggedPhases[] }])) });
+
+    /**
+     * One scenario: the stand-in switched to `faults`, every kind measured in interleaved rounds (ours, before when
+     * given, and the peer, in an order that rotates each round).
+     */
     const measure = async (scenario: Scenario) => {
       standin.resetFaults();
       standin.setFaults(scenario.faults);
-      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>(), phases: [] as LoggedPhases[] }]));
+      const samples = Object.fromEntries(kinds.map((k) => [k.name, emptySamples()]));
       for (let i = 0; i < warmup; i++) {
         for (const kind of kinds) {
-          await callOurs(kind);
+          for (const server of servers) await callOurs(server, kind);
           await callPeer(kind);
         }
       }
-      phaseLog.take(); // the warm-up calls' lines
+      for (const server of servers) server.phaseLog.take(); // the warm-up calls' lines
+      const players = [...servers.map((server) => ({ server })), { server: undefined }];
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
           const s = samples[kind.name]!;
-          const a = await callOurs(kind);
-          const b = await callPeer(kind);
-          s.ours.push(a.ms);
-          s.peer.push(b.ms);
-          if (!a.ready) s.notReady++;
-          if (a.png && b.png) {
+          const order = players.map((_p, j) => players[(i + j) % players.length]!);
+          let oursPng: Buffer | undefined;
+          let peerPng: Buffer | undefined;
+          for (const { server } of order) {
+            if (server === undefined) {
+              const b = await callPeer(kind);
+              s.peer.push(b.ms);
+              peerPng = b.png;
+              continue;
+            }
+            const a = await callOurs(server, kind);
+            const mine = s.of[server.key]!;
+            mine.ms.push(a.ms);
+            if (!a.ready) mine.notReady++;
+            if (a.png) mine.bytes.add(a.png.length);
+            if (server.key === 'ours') oursPng = a.png;
+          }
+          if (oursPng && peerPng) {
             if (process.env['BENCH_PEER_DUMP'] && i === 0) {
-              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-ours.png`), a.png);
-              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-peer.png`), b.png);
+              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-ours.png`), oursPng);
+              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-peer.png`), peerPng);
             }
             s.compared++;
-            if (samePixels(a.png, b.png)) s.identical++;
-            s.oursBytes.add(a.png.length);
-            s.peerBytes.add(b.png.length);
+            if (samePixels(oursPng, peerPng)) s.identical++;
+            s.peerBytes.add(peerPng.length);
           }
         }
       }
       if (withPhases) {
         await settled(); // the last call's lease has ended and logged
         await sleep(100);
-        for (const logged of phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.phases.push(logged);
+        for (const server of servers) for (const logged of server.phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.of[server.key]!.phases.push(logged);
       }
       return samples;
     };
@@ -237,24 +259,38 @@ export async function run(): Promise<BenchReport> {
         return {
           title: `${scenario.title} — ${kind.name}: ${kind.tool} vs @playwright/mcp browser_navigate + browser_take_screenshot${kind.fullPage ? ' (full page)' : ''}, end-to-end latency (ms), ${scenario.iterations} interleaved rounds after ${warmup} warm-up`,
           columns: ['path', 'n', 'min', 'p50', 'p95', 'p99', 'max', 'mean'],
-          rows: [row(`ours: ${kind.tool} (MCP over HTTP → server → pooled browser)`, summarize(s.ours)), row('peer: @playwright/mcp over stdio (warm browser, warm context)', summarize(s.peer))],
+          rows: [...servers.map((server) => row(`${server.label}: ${kind.tool} (MCP over HTTP → server → pooled browser)`, summarize(s.of[server.key]!.ms))), row('peer: @playwright/mcp over stdio (warm browser, warm context)', summarize(s.peer))],
         };
       }),
     );
     const phaseTables = withPhases
-      ? results.flatMap(({ scenario, samples }) => kinds.map((kind) => phaseTable(`${scenario.key}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.phases, { 'client-observed call': samples[kind.name]!.ours })))
+      ? results.flatMap(({ scenario, samples }) => kinds.flatMap((kind) => servers.map((server) => phaseTable(`${scenario.key}, ${server.label}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.of[server.key]!.phases, { 'client-observed call': samples[kind.name]!.of[server.key]!.ms }))))
       : [];
     const ratioRows = results.flatMap(({ scenario, samples }) =>
-      kinds.map((kind) => {
-        const a = summarize(samples[kind.name]!.ours);
-        const b = summarize(samples[kind.name]!.peer);
-        const s = samples[kind.name]!;
-        return [`${scenario.key}: ${kind.tool}`, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${s.ours.length - s.notReady}/${s.ours.length}`, `${s.identical}/${s.compared}`, largestKb(s.oursBytes), largestKb(s.peerBytes)];
-      }),
+      kinds.flatMap((kind) =>
+        servers.map((server) => {
+          const s = samples[kind.name]!;
+          const mine = s.of[server.key]!;
+          const a = summarize(mine.ms);
+          const b = summarize(s.peer);
+          const name = `${scenario.key}: ${kind.tool}${servers.length > 1 ? ` (${server.key})` : ''}`;
+          return [name, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${mine.ms.length - mine.notReady}/${mine.ms.length}`, server.key === 'ours' ? `${s.identical}/${s.compared}` : '-', largestKb(mine.bytes), largestKb(s.peerBytes)];
+        }),
+      ),
     );
+    const abRows =
+      servers.length > 1
+        ? results.flatMap(({ scenario, samples }) =>
+            kinds.map((kind) => {
+              const ours = summarize(samples[kind.name]!.of['ours']!.ms);
+              const before = summarize(samples[kind.name]!.of['before']!.ms);
+              return [`${scenario.key}: ${kind.tool}`, ours.p50, before.p50, `${fmt(ratio(ours.p50, before.p50))}x`, ours.p95, before.p95, `${fmt(ratio(ours.p95, before.p95))}x`];
+            }),
+          )
+        : [];
     const main = results[0]!;
     const targets = kinds.map((kind) => {
-      const r = ratio(summarize(main.samples[kind.name]!.ours).p50, summarize(main.samples[kind.name]!.peer).p50);
+      const r = ratio(summarize(main.samples[kind.name]!.of['ours']!.ms).p50, summarize(main.samples[kind.name]!.peer).p50);
       return { name: `${kind.tool} / peer at p50 (the lesson page)`, measured: `${fmt(r)}x`, target: `≤ ${fmt(TARGET_P50_RATIO)}x`, met: r <= TARGET_P50_RATIO };
     });
     return {
@@ -266,6 +302,7 @@ export async function run(): Promise<BenchReport> {
           columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical', 'ours PNG KB', 'peer PNG KB'],
           rows: ratioRows,
         },
+        ...(abRows.length > 0 ? [{ title: `Ours against ${servers[1]!.label}, same run, calls alternating (ratio = ours / before)`, columns: ['scenario: tool', 'ours p50', 'before p50', 'p50 ratio', 'ours p95', 'before p95', 'p95 ratio'], rows: abRows }] : []),
       ],
       targets,
       notes: [
@@ -278,5 +315,36 @@ export async function run(): Promise<BenchReport> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await cleanUp();
+  }
+}
+
+/** One of our servers in the run: this checkout's, or the commit compared with. */
+interface OurServer {
+  key: 'ours' | 'before';
+  label: string;
+  client: Client;
+  phaseLog: PhaseLog;
+}
+
+/** Starts the server in `root` with a local pool of one browser, and an MCP client of it (both stopped by `cleanups`). */
+async function startOurs(key: OurServer['key'], label: string, root: string, env: Record<string, string>, withPhases: boolean, cleanups: Array<() => Promise<unknown>>): Promise<OurServer> {
+  const phaseLog = new PhaseLog();
+  const server = await startServerProcess(env, 60_000, withPhases ? phaseLog.onLine : undefined, root);
+  cleanups.push(() => server.stop());
+  const client = new Client({ name: `peer-bench-${key}`, version: '0.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl)));
+  cleanups.push(() => client.close());
+  return { key, label, client, phaseLog };
+}
+
+/** Waits until a server's pool is idle with its warm page back (so no call pays for the previous one's clean-up). */
+async function settledPool(client: Client, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const status = (await client.callTool({ name: 'composer_status', arguments: {} })) as CallToolResult;
+    const b = (status.structuredContent as { browsers: { healthy: number; sessionsInUse: number; prewarmed: number } }).browsers;
+    if (b.healthy > 0 && b.sessionsInUse === 0 && b.prewarmed >= 1) return;
+    if (performance.now() > deadline) throw new Error(`our pool did not settle: ${JSON.stringify(b)}`);
+    await sleep(20);
   }
 }

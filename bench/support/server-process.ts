@@ -20,13 +20,14 @@ export interface ServerProcess {
 /**
  * Starts the real server process with `env` over the caller's environment minus every `COMPOSER_MCP_*` variable
  * (so only what the benchmark sets applies), on 127.0.0.1 port 0, and waits for its "Started MCP server" log line.
- * Every line it writes to stderr goes to `onLogLine` when given. The process is killed if this process exits first. Throws with the stderr tail if it exits or does not start in time.
+ * Every line it writes to stderr goes to `onLogLine` when given. `root`: the checkout to run (default: this one; a
+ * benchmark comparing with an earlier commit runs that commit's worktree). The process is killed if this process exits first. Throws with the stderr tail if it exits or does not start in time.
  */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, onLogLine?: (line: string) => void): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, onLogLine?: (line: string) => void, root = REPO_ROOT): Promise<ServerProcess> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COMPOSER_MCP_')) base[k] = v;
   const child: ChildProcess = spawn(process.execPath, ['server/src/main.ts', '--http.host=127.0.0.1', '--http.port=0'], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...base, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
