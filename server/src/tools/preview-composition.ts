@@ -39,6 +39,9 @@ export const previewCompositionTool: ToolDefinition<ComposerServices, typeof inp
         const limits = captureLimitsOf(context.services.settings);
         return input.format === 'pdf' ? capturePdf(lease.page, limits) : capturePng(lease.page, { fullPage: input.fullPage, limits, session });
       },
+      // A PNG is captured during the quiet window and used only if the page did not change until ready (ADR 29, 32);
+      // a PDF is printed after ready (printing emulates print media and lays the page out again).
+      captureEarly: input.format === 'png',
     });
     const base = { uid: input.uid, ...visit, browserId };
     const truncated = captured.truncated ? { truncated: captured.truncated } : {};
