@@ -43,7 +43,7 @@ import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.
 import { PhaseLog, phaseTable, type LoggedPhases } from './support/phase-log.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
 import { startServerProcess } from './support/server-process.ts';
-import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
+import { fmt, pairedRatio, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
 
 const PROJECT_KEY = 'bench-project-key';
 const CONNECTOR_UID = 'bench-connector';
@@ -274,7 +274,7 @@ export async function run(): Promise<BenchReport> {
           const a = summarize(mine.ms);
           const b = summarize(s.peer);
           const name = `${scenario.key}: ${kind.tool}${servers.length > 1 ? ` (${server.key})` : ''}`;
-          return [name, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${mine.ms.length - mine.notReady}/${mine.ms.length}`, server.key === 'ours' ? `${s.identical}/${s.compared}` : '-', largestKb(mine.bytes), largestKb(s.peerBytes)];
+          return [name, a.p50, b.p50, `${fmt(ratio(a.p50, b.p50))}x`, pairedRatio(mine.ms, s.peer), a.p95, b.p95, `${fmt(ratio(a.p95, b.p95))}x`, `${mine.ms.length - mine.notReady}/${mine.ms.length}`, server.key === 'ours' ? `${s.identical}/${s.compared}` : '-', largestKb(mine.bytes), largestKb(s.peerBytes)];
         }),
       ),
     );
@@ -282,9 +282,9 @@ export async function run(): Promise<BenchReport> {
       servers.length > 1
         ? results.flatMap(({ scenario, samples }) =>
             kinds.map((kind) => {
-              const ours = summarize(samples[kind.name]!.of['ours']!.ms);
-              const before = summarize(samples[kind.name]!.of['before']!.ms);
-              return [`${scenario.key}: ${kind.tool}`, ours.p50, before.p50, `${fmt(ratio(ours.p50, before.p50))}x`, ours.p95, before.p95, `${fmt(ratio(ours.p95, before.p95))}x`];
+              const [a, b] = [samples[kind.name]!.of['ours']!.ms, samples[kind.name]!.of['before']!.ms];
+              const [ours, before] = [summarize(a), summarize(b)];
+              return [`${scenario.key}: ${kind.tool}`, ours.p50, before.p50, `${fmt(ratio(ours.p50, before.p50))}x`, pairedRatio(a, b), ours.p95, before.p95, `${fmt(ratio(ours.p95, before.p95))}x`];
             }),
           )
         : [];
@@ -298,11 +298,11 @@ export async function run(): Promise<BenchReport> {
         ...tables,
         ...phaseTables,
         {
-          title: 'Ours against the peer, per scenario (ratio = ours / peer; ready = ours said ready; identical = same pixels as ours; PNG KB = largest PNG, ours encoded for speed)',
-          columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical', 'ours PNG KB', 'peer PNG KB'],
+          title: 'Ours against the peer, per scenario (ratio = ours / peer; paired = the median of each round\'s ours / peer, with its interquartile range; ready = ours said ready; identical = same pixels as ours; PNG KB = largest PNG, ours encoded for speed)',
+          columns: ['scenario: tool', 'ours p50', 'peer p50', 'p50 ratio', 'paired ratio p50 (p25-p75)', 'ours p95', 'peer p95', 'p95 ratio', 'ready', 'identical', 'ours PNG KB', 'peer PNG KB'],
           rows: ratioRows,
         },
-        ...(abRows.length > 0 ? [{ title: `Ours against ${servers[1]!.label}, same run, calls alternating (ratio = ours / before)`, columns: ['scenario: tool', 'ours p50', 'before p50', 'p50 ratio', 'ours p95', 'before p95', 'p95 ratio'], rows: abRows }] : []),
+        ...(abRows.length > 0 ? [{ title: `Ours against ${servers[1]!.label}, same run, calls alternating (ratio = ours / before)`, columns: ['scenario: tool', 'ours p50', 'before p50', 'p50 ratio', 'paired ratio p50 (p25-p75)', 'ours p95', 'before p95', 'p95 ratio'], rows: abRows }] : []),
       ],
       targets,
       notes: [

@@ -41,6 +41,16 @@ export function ratio(a: number, b: number): number {
   return b === 0 ? Number.NaN : a / b;
 }
 
+/**
+ * The median of the per-round ratios `a[i] / b[i]` (calls of the same round, made one after the other, share the
+ * machine's load) with their interquartile range, as `0.95x (0.88-1.02)`. Pure.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): string {
+  const ratios = a.slice(0, b.length).map((x, i) => x / b[i]!);
+  if (ratios.length === 0) return '-';
+  return `${fmt(percentile(ratios, 50))}x (${fmt(percentile(ratios, 25))}-${fmt(percentile(ratios, 75))})`;
+}
+
 /** A number for a table: integers as they are, else up to 2 decimals below 10, 1 below 100, none above. */
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return String(value);
