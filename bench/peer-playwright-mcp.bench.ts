@@ -18,7 +18,7 @@
  * 150 ms to arrive: what the shared asset cache is for) and one that renders 300 ms after its read behind a
  * placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
  * BENCH_ITERATIONS (30) timed rounds. Each capture is checked: ours must say ready; the peer's PNG is compared with
- * ours (BENCH_PEER_DUMP=<dir> writes the first pair of each scenario there).
+ * ours (BENCH_PEER_DUMP=<dir> writes the first pair of each scenario there, and every pair that differs).
  * BENCH_PEER_BEFORE_REF=<git ref> (e.g. `main`, `HEAD~1`) also runs the server of that commit (a detached worktree of
  * it, this checkout's node_modules) in the same run, alternating with ours and the peer call by call (the order of
  * the three rotating each round; every call waits until both our servers are idle with a warm page), and reports
@@ -211,12 +211,15 @@ export async function run(): Promise<BenchReport> {
             if (server.key === 'ours') oursPng = a.png;
           }
           if (oursPng && peerPng) {
-            if (process.env['BENCH_PEER_DUMP'] && i === 0) {
-              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-ours.png`), oursPng);
-              writeFileSync(join(process.env['BENCH_PEER_DUMP'], `${scenario.key}-${kind.name}-peer.png`), peerPng);
+            const same = samePixels(oursPng, peerPng);
+            const dump = process.env['BENCH_PEER_DUMP'];
+            if (dump && (i === 0 || !same)) {
+              const name = `${scenario.key}-${kind.name}${i === 0 ? '' : `-${i}-differs`}`;
+              writeFileSync(join(dump, `${name}-ours.png`), oursPng);
+              writeFileSync(join(dump, `${name}-peer.png`), peerPng);
             }
             s.compared++;
-            if (samePixels(oursPng, peerPng)) s.identical++;
+            if (same) s.identical++;
             s.peerBytes.add(peerPng.length);
           }
         }
