@@ -89,7 +89,7 @@ function tooLarge(what: string, bytes: number, limit: number, setting: string): 
 }
 
 /** What the page says right before a capture: its scroll position, zoom and full size, in CSS pixels. */
-interface CaptureGeometry {
+export interface CaptureGeometry {
   pageX: number;
   pageY: number;
   scale: number;
@@ -167,6 +167,23 @@ async function prepareCapture(quietly: (own: () => Element[]) => void): Promise<
   };
 }
 
+/**
+ * The source of the capture's preparation (self-contained, called with the probe's `quietly`): what the readiness
+ * probe runs right after its content-seen mark, so a capture started then has its page prepared and its geometry
+ * measured without a round trip of its own (`PageSession.notePreparedCapture`).
+ */
+export function capturePreparationSource(): string {
+  return prepareCapture.toString();
+}
+
+/** Whether a value the page answered is a capture geometry: every field a finite number, the scale and sizes positive. */
+export function isCaptureGeometry(value: unknown): value is CaptureGeometry {
+  if (typeof value !== 'object' || value === null) return false;
+  const g = value as Record<string, unknown>;
+  const fields = ['pageX', 'pageY', 'scale', 'innerWidth', 'innerHeight', 'fullWidth', 'fullHeight'];
+  return fields.every((f) => typeof g[f] === 'number' && Number.isFinite(g[f])) && (g['scale'] as number) > 0 && ['innerWidth', 'innerHeight', 'fullWidth', 'fullHeight'].every((f) => (g[f] as number) >= 0);
+}
+
 /** Prepares the page for a capture in the probe's world (found again if the document was replaced). */
 async function preparedGeometry(session: PageSession): Promise<CaptureGeometry> {
   const call = async (contextId: number) =>
@@ -213,7 +230,8 @@ export function screenshotRequest(geometry: CaptureGeometry, viewport: { width: 
 export async function capturePng(page: Page, options: { fullPage: boolean; limits: CaptureLimits; session: PageSession }): Promise<Captured> {
   const { limits, session } = options;
   return withinCaptureTime('screenshot', limits.timeoutMs, async () => {
-    const geometry = await preparedGeometry(session);
+    // Prepared with the probe's content-seen mark for a capture started then (one round trip less), else now.
+    const geometry = session.takePreparedCapture() ?? (await preparedGeometry(session));
     const viewport = page.viewportSize() ?? { width: geometry.innerWidth, height: geometry.innerHeight };
     const request = screenshotRequest(geometry, viewport, options.fullPage, limits.maxScreenshotHeightPx);
     const shoot = async (optimizeForSpeed: boolean) => {
