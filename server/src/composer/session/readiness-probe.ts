@@ -82,7 +82,7 @@ export interface ProbeResult {
   imagesPending: number;
   readyVisible: boolean | null;
   loadingVisible: boolean | null;
-  /** With `unchangedSince` asked: whether the page changed its DOM (or a font, image or frame loaded) after that mark. */
+  /** With `unchangedSince` asked: whether the page changed its DOM (or a font, image or frame loaded, or it scrolled) after that mark. */
   changedSince?: boolean;
 }
 
@@ -109,6 +109,15 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
     state.lastChange = performance.now();
     state.changes++;
   };
+  // A scroll (of the page or of an element) changes what a picture shows but not the DOM: counted as a change for a
+  // capture's mark, without restarting the quiet window (readiness does not wait for a page to stop scrolling).
+  const scrolled = () => {
+    state.changes++;
+  };
+  // The page's scroll position at the last mark: a scroll whose event is not dispatched yet (it comes with the next
+  // frame) is seen by comparing it.
+  let markedAt: { changes: number; x: number; y: number } | undefined;
+  const scrolledSince = (mark: number) => markedAt !== undefined && markedAt.changes === mark && (markedAt.x !== scrollX || markedAt.y !== scrollY);
   const observed = new WeakSet<Document>();
   // Images whose load or error event was seen: an image is complete (loaded or broken) a task before its event.
   const eventsSeen = new WeakSet<EventTarget>();
@@ -148,6 +157,7 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
     doc.addEventListener('load', loaded, true);
     doc.addEventListener('error', loaded, true);
     doc.fonts?.addEventListener?.('loadingdone', touch);
+    doc.addEventListener('scroll', scrolled, true);
   };
   observe(document);
 
@@ -318,7 +328,7 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
     const finish = (outcome: ProbeResult['outcome'], last: Check): ProbeResult => {
       const m = media();
       flush();
-      const since = typeof spec.unchangedSince === 'number' ? { changedSince: state.changes !== spec.unchangedSince } : {};
+      const since = typeof spec.unchangedSince === 'number' ? { changedSince: state.changes !== spec.unchangedSince || scrolledSince(spec.unchangedSince) } : {};
       return { outcome, titleSeen: last.titleSeen, seen: last.seen, verifiable, found: last.found, selectorError: last.selectorError, quietForMs: Math.round(performance.now() - state.lastChange), fontsLoaded: m.fontsLoaded, imagesPending: m.imagesPending, readyVisible: last.readyVisible, loadingVisible: last.loadingVisible, ...since };
     };
 
@@ -343,7 +353,10 @@ function installProbe(key: string, norm: (s: string) => string, choose: (perWidg
           // An image complete before its load or error event was seen has that event (a change) still to come.
           const eventsDue = documents().some((doc) => Array.from(doc.images).some((img) => img.complete && (img.currentSrc || img.src) !== '' && !eventsSeen.has(img)));
           flush();
-          if (complete && m.fontsLoaded && m.imagesPending === 0 && !eventsDue && state.changes === mark) return { mark };
+          if (complete && m.fontsLoaded && m.imagesPending === 0 && !eventsDue && state.changes === mark) {
+            markedAt = { changes: mark, x: scrollX, y: scrollY };
+            return { mark };
+          }
         }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }

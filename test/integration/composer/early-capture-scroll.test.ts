@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { PNG } from 'pngjs';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { openCompositionTool } from '#server/tools/open-composition.ts';
+import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+
+const SECRET = 'early-capture-scroll-secret-0123456789';
+const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
+
+/**
+ * A page script (run as an XSS hole of the app would run it) that, once the lesson is there with its images and fonts
+ * loaded, puts a red band 1000 px down the page (below the first screen: a DOM change, after which a capture may start
+ * early), then `afterMs` later scrolls the page (`how`: the window, or the scrolling element directly) by 500 px,
+ * which brings the band into the first screen without changing the DOM. It says when it scrolled in a console error
+ * the visit reports (`scrolled at <epoch ms>`).
+ */
+const scrollAfterLesson = (afterMs: number, how: 'window' | 'element') => `
+  (function () {
+    var armed = false;
+    function scroll() {
+      ${how === 'window' ? 'window.scrollBy(0, 500);' : 'document.scrollingElement.scrollTop += 500;'}
+      console.error('scrolled at ' + Date.now());
+    }
+    function arm() {
+      if (armed || !document.getElementById('composition')) return;
+      if (Array.from(document.images).some(function (img) { return !img.complete; })) return;
+      if (document.fonts && document.fonts.status !== 'loaded') return;
+      armed = true;
+      var band = document.createElement('div');
+      band.setAttribute('style', 'position:absolute;left:0;top:1000px;width:100%;height:200px;background:#ff0000;z-index:2147483647');
+      document.body.appendChild(band);
+      setTimeout(scroll, ${afterMs});
+    }
+    new MutationObserver(arm).observe(document, { subtree: true, childList: true });
+    document.addEventListener('load', function () { setTimeout(arm, 0); }, true);
+    document.addEventListener('error', function () { setTimeout(arm, 0); }, true);
+    if (document.fonts) document.fonts.addEventListener('loadingdone', arm);
+  })();`;
+
+/** Whether the picture shows the red band 600 px down its first screen (where a 500 px scroll brings it). */
+function showsBand(png: Buffer): boolean {
+  const image = PNG.sync.read(png);
+  const at = (600 * image.width + 16) * 4;
+  const [r, g, b] = [image.data[at]!, image.data[at + 1]!, image.data[at + 2]!];
+  return r > 240 && g < 16 && b < 16;
+}
+
+function scrolledAt(report: { consoleErrors: string[] }): number | undefined {
+  const said = report.consoleErrors.map((m) => /scrolled at (\d+)/.exec(m)).find((m) => m !== null);
+  return said ? Number(said[1]) : undefined;
+}
+
+/**
+ * A scroll changes what the first screen shows without changing the DOM. A page that scrolls inside the quiet window,
+ * after a capture started early, must not get a ready result with the picture of the screen before its scroll.
+ */
+describe('open: a page that scrolls while a capture started early is taken (real Chromium)', function () {
+  this.timeout(120_000);
+  let standin: ComposerStandin;
+  let source: LocalEndpointSource;
+  let router: BrowserRouter;
+  let settings: ComposerSettings;
+
+  before(async () => {
+    standin = await startComposerStandin({ jwtSecret: SECRET });
+    settings = standinSettings(standin, await standinToken(SECRET));
+    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
+    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
+    await source.start();
+    await router.start();
+  });
+  after(async () => {
+    await router?.stop();
+    await source?.stop();
+    await standin?.stop();
+  });
+  afterEach(() => standin.setAppScript(undefined));
+
+  const services = (page: Record<string, unknown>) => composerServices({ settings: { ...settings, page: { readyTimeoutMs: 8_000, ...page } } as ComposerSettings, storage: new HttpStorageClient(settings), browsers: router });
+
+  for (const how of ['window', 'element'] as const) {
+    it(`never answers ready with the picture of the screen before a scroll (${how}) made inside the quiet window`, async () => {
+      // A 300 ms window and a scroll 150 ms into it: long after a capture started early has its pixels, long before
+      // readiness is decided (the window is counted from the band's insertion; a scroll does not restart it).
+      const { uid } = await new HttpStorageClient(settings).upload(everyWidgetComposition('Rola na janela'));
+      for (let i = 0; i < 3; i++) {
+        standin.setAppScript(scrollAfterLesson(150, how));
+        const { result } = await callTool(open, { uid }, services({ domQuietMs: 300 }));
+        const report = result.structuredContent as { ready: boolean; timings: { readyAt: number }; consoleErrors: string[] };
+        const image = result.content.find((c) => c.type === 'image') as { data: string };
+        expect(report.ready).to.equal(true);
+        const at = scrolledAt(report);
+        expect(at, 'the page scrolled before readiness was decided').to.be.a('number').and.lessThan(report.timings.readyAt);
+        expect(showsBand(Buffer.from(image.data, 'base64')), 'the picture shows the screen after the scroll').to.equal(true);
+      }
+    });
+  }
+});
