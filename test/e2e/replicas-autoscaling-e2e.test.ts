@@ -243,7 +243,11 @@ describe('two server replicas, one autoscaled BrowserPool with pre-warm, real br
 interface StatusAudit {
   unattributed: Array<{ at: number; sessions: Record<string, number>; recentRounds: unknown[] }>;
   overReports: Array<{ at: number; sessions: Record<string, number>; bound: number; inFlight: number; round: unknown }>;
-  figures: { statuses: number; withSessions: number; rounds: number; maxRoundMs: number; aboveInFlightWithinLeaseTail: number; maxAboveInFlight: number };
+  figures: {
+    statuses: number; withSessions: number; rounds: number; maxRoundMs: number; aboveInFlightWithinLeaseTail: number; maxAboveInFlight: number;
+    /** Statuses above the most calls in flight at once in the 10 s before them (the check this audit replaced). */
+    aboveMaxInFlightOf10s: number;
+  };
 }
 
 function describeRound(r: ReadRound): unknown {
@@ -254,13 +258,17 @@ function describeRound(r: ReadRound): unknown {
 function auditStatuses(statuses: readonly RecordedStatus[], reads: ReadRoundRecorder, ledger: CallLedger): StatusAudit {
   const audit: StatusAudit = {
     unattributed: [], overReports: [],
-    figures: { statuses: statuses.length, withSessions: 0, rounds: reads.rounds.length, maxRoundMs: 0, aboveInFlightWithinLeaseTail: 0, maxAboveInFlight: 0 },
+    figures: {
+      statuses: statuses.length, withSessions: 0, rounds: reads.rounds.length, maxRoundMs: 0, aboveInFlightWithinLeaseTail: 0, maxAboveInFlight: 0,
+      aboveMaxInFlightOf10s: 0,
+    },
   };
   for (const r of reads.rounds) audit.figures.maxRoundMs = Math.max(audit.figures.maxRoundMs, r.answeredAt - r.askedAt);
   for (const s of statuses) {
     const sum = Object.values(s.sessions).reduce((a, b) => a + b, 0);
     if (sum === 0) continue;
     audit.figures.withSessions++;
+    if (sum > ledger.maxInFlightSince(s.at - 10_000)) audit.figures.aboveMaxInFlightOf10s++;
     const round = reads.roundOf(s);
     if (!round) {
       audit.unattributed.push({ at: s.at, sessions: s.sessions, recentRounds: reads.rounds.filter((r) => r.answeredAt <= s.at).slice(-4).map(describeRound) });
