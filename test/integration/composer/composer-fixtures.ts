@@ -146,7 +146,7 @@ export async function startStandinWithLocalBrowsers(options: StandinWithLocalBro
   return { ...started, source: browser.source, router: browser.router, stop };
 }
 
-/** A composition of one text-1 widget with `title` as its title and text (valid; its content differs by title). */
+/** A small composition: one text-1 widget, `title` as its title and its text (so two titles are two contents). */
 export function oneTextWidgetComposition(title: string): Record<string, unknown> {
   return {
     version: '1.1',
