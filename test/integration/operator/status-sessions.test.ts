@@ -109,7 +109,7 @@ describe('BrowserPool status sessions against real gateways (real Chromium, real
   let runner: PodRunner;
   let operator: TestOperator | undefined;
   let pools: Pools;
-  let recorder: PoolRecorder | undefined;
+  const recorders: PoolRecorder[] = [];
   const gateways: PodGateway[] = [];
   const clients: RawCdpClient[] = [];
   const reader = new ObservedReader();
@@ -128,54 +128,94 @@ describe('BrowserPool status sessions against real gateways (real Chromium, real
   after(async () => {
     for (const c of clients) c.close();
     await operator?.stop();
-    await recorder?.stop();
+    await Promise.all(recorders.map((r) => r.stop()));
     await Promise.all(gateways.map((g) => g.stop()));
     await runner?.stop();
     await ns?.remove();
   });
 
-  it('never reports more sessions than were leased at once when a lease moves between browsers while a read is slow', async () => {
-    await pools.create('moves', { replicas: 2, gateway: { port } });
+  /** A pool of two browsers, each pod's gateway a real one, its statuses recorded from the watch. */
+  async function twoBrowserPool(name: string, beforeGateways: (a: Browser, b: Browser) => Promise<void> = async () => undefined) {
+    await pools.create(name, { replicas: 2, gateway: { port } });
     const started = await eventually(async () => {
-      const p = await pools.get('moves');
+      const p = await pools.get(name);
       return p?.status?.readyReplicas === 2 ? p : undefined;
-    }, 30_000, async () => JSON.stringify((await pools.get('moves'))?.status));
+    }, 30_000, async () => JSON.stringify((await pools.get(name))?.status));
     const [a, b] = (started.status?.browsers ?? []).map((x) => ({ name: x.name, endpoint: x.endpoint }));
     if (!a || !b) throw new Error('two browsers expected');
-    const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns.name, name: tokenSecretName('moves') });
+    await beforeGateways(a, b);
+    const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: ns.name, name: tokenSecretName(name) });
     const token = tokenOf(secret) ?? '';
     const auth = { authorization: `Bearer ${token}` };
     for (const x of [a, b]) gateways.push(await startPodGateway(new URL(x.endpoint).hostname, port, token));
-    recorder = new PoolRecorder(kc, ns.name, 'moves', testLogger('recorder'));
+    const recorder = new PoolRecorder(kc, ns.name, name, testLogger('recorder'));
+    recorders.push(recorder);
     await recorder.start();
     const leasedAt = async (endpoint: string): Promise<number> => ((await (await fetch(`${endpoint}/status`, { headers: auth })).json()) as { leased: number }).leased;
+    const connect = async (endpoint: string): Promise<RawCdpClient> => {
+      const client = await RawCdpClient.connect(endpoint, auth);
+      clients.push(client);
+      return client;
+    };
+    /** Ends the lease on A (the gateway has disposed of its context), then starts one on B: never two at once. */
+    const moveLease = async (onA: RawCdpClient, browserContextId: unknown): Promise<void> => {
+      await onA.result('Target.disposeBrowserContext', { browserContextId });
+      expect(await leasedAt(a.endpoint)).to.equal(0);
+      await (await connect(b.endpoint)).result('Target.createBrowserContext');
+      expect(await leasedAt(b.endpoint)).to.equal(1);
+    };
+    /** Waits for the status to show the lease on B only; then no status may have claimed more than one session. */
+    const expectNoStatusAboveOne = async (): Promise<void> => {
+      await eventually(() => recorder.statuses.some((s) => s.sessions[b.name] === 1 && s.sessions[a.name] === 0) || undefined, 20_000,
+        () => JSON.stringify({ statuses: recorder.statuses.slice(-5), reads: reader.reads.slice(-8) }));
+      const over = recorder.statuses.filter((s) => sumOf(s.sessions) > 1);
+      expect(over.map((s) => s.sessions), `statuses claiming more than the one session leased at a time; reads: ${JSON.stringify(reader.reads.slice(-10))}`).to.deep.equal([]);
+    };
+    return { a, b, leasedAt, connect, moveLease, expectNoStatusAboveOne };
+  }
 
+  it('never reports more sessions than were leased at once when a lease moves between browsers while a read is slow', async () => {
+    const { a, b, leasedAt, connect, moveLease, expectNoStatusAboveOne } = await twoBrowserPool('moves');
     // One lease on browser A; the operator reads A while it holds it, but that answer arrives late.
-    const clientA = await RawCdpClient.connect(a.endpoint, auth);
-    clients.push(clientA);
+    const clientA = await connect(a.endpoint);
     const { browserContextId } = await clientA.result('Target.createBrowserContext');
     expect(await leasedAt(a.endpoint)).to.equal(1);
     const slow = reader.holdNext(a.endpoint);
     expect(await slow.held, 'the held read of A saw the lease').to.deep.include({ leased: 1 });
-
-    // The lease moves: ended on A (the gateway has disposed of its context) before one starts on B. At no moment
-    // are two sessions leased.
-    await clientA.result('Target.disposeBrowserContext', { browserContextId });
-    expect(await leasedAt(a.endpoint)).to.equal(0);
-    const clientB = await RawCdpClient.connect(b.endpoint, auth);
-    clients.push(clientB);
-    await clientB.result('Target.createBrowserContext');
-    expect(await leasedAt(b.endpoint)).to.equal(1);
-
+    await moveLease(clientA, browserContextId);
     // A's late answer arrives once the last read of B (none is made while a reconcile waits for A) is older than the
     // operator's reuse period of a read (1 s).
     await eventually(() => Date.now() - (reader.reads.findLast((r) => r.endpoint === b.endpoint)?.answeredAt ?? 0) > 1500 || undefined, 5000);
     slow.release();
+    await expectNoStatusAboveOne();
+  });
 
-    // The status catches up with the lease on B, and none in between claimed both.
-    await eventually(() => recorder?.statuses.some((s) => s.sessions[b.name] === 1 && s.sessions[a.name] === 0) || undefined, 20_000,
-      () => JSON.stringify({ statuses: recorder?.statuses.slice(-5), reads: reader.reads.slice(-8) }));
-    const over = recorder.statuses.filter((s) => sumOf(s.sessions) > 1);
-    expect(over.map((s) => s.sessions), `statuses claiming more than the one session leased at a time; reads: ${JSON.stringify(reader.reads.slice(-10))}`).to.deep.equal([]);
+  it('never reports more sessions than were leased at once when the browser a lease moved to becomes Ready after the other was read', async () => {
+    const name = 'joins';
+    const podReady = (pod: string, ready: boolean) => operator?.controller.pods.get(`${ns.name}/${pod}`)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === (ready ? 'True' : 'False'));
+    const { a, b, leasedAt, connect, moveLease, expectNoStatusAboveOne } = await twoBrowserPool(name, async (_a, b) => {
+      expect(runner.setReady(ns.name, b.name, false)).to.equal(true);
+      await eventually(async () => (await pools.get(name))?.status?.readyReplicas === 1 || undefined, 20_000);
+    });
+    // Browser B is not Ready, so it is not read; its last read (from before) is older than the reuse period.
+    await eventually(() => Date.now() - (reader.reads.findLast((r) => r.endpoint === b.endpoint)?.answeredAt ?? 0) > 1500 || undefined, 5000);
+    const clientA = await connect(a.endpoint);
+    const { browserContextId } = await clientA.result('Target.createBrowserContext');
+    expect(await leasedAt(a.endpoint)).to.equal(1);
+    // The operator reads A with the lease on it; while that reconcile runs, the lease moves to B and B becomes Ready
+    // (the operator's cache has seen it before A's answer is handed over), so the next reconcile follows at once.
+    const read = reader.holdNext(a.endpoint);
+    expect(await read.held).to.deep.include({ leased: 1 });
+    await moveLease(clientA, browserContextId);
+    expect(runner.setReady(ns.name, b.name, true)).to.equal(true);
+    await eventually(() => podReady(b.name, true) || undefined, 10_000);
+    read.release();
+    await expectNoStatusAboveOne();
   });
 });
+
+/** A browser of the pool as its status names it. */
+interface Browser {
+  name: string;
+  endpoint: string;
+}
