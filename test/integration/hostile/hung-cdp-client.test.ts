@@ -3,8 +3,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { StaticEndpointSource } from '#server/browsers/static-source.ts';
+import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { openCompositionTool } from '#server/tools/open-composition.ts';
+import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
+import type { ToolDefinition } from '#server/tools/tool-definition.ts';
+import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { gatewayStatus, RawCdpClient, startPair, type GatewayPair } from '../browser/gateway-harness.ts';
 import { startSite, until, type TestSite } from '../browsers/gateway-probe.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from '../composer/composer-fixtures.ts';
 
 const TOKEN = 'hung-client-test-token-0123456789abcdef';
 const HOLDER = fileURLToPath(new URL('./fixtures/fetch-holding-client.ts', import.meta.url));
@@ -160,5 +168,62 @@ describe('a hung CDP client holding Fetch interception on a shared browser', fun
     expect(await fetching, 'once its connection closed').to.equal('answered');
     expect(api.requests.filter((p) => p === '/held-while-connected')).to.have.length(1);
     expect(pair!.gateway.metrics.value('cdp_gateway_clients_dropped_total', { reason: 'unresponsive' })).to.equal(0);
+  });
+});
+
+describe('composer_open_composition on a replica that shares its browser with a stopped one', function () {
+  this.timeout(180_000);
+  const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
+  let standin: ComposerStandin;
+  let settings: ComposerSettings;
+  let pair: GatewayPair;
+  let router: BrowserRouter;
+
+  before(async () => {
+    const secret = 'hung-replica-test-secret-0123456789';
+    standin = await startComposerStandin({ jwtSecret: secret });
+    settings = standinSettings(standin, await standinToken(secret));
+    pair = await startPair('hung-open', TOKEN, { allowedOrigins: [standin.appUrl, standin.apiUrl], gateway: PING });
+    router = new BrowserRouter({
+      source: new StaticEndpointSource({ endpoints: [pair.gateway.url], token: TOKEN }), logger: quietLogger(), prewarmPerBrowser: 0,
+      allowedOrigins: [standin.appUrl, standin.apiUrl],
+    });
+    await router.start();
+  });
+  after(async () => {
+    await router?.stop();
+    await pair?.teardown();
+    await standin?.stop();
+  });
+
+  it('opens ready, its API calls answered by its broker, while a replica whose process is stopped intercepts the same API origin', async () => {
+    // Which browser-level Fetch session Chromium asks first is not the order they were made in (ADR 18): when this
+    // replica's broker comes first it answers the call and the stopped replica never sees it. So stopped replicas
+    // are tried until one held a call of the open; every open must be ready with its composition read.
+    const uid = (await new HttpStorageClient(settings).upload(everyWidgetComposition('Réplica parada'))).uid;
+    let held = 0;
+    let attempts = 0;
+    while (held === 0 && attempts < 8) {
+      attempts += 1;
+      const stopped = await startHolder(pair, standin.apiUrl);
+      try {
+        stopped.child.kill('SIGSTOP');
+        const { result } = await callTool(open, { uid }, composerServices({
+          settings: { ...settings, page: { readyTimeoutMs: 20_000 } } as ComposerSettings, storage: new HttpStorageClient(settings), browsers: router,
+        }));
+        expect(errorOf(result), JSON.stringify(result.content)).to.equal(undefined);
+        expect(result.structuredContent, 'the open').to.include({ ready: true, readStatus: 200 });
+        await until(() => pair.gateway.metrics.value('cdp_gateway_clients_dropped_total', { reason: 'unresponsive' }) === attempts, 20_000, 'the gateway to drop the stopped replica');
+        stopped.child.kill('SIGCONT');
+        await until(() => stopped.lines.includes('disconnected'), 20_000, 'the resumed replica to see its connection closed');
+        held += stopped.lines.filter((l) => l.startsWith('paused ')).length;
+      } finally {
+        if (stopped.child.exitCode === null && stopped.child.signalCode === null) stopped.child.kill('SIGKILL');
+        await stopped.exited;
+      }
+    }
+    expect(held, `API calls of the opens the stopped replicas held, over ${attempts} attempts`).to.be.greaterThan(0);
+    expect(pair.gateway.metrics.value('cdp_gateway_clients_dropped_total', { reason: 'unresponsive' }), 'clients dropped: the stopped replicas only').to.equal(attempts);
+    expect(router.stats().healthy, 'this replica\'s connection to the browser').to.equal(1);
   });
 });
