@@ -56,7 +56,7 @@ function fetchFromPage(page: Page, url: string): Promise<string> {
  * answers none (ADR 31); Chromium then lets the requests it held go on. Real Chromium, real gateway, the hung
  * client a real process stopped with SIGSTOP.
  */
-describe('a hung CDP client holding Fetch interception on a shared browser', function () {
+describe('red team: a hung CDP client holding Fetch interception on a shared browser', function () {
   this.timeout(90_000);
   let app: TestSite;
   let api: TestSite;
