@@ -39,8 +39,14 @@ async function startHolder(pair: GatewayPair, apiOrigin: string): Promise<Holder
     lines.push(...parts);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await until(() => lines.includes('ready') || child.exitCode !== null, 30_000, 'the holder to enable Fetch interception');
-  expect(lines, 'the holder started').to.include('ready');
+  try {
+    await until(() => lines.includes('ready') || child.exitCode !== null, 30_000, 'the holder to enable Fetch interception');
+    expect(lines, 'the holder started').to.include('ready');
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return { child, lines, exited };
 }
 
