@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { PNG } from 'pngjs';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'early-capture-full-page-secret-0123456789';
 const preview = previewCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -65,23 +64,15 @@ function changedAt(report: { consoleErrors: string[] }): number | undefined {
 describe('preview: a full-page PNG captured during the quiet window is used only for a page that stayed still (real Chromium)', function () {
   this.timeout(120_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, router: { healthIntervalMs: 2_000 } });
+    ({ standin, router, settings } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
   afterEach(() => standin.setAppScript(undefined));
 
   const services = (page: Record<string, unknown>) => composerServices({ settings: { ...settings, page: { readyTimeoutMs: 8_000, ...page } } as ComposerSettings, storage: new HttpStorageClient(settings), browsers: router });

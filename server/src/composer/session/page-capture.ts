@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { ComposerError } from '../composer-error.ts';
 import type { PageSession } from './page-session.ts';
+import type { CaptureGeometry } from './capture-geometry.ts';
 import { withQuietlySource } from './readiness-probe.ts';
 
 /** Width and height of a PNG, read from its IHDR chunk; undefined when `png` is not a PNG. */
@@ -88,17 +89,6 @@ function tooLarge(what: string, bytes: number, limit: number, setting: string): 
   return new ComposerError('CAPTURE_TOO_LARGE', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, ${smaller}, or have the operator raise composer.capture.${setting}.`, { details: { bytes, limit } });
 }
 
-/** What the page says right before a capture: its scroll position, zoom and full size, in CSS pixels. */
-export interface CaptureGeometry {
-  pageX: number;
-  pageY: number;
-  scale: number;
-  innerWidth: number;
-  innerHeight: number;
-  fullWidth: number;
-  fullHeight: number;
-}
-
 /**
  * Runs in the probe's isolated world of the page (its own globals: the page's scripts cannot change what it calls)
  * right before a capture, and does what Playwright's screenshot prepares, in one round trip instead of five: carets
@@ -174,14 +164,6 @@ async function prepareCapture(quietly: (own: () => Element[]) => void): Promise<
  */
 export function capturePreparationSource(): string {
   return prepareCapture.toString();
-}
-
-/** Whether a value the page answered is a capture geometry: every field a finite number, the scale and sizes positive. */
-export function isCaptureGeometry(value: unknown): value is CaptureGeometry {
-  if (typeof value !== 'object' || value === null) return false;
-  const g = value as Record<string, unknown>;
-  const fields = ['pageX', 'pageY', 'scale', 'innerWidth', 'innerHeight', 'fullWidth', 'fullHeight'];
-  return fields.every((f) => typeof g[f] === 'number' && Number.isFinite(g[f])) && (g['scale'] as number) > 0 && ['innerWidth', 'innerHeight', 'fullWidth', 'fullHeight'].every((f) => (g[f] as number) >= 0);
 }
 
 /** Prepares the page for a capture in the probe's world (found again if the document was replaced). */

@@ -1,5 +1,5 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
-import type { CaptureGeometry } from './page-capture.ts';
+import type { CaptureGeometry } from './capture-geometry.ts';
 import { probeWorld } from './readiness-probe.ts';
 
 /**
