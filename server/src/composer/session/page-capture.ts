@@ -1,7 +1,6 @@
 import type { Page } from 'playwright-core';
 import { ComposerError } from '../composer-error.ts';
 import type { PageSession } from './page-session.ts';
-import type { CaptureGeometry } from './capture-geometry.ts';
 import { withQuietlySource } from './readiness-probe.ts';
 
 /** Width and height of a PNG, read from its IHDR chunk; undefined when `png` is not a PNG. */
@@ -89,6 +88,17 @@ function tooLarge(what: string, bytes: number, limit: number, setting: string): 
   return new ComposerError('CAPTURE_TOO_LARGE', `The ${what} is ${bytes} bytes, more than the ${limit} bytes allowed.`, `Check the composition for very large content, ${smaller}, or have the operator raise composer.capture.${setting}.`, { details: { bytes, limit } });
 }
 
+/** What the page says right before a capture: its scroll position, zoom and full size, in CSS pixels. */
+interface CaptureGeometry {
+  pageX: number;
+  pageY: number;
+  scale: number;
+  innerWidth: number;
+  innerHeight: number;
+  fullWidth: number;
+  fullHeight: number;
+}
+
 /**
  * Runs in the probe's isolated world of the page (its own globals: the page's scripts cannot change what it calls)
  * right before a capture, and does what Playwright's screenshot prepares, in one round trip instead of five: carets
@@ -157,15 +167,6 @@ async function prepareCapture(quietly: (own: () => Element[]) => void): Promise<
   };
 }
 
-/**
- * The source of the capture's preparation (self-contained, called with the probe's `quietly`): what the readiness
- * probe runs right after its content-seen mark, so a capture started then has its page prepared and its geometry
- * measured without a round trip of its own (`PageSession.notePreparedCapture`).
- */
-export function capturePreparationSource(): string {
-  return prepareCapture.toString();
-}
-
 /** Prepares the page for a capture in the probe's world (found again if the document was replaced). */
 async function preparedGeometry(session: PageSession): Promise<CaptureGeometry> {
   const call = async (contextId: number) =>
@@ -212,8 +213,7 @@ export function screenshotRequest(geometry: CaptureGeometry, viewport: { width: 
 export async function capturePng(page: Page, options: { fullPage: boolean; limits: CaptureLimits; session: PageSession }): Promise<Captured> {
   const { limits, session } = options;
   return withinCaptureTime('screenshot', limits.timeoutMs, async () => {
-    // Prepared with the probe's content-seen mark for a capture started then (one round trip less), else now.
-    const geometry = session.takePreparedCapture() ?? (await preparedGeometry(session));
+    const geometry = await preparedGeometry(session);
     const viewport = page.viewportSize() ?? { width: geometry.innerWidth, height: geometry.innerHeight };
     const request = screenshotRequest(geometry, viewport, options.fullPage, limits.maxScreenshotHeightPx);
     const shoot = async (optimizeForSpeed: boolean) => {

@@ -1,5 +1,4 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
-import type { CaptureGeometry } from './capture-geometry.ts';
 import { probeWorld } from './readiness-probe.ts';
 
 /**
@@ -11,7 +10,6 @@ export class PageSession {
   readonly cdp: CDPSession;
   private knownWorld: Promise<number> | undefined;
   private preparing: Promise<void> | undefined;
-  private preparedCapture: CaptureGeometry | undefined;
 
   private constructor(cdp: CDPSession) {
     this.cdp = cdp;
@@ -47,21 +45,6 @@ export class PageSession {
   world(fresh = false): Promise<number> {
     if (fresh || this.knownWorld === undefined) this.noteWorld(probeWorld(this.cdp));
     return this.knownWorld!;
-  }
-
-  /**
-   * Notes that the page was prepared for a capture (carets hidden, animations finished, fonts loaded) and measured as
-   * `geometry` by the probe at its content-seen mark, for the capture started right then (visit-composition.ts).
-   */
-  notePreparedCapture(geometry: CaptureGeometry): void {
-    this.preparedCapture = geometry;
-  }
-
-  /** The capture preparation noted for the capture starting now, taken once (a later capture prepares its own). */
-  takePreparedCapture(): CaptureGeometry | undefined {
-    const geometry = this.preparedCapture;
-    this.preparedCapture = undefined;
-    return geometry;
   }
 
   /** Ends the session (never throws; the page may be gone). */

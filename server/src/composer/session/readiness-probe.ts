@@ -55,11 +55,6 @@ export interface ProbeSpec {
  */
 export interface ContentSeen {
   mark: number | null;
-  /**
-   * With a mark and a function to run then (`awaitContentSeen`'s `then`): its answer, run in the same task as the
-   * mark was taken; absent when it failed (the caller then does that work itself).
-   */
-  then?: unknown;
 }
 
 /** What the probe saw when it stopped waiting. */
@@ -440,12 +435,10 @@ export async function awaitRendered(cdp: CDPSession, spec: ProbeSpec, world?: Pr
  * Asks the probe to wait until everything of `spec` but the quiet window holds (the content visible, fonts and
  * images settled) and to mark the page's DOM changes then: a capture started after this shows the state at ready
  * when the wait for `{ ...spec, unchangedSince: mark }` then answers ready and `changedSince: false`. Null when the
- * window was over first. `then` (a self-contained async function's source, called with the probe's `quietly`): run
- * right after the mark is taken, in the same round trip, its answer returned as `then` (a capture's preparation, so
- * the capture that starts at the mark needs one round trip less). Rejects as {@link awaitRendered} does.
+ * window was over first. Rejects as {@link awaitRendered} does.
  */
-export async function awaitContentSeen(cdp: CDPSession, spec: ProbeSpec, world?: Promise<number>, then?: string): Promise<ContentSeen> {
-  return (await askProbe(cdp, spec, true, world, then)) as ContentSeen;
+export async function awaitContentSeen(cdp: CDPSession, spec: ProbeSpec, world?: Promise<number>): Promise<ContentSeen> {
+  return (await askProbe(cdp, spec, true, world)) as ContentSeen;
 }
 
 /**
@@ -461,7 +454,7 @@ export function withQuietlySource(fn: string): string {
   }`;
 }
 
-async function askProbe(cdp: CDPSession, spec: ProbeSpec, contentOnly: boolean, world?: Promise<number>, then?: string): Promise<ProbeResult | ContentSeen> {
+async function askProbe(cdp: CDPSession, spec: ProbeSpec, contentOnly: boolean, world?: Promise<number>): Promise<ProbeResult | ContentSeen> {
   let contextId: number;
   try {
     contextId = await (world ?? probeWorld(cdp));
@@ -470,22 +463,9 @@ async function askProbe(cdp: CDPSession, spec: ProbeSpec, contentOnly: boolean, 
     throw new ProbeLostError(`The page went away before it could be checked: ${(error as Error).message}`, { cause: error });
   }
   // The probe's own source is part of the function: a document created before the install gets it now.
-  // With `then`: run after the mark, in the same task; its failure leaves the work to the caller, never fails the wait.
-  const afterMark = contentOnly && then !== undefined
-    ? `if (answer.mark !== null) {
-      try {
-        answer.then = await (${then})(probe.quietly);
-      } catch {
-        // the caller prepares on its own
-      }
-    }`
-    : '';
   const declaration = `async function (spec) {
     ${probeSource()}
-    const probe = globalThis[${JSON.stringify(PROBE_KEY)}];
-    const answer = await probe.wait(spec, ${contentOnly ? 'true' : 'false'});
-    ${afterMark}
-    return answer;
+    return globalThis[${JSON.stringify(PROBE_KEY)}].wait(spec, ${contentOnly ? 'true' : 'false'});
   }`;
   let answer: { result: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } } };
   try {

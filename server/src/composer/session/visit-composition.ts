@@ -7,8 +7,6 @@ import { SETTING_ENV } from '../storage/upstream-errors.ts';
 import { EGRESS_REFUSAL_HEADER, EGRESS_REFUSAL_VALUE } from '#browser/egress/egress-policy.ts';
 import type { ComposerPageSettings } from './page-settings.ts';
 import { processAssetCache, type SharedAssetCache } from './asset-cache.ts';
-import { isCaptureGeometry } from './capture-geometry.ts';
-import { capturePreparationSource } from './page-capture.ts';
 import { PageWatcher, safeUrl, type FailedRequest, type PageDiagnosticTotals } from './page-diagnostics.ts';
 import { awaitContentSeen, awaitRendered, ProbeLostError, probeWorld, type ProbeResult, type ProbeSpec } from './readiness-probe.ts';
 import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } from './readiness-report.ts';
@@ -95,8 +93,6 @@ export interface VisitOptions {
    * for a capture to run during the window. `showsReady` resolves when readiness is decided: true only when the visit
    * is ready and the page did not change its DOM (nor load a font, image or frame) from before this call until then,
    * so a capture started by this call shows the page as it was at ready; false otherwise (the visit failed too).
-   * The capture is taken to be a screenshot: the probe prepares the page for it and measures it with the mark, in
-   * the same round trip (noted on the session for `capturePng`).
    */
   captureEarly?: (showsReady: Promise<boolean>) => void;
 }
@@ -222,16 +218,13 @@ export function earlyCaptureShowsReady(ready: boolean, result: Pick<ProbeResult,
  * The probe's mark of the page's DOM changes when all but the quiet window held, or null (the window was over first,
  * or the document went away: readiness then proceeds as without it).
  */
-async function contentSeenMark(session: PageSession, spec: ProbeSpec, world: Promise<number> | undefined, signal: AbortSignal | undefined): Promise<number | null> {
+async function contentSeenMark(cdp: CDPSession, spec: ProbeSpec, world: Promise<number> | undefined, signal: AbortSignal | undefined): Promise<number | null> {
   if (signal?.aborted) throw cancelledError();
   const { promise: aborted, reject } = Promise.withResolvers<never>();
   const onAbort = () => reject(cancelledError());
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // The early capture is a screenshot: its page is prepared and measured with the mark, in the same round trip.
-    const seen = await Promise.race([awaitContentSeen(session.cdp, spec, world, capturePreparationSource()), aborted]);
-    if (seen.mark !== null && isCaptureGeometry(seen.then)) session.notePreparedCapture(seen.then);
-    return seen.mark;
+    return (await Promise.race([awaitContentSeen(cdp, spec, world), aborted])).mark;
   } catch (error) {
     if (error instanceof ProbeLostError) return null;
     throw error;
@@ -367,7 +360,7 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
     phases?.mark('read.body');
     const expectation = renderExpectationOf(document);
     // A capture may start once all but the quiet window holds; it shows the state at ready only if nothing changed after.
-    const mark = options.captureEarly === undefined ? null : await contentSeenMark(session, probeSpecOf(expectation, options.page, Math.max(0, deadline - Date.now())), world, options.signal);
+    const mark = options.captureEarly === undefined ? null : await contentSeenMark(cdp, probeSpecOf(expectation, options.page, Math.max(0, deadline - Date.now())), world, options.signal);
     const rendered = waitForRender(cdp, expectation, options.page, deadline, options.signal, () => page.isClosed(), world, mark);
     if (mark !== null) {
       phases?.mark('probe.content-seen');
