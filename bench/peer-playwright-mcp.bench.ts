@@ -14,9 +14,10 @@
  * editor), same 1280x800 viewport.
  * Both open the same composition in the same Composer stand-in (BENCH_PEER_RENDER picks a stand-in render variant as
  * JSON, default: ours, rendering at once; the ≤ 1.0x target applies to it). Two more scenarios follow in the same run
- * with half the rounds (BENCH_PEER_EXTRA=0 leaves them out): a far-away Composer (a 1.5 MB immutable bundle that takes
- * 150 ms to arrive: what the shared asset cache is for) and one that renders 300 ms after its read behind a
- * placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
+ * with half the rounds (BENCH_PEER_EXTRA=0 leaves them out; BENCH_PEER_SCENARIOS=far,far-api picks by key): a far-away
+ * Composer (a 1.5 MB immutable bundle that takes 150 ms to arrive: what the shared asset cache and the priming of warm
+ * pages are for), the same with its page and API 40 ms late (the round trips to the far origins: what the broker's
+ * prefetch is for) and one that renders 300 ms after its read behind a placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
  * BENCH_ITERATIONS (30) timed rounds. Each capture is checked: ours must say ready; the peer's PNG is compared with
  * ours (BENCH_PEER_DUMP=<dir> writes the first pair of each scenario there).
  */
@@ -223,6 +224,8 @@ export async function run(): Promise<BenchReport> {
         ? []
         : [
             { key: 'far', title: 'a far-away Composer: a 1.5 MB bundle that takes 150 ms to arrive (immutable)', faults: { render: { ...render, bundleBytes: 1_500_000 }, latencyMs: { asset: 150 } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
+            // The same, with its page and every API call answered 40 ms late too: the round trips each side makes to the far origins.
+            { key: 'far-api', title: 'a far-away Composer and API: the bundle as above, the page and every API call 40 ms late', faults: { render: { ...render, bundleBytes: 1_500_000 }, latencyMs: { asset: 150, app: 40, api: 40 } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
             { key: 'late', title: 'a Composer that renders 300 ms after its read, behind a placeholder (foreign app)', faults: { render: { app: 'foreign' as const, delayMs: 300, placeholder: true } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
           ]),
     ];
@@ -230,7 +233,7 @@ export async function run(): Promise<BenchReport> {
     // BENCH_PEER_SCENARIOS=far[,late,main] runs only those scenarios (all by default).
     const only = process.env['BENCH_PEER_SCENARIOS']?.split(',').map((k) => k.trim()).filter(Boolean);
     if (only?.length) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => only.includes(s.key)));
-    if (scenarios.length === 0) throw new Error(`BENCH_PEER_SCENARIOS names no scenario (main, far, late): ${JSON.stringify(process.env['BENCH_PEER_SCENARIOS'])}`);
+    if (scenarios.length === 0) throw new Error(`BENCH_PEER_SCENARIOS names no scenario (main, far, far-api, late): ${JSON.stringify(process.env['BENCH_PEER_SCENARIOS'])}`);
     const cpuBefore = readCpuTimes();
     load.push(loadavg()[0]!);
     const results: Array<{ scenario: Scenario; samples: Awaited<ReturnType<typeof measure>> }> = [];
