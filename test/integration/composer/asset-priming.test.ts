@@ -17,7 +17,9 @@ async function startApp(): Promise<{ url: string; requests: string[]; stop(): Pr
     requests.push(req.url ?? '');
     if (req.url === '/') {
       res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-cache' }).end('<!doctype html><title>app</title><script src="/static/app.1a2b3c.js"></script>');
-    } else if (req.url === '/static/app.1a2b3c.js') {
+    } else if (req.url === '/module') {
+      res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-cache' }).end('<!doctype html><title>app</title><script type="module" src="/static/module.4d5e6f.js"></script>');
+    } else if (req.url === '/static/app.1a2b3c.js' || req.url === '/static/module.4d5e6f.js') {
       res.writeHead(200, { 'content-type': 'application/javascript', 'cache-control': 'public, max-age=31536000, immutable' }).end(script);
     } else res.writeHead(404).end();
   });
@@ -37,7 +39,7 @@ async function startApp(): Promise<{ url: string; requests: string[]; stop(): Pr
 function countScriptPauses(cdp: import('playwright-core').CDPSession): { readonly count: number } {
   const counter = { count: 0 };
   cdp.on('Fetch.requestPaused', (event: { request: { url: string }; responseStatusCode?: number }) => {
-    if (event.request.url.endsWith('/static/app.1a2b3c.js') && event.responseStatusCode === undefined) counter.count++;
+    if (/\/static\/(app|module)\.\w+\.js$/.test(event.request.url) && event.responseStatusCode === undefined) counter.count++;
   });
   return counter;
 }
@@ -74,13 +76,13 @@ describe('warm pages primed with the app\'s cached assets (real Chromium)', func
   };
 
   /** One lease that opens the app and waits for its script to have run; the page's script pauses and runs, counted. */
-  const openApp = (router: BrowserRouter) =>
+  const openApp = (router: BrowserRouter, path = '/') =>
     router.withLease(async (lease) => {
       const session = await takePreparedSession(lease.page);
       expect(session, 'prepared before the lease').to.not.equal(undefined);
       const pauses = countScriptPauses(session!.cdp);
       const runsBefore = await lease.page.evaluate(() => (location.protocol.startsWith('http') ? localStorage.getItem('runs') : 'no document of the app'));
-      await lease.page.goto(`${app.url}/`);
+      await lease.page.goto(`${app.url}${path}`);
       await lease.page.waitForFunction(() => document.title === 'ran');
       const runsAfter = await lease.page.evaluate(() => localStorage.getItem('runs'));
       session!.detach();
@@ -109,6 +111,19 @@ describe('warm pages primed with the app\'s cached assets (real Chromium)', func
     expect(second.runsAfter, 'the app\'s script ran once, in the lease\'s page').to.equal('1');
     expect(app.requests.filter((r) => r.startsWith('/static/')), 'the origin served the script once').to.have.length(1);
     expect(app.requests.filter((r) => r.includes('priming')), 'the priming document never reached the origin').to.deep.equal([]);
+  });
+
+  it('never primes a script the app loaded as a module (a classic priming would not serve it, a module one would break it): the lease\'s app still runs it', async () => {
+    const cache = new SharedAssetCache({ maxBytes: 10_000_000 });
+    const router = await routerWith(1, pagePreparer({ composerUrl: app.url, apiUrl: API, assetCache: cache }));
+    const first = await openApp(router, '/module');
+    expect(first.pauses).to.equal(1);
+    expect(cache.stores, 'the module went through the cache').to.equal(1);
+    expect(cache.primable(app.url), 'nothing to prime').to.deep.equal([]);
+    const second = await openApp(router, '/module');
+    expect(second.runsAfter, 'the module ran in the lease\'s page').to.equal('1');
+    expect(second.pauses, 'it came from the cache over CDP').to.equal(1);
+    expect(cache.primedPages).to.equal(0);
   });
 
   it('does not prime a page made for a lease that waits for it (that would be on the call\'s path)', async () => {

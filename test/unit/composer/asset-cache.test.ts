@@ -52,11 +52,14 @@ describe('the shared asset cache', () => {
     expect(cache.get('a')).to.equal(undefined);
   });
 
-  it('primes a page with the app origin\'s fresh scripts and stylesheets only, most recently used first', () => {
+  it('primes a page with the app origin\'s fresh classic scripts and stylesheets only, most recently used first', () => {
     let now = 0;
     const cache = new SharedAssetCache({ maxBytes: 1_000_000, now: () => now });
-    const entry = { status: 200, headers: [], body: Buffer.alloc(300).toString('base64') };
+    const entry = { status: 200, headers: [], body: Buffer.alloc(300).toString('base64'), noCors: true };
     cache.put(`Script ${APP}/old.js`, entry, 10);
+    // A module script (stored from a CORS-mode request) is never primed: its failed integrity check would stick to it.
+    cache.put(`Script ${APP}/module.js`, { ...entry, noCors: false }, 3600);
+    cache.put(`Script ${APP}/unknown-mode.js`, { status: 200, headers: [], body: entry.body }, 3600);
     cache.put(`Script ${APP}/app.js`, entry, 3600);
     cache.put(`Stylesheet ${APP}/app.css`, entry, 3600);
     cache.put(`Font ${APP}/font.woff2`, entry, 3600);

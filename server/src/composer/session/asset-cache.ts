@@ -19,8 +19,8 @@ import type { CDPSession } from 'playwright-core';
  *
  * Answering from the cache still carries every asset's bytes to the browser over CDP on the call's path (a 1.5 MB
  * bundle: 40–60 ms, growing with its size). A page made ahead of its lease is therefore *primed* (`prime`): it loads a
- * document of the server's own at the app origin that lists the cached scripts and stylesheets with an integrity
- * that cannot match, so the renderer fetches them (from this cache) into its memory cache but never runs or applies
+ * document of the server's own at the app origin that lists the cached classic scripts and stylesheets with an
+ * integrity that cannot match, so the renderer fetches them (from this cache) into its memory cache but never runs or applies
  * them; the lease's app then finds them there and asks nothing (measured: 9 MB of script, 295 → 18 ms to the app's
  * load). That document never reaches the network: it is answered only by this cache, on its session's own URL.
  */
@@ -33,6 +33,12 @@ interface Entry {
   body: string;
   bytes: number;
   expiresAt: number;
+  /**
+   * Stored from a no-cors request (no Origin header: a classic script, a plain stylesheet), which a priming document
+   * may list. A CORS-mode one (a module script) never is: Chromium reuses a module whose integrity check failed as
+   * failed, so the lease's app would not run it (measured).
+   */
+  noCors?: boolean;
 }
 
 /** What the cache needs to decide. */
@@ -181,7 +187,10 @@ export class SharedAssetCache {
     }
   }
 
-  /** The fresh scripts and stylesheets kept for `appOrigin`, most recently used first, within the priming bounds. */
+  /**
+   * The fresh scripts and stylesheets kept for `appOrigin` from no-cors requests (never a module script), most
+   * recently used first, within the priming bounds.
+   */
   primable(appOrigin: string): PrimedAsset[] {
     const out: PrimedAsset[] = [];
     let bytes = 0;
@@ -191,7 +200,7 @@ export class SharedAssetCache {
       const space = key.indexOf(' ');
       const resourceType = key.slice(0, space);
       const url = key.slice(space + 1);
-      if (!PRIMED_TYPES.has(resourceType) || entry.expiresAt <= now || bytes + entry.bytes > MAX_PRIMED_BYTES) continue;
+      if (!PRIMED_TYPES.has(resourceType) || entry.noCors !== true || entry.expiresAt <= now || bytes + entry.bytes > MAX_PRIMED_BYTES) continue;
       let origin: string;
       try {
         origin = new URL(url).origin;
@@ -303,7 +312,8 @@ export class SharedAssetCache {
     if (seconds > 0 && isCacheableRequest(request, appOrigin, apiBase)) {
       const body = (await cdp.send('Fetch.getResponseBody', { requestId: event.requestId })) as { body: string; base64Encoded: boolean };
       const base64 = body.base64Encoded ? body.body : Buffer.from(body.body, 'utf8').toString('base64');
-      this.put(key, { status: 200, headers: headers.filter((h) => !/^(set-cookie|content-encoding|content-length|transfer-encoding)$/i.test(h.name)), body: base64 }, seconds);
+      const noCors = !Object.keys(event.request.headers).some((name) => name.toLowerCase() === 'origin');
+      this.put(key, { status: 200, headers: headers.filter((h) => !/^(set-cookie|content-encoding|content-length|transfer-encoding)$/i.test(h.name)), body: base64, noCors }, seconds);
       await cdp.send('Fetch.continueResponse', { requestId: event.requestId });
       return 'stored';
     }
