@@ -178,12 +178,12 @@ IMAGE_REGISTRY ?= ghcr.io/composer-mcp
 IMAGE_TAG      ?= $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 
 .PHONY: images
-images: ## Build the operator, server and browser images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
+images: $(NODE_BIN) ## Build the operator, server and browser images, each with an SBOM (IMAGE_PUSH=1 also pushes them to IMAGE_REGISTRY)
 	@bash scripts/tools/build.sh syft
 	@IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) bash scripts/images/build.sh
 
 .PHONY: images-cluster
-images-cluster: node-deps ## Build the images for the cluster tier (content-keyed, cached) and list them for it
+images-cluster: $(NODE_BIN) node-deps ## Build the images for the cluster tier (content-keyed, cached) and list them for it
 	@IMAGE_REGISTRY=composer-mcp.local IMAGE_TAG=cluster IMAGE_OUT=$(CACHE_DIR)/images/cluster IMAGE_SBOM=0 bash scripts/images/build.sh
 
 .PHONY: chart-crds

@@ -6,6 +6,7 @@ import { GracefulShutdown } from '#common/shutdown.ts';
 import { startBrowserHost } from './browser-host.ts';
 import { startGateway } from './gateway/gateway.ts';
 import { GatewayMetrics } from './gateway/gateway-metrics.ts';
+import { DEFAULT_LIVENESS, livenessSettingsProblem } from './gateway/client-liveness.ts';
 import { DEFAULT_RENDERER_HEAP_MB } from './launcher/chromium-args.ts';
 
 const port = z.number().int().min(1).max(65535);
@@ -28,6 +29,13 @@ export const gatewaySettingsSchema = z.object({
   chromiumArgs: z.array(z.string()).default([]).describe('Extra Chromium flags as a JSON array (never the DevTools, proxy, DNS, WebRTC, QUIC or heap flags)'),
   chromiumSandbox: z.boolean().default(false).describe('Run Chromium with its own sandbox (no --no-sandbox); needs a seccomp profile that admits its namespace sandbox (a BrowserPool with spec.browser.sandbox)'),
   rootDir: z.string().min(1).optional().describe('Directory for the browser\'s HOME, profile and TMPDIR; default TMPDIR'),
+  pingIntervalMs: z.number().int().min(0).max(600_000).default(DEFAULT_LIVENESS.pingIntervalMs)
+    .describe('Period of the WebSocket pings to every CDP client, in ms (0 = off). A hung client would hold every request paused at its Fetch interception, of every client\'s pages'),
+  pingTimeoutMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_LIVENESS.pingTimeoutMs)
+    .describe('A CDP client that answers no ping and sends nothing for this many ms is disconnected as hung (its sessions detached, the requests it held go on); at least twice pingIntervalMs'),
+}).superRefine((s, ctx) => {
+  const problem = livenessSettingsProblem({ pingIntervalMs: s.pingIntervalMs, pingTimeoutMs: s.pingTimeoutMs });
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['pingTimeoutMs'], message: problem });
 });
 
 /** The gateway settings derived from the environment and flags. */
@@ -44,6 +52,8 @@ export interface GatewayEnv {
   chromiumArgs: string[];
   chromiumSandbox: boolean;
   rootDir: string | undefined;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
 }
 
 /** Reads and validates the gateway's settings; throws a ConfigError that lists every bad variable and what it must be. */
@@ -66,6 +76,8 @@ export function parseGatewayEnv(env: NodeJS.ProcessEnv, argv: string[] = []): Ga
     chromiumArgs: [...s.chromiumArgs, ...chromiumArgv],
     chromiumSandbox: s.chromiumSandbox,
     rootDir: s.rootDir,
+    pingIntervalMs: s.pingIntervalMs,
+    pingTimeoutMs: s.pingTimeoutMs,
   };
 }
 

@@ -205,9 +205,10 @@ for spec in "${images[@]}"; do
       docker save -o "$archive.tmp.$$" "$cached" && mv "$archive.tmp.$$" "$archive"
     fi
     # Archives of earlier inputs: every change of an image's inputs writes a new one (350 MB to 1 GB), so keep the
-    # three most recently used per image (other checkouts sharing this cache may still load theirs) and drop the rest.
+    # three most recently used per image (other checkouts sharing this cache may still load theirs) and drop the rest
+    # (the decision: scripts/images/prune-archives.ts, tested in test/unit/images/prune-archives.test.ts).
     touch "$archive"
-    ls -1t "$cache/archives/$name-"*.tar 2>/dev/null | tail -n +4 | while read -r stale; do rm -f "$stale"; done
+    node scripts/images/prune-archives.ts "$cache/archives" "$name" "$archive"
     manifest_entries+=("{\"name\":\"$name\",\"ref\":\"$cached\",\"id\":\"$id\",\"key\":\"$key\",\"size\":$size,\"archive\":\"$archive\"}")
   fi
   if [ "${IMAGE_PUSH:-0}" = 1 ]; then

@@ -14,8 +14,10 @@ import {
   Pools, createNamespace, ensureCrd, eventually, kubeConfig, startTestOperator, testLogger, type TestOperator,
 } from '../integration/operator/helpers.ts';
 import { CallLedger, LoopingUser, browserCall, oscillate } from './support/mcp-load.ts';
-import { LoadSampler, type SamplerSummary } from './support/load-sampler.ts';
-import { PoolRecorder, countByKind } from './support/pool-recorder.ts';
+import { LEASE_TAIL_MS, LoadSampler, type SamplerSummary } from './support/load-sampler.ts';
+import { PoolRecorder, countByKind, type RecordedStatus } from './support/pool-recorder.ts';
+import { ReadRoundRecorder, type ReadRound } from './support/read-rounds.ts';
+import { httpSessionReader } from '#operator/controllers/browserpool/session-reader.ts';
 
 const TOKEN = 'replicas-e2e-standin-token-0001';
 const POOL = 'shared';
@@ -28,8 +30,6 @@ const HALF_PERIOD_MS = 8000;
 const CYCLES = 4;
 /** The first cycle of a steady phase settles the pool (its first step up); transitions are counted after it. */
 const SETTLE_MS = 2 * HALF_PERIOD_MS;
-/** How long a status may lag behind the gateways it read (session reads are reused 1 s; a reconcile, a watch). */
-const STATUS_LAG_MS = 10_000;
 
 /**
  * The server pods the operator reads demand from, standing in for the Deployment's pods: the two local server
@@ -66,6 +66,8 @@ describe('two server replicas, one autoscaled BrowserPool with pre-warm, real br
   const counts: Record<string, unknown> = {};
   /** When each reconcile of the pool started (epoch ms), from the operator's hook. */
   const reconciles: number[] = [];
+  /** The operator's reads of the gateways, in the rounds each status is computed from. */
+  const reads = new ReadRoundRecorder(httpSessionReader());
 
   const describePool = (): string => JSON.stringify({
     status: recorder.pool()?.status, pods: recorder.livePods().map((p) => [p.metadata?.name, p.metadata?.annotations?.['browser.composer-mcp.io/draining-since'] ? 'Draining' : 'Serving']),
@@ -103,7 +105,7 @@ describe('two server replicas, one autoscaled BrowserPool with pre-warm, real br
     // The operator as deployed (production planner timings), reading the replicas' queue depth from their /metrics.
     const servers = serverPods(ns.name, replicas);
     operator = await startTestOperator(kc, {
-      namespace: ns.name, planOptions: {}, demand: httpDemandReader({ serverPods: () => servers }),
+      namespace: ns.name, planOptions: {}, demand: httpDemandReader({ serverPods: () => servers }), sessions: reads,
       onReconcile: (key, durationMs) => {
         if (key === `${ns.name}/${POOL}`) reconciles.push(Date.now() - durationMs);
       },
@@ -221,18 +223,64 @@ describe('two server replicas, one autoscaled BrowserPool with pre-warm, real br
     expect(summary.samples).to.be.greaterThan(100);
     for (const [browser, seen] of Object.entries(summary.maxContextsPerBrowser)) expect(seen.contexts, browser).to.be.at.most(seen.cap);
     expect(Math.max(...Object.values(summary.maxContextsPerBrowser).map((s) => s.contexts)), 'some browser was filled to its cap').to.equal(3);
-    // The pool status never held more sessions than calls were in flight (allowing for the status lagging its reads):
-    // an over-report is a phantom unless a status within STATUS_LAG_MS after it is back within the calls in flight.
-    // (A burst of statuses over-reporting by one or two for a moment was seen once on a loaded machine, corrected at
-    // once; the gateways' own counts, sampled throughout, never were. What scales the pool is a status that stays.)
-    const sessionsOf = (s: { sessions: Record<string, number> }) => Object.values(s.sessions).reduce((a, b) => a + b, 0);
-    const overReports = recorder.statuses.filter((s) => sessionsOf(s) > ledger.maxInFlightSince(s.at - STATUS_LAG_MS));
-    const phantom = overReports.filter((s) => !recorder.statuses.some((later) => later.at > s.at && later.at <= s.at + STATUS_LAG_MS && sessionsOf(later) <= ledger.maxInFlightSince(later.at - STATUS_LAG_MS)));
-    counts['statusOverReportsCorrected'] = overReports.length - phantom.length;
-    expect(phantom.map((s) => ({ at: s.at, sessions: s.sessions })), 'statuses with more sessions than calls in flight, not corrected within the lag').to.deep.equal([]);
+    // Every status the operator wrote sums its browsers' sessions from one round of gateway reads (asked together),
+    // and no more than the calls that could hold a lease while that round was read: those started by its last answer,
+    // less those answered LEASE_TAIL_MS before its first ask (a lease outlives its call's answer by its context's
+    // close, ADR 29; the gateway sampler's bound). No tolerance for a status corrected later: the autoscaler acts on
+    // every status it computes. (Reads of different moments summed counted a lease that moved between browsers twice.)
+    const audit = auditStatuses(recorder.statuses, reads, ledger);
+    counts['statusAudit'] = audit.figures;
+    expect(audit.unattributed.slice(0, 5), 'statuses whose sessions no single round of reads gave').to.deep.equal([]);
+    expect(audit.overReports.slice(0, 5), 'statuses with more sessions than calls could hold while their reads were taken').to.deep.equal([]);
     expect(summary.quietSamplesWithWarm, 'warm contexts were there while nothing was leased').to.be.greaterThan(0);
     expect(ledger.failed, JSON.stringify(ledger.failed.slice(0, 5))).to.deep.equal([]);
     counts['statusSessionsMax'] = Math.max(...recorder.statuses.map((s) => Object.values(s.sessions).reduce((a, b) => a + b, 0)));
     counts['inFlightMax'] = ledger.maxInFlightSince(0);
   });
 });
+
+/** A status checked against the round of reads it was computed from. */
+interface StatusAudit {
+  unattributed: Array<{ at: number; sessions: Record<string, number>; recentRounds: unknown[] }>;
+  overReports: Array<{ at: number; sessions: Record<string, number>; bound: number; inFlight: number; round: unknown }>;
+  figures: {
+    statuses: number; withSessions: number; rounds: number; maxRoundMs: number; aboveInFlightWithinLeaseTail: number; maxAboveInFlight: number;
+    /** Statuses above the most calls in flight at once in the 10 s before them (the check this audit replaced). */
+    aboveMaxInFlightOf10s: number;
+  };
+}
+
+function describeRound(r: ReadRound): unknown {
+  return { askedAt: r.askedAt, ms: r.answeredAt - r.askedAt, loads: Object.fromEntries(r.loads) };
+}
+
+/** Checks every recorded status that reports sessions against the round of gateway reads it came from. */
+function auditStatuses(statuses: readonly RecordedStatus[], reads: ReadRoundRecorder, ledger: CallLedger): StatusAudit {
+  const audit: StatusAudit = {
+    unattributed: [], overReports: [],
+    figures: {
+      statuses: statuses.length, withSessions: 0, rounds: reads.rounds.length, maxRoundMs: 0, aboveInFlightWithinLeaseTail: 0, maxAboveInFlight: 0,
+      aboveMaxInFlightOf10s: 0,
+    },
+  };
+  for (const r of reads.rounds) audit.figures.maxRoundMs = Math.max(audit.figures.maxRoundMs, r.answeredAt - r.askedAt);
+  for (const s of statuses) {
+    const sum = Object.values(s.sessions).reduce((a, b) => a + b, 0);
+    if (sum === 0) continue;
+    audit.figures.withSessions++;
+    if (sum > ledger.maxInFlightSince(s.at - 10_000)) audit.figures.aboveMaxInFlightOf10s++;
+    const round = reads.roundOf(s);
+    if (!round) {
+      audit.unattributed.push({ at: s.at, sessions: s.sessions, recentRounds: reads.rounds.filter((r) => r.answeredAt <= s.at).slice(-4).map(describeRound) });
+      continue;
+    }
+    const bound = ledger.startedBy(round.answeredAt) - ledger.finishedBy(round.askedAt - LEASE_TAIL_MS);
+    const inFlight = ledger.startedBy(round.answeredAt) - ledger.finishedBy(round.askedAt);
+    if (sum > bound) audit.overReports.push({ at: s.at, sessions: s.sessions, bound, inFlight, round: describeRound(round) });
+    else if (sum > inFlight) {
+      audit.figures.aboveInFlightWithinLeaseTail++;
+      audit.figures.maxAboveInFlight = Math.max(audit.figures.maxAboveInFlight, sum - inFlight);
+    }
+  }
+  return audit;
+}

@@ -29,7 +29,7 @@ export class GatewayMetrics {
     this.define('cdp_gateway_websocket_connections_total', 'CDP WebSocket clients connected to the multiplexer.', 'counter');
     this.define('cdp_gateway_websockets_open', 'CDP WebSocket clients connected now.', 'gauge');
     this.define('cdp_gateway_cdp_refused_total', 'CDP commands of clients the gateway refused, by kind (capacity, policy, session, ownership, malformed).', 'counter');
-    this.define('cdp_gateway_clients_dropped_total', 'CDP clients the gateway disconnected, by reason (slow-client, browser-gone).', 'counter');
+    this.define('cdp_gateway_clients_dropped_total', 'CDP clients the gateway disconnected, by reason (slow-client, browser-gone, unresponsive: answered no ping within the ping timeout).', 'counter');
     this.define('cdp_gateway_oversized_messages_total', 'Messages from Chromium above the routing size limit (dropped; the client got an error).', 'counter');
     this.define('cdp_gateway_egress_refused_total', 'Browser connections the egress proxy refused, by kind (http, connect, upgrade) and reason.', 'counter');
     this.define('cdp_gateway_renderers_killed_total', 'Renderer processes the gateway killed, by reason (memory).', 'counter');

@@ -9,6 +9,8 @@ import type { GatewayMetrics } from './gateway-metrics.ts';
 import { isSafeAuthority } from './public-authority.ts';
 import { watchTokenFile } from './token-file.ts';
 import { LogThrottle } from './log-throttle.ts';
+import { ClientHeartbeat } from './client-heartbeat.ts';
+import { DEFAULT_LIVENESS } from './client-liveness.ts';
 
 /** How a gateway is started. */
 export interface GatewayOptions {
@@ -26,6 +28,10 @@ export interface GatewayOptions {
   tokenPollIntervalMs?: number;
   /** Largest CDP message a client may send; default 64 MiB. */
   maxMessageBytes?: number;
+  /** Period of the WebSocket pings to every client; default 5000 ms, 0 = off (client-liveness.ts). */
+  pingIntervalMs?: number;
+  /** A client that answers no ping and sends nothing for this long is disconnected as hung; default 15000 ms. */
+  pingTimeoutMs?: number;
   metrics: GatewayMetrics;
   logger?: Logger;
 }
@@ -99,6 +105,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { browser, metrics } = options;
   const healthTimeoutMs = options.healthTimeoutMs ?? 2000;
   const startedAt = Date.now();
+  // Throws on unusable settings before anything is started.
+  const heartbeat = new ClientHeartbeat({
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULT_LIVENESS.pingIntervalMs,
+    pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_LIVENESS.pingTimeoutMs,
+  });
 
   const tokens = await watchTokenFile(options.tokenFile, {
     logger,
@@ -261,21 +272,48 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.inc('cdp_gateway_websockets_open');
       const raw = ws as WebSocket & { _socket?: { setNoDelay?(v: boolean): void } };
       raw._socket?.setNoDelay?.(true);
+      // A hung client (stopped, its event loop blocked) answers no ping; while connected it would hold every request
+      // paused at its Fetch interception, of every client's pages. Disconnecting it detaches its sessions, and
+      // Chromium lets those requests go on down the chain (ADR 31).
+      const liveness = heartbeat.track({
+        ping: () => {
+          if (ws.readyState === ws.OPEN) ws.ping();
+        },
+        hung: (silentForMs) => {
+          metrics.inc('cdp_gateway_clients_dropped_total', { reason: 'unresponsive' });
+          logger.warn('Disconnected a CDP client that answered no ping: its sessions are detached, so requests it held paused go on', {
+            silentMs: Math.round(silentForMs), remote: req.socket.remoteAddress,
+          });
+          ws.terminate();
+          void client.disconnect();
+        },
+      });
       const client = browser.mux.connect({
         send: (text) => {
           if (ws.readyState === ws.OPEN) ws.send(text);
         },
         bufferedAmount: () => ws.bufferedAmount,
-        pause: () => ws.pause(),
-        resume: () => ws.resume(),
+        pause: () => {
+          ws.pause();
+          liveness.paused();
+        },
+        resume: () => {
+          ws.resume();
+          liveness.resumed();
+        },
         close: (code, reason) => {
           ws.close(code, reason);
           setTimeout(() => ws.terminate(), 1000).unref();
         },
       });
-      ws.on('message', (data, isBinary) => client.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
+      ws.on('pong', () => liveness.heard());
+      ws.on('message', (data, isBinary) => {
+        liveness.heard();
+        client.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
+      });
       ws.on('error', (error) => logger.debug('CDP client WebSocket error', { error: error.message }));
       ws.once('close', () => {
+        liveness.untrack();
         sockets.delete(ws);
         metrics.inc('cdp_gateway_websockets_open', {}, -1);
         void client.disconnect();
@@ -304,11 +342,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   } catch (error) {
     tokens.close();
+    heartbeat.close();
     throw new Error(`Could not listen on ${authority(options.listenHost, options.listenPort)}: ${(error as Error).message}; choose another GATEWAY_LISTEN_HOST/GATEWAY_PORT`, { cause: error });
   }
   const port = listeningPort();
   const url = `http://${authority(displayHost(options.listenHost), port)}`;
-  logger.info('Started CDP gateway', { url, browserPid: browser.pid, maxContexts: browser.mux.load().maxContexts });
+  logger.info('Started CDP gateway', {
+    url, browserPid: browser.pid, maxContexts: browser.mux.load().maxContexts,
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULT_LIVENESS.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_LIVENESS.pingTimeoutMs,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -318,6 +360,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close: () => {
       closing ??= (async () => {
         tokens.close();
+        heartbeat.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const ws of sockets) ws.terminate();
         server.closeAllConnections();

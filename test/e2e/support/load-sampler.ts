@@ -42,6 +42,11 @@ export interface SamplerSummary {
    * time, so not an invariant: a diagnosis of contexts counted as leased that no lease holds).
    */
   leasedAboveRouterBusy: number;
+  /**
+   * Samples where the gateways reported more leased contexts than calls were in flight during the sample (within the
+   * bound: leases of calls answered less than LEASE_TAIL_MS before, their contexts not closed yet).
+   */
+  leasedAboveInFlight: number;
   /** Samples taken while no call was in flight, and how many of them showed warm contexts (pre-warm is on). */
   quietSamples: number;
   quietSamplesWithWarm: number;
@@ -81,7 +86,7 @@ export class LoadSampler {
   readonly #ledger: CallLedger;
   readonly #intervalMs: number;
   readonly #summary: SamplerSummary = {
-    samples: 0, unreadable: 0, maxContextsPerBrowser: {}, maxLeased: 0, maxRouterBusy: 0, maxQueued: 0, leasedAboveRouterBusy: 0, quietSamples: 0, quietSamplesWithWarm: 0,
+    samples: 0, unreadable: 0, maxContextsPerBrowser: {}, maxLeased: 0, maxRouterBusy: 0, maxQueued: 0, leasedAboveRouterBusy: 0, leasedAboveInFlight: 0, quietSamples: 0, quietSamplesWithWarm: 0,
   };
   #running = false;
   #loop: Promise<void> = Promise.resolve();
@@ -111,7 +116,8 @@ export class LoadSampler {
   async sample(): Promise<GatewaySample[]> {
     // A lease outlives its call's answer by its context's close (ADR 29): calls that answered within the last
     // LEASE_TAIL_MS may still hold theirs. One held longer after its answer is a phantom.
-    const finishedBefore = this.#ledger.finishedBy(Date.now() - LEASE_TAIL_MS);
+    const sampledAt = Date.now();
+    const finishedBefore = this.#ledger.finishedBy(sampledAt - LEASE_TAIL_MS);
     const browsers = this.#targets.browsers().filter((b) => b.endpoint);
     const auth = { authorization: `Bearer ${this.#targets.token}` };
     const [gateways, routers] = await Promise.all([
@@ -141,6 +147,7 @@ export class LoadSampler {
     }
     const leased = read.reduce((n, g) => n + g.leased, 0);
     sum.maxLeased = Math.max(sum.maxLeased, leased);
+    if (leased > startedAfter - this.#ledger.finishedBy(sampledAt)) sum.leasedAboveInFlight++;
     if (leased > bound) {
       this.violations.push({ at, what: `phantom sessions at the gateways: ${leased} leased (${JSON.stringify(read.map((g) => [g.browser, g.leased, g.warm]))}) while at most ${bound} calls were in flight` });
     }

@@ -32,6 +32,9 @@ export class CallLedger {
   /** When each call finished (epoch ms, in order), and how many older ones were dropped to bound memory. */
   readonly #finishedAt: number[] = [];
   #finishedDropped = 0;
+  /** When each call started (epoch ms, in order), and how many older ones were dropped. */
+  readonly #startedAt: number[] = [];
+  #startedDropped = 0;
 
   /** Calls in flight now. */
   get inFlight(): number {
@@ -40,14 +43,12 @@ export class CallLedger {
 
   /** How many calls had finished at `at` (epoch ms) or before. */
   finishedBy(at: number): number {
-    let lo = 0;
-    let hi = this.#finishedAt.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#finishedAt[mid]! <= at) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.#finishedDropped + lo;
+    return this.#finishedDropped + countUpTo(this.#finishedAt, at);
+  }
+
+  /** How many calls had started at `at` (epoch ms) or before. */
+  startedBy(at: number): number {
+    return this.#startedDropped + countUpTo(this.#startedAt, at);
   }
 
   /** The most calls in flight at once since `since` (epoch ms), including the count at `since`. */
@@ -64,6 +65,8 @@ export class CallLedger {
   /** Makes `call` with `client`, counting it; a tool error or a thrown error counts as failed. */
   async call(client: Client, call: BrowserCall): Promise<CallToolResult | undefined> {
     this.started++;
+    this.#startedAt.push(Date.now());
+    if (this.#startedAt.length > 100_000) this.#startedDropped += this.#startedAt.splice(0, 50_000).length;
     this.#mark();
     try {
       const result = (await client.callTool({ name: call.tool, arguments: call.args }, undefined, { timeout: 300_000 })) as CallToolResult;
@@ -88,6 +91,18 @@ export class CallLedger {
     this.#inFlight.push({ at: Date.now(), inFlight: this.inFlight });
     if (this.#inFlight.length > 100_000) this.#inFlight.splice(0, 50_000);
   }
+}
+
+/** How many of the ascending `times` are at or before `at`. */
+function countUpTo(times: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A user who opens and previews one composition after another while active, each call as soon as the last answered. */

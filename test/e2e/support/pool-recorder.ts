@@ -21,6 +21,8 @@ export interface RecordedStatus {
   /** Sessions the status reports per browser (its gateways' leased contexts, as the operator last read them). */
   sessions: Record<string, number>;
   states: Record<string, string>;
+  /** Each browser's gateway endpoint. */
+  endpoints: Record<string, string>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class PoolRecorder {
         desiredReplicas: status?.desiredReplicas,
         sessions: Object.fromEntries((status?.browsers ?? []).map((b) => [b.name, b.sessions])),
         states: Object.fromEntries((status?.browsers ?? []).map((b) => [b.name, b.state])),
+        endpoints: Object.fromEntries((status?.browsers ?? []).map((b) => [b.name, b.endpoint])),
       });
     });
   }

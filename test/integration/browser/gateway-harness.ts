@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { startBrowserHost, type BrowserHost, type BrowserHostOptions } from '#browser/browser-host.ts';
-import { startGateway, type Gateway } from '#browser/gateway/gateway.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '#browser/gateway/gateway.ts';
 import { GatewayMetrics } from '#browser/gateway/gateway-metrics.ts';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { makeTestRoot, pidAlive, processesInGroup, processesMentioning, SecretVolume } from './browser-test-kit.ts';
@@ -23,6 +23,7 @@ export interface GatewayPair {
 /** Starts Chromium (pipe, egress proxy) and its gateway on 127.0.0.1 under a fresh root. */
 export async function startPair(prefix: string, token: string, options: {
   healthTimeoutMs?: number; allowedOrigins?: string[]; maxContexts?: number; logger?: Logger; host?: Partial<BrowserHostOptions>;
+  gateway?: Pick<GatewayOptions, 'pingIntervalMs' | 'pingTimeoutMs'>;
 } = {}): Promise<GatewayPair> {
   const root = await makeTestRoot(prefix);
   const volume = new SecretVolume(join(root, 'cdp-token'));
@@ -33,7 +34,7 @@ export async function startPair(prefix: string, token: string, options: {
     allowedOrigins: options.allowedOrigins ?? [], maxContexts: options.maxContexts ?? 4, rootDir: root, metrics, logger, ...options.host,
   });
   const gateway = await startGateway({
-    listenHost: '127.0.0.1', listenPort: 0, browser: host, tokenFile: volume.file, healthTimeoutMs: options.healthTimeoutMs ?? 2000, tokenPollIntervalMs: 500, metrics, logger,
+    listenHost: '127.0.0.1', listenPort: 0, browser: host, tokenFile: volume.file, healthTimeoutMs: options.healthTimeoutMs ?? 2000, tokenPollIntervalMs: 500, metrics, logger, ...options.gateway,
   });
   return {
     root, volume, host, gateway, auth: { Authorization: `Bearer ${token}` },

@@ -1,16 +1,15 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { pngSize } from '#server/composer/session/page-capture.ts';
 import { DOM_READ_LIMITS } from '#server/composer/session/visit-composition.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { APP_SCRIPTS } from '#support/hostile/hostile-compositions.ts';
 import { pdfText } from '#support/pdf/pdf-text.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'bounded-work-secret-0123456789abcdef';
 const DEADLINE_MS = 4_000;
@@ -21,7 +20,7 @@ const preview = asTool(previewCompositionTool);
 describe('browser work is bounded: a lease deadline, capture limits, crashed renderers', function () {
   this.timeout(90_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
   /** The router with a lease deadline of `deadlineMs` for every lease taken through it. */
@@ -33,22 +32,14 @@ describe('browser work is bounded: a lease deadline, capture limits, crashed ren
   };
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, leasesAllowOnlyStandinOrigins: true, router: { healthIntervalMs: 2_000 } });
+    ({ standin, router, settings } = started);
   });
   afterEach(() => {
     standin.setAppScript(undefined);
     standin.resetFaults();
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
 
   it('a page spinning in while(true){} frees its lease and browser slot at the deadline, and the browser serves the next call', async () => {
     const uid = await normalUid();

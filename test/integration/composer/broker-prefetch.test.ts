@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, startStandinWithLocalBrowsers, type StandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'broker-prefetch-secret-0123456789abcdef';
 const SIGN_IN_LATENCY_MS = 700;
@@ -22,23 +21,15 @@ const preview = previewCompositionTool as unknown as ToolDefinition<ComposerServ
 describe('the sign-in check and the read are made while the page loads (real Chromium, the broker, the stand-in)', function () {
   this.timeout(90_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
   let router: BrowserRouter;
   let settings: ComposerSettings;
+  let started: StandinWithLocalBrowsers | undefined;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, leasesAllowOnlyStandinOrigins: true });
+    ({ standin, router, settings } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
 
   /** The platform calls of one open: its sign-in check and its read, as the stand-in received them. */
   const callsOf = async (tool: ToolDefinition<ComposerServices>, uid: string) => {

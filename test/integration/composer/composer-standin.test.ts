@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { quietLogger, standinToken } from './composer-fixtures.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { standinToken, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'standin-contract-secret-0123456789';
 
@@ -17,22 +16,14 @@ describe('Composer stand-in keeps the composer.md contract', function () {
   this.timeout(60_000);
   let standin: ComposerStandin;
   let token: string;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET, tokens: ['listed-token-123'] });
-    token = await standinToken(SECRET);
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 0 });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, tokens: ['listed-token-123'], router: { prewarmPerBrowser: 0 } });
+    ({ standin, token, router } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
   afterEach(() => standin.resetFaults());
 
   const upload = async (body: FormData, headers: Record<string, string>) =>

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { pngSize } from '#server/composer/session/page-capture.ts';
 import { getCompositionTool } from '#server/tools/get-composition.ts';
@@ -10,8 +9,8 @@ import { saveCompositionTool } from '#server/tools/save-composition.ts';
 import { statusTool } from '#server/tools/status.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quickStorageClient, standinSettings, standinToken, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'composer-tools-test-secret-0123456789';
 const asTool = (tool: unknown) => tool as ToolDefinition<ComposerServices>;
@@ -25,13 +24,13 @@ describe('Composer tools against the stand-in and real browsers', function () {
   this.timeout(60_000);
   let standin: ComposerStandin;
   let token: string;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
 
   const services = (overrides: Partial<ComposerSettings> = {}, parts: Partial<ComposerServices> = {}): ComposerServices => {
     const s = { ...settings, ...overrides };
-    return composerServices({ settings: s, storage: new HttpStorageClient(s, { timeoutMs: 3_000, minRetryDelayMs: 10, maxRetryDelayMs: 50 }), browsers: router, ...parts });
+    return composerServices({ settings: s, storage: quickStorageClient(s), browsers: router, ...parts });
   };
 
   const saved = async (doc = everyWidgetComposition()) => {
@@ -41,18 +40,10 @@ describe('Composer tools against the stand-in and real browsers', function () {
   };
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    token = await standinToken(SECRET);
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, router: { healthIntervalMs: 2_000 } });
+    ({ standin, token, router } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
   beforeEach(() => {
     standin.resetFaults();
     settings = standinSettings(standin, token);

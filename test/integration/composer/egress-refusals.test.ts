@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { resolvePageSettings } from '#server/composer/session/page-settings.ts';
 import { visitComposition } from '#server/composer/session/visit-composition.ts';
@@ -8,8 +6,8 @@ import { ComposerError } from '#server/composer/composer-error.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, type OneLocalBrowser, startOneLocalBrowser, startStandinWithSettings } from './composer-fixtures.ts';
 
 const SECRET = 'egress-refusal-secret-0123456789abcdef';
 const READY_TIMEOUT_MS = 10_000;
@@ -25,28 +23,23 @@ describe('a browser pool that may not reach an origin the Composer needs', funct
   let standin: ComposerStandin;
   let settings: ComposerSettings;
   let uid: string;
-  const pools: Array<{ source: LocalEndpointSource; router: BrowserRouter }> = [];
+  const pools: OneLocalBrowser[] = [];
 
   /** A router over one local browser whose proxy admits only `allowed`. */
   const pool = async (allowed: string[]) => {
-    const source = new LocalEndpointSource({ browsers: 1, allowedOrigins: allowed, logger: quietLogger() });
-    const router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    pools.push({ source, router });
-    await source.start();
-    await router.start();
-    return router;
+    const browser = await startOneLocalBrowser(allowed, { allowedOrigins: [standin.appUrl, standin.apiUrl] });
+    pools.push(browser);
+    return browser.router;
   };
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = { ...standinSettings(standin, await standinToken(SECRET)), page: { readyTimeoutMs: READY_TIMEOUT_MS } } as ComposerSettings;
+    const started = await startStandinWithSettings({ jwtSecret: SECRET });
+    standin = started.standin;
+    settings = { ...started.settings, page: { readyTimeoutMs: READY_TIMEOUT_MS } } as ComposerSettings;
     uid = (await new HttpStorageClient(settings).upload(everyWidgetComposition('Bloqueada'))).uid;
   });
   after(async () => {
-    for (const { source, router } of pools) {
-      await router.stop();
-      await source.stop();
-    }
+    for (const browser of pools) await browser.stop();
     await standin?.stop();
   });
 

@@ -1,21 +1,19 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { StaticEndpointSource } from '#server/browsers/static-source.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { BrowserLease, BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
+import { recordRequests, startLocalHttpServer, type LocalHttpServer } from '#support/local-http-server.ts';
 import { credentialThiefComposition, credentialThiefScript, STOLEN_SELECTOR } from '#support/hostile/hostile-compositions.ts';
 import { pdfText } from '#support/pdf/pdf-text.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger } from './composer-fixtures.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const JWT_SECRET = 'hostile-test-secret-0123456789abcdef';
 const asTool = (tool: unknown) => tool as ToolDefinition<ComposerServices>;
@@ -63,8 +61,9 @@ describe('a hostile composition in open and preview: the Composer credentials ne
   let standin: ComposerStandin;
   let canaries: Canaries;
   let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
-  let listener: Server;
+  let listener: LocalHttpServer | undefined;
   let listenerUrl: string;
   const listenerHits: string[] = [];
   let settings: ComposerSettings;
@@ -79,26 +78,15 @@ describe('a hostile composition in open and preview: the Composer credentials ne
     });
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
     canaries = await makeCanaries(JWT_SECRET);
-    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: canaries.token, projectKey: canaries.projectKey, connectorUid: 'connector-1', apiEnv: 'prd' };
-    listener = createServer((req, res) => {
-      listenerHits.push(`${req.method} ${req.url}`);
-      res.end('ok');
-    }).listen(0, '127.0.0.1');
-    await once(listener, 'listening');
-    listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: JWT_SECRET, credentials: { accessToken: canaries.token, projectKey: canaries.projectKey }, leasesAllowOnlyStandinOrigins: true, router: { healthIntervalMs: 2_000 } });
+    ({ standin, source, router, settings } = started);
+    listener = await startLocalHttpServer(recordRequests(listenerHits));
+    listenerUrl = listener.url;
   });
   afterEach(() => standin.setAppScript(undefined));
   after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-    listener?.closeAllConnections();
+    await started?.stop();
     listener?.close();
   });
 

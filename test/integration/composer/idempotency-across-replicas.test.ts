@@ -1,36 +1,15 @@
 import { expect } from 'chai';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { createTestNamespace, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
-import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { IdempotentReplicas, type IdempotentReplica } from '#support/idempotent-replicas.ts';
 import { contentIdempotencyKey } from '#server/composer/storage/idempotency-key.ts';
 import { IDEMPOTENCY_LABELS, idempotencyObjectName, KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
-import { ComposerError } from '#server/composer/composer-error.ts';
 import type { ComposerSettings } from '#server/tools/services.ts';
-import { quietLogger, standinToken } from './composer-fixtures.ts';
+import { composerErrorFrom as toolError, oneTextWidgetComposition as composition, startStandinWithSettings } from './composer-fixtures.ts';
 
 const JWT_SECRET = 'standin-idempotency-secret-0123456789';
 const STALE_MS = 60_000;
-
-function composition(title: string): Record<string, unknown> {
-  return {
-    version: '1.1',
-    metadata: { title, description: '', thumb: null, tags: [] },
-    interface: { content_language: 'pt_br', index_option: 'buttons', font_family: 'Lato', show_summary: 'disabled', finish_btn: 'disabled' },
-    structure: [{ id: 'b3f5a7c0-0000-11ef-8000-000000000001', type: 'text-1', content_title: null, background_color: '#FFFFFF', padding_top: 0, padding_bottom: 0, dam_assets: [], content: `<p>${title}</p>` }],
-    assets: [],
-  };
-}
-
-async function toolError(promise: Promise<unknown>): Promise<ComposerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(ComposerError);
-    return error as ComposerError;
-  }
-  return expect.fail('expected a ComposerError');
-}
 
 describe('exactly-once saves across replicas with the Kubernetes idempotency store (real apiserver, Composer stand-in)', function () {
   this.timeout(60_000);
@@ -40,17 +19,17 @@ describe('exactly-once saves across replicas with the Kubernetes idempotency sto
   let standin: ComposerStandin;
   let settings: ComposerSettings;
   let run = 0;
-  const stores: KubernetesIdempotencyStore[] = [];
+  let replicas: IdempotentReplicas;
 
   before(async () => {
     kc = sharedKubeConfig();
     core = kc.makeApiClient(CoreV1Api);
     ns = await createTestNamespace(kc, 'idem');
-    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
-    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: await standinToken(JWT_SECRET), projectKey: 'project-key-1', connectorUid: 'connector-1', apiEnv: 'prd' };
+    ({ standin, settings } = await startStandinWithSettings({ jwtSecret: JWT_SECRET }));
+    replicas = new IdempotentReplicas(kc, settings);
   });
   after(async () => {
-    for (const store of stores) await store.stop();
+    await replicas?.stopAll();
     await standin?.stop();
     await ns?.remove();
   });
@@ -60,11 +39,12 @@ describe('exactly-once saves across replicas with the Kubernetes idempotency sto
   });
 
   /** A "replica": its own store instance (own claims, own local cache) and storage client, sharing the namespace. */
-  function replica(options: { claimWaitMs?: number; retries?: number; now?: () => number; ttlMs?: number; uploadTimeoutMs?: number } = {}): { store: KubernetesIdempotencyStore; client: HttpStorageClient } {
-    const store = new KubernetesIdempotencyStore({ kubeConfig: kc, namespace: ns.name, staleAfterMs: STALE_MS, sweepIntervalMs: 0, logger: quietLogger(), ...(options.now ? { now: options.now } : {}), ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}) });
-    stores.push(store);
-    const client = new HttpStorageClient(settings, { idempotencyStore: store, minRetryDelayMs: 10, maxRetryDelayMs: 50, claimPollMs: 50, logger: quietLogger(), ...(options.claimWaitMs ? { claimWaitMs: options.claimWaitMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}), ...(options.uploadTimeoutMs ? { uploadTimeoutMs: options.uploadTimeoutMs } : {}) });
-    return { store, client };
+  function replica(options: { claimWaitMs?: number; retries?: number; now?: () => number; ttlMs?: number; uploadTimeoutMs?: number } = {}): IdempotentReplica {
+    return replicas.make(
+      ns.name,
+      { staleAfterMs: STALE_MS, ...(options.now ? { now: options.now } : {}), ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}) },
+      { claimPollMs: 50, ...(options.claimWaitMs ? { claimWaitMs: options.claimWaitMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}), ...(options.uploadTimeoutMs ? { uploadTimeoutMs: options.uploadTimeoutMs } : {}) },
+    );
   }
   const scoped = (key: string) => `${settings.apiUrl}\n${settings.connectorUid}\n${key}`;
   const storedWithTitle = (title: string) => standin.compositions().filter((c) => (JSON.parse(c.content) as { metadata: { title: string } }).metadata.title === title);

@@ -2,36 +2,14 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { createTestNamespace, eventually, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
-import { HttpStorageClient } from '#server/composer/storage-client.ts';
+import { IdempotentReplicas, type ReplicaStoreOptions } from '#support/idempotent-replicas.ts';
 import { IdempotencyStoreFullError } from '#server/composer/storage/idempotency-store.ts';
-import { IDEMPOTENCY_LABELS, KubernetesIdempotencyStore } from '#server/composer/storage/kubernetes-idempotency-store.ts';
-import { ComposerError } from '#server/composer/composer-error.ts';
-import type { ComposerSettings } from '#server/tools/services.ts';
-import { quietLogger, standinToken } from './composer-fixtures.ts';
+import { IDEMPOTENCY_LABELS } from '#server/composer/storage/kubernetes-idempotency-store.ts';
+import { composerErrorFrom as failure, oneTextWidgetComposition as composition, startStandinWithSettings } from './composer-fixtures.ts';
 
 const JWT_SECRET = 'standin-idempotency-cap-secret-0123456789';
-
-function composition(title: string): Record<string, unknown> {
-  return {
-    version: '1.1',
-    metadata: { title, description: '', thumb: null, tags: [] },
-    interface: { content_language: 'pt_br', index_option: 'buttons', font_family: 'Lato', show_summary: 'disabled', finish_btn: 'disabled' },
-    structure: [{ id: 'b3f5a7c0-0000-11ef-8000-000000000001', type: 'text-1', content_title: null, background_color: '#FFFFFF', padding_top: 0, padding_bottom: 0, dam_assets: [], content: `<p>${title}</p>` }],
-    assets: [],
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ComposerError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(ComposerError);
-    return error as ComposerError;
-  }
-  return expect.fail('expected a ComposerError');
-}
 
 /** A logger whose JSON lines the test reads. */
 function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
@@ -52,27 +30,23 @@ describe('the Kubernetes idempotency store is capped, with a clear error (real a
   let kc: KubeConfig;
   let core: CoreV1Api;
   let standin: ComposerStandin;
-  let settings: ComposerSettings;
   const namespaces: TestNamespace[] = [];
-  const stores: KubernetesIdempotencyStore[] = [];
+  let replicas: IdempotentReplicas;
 
   before(async () => {
     kc = sharedKubeConfig();
     core = kc.makeApiClient(CoreV1Api);
-    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
-    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: await standinToken(JWT_SECRET), projectKey: 'project-key-1', connectorUid: 'connector-1', apiEnv: 'prd' };
+    const started = await startStandinWithSettings({ jwtSecret: JWT_SECRET });
+    standin = started.standin;
+    replicas = new IdempotentReplicas(kc, started.settings);
   });
   after(async () => {
-    for (const store of stores) await store.stop();
+    await replicas?.stopAll();
     await standin?.stop();
     for (const ns of namespaces) await ns.remove();
   });
 
-  const replica = (namespace: string, options: Partial<ConstructorParameters<typeof KubernetesIdempotencyStore>[0]> = {}) => {
-    const store = new KubernetesIdempotencyStore({ kubeConfig: kc, namespace, staleAfterMs: 60_000, sweepIntervalMs: 0, logger: quietLogger(), ...options });
-    stores.push(store);
-    return { store, client: new HttpStorageClient(settings, { idempotencyStore: store, minRetryDelayMs: 10, maxRetryDelayMs: 50, logger: quietLogger() }) };
-  };
+  const replica = (namespace: string, options: ReplicaStoreOptions = {}) => replicas.make(namespace, options);
   const uploadsOf = (title: string) => standin.compositions().filter((c) => c.content.includes(`"title":"${title}"`)).length;
 
   it('refuses a new key at maxRecords on every replica, uploading nothing; recorded keys still answer; the sweep makes room', async () => {

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodedForms } from '#common/secret-encodings.ts';
 import { LeaseCredentials, type LeaseCredentialsOptions } from '#server/composer/broker/lease-credentials.ts';
 import { lookAlikeKey, lookAlikeToken } from '#server/composer/broker/look-alike.ts';
 import { parseApiCallRule } from '#server/composer/broker/read-only-policy.ts';
+import { startLocalHttpServer, type LocalHttpServer } from '#support/local-http-server.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyZWxheSJ9.cmVsYXktY2FuYXJ5LXNpZ25hdHVyZS0wMTIzNDU2Nzg5';
 const KEY = 'relay-canary-project-key-7731';
@@ -13,24 +14,20 @@ const UID = 'H4sIrelay+uid/=';
 
 describe('a read-only lease relays its allowed calls with the real credentials and scrubs the answers', function () {
   this.timeout(20_000);
-  let server: Server;
+  let server: LocalHttpServer | undefined;
   let apiUrl: string;
   const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders }> = [];
   let reply: (headers: IncomingHttpHeaders) => { status: number; headers?: Record<string, string>; body: string } = () => ({ status: 200, body: '{}' });
 
   before(async () => {
-    server = createServer((req, res) => {
+    server = await startLocalHttpServer((req, res) => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       const { status, headers, body } = reply(req.headers);
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    apiUrl = server.url;
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => server?.close());
   beforeEach(() => {
     seen.length = 0;
   });

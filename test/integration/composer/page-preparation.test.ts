@@ -1,14 +1,12 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { SharedAssetCache } from '#server/composer/session/asset-cache.ts';
 import { pagePreparer, takePreparedSession } from '#server/composer/session/page-preparation.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, startOneLocalBrowser, startStandinWithSettings } from './composer-fixtures.ts';
 
 const SECRET = 'page-preparation-secret-0123456789abcdef';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -25,20 +23,14 @@ describe('pages prepared ahead of their lease (real Chromium, the router\'s prep
   const stops: Array<() => Promise<void>> = [];
 
   const routerWith = async (preparePage: (context: import('playwright-core').BrowserContext, page: import('playwright-core').Page) => Promise<void>) => {
-    const source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    const router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], preparePage });
-    stops.push(async () => {
-      await router.stop();
-      await source.stop();
-    });
-    await source.start();
-    await router.start();
-    return router;
+    const origins = [standin.appUrl, standin.apiUrl];
+    const browser = await startOneLocalBrowser(origins, { allowedOrigins: origins, preparePage });
+    stops.push(browser.stop);
+    return browser.router;
   };
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
+    ({ standin, settings } = await startStandinWithSettings({ jwtSecret: SECRET }));
   });
   after(async () => {
     for (const stop of stops) await stop();

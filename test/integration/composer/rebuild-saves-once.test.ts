@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { buildCompositionTool } from '#server/tools/build-composition.ts';
 import { saveCompositionTool } from '#server/tools/save-composition.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { fullOutline } from '../../unit/composer/fixtures.ts';
-import { callTool, composerServices, errorOf, standinSettings, standinToken } from './composer-fixtures.ts';
+import { callTool, errorOf, startStandinForSaves } from './composer-fixtures.ts';
 
 const SECRET = 'rebuild-saves-once-secret-0123456789';
 const build = buildCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -22,13 +21,9 @@ describe('Rebuilding an outline and saving it again stores one composition (Comp
   let services: ComposerServices;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    const settings = standinSettings(standin, await standinToken(SECRET));
-    services = composerServices({ settings, storage: new HttpStorageClient(settings, { timeoutMs: 3_000, minRetryDelayMs: 10, maxRetryDelayMs: 50 }) });
+    ({ standin, services } = await startStandinForSaves(SECRET));
   });
-  after(async () => {
-    await standin?.stop();
-  });
+  after(() => standin?.stop());
 
   /** Builds with the tool, from the outline as a client would send it (fresh JSON each time), and saves the result without a key. */
   async function buildAndSave(outline: unknown): Promise<{ uid: string; created: boolean; idempotencyKey: string; composition: unknown }> {

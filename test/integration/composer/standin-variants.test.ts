@@ -1,14 +1,13 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { pngSize } from '#server/composer/session/page-capture.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin, type StandinRender } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin, StandinRender } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'standin-variants-secret-0123456789';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -46,7 +45,7 @@ const VARIANTS: Variant[] = [
 describe('browser tools against every Composer stand-in variant (real Chromium)', function () {
   this.timeout(120_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
 
@@ -61,18 +60,10 @@ describe('browser tools against every Composer stand-in variant (real Chromium)'
   };
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, router: { healthIntervalMs: 2_000 } });
+    ({ standin, router, settings } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
   afterEach(() => standin.resetFaults());
 
   for (const [index, variant] of VARIANTS.entries()) {

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
-import { ComposerError } from '#server/composer/composer-error.ts';
 import { toolErrorResult } from '#server/tools/tool-definition.ts';
 import { toolErrorFrom } from '#server/tools/tool-errors.ts';
+import { startLocalHttpServer, type LocalHttpServer } from '#support/local-http-server.ts';
+import { composerErrorFrom as failure } from './composer-fixtures.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlY2hvIn0.ZWNoby1jYW5hcnktc2lnbmF0dXJlLTAxMjM0NTY3ODk';
 const PROJECT_KEY = 'echo-canary-project-key-5521';
@@ -18,34 +16,20 @@ function leaks(text: string): string[] {
 
 describe('upstream answers that echo the request never carry the credentials into a tool error', function () {
   this.timeout(20_000);
-  let server: Server;
+  let server: LocalHttpServer | undefined;
   let apiUrl: string;
   let answer: (headers: Record<string, unknown>, url: string) => { status: number; body: string };
 
   before(async () => {
-    server = createServer((req, res) => {
+    server = await startLocalHttpServer((req, res) => {
       const { status, body } = answer(req.headers, req.url ?? '');
       res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    apiUrl = server.url;
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => server?.close());
 
   const client = () => new HttpStorageClient({ composerUrl: 'http://127.0.0.1:1', apiUrl, accessToken: TOKEN, projectKey: PROJECT_KEY, connectorUid: 'connector-1', apiEnv: 'prd' }, { retries: 0 });
-
-  async function failure(promise: Promise<unknown>): Promise<ComposerError> {
-    try {
-      await promise;
-    } catch (error) {
-      expect(error).to.be.instanceOf(ComposerError);
-      return error as ComposerError;
-    }
-    return expect.fail('expected a ComposerError');
-  }
 
   it('a 400 that echoes the request headers as JSON', async () => {
     answer = (headers) => ({ status: 400, body: JSON.stringify({ error: 'bad request', echo: headers }) });

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, standinSettings, standinToken } from './composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const JWT_SECRET = 'visit-report-secret-0123456789abcdef';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -46,27 +45,19 @@ interface Report {
 describe('open reports totals beside its bounded lists, the API calls it could not complete, and a stored non-composition as such', function () {
   this.timeout(90_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
-    settings = standinSettings(standin, await standinToken(JWT_SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: JWT_SECRET, leasesAllowOnlyStandinOrigins: true });
+    ({ standin, router, settings } = started);
   });
   afterEach(() => {
     standin.setAppScript(undefined);
     standin.resetFaults();
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
 
   const services = (over: Partial<ComposerSettings> = {}) => composerServices({ settings: { ...settings, ...over }, browsers: router });
 

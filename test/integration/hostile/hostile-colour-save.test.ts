@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { saveCompositionTool } from '#server/tools/save-composition.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { validateCompositionTool } from '#server/tools/validate-composition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
-import { callTool, composerServices, errorOf, standinSettings, standinToken } from '../composer/composer-fixtures.ts';
+import { callTool, errorOf, startStandinForSaves } from '../composer/composer-fixtures.ts';
 
 const SECRET = 'hostile-colour-save-secret-0123456789';
 const save = saveCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -50,13 +49,9 @@ describe('Colour fields take hex colours only: validate and save refuse CSS and 
   let services: ComposerServices;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    const settings = standinSettings(standin, await standinToken(SECRET));
-    services = composerServices({ settings, storage: new HttpStorageClient(settings, { timeoutMs: 3_000, minRetryDelayMs: 10, maxRetryDelayMs: 50 }) });
+    ({ standin, services } = await startStandinForSaves(SECRET));
   });
-  after(async () => {
-    await standin?.stop();
-  });
+  after(() => standin?.stop());
 
   /** The widget index of the first widget of `type` in everyWidgetComposition(). */
   const indexOf = (type: string) => (everyWidgetComposition()['structure'] as { type: string }[]).findIndex((w) => w.type === type);

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { saveCompositionTool } from '#server/tools/save-composition.ts';
 import type { ComposerServices } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import { validateCompositionTool } from '#server/tools/validate-composition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { HOSTILE_HTML } from '#support/fixtures/hostile-html.ts';
-import { callTool, composerServices, errorOf, standinSettings, standinToken } from '../composer/composer-fixtures.ts';
+import { callTool, errorOf, startStandinForSaves } from '../composer/composer-fixtures.ts';
 
 const SECRET = 'hostile-html-save-secret-0123456789';
 const save = saveCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -27,13 +26,9 @@ describe('Hostile HTML is refused by validate and save, and nothing is stored (C
   let services: ComposerServices;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    const settings = standinSettings(standin, await standinToken(SECRET));
-    services = composerServices({ settings, storage: new HttpStorageClient(settings, { timeoutMs: 3_000, minRetryDelayMs: 10, maxRetryDelayMs: 50 }) });
+    ({ standin, services } = await startStandinForSaves(SECRET));
   });
-  after(async () => {
-    await standin?.stop();
-  });
+  after(() => standin?.stop());
 
   const placements: { where: string; path: string; place: (doc: Record<string, unknown>, html: string) => void }[] = [
     { where: 'a text-1 content', path: '$.structure[1].content', place: (doc, html) => { (doc['structure'] as Record<string, unknown>[])[1]!['content'] = html; } },

@@ -1,16 +1,13 @@
 import { expect } from 'chai';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import type { BrowserLeaser, ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
-import { callTool, composerServices, errorOf, quietLogger } from '../composer/composer-fixtures.ts';
+import { recordRequests, startLocalHttpServer, type LocalHttpServer } from '#support/local-http-server.ts';
+import { callTool, composerServices, errorOf, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from '../composer/composer-fixtures.ts';
 
 const JWT_SECRET = 'red-team-content-secret-0123456789abcdef';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -38,34 +35,23 @@ describe('red team: content that attacks the page without script', function () {
   this.timeout(90_000);
   let standin: ComposerStandin;
   let canaries: Canaries;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
-  let listener: Server;
+  let listener: LocalHttpServer | undefined;
   let listenerUrl: string;
   const listenerHits: string[] = [];
   let settings: ComposerSettings;
   const dialogs: string[] = [];
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: JWT_SECRET });
     canaries = await makeCanaries(JWT_SECRET);
-    settings = { composerUrl: standin.appUrl, apiUrl: standin.apiUrl, accessToken: canaries.token, projectKey: canaries.projectKey, connectorUid: 'connector-1', apiEnv: 'prd' };
-    listener = createServer((req, res) => {
-      listenerHits.push(`${req.method} ${req.url}`);
-      res.end('ok');
-    }).listen(0, '127.0.0.1');
-    await once(listener, 'listening');
-    listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, allowedOrigins: [standin.appUrl, standin.apiUrl] });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: JWT_SECRET, credentials: { accessToken: canaries.token, projectKey: canaries.projectKey }, leasesAllowOnlyStandinOrigins: true });
+    ({ standin, router, settings } = started);
+    listener = await startLocalHttpServer(recordRequests(listenerHits));
+    listenerUrl = listener.url;
   });
   after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-    listener?.closeAllConnections();
+    await started?.stop();
     listener?.close();
   });
 

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { PNG } from 'pngjs';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
-import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, everyWidgetComposition, quietLogger, standinSettings, standinToken } from '../composer/composer-fixtures.ts';
+import type { ComposerStandin } from '#support/composer-standin/standin.ts';
+import { callTool, composerServices, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from '../composer/composer-fixtures.ts';
 
 const SECRET = 'red-team-early-capture-secret-0123456789';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
@@ -64,23 +63,15 @@ function changedAt(report: { consoleErrors: string[] }): number | undefined {
 describe('red team: a page that changes while a capture started early is taken (real Chromium)', function () {
   this.timeout(120_000);
   let standin: ComposerStandin;
-  let source: LocalEndpointSource;
+  let started: StandinWithLocalBrowsers | undefined;
   let router: BrowserRouter;
   let settings: ComposerSettings;
 
   before(async () => {
-    standin = await startComposerStandin({ jwtSecret: SECRET });
-    settings = standinSettings(standin, await standinToken(SECRET));
-    source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [standin.appUrl, standin.apiUrl], logger: quietLogger() });
-    router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser: 1, healthIntervalMs: 2_000 });
-    await source.start();
-    await router.start();
+    started = await startStandinWithLocalBrowsers({ jwtSecret: SECRET, router: { healthIntervalMs: 2_000 } });
+    ({ standin, router, settings } = started);
   });
-  after(async () => {
-    await router?.stop();
-    await source?.stop();
-    await standin?.stop();
-  });
+  after(() => started?.stop());
   afterEach(() => standin.setAppScript(undefined));
 
   const services = (page: Record<string, unknown>) => composerServices({ settings: { ...settings, page: { readyTimeoutMs: 8_000, ...page } } as ComposerSettings, storage: new HttpStorageClient(settings), browsers: router });

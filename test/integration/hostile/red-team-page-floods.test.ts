@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { standinServerEnv } from '#support/composer-standin/server-env.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { canaryLeaks, makeCanaries, type Canaries } from '#support/hostile/canaries.ts';
@@ -50,11 +51,7 @@ describe('red team: a page that floods the server with what it collects', functi
     canaries = await makeCanaries(JWT_SECRET);
     server = await startServerProcess({
       env: {
-        COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl,
-        COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
-        COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: canaries.token,
-        COMPOSER_MCP_COMPOSER__PROJECT_KEY: canaries.projectKey,
-        COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'connector-1',
+        ...standinServerEnv(standin, { accessToken: canaries.token, projectKey: canaries.projectKey }),
         COMPOSER_MCP_BROWSERS__SOURCE: 'local',
         COMPOSER_MCP_BROWSERS__LOCAL__COUNT: '1',
         // Room for the request flood on a loaded machine (10-19 s at load 7): the lesson of that test renders at 50 s.

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { standinServerEnv } from '#support/composer-standin/server-env.ts';
 import { startComposerStandin, type ComposerStandin } from '#support/composer-standin/standin.ts';
 import { createTestNamespace, sharedKubeConfig, type TestNamespace } from '#support/control-plane/kube-test-kit.ts';
 import { connectHttp, SAMPLE_OUTLINE, startServerProcess, type ServerProcess } from './server-harness.ts';
@@ -26,11 +27,7 @@ describe('exactly-once composer_save_composition across two server replicas (Kub
   before(async () => {
     standin = await startComposerStandin({ tokens: [TOKEN] });
     ns = await createTestNamespace(sharedKubeConfig(), 'idem-servers');
-    const env = {
-      COMPOSER_MCP_COMPOSER__COMPOSER_URL: standin.appUrl, COMPOSER_MCP_COMPOSER__API_URL: standin.apiUrl,
-      COMPOSER_MCP_COMPOSER__ACCESS_TOKEN: TOKEN, COMPOSER_MCP_COMPOSER__PROJECT_KEY: 'project-key-1', COMPOSER_MCP_COMPOSER__CONNECTOR_UID: 'connector-1',
-      COMPOSER_MCP_COMPOSER__IDEMPOTENCY__STORE: 'kubernetes', POD_NAMESPACE: ns.name,
-    };
+    const env = { ...standinServerEnv(standin, { accessToken: TOKEN }), COMPOSER_MCP_COMPOSER__IDEMPOTENCY__STORE: 'kubernetes', POD_NAMESPACE: ns.name };
     replicas = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
     clients = await Promise.all(replicas.map((r) => connectHttp(r.url)));
     const built = (await clients[0]!.callTool({ name: 'composer_build_composition', arguments: SAMPLE_OUTLINE })) as CallToolResult;

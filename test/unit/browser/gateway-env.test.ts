@@ -8,7 +8,7 @@ describe('gateway settings and routing', () => {
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3' })).to.deep.equal({
       listenHost: '10.1.2.3', listenPort: 9222, tokenFile: '/var/run/composer-mcp/cdp-token/token', healthTimeoutMs: 2000, allowedOrigins: [],
       maxSessionsPerBrowser: 4, rendererHeapMb: 512, rendererMemoryLimitMb: undefined, chromiumPath: undefined, chromiumArgs: [], chromiumSandbox: false,
-      rootDir: undefined,
+      rootDir: undefined, pingIntervalMs: 5000, pingTimeoutMs: 15000,
     });
     expect(parseGatewayEnv({}).listenHost).to.equal('0.0.0.0');
     expect(parseGatewayEnv({ POD_IP: '10.1.2.3', GATEWAY_LISTEN_HOST: '127.0.0.1', GATEWAY_PORT: '1234' })).to.include({ listenHost: '127.0.0.1', listenPort: 1234 });
@@ -29,6 +29,15 @@ describe('gateway settings and routing', () => {
     expect(() => parseGatewayEnv({ GATEWAY_PORT: 'http', GATEWAY_MAX_SESSIONS_PER_BROWSER: '0' }))
       .to.throw(/port: .*"http".*env GATEWAY_PORT[\s\S]*maxSessionsPerBrowser: .*env GATEWAY_MAX_SESSIONS_PER_BROWSER/);
     expect(parseGatewayEnv({}, ['--port=9333', '--listen-host', '127.0.0.2'])).to.include({ listenPort: 9333, listenHost: '127.0.0.2' });
+  });
+
+  it('pings clients every 5 s and drops one silent for 15 s by default; refuses a timeout under two intervals, saying what to change', () => {
+    expect(parseGatewayEnv({ GATEWAY_PING_INTERVAL_MS: '1000', GATEWAY_PING_TIMEOUT_MS: '2000' })).to.include({ pingIntervalMs: 1000, pingTimeoutMs: 2000 });
+    expect(parseGatewayEnv({ GATEWAY_PING_INTERVAL_MS: '0' }), 'the check off').to.include({ pingIntervalMs: 0, pingTimeoutMs: 15000 });
+    expect(() => parseGatewayEnv({ GATEWAY_PING_INTERVAL_MS: '10000' }))
+      .to.throw(/pingTimeoutMs: pingTimeoutMs \(15000\) must be at least twice pingIntervalMs \(10000\).*raise the timeout or shorten the interval/);
+    expect(() => parseGatewayEnv({ GATEWAY_PING_TIMEOUT_MS: '500' })).to.throw(/pingTimeoutMs: .*env GATEWAY_PING_TIMEOUT_MS/);
+    expect(() => parseGatewayEnv({ GATEWAY_PING_INTERVAL_MS: '-1' })).to.throw(/pingIntervalMs: .*env GATEWAY_PING_INTERVAL_MS/);
   });
 
   it('routes paths', () => {

@@ -17,6 +17,7 @@ import { poolMetricsOf, type PoolMetrics } from './pool-metrics.ts';
 import { validateSpec, type ResolvedPoolSpec } from './validate-spec.ts';
 import { fencedWriter, type KubeWriter } from './kube-writer.ts';
 import type { SessionReader } from './session-reader.ts';
+import { snapshotServes, type SessionSnapshot } from './session-snapshot.ts';
 import type { DemandReader } from './demand-reader.ts';
 import type { GatewayLoad } from '#common/gateway-status.ts';
 import { ANNOTATION_DRAIN_REASON, ANNOTATION_DRAINING_SINCE, poolLabels, tokenOf, tokenSecretName } from '#kube/api/v1alpha1/contract.ts';
@@ -57,7 +58,7 @@ export interface ReconcilerDeps {
   /** The operator's own pods, admitted by each pool's NetworkPolicy. */
   operator?: OperatorIdentity;
   planOptions?: PlanOptions;
-  /** How long a session count read from a gateway is reused (default 1000 ms). */
+  /** How long a pool's gateway loads, read together, are reused (default 1000 ms; see session-snapshot.ts). */
   sessionTtlMs?: number;
   /** Where pool figures, drains and deletions are counted (default: one PoolMetrics per process, global meter). */
   poolMetrics?: PoolMetrics;
@@ -116,7 +117,8 @@ export class BrowserPoolReconciler {
   readonly #deps: ReconcilerDeps;
   readonly #clock: Clock;
   readonly #memory = new Map<string, PoolMemory>();
-  readonly #sessionCache = new Map<string, { value: GatewayLoad | undefined; at: number }>();
+  /** Each pool's last round of gateway reads, by pool uid. */
+  readonly #sessionSnapshots = new Map<string, SessionSnapshot>();
   readonly #resolver: OriginResolver;
   /** Pods (by owning pool uid, then name) that left the pods cache without being deleted: labels edited. */
   readonly #unlabelled = new Map<string, Map<string, { pod: V1Pod; at: number }>>();
@@ -133,6 +135,8 @@ export class BrowserPoolReconciler {
     const pool = this.#deps.caches.getPool(key);
     if (!pool) {
       await this.#cleanUpAfter(writer, key);
+      const gone = this.#memory.get(key)?.uid;
+      if (gone !== undefined) this.#sessionSnapshots.delete(gone);
       this.#memory.delete(key);
       poolMetricsOf(this.#deps).forget(key);
       return {};
@@ -229,6 +233,7 @@ export class BrowserPoolReconciler {
   #memoryFor(key: string, uid: string): PoolMemory {
     let m = this.#memory.get(key);
     if (!m || m.uid !== uid) {
+      if (m) this.#sessionSnapshots.delete(m.uid);
       m = { uid, nextSerial: 0, expectedCreates: new Map(), expectedDeletes: new Map(), offered: new Set() };
       this.#memory.set(key, m);
     }
@@ -266,29 +271,31 @@ export class BrowserPoolReconciler {
     return observed;
   }
 
+  /**
+   * The loads of the pool's Ready and Draining browsers, all from one round of reads (see session-snapshot.ts): the
+   * pool's last round while it is younger than the reuse period and covers every one of them, else a new round that
+   * reads every gateway at once. A round is never topped up with a newer read of one browser, and is stamped with the
+   * moment it was asked, not when its slowest answer came: summed, reads of different moments would count a lease
+   * that moved between browsers twice.
+   */
   async #readSessions(uid: string, port: number, token: string | undefined, signal?: AbortSignal): Promise<Map<string, GatewayLoad | undefined>> {
     const out = new Map<string, GatewayLoad | undefined>();
     if (!token) return out;
     const ttl = this.#deps.sessionTtlMs ?? 1000;
-    const nowMs = this.#clock.now();
-    const pods = this.#deps.caches.podsOwnedBy(uid).filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
-    await Promise.all(pods.map(async (p) => {
-      const b = observeBrowser(p);
-      if (!b.ready && !b.drainingSince) return;
-      const endpoint = endpointOf(b, port);
-      const cacheKey = `${b.uid}|${endpoint}`;
-      const cached = this.#sessionCache.get(cacheKey);
-      if (cached && nowMs - cached.at < ttl) {
-        out.set(b.name, cached.value);
-        return;
-      }
-      const value = await this.#deps.sessions.read(endpoint, token, signal);
-      this.#sessionCache.set(cacheKey, { value, at: this.#clock.now() });
-      out.set(b.name, value);
-    }));
-    if (this.#sessionCache.size > 10_000) {
-      for (const [k, v] of this.#sessionCache) if (nowMs - v.at > 60_000) this.#sessionCache.delete(k);
+    const targets = this.#deps.caches.podsOwnedBy(uid)
+      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP)
+      .map((p) => observeBrowser(p))
+      .filter((b) => b.ready || b.drainingSince)
+      .map((b) => ({ name: b.name, endpoint: endpointOf(b, port), key: `${b.uid}|${endpointOf(b, port)}` }));
+    let snapshot = this.#sessionSnapshots.get(uid);
+    if (!snapshotServes(snapshot, targets.map((t) => t.key), this.#clock.now(), ttl)) {
+      const askedAt = this.#clock.now();
+      const loads = new Map(await Promise.all(targets.map(async (t) => [t.key, await this.#deps.sessions.read(t.endpoint, token, signal)] as const)));
+      snapshot = { askedAt, loads };
+      // Reads cut short by the end of the term are not kept for the next one.
+      if (!signal?.aborted) this.#sessionSnapshots.set(uid, snapshot);
     }
+    for (const t of targets) out.set(t.name, snapshot.loads.get(t.key));
     return out;
   }
 
