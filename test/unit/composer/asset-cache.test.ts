@@ -72,6 +72,15 @@ describe('the shared asset cache', () => {
       { resourceType: 'Stylesheet', url: `${APP}/app.css` },
     ]);
     expect(cache.primable('https://nothing.example')).to.deep.equal([]);
+    // After a deploy: the new build's script used, the old one not for over a minute — only the new one is primed.
+    cache.put(`Script ${APP}/app.v2.js`, entry, 3600);
+    now = 81_000;
+    cache.get(`Script ${APP}/app.v2.js`);
+    expect(cache.primable(APP)).to.deep.equal([{ resourceType: 'Script', url: `${APP}/app.v2.js` }]);
+    // A priming's own request is not a page's use of the entry.
+    now = 200_000;
+    cache.get(`Script ${APP}/app.js`, false);
+    expect(cache.primable(APP)).to.deep.equal([{ resourceType: 'Script', url: `${APP}/app.v2.js` }]);
   });
 
   it('lists primed assets in a document whose integrity never matches and that cannot break out of an attribute', () => {

@@ -33,6 +33,8 @@ interface Entry {
   body: string;
   bytes: number;
   expiresAt: number;
+  /** When a page last asked for it (a priming document's requests do not count). */
+  usedAt: number;
   /**
    * Stored from a no-cors request (no Origin header: a classic script, a plain stylesheet), which a priming document
    * may list. A CORS-mode one (a module script) never is: Chromium reuses a module whose integrity check failed as
@@ -56,6 +58,11 @@ const PRIMED_TYPES = new Set(['Script', 'Stylesheet']);
 /** Bounds of one priming: the most recently used entries first. */
 const MAX_PRIMED_ENTRIES = 24;
 const MAX_PRIMED_BYTES = 24 * 1024 * 1024;
+/**
+ * Primed are the entries a page used within this long of the last use: the assets of the app's current build, not
+ * those of a build a deploy replaced (still fresh, never asked for again).
+ */
+const RECENT_USE_WINDOW_MS = 60_000;
 /** An SRI digest no answer has (32 zero bytes): the element fetches, the check fails, nothing runs. */
 const NEVER_MATCHING_INTEGRITY = `sha256-${'A'.repeat(43)}=`;
 
@@ -96,6 +103,8 @@ interface AttachedSession {
   appOrigin: string;
   primingUrl: string;
   primingBody: string | undefined;
+  /** While its priming document loads: the cache's answers then are not a page's use of them. */
+  priming: boolean;
 }
 
 /** Whether a request may be answered from, or fill, the cache (pure). */
@@ -155,21 +164,25 @@ export class SharedAssetCache {
     return this.bytes;
   }
 
-  /** The fresh entry for `key` (marked recently used), or undefined. */
-  get(key: string): Entry | undefined {
+  /** The fresh entry for `key`, or undefined; marked recently used unless `use` is false (a priming's request). */
+  get(key: string, use = true): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
     if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
       this.bytes -= entry.bytes;
       return undefined;
     }
-    this.entries.set(key, entry);
+    if (use) {
+      this.entries.delete(key);
+      entry.usedAt = this.now();
+      this.entries.set(key, entry);
+    }
     return entry;
   }
 
   /** Keeps an answer for `seconds` (or less, bounded), evicting the least recently used beyond the byte budget. */
-  put(key: string, entry: Omit<Entry, 'expiresAt' | 'bytes'>, seconds: number): void {
+  put(key: string, entry: Omit<Entry, 'expiresAt' | 'bytes' | 'usedAt'>, seconds: number): void {
     const bytes = Math.floor((entry.body.length * 3) / 4);
     if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return;
     const old = this.entries.get(key);
@@ -177,7 +190,7 @@ export class SharedAssetCache {
       this.entries.delete(key);
       this.bytes -= old.bytes;
     }
-    this.entries.set(key, { ...entry, bytes, expiresAt: this.now() + seconds * 1000 });
+    this.entries.set(key, { ...entry, bytes, expiresAt: this.now() + seconds * 1000, usedAt: this.now() });
     this.bytes += bytes;
     this.stores += 1;
     for (const [oldest, value] of this.entries) {
@@ -188,26 +201,31 @@ export class SharedAssetCache {
   }
 
   /**
-   * The fresh scripts and stylesheets kept for `appOrigin` from no-cors requests (never a module script), most
-   * recently used first, within the priming bounds.
+   * The fresh scripts and stylesheets kept for `appOrigin` from no-cors requests (never a module script) that a page
+   * used within a minute of the last use (the current build's), most recently used first, within the priming bounds.
    */
   primable(appOrigin: string): PrimedAsset[] {
-    const out: PrimedAsset[] = [];
-    let bytes = 0;
     const now = this.now();
+    const candidates: Array<PrimedAsset & { entry: Entry }> = [];
     for (const [key, entry] of [...this.entries].toReversed()) {
-      if (out.length >= MAX_PRIMED_ENTRIES) break;
       const space = key.indexOf(' ');
       const resourceType = key.slice(0, space);
       const url = key.slice(space + 1);
-      if (!PRIMED_TYPES.has(resourceType) || entry.noCors !== true || entry.expiresAt <= now || bytes + entry.bytes > MAX_PRIMED_BYTES) continue;
+      if (!PRIMED_TYPES.has(resourceType) || entry.noCors !== true || entry.expiresAt <= now) continue;
       let origin: string;
       try {
         origin = new URL(url).origin;
       } catch {
         continue;
       }
-      if (origin !== appOrigin) continue;
+      if (origin === appOrigin) candidates.push({ resourceType, url, entry });
+    }
+    const lastUse = Math.max(...candidates.map((c) => c.entry.usedAt));
+    const out: PrimedAsset[] = [];
+    let bytes = 0;
+    for (const { resourceType, url, entry } of candidates) {
+      if (out.length >= MAX_PRIMED_ENTRIES) break;
+      if (entry.usedAt < lastUse - RECENT_USE_WINDOW_MS || bytes + entry.bytes > MAX_PRIMED_BYTES) continue;
       bytes += entry.bytes;
       out.push({ resourceType, url });
     }
@@ -228,6 +246,7 @@ export class SharedAssetCache {
     const assets = this.primable(session.appOrigin);
     if (assets.length === 0) return 0;
     session.primingBody = Buffer.from(primingDocument(assets), 'utf8').toString('base64');
+    session.priming = true;
     const { promise: loaded, resolve: onLoad } = Promise.withResolvers<void>();
     const listener = () => onLoad();
     let timer: NodeJS.Timeout | undefined;
@@ -247,6 +266,7 @@ export class SharedAssetCache {
       this.primedAssets += assets.length;
       return assets.length;
     } finally {
+      session.priming = false;
       clearTimeout(timer);
       cdp.off('Page.loadEventFired', listener);
     }
@@ -270,7 +290,7 @@ export class SharedAssetCache {
     });
     // The session's own priming URL (never a path of the app): only the cache answers it, and only while this session lives.
     const primingUrl = `${appOrigin}/.composer-mcp-priming/${randomUUID()}`;
-    this.sessions.set(cdp, { appOrigin, primingUrl, primingBody: undefined });
+    this.sessions.set(cdp, { appOrigin, primingUrl, primingBody: undefined, priming: false });
     const pattern = `${exactPattern(appOrigin)}/*`;
     await cdp.send('Fetch.enable', {
       patterns: [
@@ -297,7 +317,7 @@ export class SharedAssetCache {
         await cdp.send('Fetch.continueRequest', { requestId: event.requestId });
         return 'passed';
       }
-      const hit = this.get(key);
+      const hit = this.get(key, this.sessions.get(cdp)?.priming !== true);
       if (hit) {
         this.hits += 1;
         await cdp.send('Fetch.fulfillRequest', { requestId: event.requestId, responseCode: hit.status, responseHeaders: hit.headers, body: hit.body });
