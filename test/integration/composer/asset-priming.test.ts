@@ -3,11 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { BrowserRouter } from '#server/browsers/router.ts';
-import { LocalEndpointSource } from '#server/browsers/local-source.ts';
+import type { BrowserRouter } from '#server/browsers/router.ts';
 import { SharedAssetCache } from '#server/composer/session/asset-cache.ts';
 import { pagePreparer, takePreparedSession } from '#server/composer/session/page-preparation.ts';
-import { quietLogger } from './composer-fixtures.ts';
+import { startOneLocalBrowser } from './composer-fixtures.ts';
 
 /** A Composer-like app origin: a page, its immutable script (which counts its runs in localStorage), requests counted. */
 async function startApp(): Promise<{ url: string; requests: string[]; stop(): Promise<void> }> {
@@ -64,15 +63,9 @@ describe('warm pages primed with the app\'s cached assets (real Chromium)', func
   const stops: Array<() => Promise<void>> = [];
 
   const routerWith = async (prewarmPerBrowser: number, preparePage: (context: BrowserContext, page: Page, purpose: 'warm' | 'lease') => Promise<void>) => {
-    const source = new LocalEndpointSource({ browsers: 1, allowedOrigins: [app.url], logger: quietLogger() });
-    const router = new BrowserRouter({ source, logger: quietLogger(), prewarmPerBrowser, allowedOrigins: [app.url], preparePage });
-    stops.push(async () => {
-      await router.stop();
-      await source.stop();
-    });
-    await source.start();
-    await router.start();
-    return router;
+    const browser = await startOneLocalBrowser([app.url], { prewarmPerBrowser, allowedOrigins: [app.url], preparePage });
+    stops.push(browser.stop);
+    return browser.router;
   };
 
   /** One lease that opens the app and waits for its script to have run; the page's script pauses and runs, counted. */
