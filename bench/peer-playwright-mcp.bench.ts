@@ -37,6 +37,7 @@ import { startComposerStandin, type StandinFaultsPatch } from '#support/composer
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.ts';
 import { PhaseLog, phaseTable, type LoggedPhases } from './support/phase-log.ts';
+import { timelineTable, type CallWindow } from './support/standin-timeline.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { fmt, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
@@ -152,13 +153,14 @@ export async function run(): Promise<BenchReport> {
     ] as const;
     type Kind = (typeof kinds)[number];
 
+    const epoch = (at: number) => performance.timeOrigin + at;
     const callOurs = async (kind: Kind) => {
       await settled();
       const t0 = performance.now();
       const result = (await ours.callTool({ name: kind.tool, arguments: kind.args }, undefined, { timeout: 60_000 })) as CallToolResult;
-      const ms = performance.now() - t0;
+      const t1 = performance.now();
       if (result.isError) throw new Error(`${kind.tool} failed: ${JSON.stringify(result.content).slice(0, 500)}`);
-      return { ms, ready: (result.structuredContent as { ready: boolean }).ready, png: imageOf(result) };
+      return { ms: t1 - t0, window: { start: epoch(t0), end: epoch(t1) }, ready: (result.structuredContent as { ready: boolean }).ready, png: imageOf(result) };
     };
     const callPeer = async (kind: Kind) => {
       // Our pool's background work after our call (closing its context, making and priming the next warm page) is
@@ -168,14 +170,15 @@ export async function run(): Promise<BenchReport> {
       const t0 = performance.now();
       await peerCall('browser_navigate', { url: kind.url });
       const shot = await peerCall('browser_take_screenshot', { type: 'png', ...(kind.fullPage ? { fullPage: true } : {}) });
-      return { ms: performance.now() - t0, png: imageOf(shot) };
+      const t1 = performance.now();
+      return { ms: t1 - t0, window: { start: epoch(t0), end: epoch(t1) }, png: imageOf(shot) };
     };
 
     /** One scenario: the stand-in switched to `faults`, every kind measured in interleaved rounds. */
     const measure = async (scenario: Scenario) => {
       standin.resetFaults();
       standin.setFaults(scenario.faults);
-      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>(), phases: [] as LoggedPhases[] }]));
+      const samples = Object.fromEntries(kinds.map((k) => [k.name, { ours: [] as number[], peer: [] as number[], notReady: 0, identical: 0, compared: 0, oursBytes: new Set<number>(), peerBytes: new Set<number>(), phases: [] as LoggedPhases[], windows: [] as CallWindow[] }]));
       for (let i = 0; i < warmup; i++) {
         for (const kind of kinds) {
           await callOurs(kind);
@@ -190,6 +193,8 @@ export async function run(): Promise<BenchReport> {
           const b = await callPeer(kind);
           s.ours.push(a.ms);
           s.peer.push(b.ms);
+          const view = kind.name === 'preview' ? 'embed' : 'editor';
+          s.windows.push({ side: 'ours', view, uid, ...a.window }, { side: 'peer', view, uid, ...b.window });
           if (!a.ready) s.notReady++;
           if (a.png && b.png) {
             if (process.env['BENCH_PEER_DUMP'] && i === 0) {
@@ -203,12 +208,14 @@ export async function run(): Promise<BenchReport> {
           }
         }
       }
+      let records: { apiRequests: ReturnType<typeof standin.apiRequests>; renders: ReturnType<typeof standin.renders> } | undefined;
       if (withPhases) {
         await settled(); // the last call's lease has ended and logged
         await sleep(100);
         for (const logged of phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.phases.push(logged);
+        records = { apiRequests: standin.apiRequests(), renders: standin.renders() };
       }
-      return samples;
+      return { samples, records };
     };
 
     interface Scenario {
@@ -236,8 +243,8 @@ export async function run(): Promise<BenchReport> {
     if (scenarios.length === 0) throw new Error(`BENCH_PEER_SCENARIOS names no scenario (main, far, far-api, late): ${JSON.stringify(process.env['BENCH_PEER_SCENARIOS'])}`);
     const cpuBefore = readCpuTimes();
     load.push(loadavg()[0]!);
-    const results: Array<{ scenario: Scenario; samples: Awaited<ReturnType<typeof measure>> }> = [];
-    for (const scenario of scenarios) results.push({ scenario, samples: await measure(scenario) });
+    const results: Array<{ scenario: Scenario } & Awaited<ReturnType<typeof measure>>> = [];
+    for (const scenario of scenarios) results.push({ scenario, ...(await measure(scenario)) });
     const cores = coreUtilisation(cpuBefore, readCpuTimes());
     load.push(loadavg()[0]!);
 
@@ -252,7 +259,12 @@ export async function run(): Promise<BenchReport> {
       }),
     );
     const phaseTables = withPhases
-      ? results.flatMap(({ scenario, samples }) => kinds.map((kind) => phaseTable(`${scenario.key}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.phases, { 'client-observed call': samples[kind.name]!.ours })))
+      ? results.flatMap(({ scenario, samples, records }) =>
+          kinds.flatMap((kind) => [
+            phaseTable(`${scenario.key}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.phases, { 'client-observed call': samples[kind.name]!.ours }),
+            ...(records ? [timelineTable(`${scenario.key}: ${kind.name}, ours and the peer as the stand-in saw them (ms since the client began the call)`, samples[kind.name]!.windows, records)] : []),
+          ]),
+        )
       : [];
     const ratioRows = results.flatMap(({ scenario, samples }) =>
       kinds.map((kind) => {
