@@ -186,6 +186,7 @@ export async function run(): Promise<BenchReport> {
         }
       }
       phaseLog.take(); // the warm-up calls' lines
+      const assetsBefore = standin.appRequests().assets;
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
           const s = samples[kind.name]!;
@@ -215,7 +216,7 @@ export async function run(): Promise<BenchReport> {
         for (const logged of phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.phases.push(logged);
         records = { apiRequests: standin.apiRequests(), renders: standin.renders() };
       }
-      return { samples, records };
+      return { samples, records, assetsServed: standin.appRequests().assets - assetsBefore };
     };
 
     interface Scenario {
@@ -293,6 +294,7 @@ export async function run(): Promise<BenchReport> {
       notes: [
         'Ours opens a fresh isolated context per call (the pool\'s warm context), signed in with look-alike credentials, and says ready only when the lesson is seen rendered; the peer reuses one context (warm HTTP cache, localStorage, CORS preflight cache) and captures whatever is on screen once its navigation has loaded.',
         '"identical" compares the peer\'s PNG with ours pixel by pixel (ours is encoded for speed, so its bytes differ): where the peer captured before the lesson was there (the late render) its picture differs from ours, which waited for it.',
+        `The app's script as the stand-in served it during the timed rounds (both sides; ours from its shared cache, the peer from its warm HTTP cache): ${results.map((r) => `${r.scenario.key} ${r.assetsServed}`).join(', ')} times.`,
         `Machine during the timed rounds: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} on ${cores.length} cores shared with other work.`,
       ],
     };
