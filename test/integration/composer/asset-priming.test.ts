@@ -97,7 +97,7 @@ describe('warm pages primed with the app\'s cached assets (real Chromium)', func
     expect(first.pauses, 'the first page fetched the script through the cache').to.equal(1);
     expect(cache.stores).to.equal(1);
     // The page that replaces it is made ahead of demand, once the cache holds the script.
-    await within('a warm page primed', 20_000, () => cache.primedPages >= 1);
+    await within('a warm page primed and in the pool', 20_000, () => cache.primedPages >= 1 && router.stats().prewarmed >= 1 && router.stats().sessionsInUse === 0);
     const second = await openApp(router);
     expect(second.pauses, 'the lease\'s app asked for no script: it was in the renderer already').to.equal(0);
     expect(second.runsBefore, 'the priming document (at the app origin) ran no script of the app').to.equal(null);
