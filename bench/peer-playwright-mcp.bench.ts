@@ -14,9 +14,10 @@
  * editor), same 1280x800 viewport.
  * Both open the same composition in the same Composer stand-in (BENCH_PEER_RENDER picks a stand-in render variant as
  * JSON, default: ours, rendering at once; the ≤ 1.0x target applies to it). Two more scenarios follow in the same run
- * with half the rounds (BENCH_PEER_EXTRA=0 leaves them out): a far-away Composer (a 1.5 MB immutable bundle that takes
- * 150 ms to arrive: what the shared asset cache is for) and one that renders 300 ms after its read behind a
- * placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
+ * with half the rounds (BENCH_PEER_EXTRA=0 leaves them out; BENCH_PEER_SCENARIOS=far,far-api picks by key): a far-away
+ * Composer (a 1.5 MB immutable bundle that takes 150 ms to arrive: what the shared asset cache and the priming of warm
+ * pages are for), the same with its page and API 40 ms late (the round trips to the far origins: what the broker's
+ * prefetch is for) and one that renders 300 ms after its read behind a placeholder (what truthful readiness is for). Calls alternate ours/peer after BENCH_WARMUP (3) rounds;
  * BENCH_ITERATIONS (30) timed rounds. Each capture is checked: ours must say ready; the peer's PNG is compared with
  * ours (BENCH_PEER_DUMP=<dir> writes the first pair of each scenario there, and every pair that differs).
  * BENCH_PEER_BEFORE_REF=<git ref> (e.g. `main`, `HEAD~1`) also runs the server of that commit (a detached worktree of
@@ -41,6 +42,7 @@ import { startComposerStandin, type StandinFaultsPatch } from '#support/composer
 import { everyWidgetComposition } from '#support/fixtures/every-widget-composition.ts';
 import { coreUtilisation, formatUtilisation, readCpuTimes } from './support/cpu.ts';
 import { PhaseLog, phaseTable, type LoggedPhases } from './support/phase-log.ts';
+import { timelineTable, type CallWindow } from './support/standin-timeline.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { fmt, pairedRatio, ratio, summarize, type BenchReport, type Summary } from './support/stats.ts';
@@ -155,24 +157,29 @@ export async function run(): Promise<BenchReport> {
     ] as const;
     type Kind = (typeof kinds)[number];
 
+    const epoch = (at: number) => performance.timeOrigin + at;
     const callOurs = async (server: OurServer, kind: Kind) => {
       await settled();
       const t0 = performance.now();
       const result = (await server.client.callTool({ name: kind.tool, arguments: kind.args }, undefined, { timeout: 60_000 })) as CallToolResult;
-      const ms = performance.now() - t0;
+      const t1 = performance.now();
       if (result.isError) throw new Error(`${server.label}: ${kind.tool} failed: ${JSON.stringify(result.content).slice(0, 500)}`);
-      return { ms, ready: (result.structuredContent as { ready: boolean }).ready, png: imageOf(result) };
+      return { ms: t1 - t0, window: { start: epoch(t0), end: epoch(t1) }, ready: (result.structuredContent as { ready: boolean }).ready, png: imageOf(result) };
     };
     const callPeer = async (kind: Kind) => {
+      // Our pools' background work after our calls (closing their contexts, making and priming the next warm page) is
+      // over before the peer is timed: neither side is measured while the other's leftovers use the shared cores.
+      await settled();
       await peerCall('browser_navigate', { url: 'about:blank' });
       const t0 = performance.now();
       await peerCall('browser_navigate', { url: kind.url });
       const shot = await peerCall('browser_take_screenshot', { type: 'png', ...(kind.fullPage ? { fullPage: true } : {}) });
-      return { ms: performance.now() - t0, png: imageOf(shot) };
+      const t1 = performance.now();
+      return { ms: t1 - t0, window: { start: epoch(t0), end: epoch(t1) }, png: imageOf(shot) };
     };
 
     /** Samples of one kind in one scenario: ours (and before) and the peer's. */
-    const emptySamples = () => ({ peer: [] as number[], identical: 0, compared: 0, peerBytes: new Set<number>(), of: Object.fromEntries(servers.map((server) => [server.key, { ms: [] as number[], notReady: 0, bytes: new Set<number>(), phases: [] as LoggedPhases[] }])) });
+    const emptySamples = () => ({ peer: [] as number[], windows: [] as CallWindow[], identical: 0, compared: 0, peerBytes: new Set<number>(), of: Object.fromEntries(servers.map((server) => [server.key, { ms: [] as number[], notReady: 0, bytes: new Set<number>(), phases: [] as LoggedPhases[] }])) });
 
     /**
      * One scenario: the stand-in switched to `faults`, every kind measured in interleaved rounds (ours, before when
@@ -189,6 +196,7 @@ export async function run(): Promise<BenchReport> {
         }
       }
       for (const server of servers) server.phaseLog.take(); // the warm-up calls' lines
+      const assetsBefore = standin.appRequests().assets;
       const players = [...servers.map((server) => ({ server })), { server: undefined }];
       for (let i = 0; i < scenario.iterations; i++) {
         for (const kind of kinds) {
@@ -196,14 +204,17 @@ export async function run(): Promise<BenchReport> {
           const order = players.map((_p, j) => players[(i + j) % players.length]!);
           let oursPng: Buffer | undefined;
           let peerPng: Buffer | undefined;
+          const view = kind.name === 'preview' ? 'embed' : 'editor';
           for (const { server } of order) {
             if (server === undefined) {
               const b = await callPeer(kind);
               s.peer.push(b.ms);
+              s.windows.push({ side: 'peer', view, uid, ...b.window });
               peerPng = b.png;
               continue;
             }
             const a = await callOurs(server, kind);
+            if (server.key === 'ours') s.windows.push({ side: 'ours', view, uid, ...a.window });
             const mine = s.of[server.key]!;
             mine.ms.push(a.ms);
             if (!a.ready) mine.notReady++;
@@ -224,12 +235,14 @@ export async function run(): Promise<BenchReport> {
           }
         }
       }
+      let records: { apiRequests: ReturnType<typeof standin.apiRequests>; renders: ReturnType<typeof standin.renders> } | undefined;
       if (withPhases) {
         await settled(); // the last call's lease has ended and logged
         await sleep(100);
         for (const server of servers) for (const logged of server.phaseLog.take()) samples[logged.view === 'embed' ? 'preview' : 'open']!.of[server.key]!.phases.push(logged);
+        records = { apiRequests: standin.apiRequests(), renders: standin.renders() };
       }
-      return samples;
+      return { samples, records, assetsServed: standin.appRequests().assets - assetsBefore };
     };
 
     interface Scenario {
@@ -245,14 +258,20 @@ export async function run(): Promise<BenchReport> {
         ? []
         : [
             { key: 'far', title: 'a far-away Composer: a 1.5 MB bundle that takes 150 ms to arrive (immutable)', faults: { render: { ...render, bundleBytes: 1_500_000 }, latencyMs: { asset: 150 } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
+            // The same, with its page and every API call answered 40 ms late too: the round trips each side makes to the far origins.
+            { key: 'far-api', title: 'a far-away Composer and API: the bundle as above, the page and every API call 40 ms late', faults: { render: { ...render, bundleBytes: 1_500_000 }, latencyMs: { asset: 150, app: 40, api: 40 } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
             { key: 'late', title: 'a Composer that renders 300 ms after its read, behind a placeholder (foreign app)', faults: { render: { app: 'foreign' as const, delayMs: 300, placeholder: true } }, iterations: Math.max(1, Math.round(iterations / 2)), targeted: false },
           ]),
     ];
 
+    // BENCH_PEER_SCENARIOS=far[,late,main] runs only those scenarios (all by default).
+    const only = process.env['BENCH_PEER_SCENARIOS']?.split(',').map((k) => k.trim()).filter(Boolean);
+    if (only?.length) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => only.includes(s.key)));
+    if (scenarios.length === 0) throw new Error(`BENCH_PEER_SCENARIOS names no scenario (main, far, far-api, late): ${JSON.stringify(process.env['BENCH_PEER_SCENARIOS'])}`);
     const cpuBefore = readCpuTimes();
     load.push(loadavg()[0]!);
-    const results: Array<{ scenario: Scenario; samples: Awaited<ReturnType<typeof measure>> }> = [];
-    for (const scenario of scenarios) results.push({ scenario, samples: await measure(scenario) });
+    const results: Array<{ scenario: Scenario } & Awaited<ReturnType<typeof measure>>> = [];
+    for (const scenario of scenarios) results.push({ scenario, ...(await measure(scenario)) });
     const cores = coreUtilisation(cpuBefore, readCpuTimes());
     load.push(loadavg()[0]!);
 
@@ -267,7 +286,12 @@ export async function run(): Promise<BenchReport> {
       }),
     );
     const phaseTables = withPhases
-      ? results.flatMap(({ scenario, samples }) => kinds.flatMap((kind) => servers.map((server) => phaseTable(`${scenario.key}, ${server.label}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.of[server.key]!.phases, { 'client-observed call': samples[kind.name]!.of[server.key]!.ms }))))
+      ? results.flatMap(({ scenario, samples, records }) =>
+          kinds.flatMap((kind) => [
+            ...servers.map((server) => phaseTable(`${scenario.key}, ${server.label}: where ${kind.tool}'s time went (server-side moments since the browser work began, and summed durations; client-observed total last)`, samples[kind.name]!.of[server.key]!.phases, { 'client-observed call': samples[kind.name]!.of[server.key]!.ms })),
+            ...(records ? [timelineTable(`${scenario.key}: ${kind.name}, ours and the peer as the stand-in saw them (ms since the client began the call)`, samples[kind.name]!.windows, records)] : []),
+          ]),
+        )
       : [];
     const ratioRows = results.flatMap(({ scenario, samples }) =>
       kinds.flatMap((kind) =>
@@ -291,8 +315,8 @@ export async function run(): Promise<BenchReport> {
             }),
           )
         : [];
-    const main = results[0]!;
-    const targets = kinds.map((kind) => {
+    const main = results.find((r) => r.scenario.key === 'main');
+    const targets = main === undefined ? [] : kinds.map((kind) => {
       const r = ratio(summarize(main.samples[kind.name]!.of['ours']!.ms).p50, summarize(main.samples[kind.name]!.peer).p50);
       return { name: `${kind.tool} / peer at p50 (the lesson page)`, measured: `${fmt(r)}x`, target: `≤ ${fmt(TARGET_P50_RATIO)}x`, met: r <= TARGET_P50_RATIO };
     });
@@ -311,6 +335,7 @@ export async function run(): Promise<BenchReport> {
       notes: [
         'Ours opens a fresh isolated context per call (the pool\'s warm context), signed in with look-alike credentials, and says ready only when the lesson is seen rendered; the peer reuses one context (warm HTTP cache, localStorage, CORS preflight cache) and captures whatever is on screen once its navigation has loaded.',
         '"identical" compares the peer\'s PNG with ours pixel by pixel (ours is encoded for speed, so its bytes differ): where the peer captured before the lesson was there (the late render) its picture differs from ours, which waited for it.',
+        `The app's script as the stand-in served it during the timed rounds (every side; ours from its shared cache, the peer from its warm HTTP cache): ${results.map((r) => `${r.scenario.key} ${r.assetsServed}`).join(', ')} times.`,
         `Machine during the timed rounds: ${formatUtilisation(cores)}; 1-minute load average ${load.map((l) => fmt(l)).join(' → ')} on ${cores.length} cores shared with other work.`,
       ],
     };

@@ -32,7 +32,7 @@ export interface ConnectionOptions {
   /** Options for every context created. */
   contextOptions?: BrowserContextOptions;
   /** Work done on every page this connection makes, before a lease can take it (RouterOptions.preparePage). */
-  preparePage?: (context: BrowserContext, page: Page) => Promise<void>;
+  preparePage?: (context: BrowserContext, page: Page, purpose: 'warm' | 'lease') => Promise<void>;
   logger: Logger;
   /** Called whenever placement-relevant state changed (ready, down, slot freed, draining). */
   onChange: () => void;
@@ -372,7 +372,7 @@ export class BrowserConnection {
       const guard: BlockedRequestSink = { allowedOrigins: undefined, blocked: [], blockedTotal: 0 };
       watchBlockedRequests(context, guard);
       const page = await context.newPage();
-      await this.options.preparePage?.(context, page).catch((error: unknown) => {
+      await this.options.preparePage?.(context, page, purpose).catch((error: unknown) => {
         this.options.logger.debug('Could not prepare a page ahead of its lease', { browserId: this.id, error: errorMessage(error) });
       });
       let marker: CDPSession | undefined;

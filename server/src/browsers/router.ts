@@ -99,9 +99,10 @@ export interface RouterOptions {
   contextOptions?: BrowserContextOptions;
   /**
    * Work done on every page the pool makes before a lease can take it (for a warm page, ahead of demand): the browser
-   * work's own set-up that does not depend on the lease. Should not throw; a failure is logged and ignored.
+   * work's own set-up that does not depend on the lease. Should not throw; a failure is logged and ignored. `purpose`
+   * says whether the page is made ahead of demand (`warm`) or for a lease waiting for it (`lease`).
    */
-  preparePage?: (context: BrowserContext, page: Page) => Promise<void>;
+  preparePage?: (context: BrowserContext, page: Page, purpose: 'warm' | 'lease') => Promise<void>;
   /**
    * Hard deadline of a lease's work from hand-over (default 60 s): past it the work is abandoned with a
    * LeaseDeadlineError and the context closed, even when its page spins and Playwright calls never return.

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import type { BrowserRouter } from '#server/browsers/router.ts';
+import { BrowserRouter } from '#server/browsers/router.ts';
+import { StaticEndpointSource } from '#server/browsers/static-source.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
 import { previewCompositionTool } from '#server/tools/preview-composition.ts';
 import type { ComposerServices, ComposerSettings } from '#server/tools/services.ts';
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { ComposerStandin } from '#support/composer-standin/standin.ts';
-import { callTool, composerServices, errorOf, everyWidgetComposition, startStandinWithLocalBrowsers, type StandinWithLocalBrowsers } from './composer-fixtures.ts';
+import { callTool, composerServices, errorOf, everyWidgetComposition, quietLogger, startStandinWithLocalBrowsers, type StandinWithLocalBrowsers } from './composer-fixtures.ts';
 
 const SECRET = 'broker-prefetch-secret-0123456789abcdef';
 const SIGN_IN_LATENCY_MS = 700;
@@ -32,9 +33,9 @@ describe('the sign-in check and the read are made while the page loads (real Chr
   after(() => started?.stop());
 
   /** The platform calls of one open: its sign-in check and its read, as the stand-in received them. */
-  const callsOf = async (tool: ToolDefinition<ComposerServices>, uid: string) => {
+  const callsOf = async (tool: ToolDefinition<ComposerServices>, uid: string, on: BrowserRouter = router) => {
     const before = standin.apiRequests().length;
-    const { result } = await callTool(tool, { uid }, composerServices({ settings, browsers: router }));
+    const { result } = await callTool(tool, { uid }, composerServices({ settings, browsers: on }));
     expect(errorOf(result), JSON.stringify(result.content).slice(0, 300)).to.equal(undefined);
     expect((result.structuredContent as { ready: boolean }).ready).to.equal(true);
     const calls = standin.apiRequests().slice(before);
@@ -58,6 +59,23 @@ describe('the sign-in check and the read are made while the page loads (real Chr
       }
     } finally {
       standin.resetFaults();
+    }
+  });
+
+  it('a browser connection this server has not used yet prefetches too, with the headers learned on another', async () => {
+    const { uid } = await new HttpStorageClient(settings).upload(everyWidgetComposition('Outra conexão'));
+    await callsOf(open, uid); // the headers are known (learned on the first router's browser connection)
+    // A second connection of this process to a browser (as after a reconnect, or another browser of the pool): its own broker.
+    const [endpoint] = started!.source.current();
+    const other = new BrowserRouter({ source: new StaticEndpointSource({ endpoints: [endpoint!.url], token: endpoint!.token }), logger: quietLogger(), prewarmPerBrowser: 0, allowedOrigins: [standin.appUrl, standin.apiUrl] });
+    await other.start();
+    standin.setFaults({ latencyMs: { me: SIGN_IN_LATENCY_MS } });
+    try {
+      const first = await callsOf(open, uid, other);
+      expect(first.read.at - first.me.at, 'its first read was made while the sign-in check was pending').to.be.below(SIGN_IN_LATENCY_MS - 200);
+    } finally {
+      standin.resetFaults();
+      await other.stop();
     }
   });
 });

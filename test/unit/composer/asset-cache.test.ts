@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cacheableFor, isCacheableRequest, SharedAssetCache } from '#server/composer/session/asset-cache.ts';
+import { cacheableFor, isCacheableRequest, primingDocument, SharedAssetCache } from '#server/composer/session/asset-cache.ts';
 
 const APP = 'https://composer.example';
 const API = 'https://api.example/';
@@ -50,5 +50,49 @@ describe('the shared asset cache', () => {
     expect(cache.get('huge')).to.equal(undefined);
     now = 61_000;
     expect(cache.get('a')).to.equal(undefined);
+  });
+
+  it('primes a page with the app origin\'s fresh classic scripts and stylesheets only, most recently used first', () => {
+    let now = 0;
+    const cache = new SharedAssetCache({ maxBytes: 1_000_000, now: () => now });
+    const entry = { status: 200, headers: [], body: Buffer.alloc(300).toString('base64'), noCors: true };
+    cache.put(`Script ${APP}/old.js`, entry, 10);
+    // A module script (stored from a CORS-mode request) is never primed: its failed integrity check would stick to it.
+    cache.put(`Script ${APP}/module.js`, { ...entry, noCors: false }, 3600);
+    cache.put(`Script ${APP}/unknown-mode.js`, { status: 200, headers: [], body: entry.body }, 3600);
+    cache.put(`Script ${APP}/app.js`, entry, 3600);
+    cache.put(`Stylesheet ${APP}/app.css`, entry, 3600);
+    cache.put(`Font ${APP}/font.woff2`, entry, 3600);
+    cache.put(`Image ${APP}/logo.png`, entry, 3600);
+    cache.put('Script https://other.example/app.js', entry, 3600);
+    cache.get(`Script ${APP}/app.js`);
+    now = 20_000;
+    expect(cache.primable(APP)).to.deep.equal([
+      { resourceType: 'Script', url: `${APP}/app.js` },
+      { resourceType: 'Stylesheet', url: `${APP}/app.css` },
+    ]);
+    expect(cache.primable('https://nothing.example')).to.deep.equal([]);
+    // After a deploy: the new build's script used, the old one not for over a minute — only the new one is primed.
+    cache.put(`Script ${APP}/app.v2.js`, entry, 3600);
+    now = 81_000;
+    cache.get(`Script ${APP}/app.v2.js`);
+    expect(cache.primable(APP)).to.deep.equal([{ resourceType: 'Script', url: `${APP}/app.v2.js` }]);
+    // A priming's own request is not a page's use of the entry.
+    now = 200_000;
+    cache.get(`Script ${APP}/app.js`, false);
+    expect(cache.primable(APP)).to.deep.equal([{ resourceType: 'Script', url: `${APP}/app.v2.js` }]);
+  });
+
+  it('lists primed assets in a document whose integrity never matches and that cannot break out of an attribute', () => {
+    const html = primingDocument([
+      { resourceType: 'Script', url: `${APP}/a.js?x="><script>alert(1)</script>` },
+      { resourceType: 'Stylesheet', url: `${APP}/a.css` },
+    ]);
+    expect(html).to.include(`<script src="${APP}/a.js?x=&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" integrity="sha256-`);
+    expect(html).to.include(`<link rel="stylesheet" href="${APP}/a.css" integrity="sha256-`);
+    // Exactly the two elements: no inline script, nothing else that loads.
+    expect(html.match(/<script/g)).to.have.length(1);
+    expect(html.match(/<link/g)).to.have.length(1);
+    expect(html.match(/integrity="sha256-A{43}="/g)).to.have.length(2);
   });
 });

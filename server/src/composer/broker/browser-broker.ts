@@ -34,12 +34,18 @@ export interface BrokeredLease {
  */
 export class BrowserCredentialBroker {
   private static readonly brokers = new WeakMap<Browser, Promise<BrowserCredentialBroker>>();
+  /**
+   * Per API and app origin, the headers the last page sent with its sign-in check and its read (prefetch-headers.ts), shared
+   * by every broker of this process: a browser connection's first lease (another browser of the pool, a reconnected
+   * one) prefetches too instead of making the far platform's two calls one after the other. No more trusted than
+   * within one browser: the next lease is someone else's call either way, and a page that asks otherwise gets its
+   * own relay.
+   */
+  private static readonly pageHeaders = new Map<string, Partial<Record<PrefetchKind, Record<string, string>>>>();
   private readonly session: CDPSession;
   private readonly logger: Logger;
   private readonly byLookAlike = new Map<string, LeaseCredentials>();
   private readonly origins = new Set<string>();
-  /** Per API origin, the headers the last page sent with its sign-in check and its read (prefetch-headers.ts). */
-  private readonly pageHeaders = new Map<string, Partial<Record<PrefetchKind, Record<string, string>>>>();
   private enabling: Promise<void> = Promise.resolve();
 
   private constructor(session: CDPSession, logger: Logger) {
@@ -73,8 +79,10 @@ export class BrowserCredentialBroker {
     const token = uniqueLookAlike(options.accessToken, (real) => lookAlikeToken(real), taken);
     const projectKey = options.projectKey ? uniqueLookAlike(options.projectKey, (real) => lookAlikeKey(real), (c) => taken(c) || c === token) : undefined;
     const apiOrigin = new URL(options.apiUrl).origin;
-    const learned = this.pageHeaders.get(apiOrigin) ?? {};
-    this.pageHeaders.set(apiOrigin, learned);
+    // Keyed by the API and the app origin: headers are learned only from the app's own pages (their Origin).
+    const learnedKey = `${apiOrigin} ${options.appOrigin ?? ''}`;
+    const learned = BrowserCredentialBroker.pageHeaders.get(learnedKey) ?? {};
+    BrowserCredentialBroker.pageHeaders.set(learnedKey, learned);
     const credentials = new LeaseCredentials({
       ...options,
       lookAlikeToken: token,
@@ -84,7 +92,7 @@ export class BrowserCredentialBroker {
         learned[kind] = headers;
       },
     });
-    // The platform calls the page will make start now, while its page loads (none before a page has shown its headers).
+    // The platform calls the page will make start now, while its page loads (none before a page of this process has shown its headers).
     credentials.prefetch();
     try {
       await this.intercept(apiOrigin);

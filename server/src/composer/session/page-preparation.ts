@@ -29,14 +29,19 @@ export function prepareSession(session: PageSession, preparation: PagePreparatio
   });
 }
 
+/** Longest a warm page's priming may take (asset-cache.ts); the lease's navigation replaces an unfinished one. */
+const PRIMING_TIMEOUT_MS = 5_000;
+
 /**
- * The router's hook that prepares each page it makes (`RouterOptions.preparePage`). Never throws: a page that could
- * not be prepared is prepared by its lease.
+ * The router's hook that prepares each page it makes (`RouterOptions.preparePage`). A page made ahead of demand is
+ * also primed with the app's cached scripts and stylesheets (asset-cache.ts `prime`), off any call's path. Never
+ * throws: a page that could not be prepared is prepared by its lease.
  */
-export function pagePreparer(preparation: PagePreparation): (context: BrowserContext, page: Page) => Promise<void> {
-  return async (context, page) => {
+export function pagePreparer(preparation: PagePreparation): (context: BrowserContext, page: Page, purpose?: 'warm' | 'lease') => Promise<void> {
+  return async (context, page, purpose) => {
     const preparing = PageSession.attach(context, page).then(async (session) => {
       await prepareSession(session, preparation);
+      if (purpose === 'warm') await preparation.assetCache?.prime(session.cdp, { timeoutMs: PRIMING_TIMEOUT_MS }).catch(() => 0);
       return session;
     });
     prepared.set(page, preparing);
