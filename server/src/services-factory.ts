@@ -179,7 +179,9 @@ export async function buildServices(config: ServerConfig, logger: Logger, env: N
         // cache: ADR 29), in contexts of leaseContextOptions.
         const contextOptions = leaseContextOptions(config.composer.page.viewport);
         const { assetCacheBytes } = pageSettingsOf(settings);
-        const preparePage = pagePreparer({ composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: assetCacheBytes > 0 ? processAssetCache(assetCacheBytes) : undefined });
+        // Warm pages are also signed in ahead with look-alikes of the configured credentials (ADR 35).
+        const signIn = { accessToken: settings.accessToken, projectKey: settings.projectKey, connectorUid: settings.connectorUid };
+        const preparePage = pagePreparer({ composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: assetCacheBytes > 0 ? processAssetCache(assetCacheBytes) : undefined, signIn });
         const pool = await startBrowserPool(config.browsers, { allowedOrigins: allowedOriginsOf(config), logger, router: { contextOptions, preparePage } });
         if (stopping) await pool?.stop();
         else browsers.settle(pool);

@@ -2,6 +2,7 @@ import type { Browser, CDPSession } from 'playwright-core';
 import { createLogger, type Logger } from '#common/logger.ts';
 import { LeaseCredentials, preflightHeaders, type BrokerAnswer, type LeaseCredentialsOptions } from './lease-credentials.ts';
 import { lookAlikeKey, lookAlikeToken, uniqueLookAlike } from './look-alike.ts';
+import { credentialsDigest, ReservedLookAlikes, type RealCredentials } from './reserved-look-alikes.ts';
 import { credentialCandidates, headerValue, type PausedRequestLike } from './request-credentials.ts';
 import type { PrefetchKind } from './prefetch-headers.ts';
 
@@ -14,8 +15,11 @@ interface RequestPausedEvent {
   responseErrorReason?: string;
 }
 
-/** What a lease asks the broker for: its settings, without look-alikes (the broker makes them unique). */
-export type BrokeredLeaseOptions = Omit<LeaseCredentialsOptions, 'lookAlikeToken' | 'lookAlikeProjectKey' | 'prefetchHeaders' | 'onPageHeaders'>;
+/**
+ * What a lease asks the broker for: its settings, without look-alikes (the broker makes them unique), and the
+ * look-alikes reserved for its page before the lease (`reserve`), to be bound to it when they still can be.
+ */
+export type BrokeredLeaseOptions = Omit<LeaseCredentialsOptions, 'lookAlikeToken' | 'lookAlikeProjectKey' | 'prefetchHeaders' | 'onPageHeaders'> & { reserved?: ReservedLookAlikes | undefined };
 
 /** A lease's credentials while the broker answers for them; `release()` stops that (idempotent). */
 export interface BrokeredLease {
@@ -45,6 +49,8 @@ export class BrowserCredentialBroker {
   private readonly session: CDPSession;
   private readonly logger: Logger;
   private readonly byLookAlike = new Map<string, LeaseCredentials>();
+  /** Look-alikes minted ahead of a lease and not bound yet (they name no lease: requests carrying them are continued). */
+  private readonly reservedValues = new Map<string, ReservedLookAlikes>();
   private readonly origins = new Set<string>();
   private enabling: Promise<void> = Promise.resolve();
 
@@ -71,20 +77,25 @@ export class BrowserCredentialBroker {
   }
 
   /**
-   * Makes look-alikes unique on this browser, starts answering the lease's API calls (the API origin intercepted
-   * before this resolves), and returns the lease's credentials with a `release` that stops answering for them.
+   * Makes look-alikes unique on this browser — or binds the page's `reserved` ones, when they are still reserved here
+   * and were minted from these real credentials (at most once; otherwise they are discarded and new ones made) — starts
+   * answering the lease's API calls (the API origin intercepted before this resolves), and returns the lease's
+   * credentials with a `release` that stops answering for them (bound look-alikes are never bound again).
    */
   async open(options: BrokeredLeaseOptions): Promise<BrokeredLease> {
-    const taken = (candidate: string) => this.byLookAlike.has(candidate);
-    const token = uniqueLookAlike(options.accessToken, (real) => lookAlikeToken(real), taken);
-    const projectKey = options.projectKey ? uniqueLookAlike(options.projectKey, (real) => lookAlikeKey(real), (c) => taken(c) || c === token) : undefined;
+    const { reserved, ...leaseOptions } = options;
+    const real: RealCredentials = { accessToken: options.accessToken, projectKey: options.projectKey };
+    // The page's pre-minted look-alikes when they are still reserved on this broker for these real credentials (once).
+    const bound = reserved !== undefined && this.reservedValues.get(reserved.token) === reserved && reserved.bind(real) ? reserved : undefined;
+    if (reserved !== undefined && bound === undefined) reserved.discard();
+    const { token, projectKey } = bound ?? this.mint(real);
     const apiOrigin = new URL(options.apiUrl).origin;
     // Keyed by the API and the app origin: headers are learned only from the app's own pages (their Origin).
     const learnedKey = `${apiOrigin} ${options.appOrigin ?? ''}`;
     const learned = BrowserCredentialBroker.pageHeaders.get(learnedKey) ?? {};
     BrowserCredentialBroker.pageHeaders.set(learnedKey, learned);
     const credentials = new LeaseCredentials({
-      ...options,
+      ...leaseOptions,
       lookAlikeToken: token,
       lookAlikeProjectKey: projectKey,
       prefetchHeaders: { ...learned },
@@ -98,9 +109,12 @@ export class BrowserCredentialBroker {
       await this.intercept(apiOrigin);
     } catch (error) {
       credentials.end();
+      if (bound !== undefined) this.forgetReserved(bound);
       throw error;
     }
     for (const value of credentials.lookAlikes) this.byLookAlike.set(value, credentials);
+    // Bound: from now on they name this lease (kept reserved until registered, so no other draw could take them).
+    if (bound !== undefined) this.forgetReserved(bound);
     let released = false;
     return {
       credentials,
@@ -116,6 +130,35 @@ export class BrowserCredentialBroker {
         }
       },
     };
+  }
+
+  /**
+   * Mints look-alikes of `real` for a page before any lease takes it (a warm page seeds them ahead of demand:
+   * page-preparation.ts): unique on this browser, naming no lease until `open` binds them to the lease that takes the
+   * page. Until then a request carrying them is continued unchanged, like one of another replica: the API gets
+   * worthless values. `discard()` them when the page goes without a lease.
+   */
+  reserve(real: RealCredentials): ReservedLookAlikes {
+    const reserved = new ReservedLookAlikes({ ...this.mint(real), mintedFrom: credentialsDigest(real) }, (r) => this.forgetReserved(r));
+    for (const value of reserved.values) this.reservedValues.set(value, reserved);
+    return reserved;
+  }
+
+  /** Pages' look-alikes reserved ahead of a lease and neither bound nor discarded yet. */
+  get reservedCount(): number {
+    return new Set(this.reservedValues.values()).size;
+  }
+
+  /** Look-alikes of `real` that differ from every value this broker has reserved or bound. */
+  private mint(real: RealCredentials): { token: string; projectKey: string | undefined } {
+    const taken = (candidate: string) => this.byLookAlike.has(candidate) || this.reservedValues.has(candidate);
+    const token = uniqueLookAlike(real.accessToken, (value) => lookAlikeToken(value), taken);
+    const projectKey = real.projectKey ? uniqueLookAlike(real.projectKey, (value) => lookAlikeKey(value), (c) => taken(c) || c === token) : undefined;
+    return { token, projectKey };
+  }
+
+  private forgetReserved(reserved: ReservedLookAlikes): void {
+    for (const value of reserved.values) if (this.reservedValues.get(value) === reserved) this.reservedValues.delete(value);
   }
 
   /** Adds `origin` to the intercepted origins (Fetch.enable takes the whole list each time). */

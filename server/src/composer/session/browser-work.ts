@@ -6,6 +6,7 @@ import type { ComposerSettings } from '../ports/composer-settings.ts';
 import type { ProgressReporter } from '../ports/progress.ts';
 import { BrowserCredentialBroker, type BrokeredLease } from '../broker/browser-broker.ts';
 import type { FailedApiRelay, LeaseCredentials, RefusedApiCall } from '../broker/lease-credentials.ts';
+import type { ReservedLookAlikes } from '../broker/reserved-look-alikes.ts';
 import { pageAccessRules, resolvePageAccess } from '../broker/page-access-settings.ts';
 import { sanitizeCompositionJsonForView } from '../html/sanitize-composition.ts';
 import { notACompositionError } from '../storage/stored-content.ts';
@@ -104,7 +105,7 @@ function watchForCrash(page: Page): { crashed: Promise<never>; dispose: () => vo
  * Starts the server's side of a read-only lease on `lease`'s browser: look-alike credentials for the page, the
  * real ones put on its allowed API calls by the browser's credential broker.
  */
-async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string, phases: VisitPhases): Promise<BrokeredLease> {
+async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings, uid: string, phases: VisitPhases, reserved: ReservedLookAlikes | undefined): Promise<BrokeredLease> {
   const browser = lease.context.browser();
   if (browser === null) throw new Error('the lease\'s context has no browser to broker credentials on');
   const access = resolvePageAccess(settings.pageAccess);
@@ -123,6 +124,7 @@ async function openReadOnlyLease(lease: BrowserLease, settings: ComposerSettings
     viewDocument: sanitizeCompositionJsonForView,
     appOrigin: new URL(settings.composerUrl).origin,
     phases,
+    reserved,
   });
 }
 
@@ -222,10 +224,12 @@ export async function withComposerPage<T>(
         const crash = watchForCrash(lease.page);
         const flood = guardAgainstFloods(lease.page);
         // The broker's side of the lease and the call's CDP session of the page, at once; neither outlives a failure of the other.
+        // The page's session made and prepared ahead by the pool (page-preparation.ts), or one of its own; the broker
+        // binds the look-alikes a warm page was signed in with ahead, when it can (else the visit seeds new ones).
+        const prepared = takePreparedSession(lease.page);
         const [brokerOpened, sessionOpened] = await Promise.allSettled([
-          openReadOnlyLease(lease, services.settings, options.uid, phases),
-          // The page's session made and prepared ahead by the pool (page-preparation.ts), or one of its own.
-          takePreparedSession(lease.page).then((prepared) => prepared ?? PageSession.attach(lease.context, lease.page)),
+          prepared.then((ahead) => openReadOnlyLease(lease, services.settings, options.uid, phases, ahead?.seeded?.lookAlikes)),
+          prepared.then((ahead) => ahead ?? PageSession.attach(lease.context, lease.page)),
         ]);
         if (brokerOpened.status === 'rejected' || sessionOpened.status === 'rejected') {
           if (brokerOpened.status === 'fulfilled') brokerOpened.value.release();

@@ -1,4 +1,5 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { ReservedLookAlikes } from '../broker/reserved-look-alikes.ts';
 import { probeWorld } from './readiness-probe.ts';
 
 /**
@@ -8,6 +9,11 @@ import { probeWorld } from './readiness-probe.ts';
  */
 export class PageSession {
   readonly cdp: CDPSession;
+  /**
+   * The sign-in seed this session installed in the page before its lease (page-preparation.ts): the localStorage
+   * entries, with the look-alikes reserved for them on the browser's broker. Undefined: the lease seeds the page.
+   */
+  seeded: { entries: Record<string, string>; lookAlikes: ReservedLookAlikes } | undefined;
   private knownWorld: Promise<number> | undefined;
   private preparing: Promise<void> | undefined;
 

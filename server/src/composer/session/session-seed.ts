@@ -17,6 +17,17 @@ export function sessionEntries(settings: Pick<ComposerSettings, 'accessToken' | 
   };
 }
 
+/**
+ * Whether a page seeded ahead with `seeded` still needs the lease's seed for `entries` (pure): unless it holds exactly
+ * these entries (its pre-minted look-alikes were bound to the lease). A second seed runs after the first in every
+ * document, so it replaces the entries.
+ */
+export function seedNeeded(seeded: Record<string, string> | undefined, entries: Record<string, string>): boolean {
+  if (seeded === undefined) return true;
+  const keys = Object.keys(entries);
+  return keys.length !== Object.keys(seeded).length || keys.some((key) => seeded[key] !== entries[key]);
+}
+
 /** Runs in the page, in every document before its own scripts: the entries go into the Composer origin's localStorage only. */
 function seed(arg: { origin: string; entries: Record<string, string> }): void {
   if (globalThis.location.origin !== arg.origin) return;
@@ -25,8 +36,9 @@ function seed(arg: { origin: string; entries: Record<string, string> }): void {
 
 /**
  * Puts the session into the Composer origin's localStorage before any of its scripts run, on every navigation of
- * the lease's page (other origins get nothing), through the call's CDP session: one round trip, alongside the
- * probe's. The token lives only in this page's context, which the lease closes after the call.
+ * the page (other origins get nothing), through the call's CDP session: one round trip, alongside the probe's. Only
+ * look-alikes are ever seeded: those a warm page gets at its preparation (reserved, bound when a lease takes it), or
+ * the lease's own. They live only in this page's context, which the lease closes after the call.
  */
 export async function installComposerSession(cdp: CDPSession, composerUrl: string, entries: Record<string, string>): Promise<void> {
   const origin = new URL(composerUrl).origin;

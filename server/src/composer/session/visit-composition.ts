@@ -13,7 +13,7 @@ import { readinessOf, reportedWidget, type ReadinessEvidence, type WidgetRef } f
 import { MAX_CHECKED_WIDGETS, renderExpectationOf, type RenderExpectation } from './render-evidence.ts';
 import { PageSession } from './page-session.ts';
 import { prepareSession } from './page-preparation.ts';
-import { installComposerSession, sessionEntries } from './session-seed.ts';
+import { installComposerSession, seedNeeded, sessionEntries } from './session-seed.ts';
 import type { VisitPhases } from './visit-phases.ts';
 
 export type { WidgetRef } from './readiness-report.ts';
@@ -285,8 +285,10 @@ export async function visitComposition(lease: BrowserLease, options: VisitOption
   const [session] = await Promise.all([
     (options.session !== undefined ? Promise.resolve(options.session) : PageSession.attach(lease.context, page)).then(async (opened) => {
       phases?.mark('setup.cdp');
-      // The probe and the asset cache (already there on a page prepared ahead), and the lease's sign-in seed.
-      await Promise.all([prepareSession(opened, { composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: cache }), installComposerSession(opened.cdp, settings.composerUrl, sessionEntries(settings))]);
+      // The probe and the asset cache, and the sign-in seed: already there on a page prepared ahead (the seed when its
+      // pre-minted look-alikes are the lease's, bound by the broker), else installed now.
+      const entries = sessionEntries(settings);
+      await Promise.all([prepareSession(opened, { composerUrl: settings.composerUrl, apiUrl: settings.apiUrl, assetCache: cache }), seedNeeded(opened.seeded?.entries, entries) ? installComposerSession(opened.cdp, settings.composerUrl, entries) : undefined]);
       phases?.mark('setup.probe+seed+cache');
       return opened;
     }),
