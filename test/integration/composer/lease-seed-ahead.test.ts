@@ -41,12 +41,11 @@ describe('warm pages signed in ahead with look-alikes bound at the lease (real C
   const preparedRouter = async (preparation: PagePreparation) => {
     const prepare = pagePreparer(preparation);
     const afterPreparation = new Map<Page, string[]>();
+    /** One promise per warm page prepared, in order: the next lease takes a warm one once the n-th has resolved. */
+    const warm: Array<PromiseWithResolvers<void>> = [];
+    const nthWarm = (n: number) => (warm[n] ??= Promise.withResolvers<void>());
     let warmPrepared = 0;
-    let onWarm = () => undefined as void;
-    /** Resolves once `count` warm pages have been prepared (so the next lease takes a warm one). */
-    const warmPages = async (count: number) => {
-      while (warmPrepared < count) await new Promise<void>((resolve) => (onWarm = resolve));
-    };
+    const warmPages = (count: number) => nthWarm(count - 1).promise;
     const origins = [standin.appUrl, standin.apiUrl];
     const browser = await startOneLocalBrowser(origins, {
       allowedOrigins: origins,
@@ -63,10 +62,7 @@ describe('warm pages signed in ahead with look-alikes bound at the lease (real C
         };
         await prepare(context, page, purpose);
         afterPreparation.set(page, []);
-        if (purpose === 'warm') {
-          warmPrepared++;
-          onWarm();
-        }
+        if (purpose === 'warm') nthWarm(warmPrepared++).resolve();
       },
     });
     stops.push(browser.stop);
