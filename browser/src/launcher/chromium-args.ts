@@ -1,6 +1,14 @@
-/** The flags every Chromium we start gets: headless, no background traffic, no first-run or sync machinery. */
+/**
+ * The flags every Chromium we start gets: headless, no background traffic, no first-run or sync machinery, and no
+ * scrollbars. `--hide-scrollbars` (Playwright's own headless default) lays every page out over the whole viewport
+ * from the start: without it chromium-headless-shell 156 draws a 15 px classic scrollbar on a page taller than the
+ * viewport until the first `captureBeyondViewport` screenshot, which hides it for good (through reloads, new
+ * sessions, viewport changes), so the same page was pictured 1265 or 1280 px wide depending on whether a full-page
+ * capture came before (test/integration/composer/capture-layout-width.test.ts).
+ */
 export const BASE_CHROMIUM_FLAGS: readonly string[] = Object.freeze([
   '--headless',
+  '--hide-scrollbars',
   '--no-sandbox',
   '--disable-gpu',
   '--no-first-run',

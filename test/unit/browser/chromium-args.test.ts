@@ -5,6 +5,8 @@ describe('Chromium flags', () => {
   it('has the headless and quiet-network flags, every egress flag pointing at the proxy, and the renderer heap limit', () => {
     const flags = buildChromiumFlags({ proxyPort: 41234 });
     for (const flag of BASE_CHROMIUM_FLAGS) expect(flags).to.include(flag);
+    // No scrollbars from the start: a full-page capture would otherwise hide them for good and change the layout.
+    expect(BASE_CHROMIUM_FLAGS).to.include('--hide-scrollbars');
     expect(flags).to.include.members([
       '--proxy-server=http://127.0.0.1:41234',
       '--proxy-bypass-list=<-loopback>',
