@@ -86,3 +86,29 @@ export function serviceFetch(hostname: string, ip: string): { fetch: FetchLike; 
   const fetch = ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as FetchLike;
   return { fetch, close: () => agent.close() };
 }
+
+/**
+ * Waits until the Service answers `GET /readyz` 200 through its ClusterIP (kube-proxy's rules for it programmed and a
+ * ready endpoint behind them): `helm install --wait` sees the pods Ready, which can come a few seconds before the
+ * Service routes (a test that ran first once met ECONNREFUSED at the ClusterIP 5 s after the install). Returns the
+ * number of attempts; throws with the last failure after `timeoutMs`.
+ */
+export async function waitForServiceRoute(fetch: FetchLike, baseUrl: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let attempts = 0;
+  let last = '';
+  while (Date.now() < deadline) {
+    attempts += 1;
+    try {
+      const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      if (response.status === 200) return attempts;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      last = cause ?? (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`The Service at ${baseUrl} did not answer /readyz 200 within ${timeoutMs} ms (${attempts} attempts, last: ${last})`);
+}
+

@@ -10,7 +10,7 @@ import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import { readBuiltImages } from '../cluster/containerd-images.ts';
 import { defaultImagesManifest } from '../cluster/images-manifest.ts';
 import { startOriginRecorder } from '../cluster/origin-recorder.ts';
-import { helmInstall, serviceFetch, writeValues, type ReleaseSettings } from '../cluster/release.ts';
+import { helmInstall, serviceFetch, waitForServiceRoute, writeValues, type ReleaseSettings } from '../cluster/release.ts';
 import { clusterTier, setClusterTier } from '../cluster/shared.ts';
 
 const logger = createLogger({ component: 'test-cluster', level: process.env['TEST_CLUSTER_LOG_LEVEL'] ?? 'info' });
@@ -35,6 +35,7 @@ export const mochaHooks = {
     }
     const timings: Record<string, number> = {};
     let t = Date.now();
+    let serviceRouteAttempts = 0;
     const tags = ['r1', 'r2'];
     cluster = await startCluster({ logger, images: readBuiltImages(manifest), imageTags: tags });
     timings['nodeStart'] = Date.now() - t;
@@ -70,7 +71,17 @@ export const mochaHooks = {
     const host = `${serviceName}.${settings.namespace}.svc.cluster.local`;
     const clusterIP = svc.spec?.clusterIP ?? '';
     const port = svc.spec?.ports?.[0]?.port ?? 80;
-    const mcpUrl = `http://${host}${port === 80 ? '' : `:${port}`}/mcp`;
+    const baseUrl = `http://${host}${port === 80 ? '' : `:${port}`}`;
+    const mcpUrl = `${baseUrl}/mcp`;
+    // Ready pods are not yet a routed Service: the tier is ready when the server answers through its ClusterIP.
+    t = Date.now();
+    const probe = serviceFetch(host, clusterIP);
+    try {
+      serviceRouteAttempts = await waitForServiceRoute(probe.fetch, baseUrl);
+    } finally {
+      await probe.close();
+    }
+    timings['serviceRouted'] = Date.now() - t;
     setClusterTier({
       cluster, kc, settings, valuesFile, standin, originRecorder, tags, timings,
       service: { name: serviceName, host, clusterIP },
@@ -86,10 +97,11 @@ export const mochaHooks = {
         return client;
       },
     });
-    logger.info('Cluster tier ready', { timings: { ...cluster.timings, ...timings }, mcpUrl, clusterIP });
+    logger.info('Cluster tier ready', { timings: { ...cluster.timings, ...timings }, mcpUrl, clusterIP, serviceRouteAttempts });
     process.stdout.write(`\n  cluster tier: node up in ${(timings['nodeStart'] / 1000).toFixed(1)} s ` +
       `(${Object.entries(cluster.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}), ` +
-      `helm install to Ready ${(timings['helmInstallToReady'] / 1000).toFixed(1)} s\n`);
+      `helm install to Ready ${(timings['helmInstallToReady'] / 1000).toFixed(1)} s, ` +
+      `Service answering through its ClusterIP ${(timings['serviceRouted'] / 1000).toFixed(1)} s later (${serviceRouteAttempts} attempts)\n`);
   },
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(180_000);
