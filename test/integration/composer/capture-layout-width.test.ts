@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startLocalBrowser, type LocalBrowser } from '#browser/local-browser.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import { PageSession } from '#server/composer/session/page-session.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
-import { quietLogger } from './composer-fixtures.ts';
+import { connectToLocalGateway, type ConnectedLocalGateway } from './composer-fixtures.ts';
 
 /**
  * A lesson page taller than the viewport whose layout shows its width: a full-width band and a right-aligned box.
@@ -28,23 +24,18 @@ const TALL_LESSON = `<!doctype html><html><head><style>
 
 describe('every capture lays the page out at the same width (the pool\'s Chromium hides scrollbars from the start)', function () {
   this.timeout(60_000);
-  let dir: string;
-  let local: LocalBrowser;
+  let gateway: ConnectedLocalGateway | undefined;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'composer-mcp-capture-width-'));
-    writeFileSync(join(dir, 'token'), 'capture-width-token\n', { mode: 0o600 });
     // The gateway's own flags (buildChromiumFlags): what local mode and every browser pod run.
-    local = await startLocalBrowser({ tokenFile: join(dir, 'token'), rootDir: dir, allowedOrigins: [], logger: quietLogger() });
-    browser = await chromium.connectOverCDP(local.endpoint, { headers: { Authorization: 'Bearer capture-width-token' } });
+    gateway = await connectToLocalGateway('capture-width');
+    ({ browser } = gateway);
   });
   after(async () => {
     for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await local?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await gateway?.stop();
   });
 
   const openLesson = async (): Promise<Page> => {

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { chromium, type Browser } from 'playwright-core';
+import { startLocalBrowser } from '#browser/local-browser.ts';
 import { createLogger } from '#common/logger.ts';
 import { LocalEndpointSource } from '#server/browsers/local-source.ts';
 import { BrowserRouter, type RouterOptions } from '#server/browsers/router.ts';
@@ -105,6 +110,38 @@ export async function startOneLocalBrowser(reachableOrigins: string[], routerOpt
     throw error;
   }
   return { source, router, stop };
+}
+
+/** One local browser gateway (its own token and directory) and a Playwright connection to it over CDP. */
+export interface ConnectedLocalGateway {
+  browser: Browser;
+  /** Closes the connection, stops the gateway and its Chromium, removes the directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a local gateway with the flags local mode and every browser pod run (`name` names its directory and token)
+ * that may reach only `allowedOrigins`, and connects Playwright to it: the page-level tests' browser.
+ */
+export async function connectToLocalGateway(name: string, allowedOrigins: string[] = []): Promise<ConnectedLocalGateway> {
+  const dir = mkdtempSync(join(tmpdir(), `composer-mcp-${name}-`));
+  const token = `${name}-token`;
+  writeFileSync(join(dir, 'token'), `${token}\n`, { mode: 0o600 });
+  let local: Awaited<ReturnType<typeof startLocalBrowser>> | undefined;
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close().catch(() => undefined);
+    await local?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    local = await startLocalBrowser({ tokenFile: join(dir, 'token'), rootDir: dir, allowedOrigins, logger: quietLogger() });
+    browser = await chromium.connectOverCDP(local.endpoint, { headers: { Authorization: `Bearer ${token}` } });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { browser, stop };
 }
 
 /** The stand-in, one local Chromium that may reach only the stand-in, and a router over it, all started. */

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { PNG } from 'pngjs';
 import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
@@ -7,52 +6,30 @@ import type { ComposerServices, ComposerSettings } from '#server/tools/services.
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { callTool, composerServices, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from './composer-fixtures.ts';
+import { isRedAt, onceLessonSettled, saidAt } from './early-capture-attacks.ts';
 
 const SECRET = 'early-capture-scroll-secret-0123456789';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
 
 /**
- * A page script (run as an XSS hole of the app would run it) that, once the lesson is there with its images and fonts
- * loaded, puts a red band 1000 px down the page (below the first screen: a DOM change, after which a capture may start
- * early), then `afterMs` later scrolls the page (`how`: the window, or the scrolling element directly) by 500 px,
- * which brings the band into the first screen without changing the DOM. It says when it scrolled in a console error
- * the visit reports (`scrolled at <epoch ms>`).
+ * Once the lesson is there with its images and fonts loaded, the page puts a red band 1000 px down (below the first
+ * screen: a DOM change, after which a capture may start early), then `afterMs` later scrolls (`how`: the window, or
+ * the scrolling element directly) by 500 px, which brings the band into the first screen without changing the DOM.
+ * It says when it scrolled in a console error the visit reports (`scrolled at <epoch ms>`).
  */
-const scrollAfterLesson = (afterMs: number, how: 'window' | 'element') => `
-  (function () {
-    var armed = false;
-    function scroll() {
-      ${how === 'window' ? 'window.scrollBy(0, 500);' : 'document.scrollingElement.scrollTop += 500;'}
-      console.error('scrolled at ' + Date.now());
-    }
-    function arm() {
-      if (armed || !document.getElementById('composition')) return;
-      if (Array.from(document.images).some(function (img) { return !img.complete; })) return;
-      if (document.fonts && document.fonts.status !== 'loaded') return;
-      armed = true;
+const scrollAfterLesson = (afterMs: number, how: 'window' | 'element') => onceLessonSettled(`
       var band = document.createElement('div');
       band.setAttribute('style', 'position:absolute;left:0;top:1000px;width:100%;height:200px;background:#ff0000;z-index:2147483647');
       document.body.appendChild(band);
-      setTimeout(scroll, ${afterMs});
-    }
-    new MutationObserver(arm).observe(document, { subtree: true, childList: true });
-    document.addEventListener('load', function () { setTimeout(arm, 0); }, true);
-    document.addEventListener('error', function () { setTimeout(arm, 0); }, true);
-    if (document.fonts) document.fonts.addEventListener('loadingdone', arm);
-  })();`;
+      setTimeout(function () {
+        ${how === 'window' ? 'window.scrollBy(0, 500);' : 'document.scrollingElement.scrollTop += 500;'}
+        console.error('scrolled at ' + Date.now());
+      }, ${afterMs});`);
 
 /** Whether the picture shows the red band 600 px down its first screen (where a 500 px scroll brings it). */
-function showsBand(png: Buffer): boolean {
-  const image = PNG.sync.read(png);
-  const at = (600 * image.width + 16) * 4;
-  const [r, g, b] = [image.data[at]!, image.data[at + 1]!, image.data[at + 2]!];
-  return r > 240 && g < 16 && b < 16;
-}
+const showsBand = (png: Buffer) => isRedAt(png, () => [16, 600]);
 
-function scrolledAt(report: { consoleErrors: string[] }): number | undefined {
-  const said = report.consoleErrors.map((m) => /scrolled at (\d+)/.exec(m)).find((m) => m !== null);
-  return said ? Number(said[1]) : undefined;
-}
+const scrolledAt = (report: { consoleErrors: string[] }) => saidAt(report, 'scrolled');
 
 /**
  * A scroll changes what the first screen shows without changing the DOM. A page that scrolls inside the quiet window,

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startLocalBrowser, type LocalBrowser } from '#browser/local-browser.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { capturePng, DEFAULT_CAPTURE_LIMITS, pngSize } from '#server/composer/session/page-capture.ts';
 import { DEFAULT_PAGE_SETTINGS } from '#server/composer/session/page-settings.ts';
 import { PageSession } from '#server/composer/session/page-session.ts';
@@ -11,7 +7,7 @@ import { awaitContentSeen, awaitRendered } from '#server/composer/session/readin
 import { renderExpectationOf } from '#server/composer/session/render-evidence.ts';
 import { probeSpecOf } from '#server/composer/session/visit-composition.ts';
 import { samePixels } from '#support/png/png-pixels.ts';
-import { quietLogger } from './composer-fixtures.ts';
+import { connectToLocalGateway, type ConnectedLocalGateway } from './composer-fixtures.ts';
 
 /**
  * A lesson-like page that tests what a screenshot prepares: taller than the viewport, a slow fade-in (a finite
@@ -32,25 +28,18 @@ const PAGE = `<!doctype html><html><head><style>
 
 describe('screenshots through the call\'s CDP session', function () {
   this.timeout(60_000);
-  let dir: string;
-  let local: LocalBrowser;
+  let gateway: ConnectedLocalGateway | undefined;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'composer-mcp-capture-'));
-    writeFileSync(join(dir, 'token'), 'capture-test-token\n', { mode: 0o600 });
-    local = await startLocalBrowser({ tokenFile: join(dir, 'token'), rootDir: dir, allowedOrigins: [], logger: quietLogger() });
-    browser = await chromium.connectOverCDP(local.endpoint, { headers: { Authorization: 'Bearer capture-test-token' } });
+    gateway = await connectToLocalGateway('capture');
+    ({ browser } = gateway);
   });
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await local?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => gateway?.stop());
 
   const openPage = async (): Promise<Page> => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { PNG } from 'pngjs';
 import type { BrowserRouter } from '#server/browsers/router.ts';
 import { HttpStorageClient } from '#server/composer/storage-client.ts';
 import { openCompositionTool } from '#server/tools/open-composition.ts';
@@ -7,53 +6,24 @@ import type { ComposerServices, ComposerSettings } from '#server/tools/services.
 import type { ToolDefinition } from '#server/tools/tool-definition.ts';
 import type { ComposerStandin } from '#support/composer-standin/standin.ts';
 import { callTool, composerServices, everyWidgetComposition, type StandinWithLocalBrowsers, startStandinWithLocalBrowsers } from '../composer/composer-fixtures.ts';
+import { isRedAt, redSquareAfterLesson, saidAt } from '../composer/early-capture-attacks.ts';
 
 const SECRET = 'red-team-early-capture-secret-0123456789';
 const open = openCompositionTool as unknown as ToolDefinition<ComposerServices>;
 
 /**
- * A page script (run as an XSS hole of the app would run it) that changes the page `afterMs` after the lesson is
- * there with its images and fonts loaded (when a capture may start early) — inside the quiet window, while that
- * capture is being taken — by adding a red square to the bottom right corner of the viewport (away from the lesson,
- * which stays visible). Readiness waits for the DOM to be quiet after that change, so a result that says ready was
- * decided after it: its picture must show the square. It says when it changed in a console error the visit reports
- * (`changed at <epoch ms>`).
+ * The page changes `afterMs` after the lesson is there — inside the quiet window, while a capture started then is
+ * being taken — by a red square at the bottom right corner of the viewport (away from the lesson, which stays
+ * visible). Readiness waits for the DOM to be quiet after that change, so a result that says ready was decided after
+ * it: its picture must show the square.
  */
-const changeAfterLesson = (afterMs: number) => `
-  (function () {
-    var armed = false;
-    function change() {
-      var square = document.createElement('div');
-      square.setAttribute('style', 'position:fixed;right:0;bottom:0;width:64px;height:64px;background:#ff0000;z-index:2147483647');
-      document.body.appendChild(square);
-      console.error('changed at ' + Date.now());
-    }
-    function arm() {
-      if (armed || !document.getElementById('composition')) return;
-      if (Array.from(document.images).some(function (img) { return !img.complete; })) return;
-      if (document.fonts && document.fonts.status !== 'loaded') return;
-      armed = true;
-      setTimeout(change, ${afterMs});
-    }
-    new MutationObserver(arm).observe(document, { subtree: true, childList: true });
-    document.addEventListener('load', function () { setTimeout(arm, 0); }, true);
-    document.addEventListener('error', function () { setTimeout(arm, 0); }, true);
-    if (document.fonts) document.fonts.addEventListener('loadingdone', arm);
-  })();`;
+const changeAfterLesson = (afterMs: number) => redSquareAfterLesson(afterMs, 'position:fixed;right:0;bottom:0');
 
 /** Whether the pixel near the bottom right corner of a PNG is the red square's. */
-function showsRedSquare(png: Buffer): boolean {
-  const image = PNG.sync.read(png);
-  const at = ((image.height - 16) * image.width + (image.width - 16)) * 4;
-  const [r, g, b] = [image.data[at]!, image.data[at + 1]!, image.data[at + 2]!];
-  return r > 240 && g < 16 && b < 16;
-}
+const showsRedSquare = (png: Buffer) => isRedAt(png, (width, height) => [width - 16, height - 16]);
 
-/** When the page said it changed (its console error), epoch ms; undefined when it did not before the answer. */
-function changedAt(report: { consoleErrors: string[] }): number | undefined {
-  const said = report.consoleErrors.map((m) => /changed at (\d+)/.exec(m)).find((m) => m !== null);
-  return said ? Number(said[1]) : undefined;
-}
+/** When the page said it changed, epoch ms; undefined when it did not before the answer. */
+const changedAt = (report: { consoleErrors: string[] }) => saidAt(report, 'changed');
 
 /**
  * Red team: the open tool starts its capture during the readiness window (once the lesson is seen, fonts and images
